@@ -1,0 +1,112 @@
+"""La Pépinière: the short-circuit shop of a market-garden nursery."""
+
+import os
+
+from flask import Flask, jsonify, render_template, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+
+from config import CONFIGS
+
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config_name=None, **overrides):
+    """Build the application for a configuration name (default: FLASK_CONFIG or development)."""
+    config_name = config_name or os.environ.get("FLASK_CONFIG", "development")
+    config_class = CONFIGS[config_name]
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    if hasattr(config_class, "check"):
+        config_class.check(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def select_locale():
+    if current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    return session.get("lang", "fr")
+
+
+def register_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "account.login"
+    login_manager.login_message_category = "info"
+
+    from . import auth  # noqa: F401  (registers the user loader)
+
+
+def register_blueprints(app):
+    from .account import bp as account_bp
+    from .shop import bp as shop_bp
+    from .staff import bp as staff_bp
+
+    app.register_blueprint(shop_bp)
+    app.register_blueprint(account_bp, url_prefix="/compte")
+    app.register_blueprint(staff_bp, url_prefix="/gestion")
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            db.session.execute(text("SELECT 1"))
+            database = "ok"
+        except Exception:  # any driver error means the database is not usable
+            db.session.rollback()
+            database = "error"
+        status = 200 if database == "ok" else 503
+        return jsonify(status="ok" if status == 200 else "error", database=database), status
+
+
+def register_template_helpers(app):
+    from .formatting import format_cents, format_iso_date, format_vat_rate, format_when
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters.update(
+        money=format_cents, vat_rate=format_vat_rate, when=format_when, isodate=format_iso_date
+    )
+
+    @app.context_processor
+    def inject_shop():
+        return {"shop_name": app.config["SHOP_NAME"], "current_locale": str(get_locale())}
+
+
+def register_errorhandlers(app):
+    def error_page(error):
+        status = getattr(error, "code", 500) or 500
+        if status >= 500:
+            db.session.rollback()
+        template = status if status in (403, 404, 500) else "generic"
+        return render_template(f"errors/{template}.html", error=error, status=status), status
+
+    for status in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(status, error_page)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors/csrf.html", status=400), 400
+
+
+def register_commands(app):
+    from .cli import register
+
+    register(app)

@@ -1,0 +1,1 @@
+"""The product catalog: products, categories, photos and CSV import/export (no views)."""

@@ -1,0 +1,210 @@
+"""Catalog rules: products, activation, CSV export and import."""
+
+import csv
+import io
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import VAT_RATES, Category, Product
+from ..formatting import cents_to_input, parse_euros
+
+PRODUCT_FIELDS = (
+    "name",
+    "variety",
+    "category_id",
+    "unit_label",
+    "vat_rate_bp",
+    "price_individual_cents",
+    "price_restaurant_cents",
+    "price_amap_cents",
+    "description",
+)
+CSV_COLUMNS = (
+    "categorie",
+    "nom",
+    "variete",
+    "unite",
+    "tva",
+    "prix_particulier_ttc",
+    "prix_restaurant_ht",
+    "prix_amap_ht",
+    "description",
+    "actif",
+)
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+class CsvImportError(ValueError):
+    def __init__(self, errors):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def categories():
+    return db.session.scalars(select(Category).order_by(Category.position, Category.name)).all()
+
+
+def all_products():
+    return db.session.scalars(
+        select(Product)
+        .options(joinedload(Product.category))
+        .join(Product.category)
+        .order_by(Category.position, Product.name, Product.variety)
+    ).all()
+
+
+def find_product(name, variety):
+    return db.session.scalar(
+        select(Product).where(Product.name == name, Product.variety == (variety or ""))
+    )
+
+
+def save_product(product, data):
+    """Copy the form's values onto a product (new or existing)."""
+    for field in PRODUCT_FIELDS:
+        value = data[field]
+        setattr(product, field, value.strip() if isinstance(value, str) else value)
+    if product.id is None:
+        db.session.add(product)
+    db.session.flush()
+    return product
+
+
+def set_active(product, active):
+    """Deactivated products leave the grid of future weeks but stay on past orders."""
+    product.active = active
+    db.session.flush()
+
+
+def export_csv():
+    """The whole catalog as CSV (semicolons, UTF-8 with BOM so spreadsheets read accents)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(CSV_COLUMNS)
+    for product in all_products():
+        writer.writerow(
+            [
+                product.category.name,
+                product.name,
+                product.variety,
+                product.unit_label,
+                f"{product.vat_rate_bp / 100:g}".replace(".", ","),
+                cents_to_input(product.price_individual_cents),
+                cents_to_input(product.price_restaurant_cents),
+                cents_to_input(product.price_amap_cents),
+                product.description,
+                "oui" if product.active else "non",
+            ]
+        )
+    return out.getvalue()
+
+
+def _parse_vat(text):
+    try:
+        basis_points = parse_euros(text)  # "5,5" -> 550: same arithmetic as euros to cents
+    except ValueError:
+        return None
+    return basis_points if basis_points in VAT_RATES else None
+
+
+def _parse_row(row, category_by_key):
+    """Return (values, errors) for one CSV row."""
+    errors = []
+    get = lambda key: (row.get(key) or "").strip()  # noqa: E731
+    category = category_by_key.get(get("categorie").lower())
+    if category is None:
+        errors.append(_("catégorie inconnue « %(name)s »", name=get("categorie")))
+    if not get("nom"):
+        errors.append(_("nom manquant"))
+    if not get("unite"):
+        errors.append(_("unité manquante"))
+    if len(get("nom")) > 120 or len(get("variete")) > 120 or len(get("unite")) > 60:
+        errors.append(_("texte trop long"))
+    vat = _parse_vat(get("tva"))
+    if vat is None:
+        errors.append(_("taux de TVA invalide « %(value)s » (5,5, 10 ou 20)", value=get("tva")))
+    prices = {}
+    for column, field in (
+        ("prix_particulier_ttc", "price_individual_cents"),
+        ("prix_restaurant_ht", "price_restaurant_cents"),
+        ("prix_amap_ht", "price_amap_cents"),
+    ):
+        try:
+            prices[field] = parse_euros(get(column))
+        except ValueError:
+            prices[field] = None
+        if prices[field] is None or not 0 <= prices[field] <= 10_000_000:
+            errors.append(_("prix invalide dans « %(column)s »", column=column))
+    active = get("actif").lower() or "oui"
+    if active not in ("oui", "non", "yes", "no", "1", "0"):
+        errors.append(_("« actif » doit valoir oui ou non"))
+    values = {
+        "name": get("nom"),
+        "variety": get("variete"),
+        "category_id": category.id if category else None,
+        "unit_label": get("unite"),
+        "vat_rate_bp": vat,
+        "description": get("description"),
+        "active": active in ("oui", "yes", "1"),
+        **prices,
+    }
+    return values, errors
+
+
+def import_csv(raw):
+    """Create or update products from CSV bytes; all rows or none.
+
+    Rows are matched to existing products by name and variety.
+    Returns (created, updated); raises CsvImportError listing every bad line.
+    """
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise CsvImportError([_("Fichier trop gros (2 Mo au plus).")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CsvImportError([_("Le fichier doit être un CSV encodé en UTF-8.")]) from None
+    header = text.split("\n", 1)[0]
+    delimiter = ";" if header.count(";") >= header.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise CsvImportError([_("Colonnes manquantes : %(columns)s", columns=", ".join(missing))])
+
+    category_by_key = {}
+    for category in categories():
+        category_by_key[category.name.lower()] = category
+        category_by_key[category.slug.lower()] = category
+    errors, rows, seen = [], [], set()
+    try:
+        for row in reader:
+            line = reader.line_num
+            values, row_errors = _parse_row(row, category_by_key)
+            key = (values["name"].lower(), values["variety"].lower())
+            if key in seen:
+                row_errors.append(_("produit en double dans le fichier"))
+            seen.add(key)
+            errors.extend(_("Ligne %(line)d : %(error)s", line=line, error=e) for e in row_errors)
+            rows.append(values)
+    except csv.Error as exc:
+        errors.append(_("Ligne %(line)d : %(error)s", line=reader.line_num, error=str(exc)))
+    if errors:
+        raise CsvImportError(errors)
+    if not rows:
+        raise CsvImportError([_("Le fichier ne contient aucun produit.")])
+
+    created = updated = 0
+    for values in rows:
+        product = find_product(values["name"], values["variety"])
+        if product is None:
+            product = Product()
+            created += 1
+        else:
+            updated += 1
+        save_product(product, values)
+        product.active = values["active"]
+    db.session.flush()
+    return created, updated

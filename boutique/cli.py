@@ -1,0 +1,71 @@
+"""Flask commands: demo data and staff accounts."""
+
+import secrets
+
+import click
+from sqlalchemy import func, select
+
+from .account.services import create_staff, find_user_by_email, normalise_email
+from .extensions import db
+from .models import Product
+
+
+def register(app):
+    app.cli.add_command(create_staff_command)
+    app.cli.add_command(demo_data_command)
+
+
+@click.command("create-staff")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "staff"]), default="staff", show_default=True)
+@click.option(
+    "--password",
+    help="Password to set; without it one is generated and printed.",
+)
+def create_staff_command(email, role, password):
+    """Create a staff account (or reset an existing one's role and password)."""
+    email = normalise_email(email)
+    if "@" not in email:
+        raise click.BadParameter("not an email address", param_hint="EMAIL")
+    existing = find_user_by_email(email)
+    if existing is not None and not existing.is_staff:
+        raise click.ClickException(f"{email} is a customer account; use another address.")
+    password = password or secrets.token_urlsafe(12)
+    create_staff(email, password, role)
+    db.session.commit()
+    click.echo(f"Staff account {email} ({role}) ready. Password: {password}")
+
+
+DEMO_PASSWORD = "pepiniere-demo-2026"
+DEMO_ACCOUNTS = (
+    ("admin@lapepiniere.example", "admin", None),
+    ("particulier@exemple.fr", "customer", "individual"),
+    ("restaurant@exemple.fr", "customer", "restaurant"),
+    ("amap@exemple.fr", "customer", "amap"),
+)
+
+
+@click.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the catalog has products.")
+def demo_data_command(if_empty):
+    """Load a realistic nursery: catalog, last week and this week published, demo accounts."""
+    from .demo import load_demo_data
+
+    if db.session.scalar(select(func.count()).select_from(Product)):
+        if if_empty:
+            click.echo("The catalog already has products: demo data not loaded.")
+            print_demo_logins()
+            return
+        raise click.ClickException("The catalog already has products; use an empty database.")
+    load_demo_data(DEMO_PASSWORD)
+    db.session.commit()
+    click.echo("Demo data loaded.")
+    print_demo_logins()
+
+
+def print_demo_logins():
+    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    for email, role, kind in DEMO_ACCOUNTS:
+        click.echo(f"  {email:32} {kind or role}")
+    click.echo("  restaurant-en-attente@exemple.fr restaurant waiting for approval")
+

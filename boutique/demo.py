@@ -1,0 +1,110 @@
+"""Load the demo nursery: catalog, last week (closed) and this week (open), demo accounts."""
+
+from datetime import timedelta
+
+from .account.services import create_staff, register_customer
+from .demo_data import CATEGORIES, LAST_WEEK_ONLY, PRODUCTS, SOLD_OUT_THIS_WEEK
+from .extensions import db
+from .models import Category, Offer, Product, SalesWeek, utcnow
+
+DEMO_CUSTOMERS = (
+    {
+        "email": "particulier@exemple.fr",
+        "kind": "individual",
+        "first_name": "Camille",
+        "last_name": "Martin",
+        "phone": "06 12 34 56 78",
+    },
+    {
+        "email": "restaurant@exemple.fr",
+        "kind": "restaurant",
+        "first_name": "Karim",
+        "last_name": "Benali",
+        "organisation": "Le Jardin d'Hiver",
+        "siret": "73282932000074",
+        "address": "12 rue des Tanneurs",
+        "postcode": "84000",
+        "city": "Avignon",
+    },
+    {
+        "email": "amap@exemple.fr",
+        "kind": "amap",
+        "first_name": "Hélène",
+        "last_name": "Roux",
+        "organisation": "AMAP des Trois Ponts",
+        "siret": "44306184100047",
+        "address": "Salle des fêtes, place de la Mairie",
+        "postcode": "84130",
+        "city": "Le Pontet",
+    },
+    {
+        "email": "restaurant-en-attente@exemple.fr",
+        "kind": "restaurant",
+        "first_name": "Julie",
+        "last_name": "Fabre",
+        "organisation": "Bistrot du Marché",
+        "siret": "55208131766522",
+        "address": "3 place du Marché",
+        "postcode": "84000",
+        "city": "Avignon",
+        "pending": True,
+    },
+)
+
+
+def load_demo_data(password, now=None):
+    now = now or utcnow()
+    categories = {}
+    for values in CATEGORIES:
+        category = Category(**values)
+        db.session.add(category)
+        categories[values["slug"]] = category
+    products = {}
+    for values in PRODUCTS:
+        product = Product(
+            category=categories[values["category"]],
+            **{k: v for k, v in values.items() if k not in ("category", "quantity", "max_per_order")},
+        )
+        db.session.add(product)
+        products[(values["name"], values["variety"])] = (product, values)
+    db.session.flush()
+
+    this_monday = (now - timedelta(days=now.weekday())).replace(
+        hour=7, minute=0, second=0, microsecond=0
+    )
+    last = _week(this_monday - timedelta(days=7))
+    current = _week(min(this_monday, now - timedelta(hours=1)))
+    current.closes_at = max(current.closes_at, now + timedelta(days=3))
+    for key, (product, values) in products.items():
+        quantity, limit = values["quantity"], values["max_per_order"]
+        db.session.add(Offer(week=last, product=product, quantity_available=quantity,
+                             quantity_reserved=0, max_per_order=limit))
+        if key in LAST_WEEK_ONLY:
+            continue
+        sold_out = key in SOLD_OUT_THIS_WEEK
+        db.session.add(Offer(week=current, product=product, quantity_available=quantity,
+                             quantity_reserved=quantity if sold_out and quantity else 0,
+                             max_per_order=limit))
+
+    create_staff("admin@lapepiniere.example", password, "admin")
+    for values in DEMO_CUSTOMERS:
+        values = dict(values)
+        pending = values.pop("pending", False)
+        user = register_customer(password=password, **values)
+        if user.is_professional and not pending:
+            user.pro_status = "approved"
+            user.reviewed_at = now
+    db.session.flush()
+
+
+def _week(opens_at):
+    week = SalesWeek(
+        label=f"Semaine {(opens_at + timedelta(days=3)).isocalendar().week}",
+        opens_at=opens_at,
+        closes_at=opens_at + timedelta(days=3, hours=5),
+        pickup_dates=[(opens_at + timedelta(days=d)).date().isoformat() for d in (4, 5)],
+        status="published",
+        published_at=opens_at,
+    )
+    db.session.add(week)
+    return week

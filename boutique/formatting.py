@@ -1,0 +1,53 @@
+"""Showing and reading money and dates: cents and UTC inside, euros and Paris time outside."""
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from flask_babel import format_currency, format_date, format_decimal, format_time
+from flask_babel import gettext as _
+
+
+def format_cents(cents):
+    if cents is None:
+        return ""
+    return format_currency(Decimal(cents) / 100, "EUR")
+
+
+def format_vat_rate(basis_points):
+    return format_decimal(Decimal(basis_points) / 100) + "\u00a0%"
+
+
+def parse_euros(text):
+    """Turn '2,50', '2.5' or '2' into 250 cents; raise ValueError otherwise."""
+    cleaned = (text or "").strip().replace("\u00a0", "").replace(" ", "").replace("€", "")
+    cleaned = cleaned.replace(",", ".")
+    if not cleaned:
+        raise ValueError("empty amount")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation as exc:
+        raise ValueError("not a number") from exc
+    if not amount.is_finite():
+        raise ValueError("not a number")
+    cents = (amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+    if cents != amount * 100:
+        raise ValueError("more than two decimals")
+    return int(cents)
+
+
+def cents_to_input(cents):
+    """Show cents in a form field the French way: 250 -> '2,50'."""
+    if cents is None:
+        return ""
+    return f"{cents // 100},{cents % 100:02d}"
+
+
+def format_when(value):
+    """'vendredi 27 novembre 2026 à 18:00' in the shop's time zone and the visitor's language."""
+    if value is None:
+        return ""
+    return _("%(date)s à %(time)s", date=format_date(value, "full"), time=format_time(value, "HH:mm"))
+
+
+def format_iso_date(value, fmt="full"):
+    return format_date(date.fromisoformat(value), fmt) if value else ""

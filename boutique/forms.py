@@ -1,0 +1,35 @@
+"""Form fields shared by several features."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Field, StringField
+from wtforms.validators import ValidationError
+
+from .formatting import cents_to_input, parse_euros
+
+MAX_PRICE_CENTS = 10_000_000  # 100,000 euros: far above any price, below integer limits
+
+
+class MoneyField(StringField):
+    """A euro amount typed as '2,50' or '2.50', kept as integer cents in .data."""
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return cents_to_input(self.data)
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not (valuelist[0] or "").strip():
+            return
+        try:
+            self.data = parse_euros(valuelist[0])
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(_l("Montant invalide (exemple : 2,50).")) from exc
+
+
+def not_negative_money(form, field: Field):
+    if field.data is not None and field.data < 0:
+        raise ValidationError(_l("Le montant ne peut pas être négatif."))
+    if field.data is not None and field.data > MAX_PRICE_CENTS:
+        raise ValidationError(_l("Montant trop élevé."))

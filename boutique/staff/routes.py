@@ -1,0 +1,294 @@
+from datetime import date
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..account.services import pending_professionals, review_professional
+from ..auth import staff_required
+from ..catalog import services as catalog
+from ..catalog.photos import PhotoError, delete_photo, save_photo
+from ..extensions import db
+from ..models import Product, SalesWeek, User
+from ..timezones import local_to_utc, utc_to_local_naive
+from ..weeks import services as weeks
+from . import bp
+from .forms import GridForm, ImportForm, ProductForm, ReviewForm, WeekForm
+
+PHOTO_ERRORS = {
+    "too_big": _l("La photo dépasse 5 Mo."),
+    "format": _l("Ce fichier n'est pas une image JPEG, PNG ou WebP."),
+}
+
+
+@bp.get("/")
+@staff_required
+def dashboard():
+    pending = db.session.scalar(
+        select(func.count()).select_from(User).where(User.pro_status == "pending")
+    )
+    return render_template(
+        "staff/dashboard.html", weeks=weeks.all_weeks()[:8], pending_count=pending
+    )
+
+
+# --- Products -------------------------------------------------------------------------------
+
+
+@bp.get("/produits")
+@staff_required
+def products():
+    return render_template("staff/products.html", products=catalog.all_products())
+
+
+@bp.route("/produits/nouveau", methods=["GET", "POST"])
+@bp.route("/produits/<int:product_id>", methods=["GET", "POST"])
+@staff_required
+def edit_product(product_id=None):
+    product = db.get_or_404(Product, product_id) if product_id else None
+    form = ProductForm(obj=product, product=product, categories=catalog.categories())
+    if form.validate_on_submit():
+        new_photo = None
+        if form.photo.data:
+            try:
+                new_photo = save_photo(form.photo.data.stream)
+            except PhotoError as error:
+                form.photo.errors.append(str(PHOTO_ERRORS[str(error)]))
+        if not form.photo.errors:
+            product = catalog.save_product(product or Product(), form.data)
+            old_photo = product.photo
+            if new_photo:
+                product.photo = new_photo
+            db.session.commit()
+            if new_photo and old_photo:
+                delete_photo(old_photo)
+            flash(_("Produit « %(name)s » enregistré.", name=product.full_name), "success")
+            return redirect(url_for("staff.products"))
+    return render_template("staff/product_form.html", form=form, product=product)
+
+
+@bp.post("/produits/<int:product_id>/activation")
+@staff_required
+def toggle_product(product_id):
+    product = db.get_or_404(Product, product_id)
+    catalog.set_active(product, not product.active)
+    db.session.commit()
+    if product.active:
+        flash(_("« %(name)s » est réactivé.", name=product.full_name), "success")
+    else:
+        flash(_("« %(name)s » est désactivé.", name=product.full_name), "info")
+    return redirect(url_for("staff.products"))
+
+
+@bp.get("/produits/export.csv")
+@staff_required
+def export_products():
+    filename = f"catalogue-{date.today().isoformat()}.csv"
+    return Response(
+        catalog.export_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
+
+
+@bp.route("/produits/import", methods=["GET", "POST"])
+@staff_required
+def import_products():
+    form = ImportForm()
+    errors = []
+    if form.validate_on_submit():
+        try:
+            created, updated = catalog.import_csv(form.file.data.read())
+        except catalog.CsvImportError as error:
+            db.session.rollback()
+            errors = error.errors
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Import terminé : %(created)d produits créés, %(updated)d mis à jour.",
+                    created=created,
+                    updated=updated,
+                ),
+                "success",
+            )
+            return redirect(url_for("staff.products"))
+    status = 422 if errors else 200
+    return render_template("staff/import.html", form=form, errors=errors), status
+
+
+# --- Weeks ----------------------------------------------------------------------------------
+
+
+@bp.get("/semaines")
+@staff_required
+def week_list():
+    return render_template("staff/weeks.html", weeks=weeks.all_weeks())
+
+
+def _week_form_data(week_values):
+    dates = week_values["pickup_dates"] + [None, None, None]
+    return {
+        "label": week_values["label"],
+        "opens_at": utc_to_local_naive(week_values["opens_at"]),
+        "closes_at": utc_to_local_naive(week_values["closes_at"]),
+        "pickup_date_1": date.fromisoformat(dates[0]) if dates[0] else None,
+        "pickup_date_2": date.fromisoformat(dates[1]) if dates[1] else None,
+        "pickup_date_3": date.fromisoformat(dates[2]) if dates[2] else None,
+    }
+
+
+@bp.route("/semaines/nouvelle", methods=["GET", "POST"])
+@bp.route("/semaines/<int:week_id>/modifier", methods=["GET", "POST"])
+@staff_required
+def edit_week(week_id=None):
+    week = db.get_or_404(SalesWeek, week_id) if week_id else None
+    if request.method == "GET":
+        values = weeks.suggest_next_week() if week is None else weeks.week_values(week)
+        form = WeekForm(data=_week_form_data(values))
+    else:
+        form = WeekForm()
+    if form.validate_on_submit():
+        week = weeks.save_week(
+            week or SalesWeek(),
+            label=form.label.data,
+            opens_at=local_to_utc(form.opens_at.data),
+            closes_at=local_to_utc(form.closes_at.data),
+            pickup_dates=form.pickup_dates(),
+        )
+        db.session.commit()
+        flash(_("Semaine « %(label)s » enregistrée.", label=week.label), "success")
+        return redirect(url_for("staff.week", week_id=week.id))
+    return render_template("staff/week_form.html", form=form, week=week)
+
+
+@bp.route("/semaines/<int:week_id>", methods=["GET", "POST"])
+@staff_required
+def week(week_id):
+    """The week's grid: every active product, offered or not, in one form."""
+    week = db.get_or_404(SalesWeek, week_id)
+    products = weeks.grid_products()
+    offers = weeks.offers_by_product(week)
+    row_errors = {}
+    if request.method == "POST":
+        form = GridForm()
+        product_ids = form.product_ids()
+        if product_ids is None:
+            abort(400)
+        if form.validate():
+            rows = {pid: row.form.values() for pid, row in zip(product_ids, form.rows)}
+            row_errors = weeks.save_grid(week, rows)
+            if not row_errors:
+                db.session.commit()
+                flash(_("Disponibilités enregistrées."), "success")
+                return redirect(url_for("staff.week", week_id=week.id))
+        db.session.rollback()
+        flash(_("Rien n'a été enregistré : corrigez les lignes signalées."), "error")
+        status = 422
+    else:
+        form = GridForm(data={"rows": [_grid_row(p, offers.get(p.id)) for p in products]})
+        status = 200
+    by_id = {p.id: p for p in products}
+    return render_template(
+        "staff/week.html",
+        week=week,
+        form=form,
+        products=by_id,
+        offers=offers,
+        row_errors=row_errors,
+        previous=weeks.previous_week(week),
+    ), status
+
+
+def _grid_row(product, offer):
+    row = {"product_id": str(product.id), "offered": False, "unlimited": False}
+    if offer is not None:
+        row.update(
+            offered=offer.offered,
+            unlimited=offer.quantity_available is None,
+            quantity=offer.quantity_available,
+            max_per_order=offer.max_per_order,
+            price_individual_cents=offer.price_individual_cents,
+            price_restaurant_cents=offer.price_restaurant_cents,
+            price_amap_cents=offer.price_amap_cents,
+        )
+    return row
+
+
+@bp.post("/semaines/<int:week_id>/copier")
+@staff_required
+def copy_previous_week(week_id):
+    week = db.get_or_404(SalesWeek, week_id)
+    source = weeks.previous_week(week)
+    if source is None:
+        flash(_("Il n'y a pas de semaine précédente à copier."), "error")
+    else:
+        count = weeks.copy_offers(week, source)
+        db.session.commit()
+        flash(
+            _(
+                "%(count)d disponibilités copiées depuis « %(label)s ». Vérifiez les quantités.",
+                count=count,
+                label=source.label,
+            ),
+            "success",
+        )
+    return redirect(url_for("staff.week", week_id=week.id))
+
+
+@bp.post("/semaines/<int:week_id>/publier")
+@staff_required
+def publish_week(week_id):
+    week = db.get_or_404(SalesWeek, week_id)
+    try:
+        weeks.publish_week(week)
+    except weeks.WeekError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Semaine « %(label)s » publiée.", label=week.label), "success")
+    return redirect(url_for("staff.week", week_id=week.id))
+
+
+@bp.post("/semaines/<int:week_id>/retirer")
+@staff_required
+def unpublish_week(week_id):
+    week = db.get_or_404(SalesWeek, week_id)
+    try:
+        weeks.unpublish_week(week)
+    except weeks.WeekError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Semaine « %(label)s » repassée en brouillon.", label=week.label), "info")
+    return redirect(url_for("staff.week", week_id=week.id))
+
+
+# --- Professional accounts ------------------------------------------------------------------
+
+
+@bp.get("/professionnels")
+@staff_required
+def professionals():
+    return render_template(
+        "staff/professionals.html", pending=pending_professionals(), form=ReviewForm()
+    )
+
+
+@bp.post("/professionnels/<int:user_id>")
+@staff_required
+def review(user_id):
+    user = db.get_or_404(User, user_id)
+    form = ReviewForm()
+    if not form.validate_on_submit() or form.decision.data not in ("approve", "refuse"):
+        abort(400)
+    if not user.is_professional:
+        abort(404)
+    review_professional(user, approve=form.decision.data == "approve")
+    db.session.commit()
+    if user.pro_status == "approved":
+        flash(_("Compte « %(name)s » validé.", name=user.display_name), "success")
+    else:
+        flash(_("Compte « %(name)s » refusé.", name=user.display_name), "info")
+    return redirect(url_for("staff.professionals"))

@@ -1,0 +1,257 @@
+"""Sales weeks: which week the shop shows, copying and editing a week's offers, publishing."""
+
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
+
+from ..extensions import db
+from ..models import Category, Offer, Product, SalesWeek, utcnow
+
+OFFER_COPY_FIELDS = (
+    "offered",
+    "quantity_available",
+    "max_per_order",
+    "price_individual_cents",
+    "price_restaurant_cents",
+    "price_amap_cents",
+)
+
+
+class WeekError(ValueError):
+    """A rule refused the change; the message is for the user."""
+
+
+def storefront_weeks(now=None):
+    """The week the shop shows (open, else the last one that opened) and the next to open."""
+    now = now or utcnow()
+    published = SalesWeek.status == "published"
+    shown = db.session.scalar(
+        select(SalesWeek)
+        .where(published, SalesWeek.opens_at <= now)
+        .order_by(SalesWeek.opens_at.desc())
+        .limit(1)
+    )
+    upcoming = db.session.scalar(
+        select(SalesWeek)
+        .where(published, SalesWeek.opens_at > now)
+        .order_by(SalesWeek.opens_at)
+        .limit(1)
+    )
+    return shown, upcoming
+
+
+def week_offers(week, category_slug=None, search=None):
+    """Offers the storefront lists for a week, with product and category, in one query."""
+    query = (
+        select(Offer)
+        .join(Offer.product)
+        .join(Product.category)
+        .options(contains_eager(Offer.product).contains_eager(Product.category))
+        .where(Offer.week_id == week.id, Offer.offered.is_(True), Product.active.is_(True))
+        .order_by(Category.position, Product.name, Product.variety)
+    )
+    if category_slug:
+        query = query.where(Category.slug == category_slug)
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(
+            or_(
+                Product.name.ilike(pattern, escape="\\"),
+                Product.variety.ilike(pattern, escape="\\"),
+            )
+        )
+    return db.session.scalars(query).all()
+
+
+def storefront_offer(week, product_id):
+    return db.session.scalar(
+        select(Offer)
+        .join(Offer.product)
+        .options(contains_eager(Offer.product).joinedload(Product.category))
+        .where(
+            Offer.week_id == week.id,
+            Offer.product_id == product_id,
+            Offer.offered.is_(True),
+            Product.active.is_(True),
+        )
+    )
+
+
+def all_weeks():
+    return db.session.scalars(select(SalesWeek).order_by(SalesWeek.opens_at.desc())).all()
+
+
+def previous_week(week):
+    return db.session.scalar(
+        select(SalesWeek)
+        .where(SalesWeek.opens_at < week.opens_at, SalesWeek.id != week.id)
+        .order_by(SalesWeek.opens_at.desc())
+        .limit(1)
+    )
+
+
+def latest_week():
+    return db.session.scalar(select(SalesWeek).order_by(SalesWeek.opens_at.desc()).limit(1))
+
+
+def suggest_next_week(now=None):
+    """Values for a new week: the latest week moved on by seven days, else next Monday."""
+    now = now or utcnow()
+    last = latest_week()
+    if last is not None:
+        opens_at = last.opens_at + timedelta(days=7)
+        closes_at = last.closes_at + timedelta(days=7)
+        pickup_dates = [
+            (date.fromisoformat(d) + timedelta(days=7)).isoformat() for d in last.pickup_dates
+        ]
+    else:
+        monday = (now + timedelta(days=7 - now.weekday())).replace(
+            hour=7, minute=0, second=0, microsecond=0
+        )
+        opens_at, closes_at = monday, monday + timedelta(days=3, hours=4)
+        pickup_dates = [(monday + timedelta(days=4)).date().isoformat()]
+    iso_week = closes_at.isocalendar().week
+    return {
+        "label": _("Semaine %(number)d", number=iso_week),
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "pickup_dates": pickup_dates,
+    }
+
+
+def week_values(week):
+    return {
+        "label": week.label,
+        "opens_at": week.opens_at,
+        "closes_at": week.closes_at,
+        "pickup_dates": list(week.pickup_dates),
+    }
+
+
+def check_week_dates(opens_at, closes_at, pickup_dates):
+    if closes_at <= opens_at:
+        raise WeekError(_("La clôture des commandes doit suivre leur ouverture."))
+    if not pickup_dates:
+        raise WeekError(_("Indiquez au moins un jour de retrait."))
+
+
+def save_week(week, *, label, opens_at, closes_at, pickup_dates):
+    """Create or edit a week; pick-up dates are ISO strings, sorted and unique."""
+    check_week_dates(opens_at, closes_at, pickup_dates)
+    week.label = label.strip()
+    week.opens_at = opens_at
+    week.closes_at = closes_at
+    week.pickup_dates = sorted(set(pickup_dates))
+    if week.id is None:
+        db.session.add(week)
+    week.version = (week.version or 0) + 1
+    db.session.flush()
+    return week
+
+
+def publish_week(week):
+    """Make a week public; it opens and closes with the clock from now on."""
+    offered = db.session.scalar(
+        select(Offer.id).where(Offer.week_id == week.id, Offer.offered.is_(True)).limit(1)
+    )
+    if offered is None:
+        raise WeekError(_("Aucun produit n'est proposé cette semaine : rien à publier."))
+    week.status = "published"
+    week.published_at = utcnow()
+    week.version += 1
+    db.session.flush()
+
+
+def unpublish_week(week):
+    """Take a week back to draft (only while nothing is reserved)."""
+    reserved = db.session.scalar(
+        select(Offer.id).where(Offer.week_id == week.id, Offer.quantity_reserved > 0).limit(1)
+    )
+    if reserved is not None:
+        raise WeekError(_("Des commandes existent déjà : la semaine ne peut plus être retirée."))
+    week.status = "draft"
+    week.version += 1
+    db.session.flush()
+
+
+def offers_by_product(week):
+    return {
+        offer.product_id: offer
+        for offer in db.session.scalars(select(Offer).where(Offer.week_id == week.id))
+    }
+
+
+def copy_offers(week, source):
+    """Copy another week's offers (active products only) onto this one; return the count."""
+    existing = offers_by_product(week)
+    source_offers = db.session.scalars(
+        select(Offer)
+        .join(Offer.product)
+        .where(Offer.week_id == source.id, Offer.offered.is_(True), Product.active.is_(True))
+    ).all()
+    for source_offer in source_offers:
+        offer = existing.get(source_offer.product_id)
+        if offer is None:
+            offer = Offer(week=week, product_id=source_offer.product_id, quantity_reserved=0)
+            db.session.add(offer)
+        for field in OFFER_COPY_FIELDS:
+            setattr(offer, field, getattr(source_offer, field))
+        if offer.quantity_available is not None:
+            offer.quantity_available = max(offer.quantity_available, offer.quantity_reserved)
+    week.version += 1
+    db.session.flush()
+    return len(source_offers)
+
+
+def grid_products():
+    """Every active product, in catalog order, for the week's grid."""
+    return db.session.scalars(
+        select(Product)
+        .join(Product.category)
+        .options(contains_eager(Product.category))
+        .where(Product.active.is_(True))
+        .order_by(Category.position, Product.name, Product.variety)
+    ).all()
+
+
+def save_grid(week, rows):
+    """Apply the whole grid or nothing.
+
+    rows: {product_id: {offered, quantity_available, max_per_order, price_*_cents}}.
+    Returns {product_id: message} for rows that break a rule; saves only when it is empty.
+    """
+    products = {product.id: product for product in grid_products()}
+    existing = offers_by_product(week)
+    errors = {}
+    for product_id, values in rows.items():
+        if product_id not in products:
+            errors[product_id] = _("Produit inconnu ou désactivé.")
+            continue
+        offer = existing.get(product_id)
+        reserved = offer.quantity_reserved if offer else 0
+        available = values["quantity_available"]
+        if values["offered"] and available is not None and available < reserved:
+            errors[product_id] = _(
+                "%(count)d déjà réservés : la quantité ne peut pas être inférieure.", count=reserved
+            )
+        if not values["offered"] and reserved:
+            errors[product_id] = _(
+                "%(count)d déjà réservés : ce produit ne peut plus être retiré.", count=reserved
+            )
+    if errors:
+        return errors
+    for product_id, values in rows.items():
+        offer = existing.get(product_id)
+        if offer is None:
+            if not values["offered"]:
+                continue
+            offer = Offer(week=week, product_id=product_id, quantity_reserved=0)
+            db.session.add(offer)
+        for field in OFFER_COPY_FIELDS:
+            setattr(offer, field, values[field])
+    week.version += 1
+    db.session.flush()
+    return {}
