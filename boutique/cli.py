@@ -36,7 +36,7 @@ def create_staff_command(email, role, password):
     click.echo(f"Staff account {email} ({role}) ready. Password: {password}")
 
 
-DEMO_PASSWORD = "pepiniere-demo-2026"
+DEMO_PASSWORD = "pepiniere-demo-2026"  # noqa: S105  (printed for the demo, documented)
 DEMO_ACCOUNTS = (
     ("admin@lapepiniere.example", "admin", None),
     ("particulier@exemple.fr", "customer", "individual"),
@@ -64,8 +64,7 @@ def demo_data_command(if_empty):
 
 
 def print_demo_logins():
-    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, role, kind in DEMO_ACCOUNTS:
         click.echo(f"  {email:32} {kind or role}")
     click.echo("  restaurant-en-attente@exemple.fr restaurant waiting for approval")
-

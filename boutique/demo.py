@@ -63,7 +63,11 @@ def load_demo_data(password, now=None):
     for values in PRODUCTS:
         product = Product(
             category=categories[values["category"]],
-            **{k: v for k, v in values.items() if k not in ("category", "quantity", "max_per_order")},
+            **{
+                k: v
+                for k, v in values.items()
+                if k not in ("category", "quantity", "max_per_order")
+            },
         )
         db.session.add(product)
         products[(values["name"], values["variety"])] = (product, values)
@@ -77,14 +81,27 @@ def load_demo_data(password, now=None):
     current.closes_at = max(current.closes_at, now + timedelta(days=3))
     for key, (product, values) in products.items():
         quantity, limit = values["quantity"], values["max_per_order"]
-        db.session.add(Offer(week=last, product=product, quantity_available=quantity,
-                             quantity_reserved=0, max_per_order=limit))
+        db.session.add(
+            Offer(
+                week=last,
+                product=product,
+                quantity_available=quantity,
+                quantity_reserved=0,
+                max_per_order=limit,
+            )
+        )
         if key in LAST_WEEK_ONLY:
             continue
         sold_out = key in SOLD_OUT_THIS_WEEK
-        db.session.add(Offer(week=current, product=product, quantity_available=quantity,
-                             quantity_reserved=quantity if sold_out and quantity else 0,
-                             max_per_order=limit))
+        db.session.add(
+            Offer(
+                week=current,
+                product=product,
+                quantity_available=quantity,
+                quantity_reserved=quantity if sold_out and quantity else 0,
+                max_per_order=limit,
+            )
+        )
 
     create_staff("admin@lapepiniere.example", password, "admin")
     for values in DEMO_CUSTOMERS:

@@ -46,7 +46,9 @@ def format_when(value):
     """'vendredi 27 novembre 2026 à 18:00' in the shop's time zone and the visitor's language."""
     if value is None:
         return ""
-    return _("%(date)s à %(time)s", date=format_date(value, "full"), time=format_time(value, "HH:mm"))
+    return _(
+        "%(date)s à %(time)s", date=format_date(value, "full"), time=format_time(value, "HH:mm")
+    )
 
 
 def format_iso_date(value, fmt="full"):

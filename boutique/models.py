@@ -77,7 +77,9 @@ class User(UserMixin, db.Model):
 
     __table_args__ = (
         CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role"),
-        CheckConstraint("kind IS NULL OR kind IN ('individual', 'restaurant', 'amap')", name="kind"),
+        CheckConstraint(
+            "kind IS NULL OR kind IN ('individual', 'restaurant', 'amap')", name="kind"
+        ),
     )
 
     def set_password(self, password):

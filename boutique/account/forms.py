@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -14,11 +14,11 @@ from wtforms.validators import (
 from .services import find_user_by_email, siret_is_valid
 
 KIND_CHOICES = [
-    ("individual", _l("Particulier")),
-    ("restaurant", _l("Restaurant")),
-    ("amap", _l("AMAP")),
+    SelectChoice("individual", _l("Particulier")),
+    SelectChoice("restaurant", _l("Restaurant")),
+    SelectChoice("amap", _l("AMAP")),
 ]
-LOCALE_CHOICES = [("fr", "Français"), ("en", "English")]
+LOCALE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
 
 
 def strong_password(form, field):
@@ -146,10 +146,14 @@ class ProfileForm(FlaskForm, ProfessionalDetails):
     city = StringField(_l("Ville"), validators=[Length(max=100)])
     locale = SelectField(_l("Langue"), choices=LOCALE_CHOICES)
     current_password = PasswordField(_l("Mot de passe actuel"))
-    new_password = PasswordField(_l("Nouveau mot de passe"), validators=[Optional(), strong_password])
+    new_password = PasswordField(
+        _l("Nouveau mot de passe"), validators=[Optional(), strong_password]
+    )
     confirm = PasswordField(
         _l("Confirmer le nouveau mot de passe"),
-        validators=[EqualTo("new_password", message=_l("Les deux mots de passe ne correspondent pas."))],
+        validators=[
+            EqualTo("new_password", message=_l("Les deux mots de passe ne correspondent pas."))
+        ],
     )
 
     def __init__(self, *args, user=None, **kwargs):

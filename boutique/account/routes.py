@@ -115,11 +115,15 @@ def forgot_password():
                 )
             except MailError:
                 current_app.logger.exception("Password reset mail to %s failed", user.email)
-                flash(_("L'e-mail n'a pas pu être envoyé. Réessayez dans quelques minutes."), "error")
+                flash(
+                    _("L'e-mail n'a pas pu être envoyé. Réessayez dans quelques minutes."), "error"
+                )
                 return render_template("account/forgot_password.html", form=form), 503
         # Same answer whether the account exists or not: it reveals no address.
         flash(
-            _("Si un compte existe pour cette adresse, un lien de réinitialisation vient d'être envoyé."),
+            _(
+                "Si un compte existe pour cette adresse, un lien de réinitialisation vient d'être envoyé."
+            ),
             "info",
         )
         return redirect(url_for("account.login"))

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import VAT_RATES, Category, Product
 from ..formatting import cents_to_input, parse_euros
+from ..models import VAT_RATES, Category, Product
 
 PRODUCT_FIELDS = (
     "name",

@@ -10,6 +10,7 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -20,7 +21,7 @@ from ..catalog.services import find_product
 from ..forms import MoneyField, not_negative_money
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
-VAT_CHOICES = [(550, "5,5 %"), (1000, "10 %"), (2000, "20 %")]
+VAT_CHOICES = [SelectChoice(550, "5,5 %"), SelectChoice(1000, "10 %"), SelectChoice(2000, "20 %")]
 MAX_QUANTITY = 1_000_000
 
 
@@ -54,7 +55,7 @@ class ProductForm(FlaskForm):
     def __init__(self, *args, product=None, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.product = product
-        self.category_id.choices = [(c.id, c.name) for c in categories]
+        self.category_id.choices = [SelectChoice(c.id, c.name) for c in categories]
 
     def validate_name(self, field):
         same = find_product(field.data.strip(), (self.variety.data or "").strip())
@@ -63,9 +64,7 @@ class ProductForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField(
-        _l("Fichier CSV"), validators=[FileRequired(_l("Choisissez un fichier CSV."))]
-    )
+    file = FileField(_l("Fichier CSV"), validators=[FileRequired(_l("Choisissez un fichier CSV."))])
 
 
 class WeekForm(FlaskForm):

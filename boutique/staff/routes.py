@@ -177,7 +177,7 @@ def week(week_id):
         if product_ids is None:
             abort(400)
         if form.validate():
-            rows = {pid: row.form.values() for pid, row in zip(product_ids, form.rows)}
+            rows = {pid: row.form.values() for pid, row in zip(product_ids, form.rows, strict=True)}
             row_errors = weeks.save_grid(week, rows)
             if not row_errors:
                 db.session.commit()

@@ -1,0 +1,272 @@
+"""Fixtures: a real database (SQLite file, or PostgreSQL when TEST_DATABASE_URL is set),
+a real SMTP server, and factories for the shop's objects."""
+
+import os
+import socket
+import threading
+import uuid
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from boutique import create_app
+from boutique.extensions import db
+from boutique.models import Category, Offer, Product, SalesWeek, User, utcnow
+
+TEST_PASSWORD = "graines-de-courge-42"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A fresh database for the whole run, dropped at the end."""
+    admin_url = os.environ.get("TEST_DATABASE_URL")
+    if not admin_url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    name = f"boutique_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url):
+    """Build the schema once, through the migrations (the way production gets it)."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+class Mailbox:
+    """Collects what the SMTP server receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def body(self, message, subtype="plain"):
+        part = message.get_body(preferencelist=(subtype,))
+        return part.get_content() if part else ""
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    smtp_server.handler.messages.clear()
+    return smtp_server.handler
+
+
+@pytest.fixture
+def app(migrated, smtp_server, tmp_path):
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=migrated,
+        UPLOAD_FOLDER=str(tmp_path / "uploads"),
+        MAIL_PORT=smtp_server.port,
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        clean_tables()
+        db.engine.dispose()
+
+
+def clean_tables():
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def count_queries(app):
+    """Use as a context manager: `with count_queries() as queries: ...; len(queries)`."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counter():
+        statements = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counter
+
+
+# --- Factories --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_category(app):
+    def make(name="Plants potagers", slug=None, position=1):
+        category = db.session.scalar(db.select(Category).filter_by(name=name))
+        if category is None:
+            category = Category(name=name, slug=slug or name.lower().replace(" ", "-"),
+                                position=position)
+            db.session.add(category)
+            db.session.commit()
+        return category
+
+    return make
+
+
+@pytest.fixture
+def make_product(app, make_category):
+    counter = iter(range(1, 100_000))
+
+    def make(**overrides):
+        category = overrides.pop("category", None) or make_category()
+        values = {
+            "name": f"Tomate {next(counter)}",
+            "variety": "Cœur de bœuf",
+            "unit_label": "godet 8 cm",
+            "vat_rate_bp": 550,
+            "price_individual_cents": 250,
+            "price_restaurant_cents": 190,
+            "price_amap_cents": 180,
+            "description": "Grosse tomate charnue.",
+        }
+        values.update(overrides)
+        product = Product(category=category, **values)
+        db.session.add(product)
+        db.session.commit()
+        return product
+
+    return make
+
+
+@pytest.fixture
+def make_week(app):
+    def make(label="Semaine 48", status="published", opens_in=timedelta(days=-1),
+             duration=timedelta(days=3), offers=(), pickup_dates=None):
+        """offers: products, or (product, {offer fields}) pairs."""
+        opens_at = utcnow() + opens_in
+        week = SalesWeek(
+            label=label,
+            opens_at=opens_at,
+            closes_at=opens_at + duration,
+            pickup_dates=pickup_dates or [(opens_at + duration + timedelta(days=1)).date().isoformat()],
+            status=status,
+            published_at=utcnow() if status == "published" else None,
+        )
+        db.session.add(week)
+        for item in offers:
+            product, fields = item if isinstance(item, tuple) else (item, {})
+            fields = {"quantity_available": 20, "quantity_reserved": 0, **fields}
+            db.session.add(Offer(week=week, product=product, **fields))
+        db.session.commit()
+        return week
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    counter = iter(range(1, 100_000))
+
+    def make(kind="individual", role="customer", pro_status=None, email=None, **overrides):
+        number = next(counter)
+        values = {
+            "email": email or f"client{number}@exemple.fr",
+            "role": role,
+            "kind": None if role != "customer" else kind,
+            "first_name": "Camille",
+            "last_name": "Martin",
+        }
+        if kind in ("restaurant", "amap") and role == "customer":
+            values.update(organisation=f"Établissement {number}", siret="73282932000074",
+                          pro_status=pro_status or "approved", address="1 rue Haute",
+                          postcode="84000", city="Avignon")
+        values.update(overrides)
+        user = User(**values)
+        user.set_password(TEST_PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    def do_login(user, password=TEST_PASSWORD):
+        response = client.post(
+            "/compte/connexion", data={"email": user.email, "password": password}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return do_login
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user(role="staff", email="equipe@lapepiniere.example")
+
+
+@pytest.fixture
+def staff_client(client, staff, login):
+    login(staff)
+    return client
+
+
+# --- A live server for the browser ------------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP in a thread, sharing the test database."""
+    from werkzeug.serving import make_server
+
+    app.config.update(WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()

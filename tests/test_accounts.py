@@ -1,0 +1,363 @@
+import html
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from boutique.account.services import make_reset_token, siret_is_valid
+from boutique.extensions import db
+from boutique.models import User
+from tests.conftest import TEST_PASSWORD
+
+GOOD_PASSWORD = "radis-rose-2026"
+VALID_SIRET = "73282932000074"
+
+
+def registration(**overrides):
+    data = {
+        "kind": "individual",
+        "email": "lea@exemple.fr",
+        "password": GOOD_PASSWORD,
+        "confirm": GOOD_PASSWORD,
+        "first_name": "Léa",
+        "last_name": "Durand",
+        "phone": "06 11 22 33 44",
+    }
+    data.update(overrides)
+    return data
+
+
+def pro_registration(**overrides):
+    values = {
+        "kind": "restaurant",
+        "email": "chef@bistrot.fr",
+        "organisation": "Bistrot du Marché",
+        "siret": VALID_SIRET,
+        "address": "3 place du Marché",
+        "postcode": "84000",
+        "city": "Avignon",
+    }
+    return registration(**{**values, **overrides})
+
+
+def text(response):
+    """The page as a user reads it (entities decoded)."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def user_count():
+    return db.session.scalar(select(func.count()).select_from(User))
+
+
+@pytest.mark.parametrize(
+    "siret, valid",
+    [
+        ("73282932000074", True),
+        ("732 829 320 00074", False),  # the form strips spaces; the check itself wants digits
+        ("73282932000075", False),
+        ("7328293200007", False),
+        ("7328293200007A", False),
+        ("35600000000048", True),  # La Poste head office passes Luhn
+        ("35600000049837", True),  # a La Poste office: digit sum divisible by 5
+        ("", False),
+    ],
+)
+def test_siret_check_uses_the_luhn_key(siret, valid):
+    assert siret_is_valid(siret) is valid
+
+
+def test_individual_registers_and_is_logged_in(client):
+    response = client.post("/compte/inscription", data=registration(), follow_redirects=True)
+    assert "Bienvenue ! Votre compte est créé." in response.get_data(as_text=True)
+    user = db.session.scalar(select(User).filter_by(email="lea@exemple.fr"))
+    assert user.kind == "individual" and user.pro_status is None
+    assert user.check_password(GOOD_PASSWORD)
+    assert "Mon compte" in client.get("/").get_data(as_text=True)
+
+
+def test_restaurant_registers_pending_with_siret_spaces_removed(client):
+    response = client.post(
+        "/compte/inscription",
+        data=pro_registration(siret="732 829 320 00074"),
+        follow_redirects=True,
+    )
+    assert "L'équipe doit le valider" in text(response)
+    user = db.session.scalar(select(User).filter_by(email="chef@bistrot.fr"))
+    assert (user.kind, user.pro_status, user.siret) == ("restaurant", "pending", VALID_SIRET)
+    assert user.organisation == "Bistrot du Marché"
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"email": "pas-une-adresse"}, "Adresse e-mail invalide."),
+        ({"password": "court1", "confirm": "court1"}, "au moins 10 caractères"),
+        ({"password": "toutenlettres", "confirm": "toutenlettres"}, "mélanger des lettres"),
+        ({"confirm": "autre-chose-99"}, "Les deux mots de passe ne correspondent pas."),
+        ({"first_name": ""}, "Ce champ est requis."),
+        ({"phone": "<script>"}, "Numéro de téléphone invalide."),
+    ],
+)
+def test_bad_registration_is_explained_and_nothing_saved(client, overrides, message):
+    response = client.post("/compte/inscription", data=registration(**overrides))
+    assert response.status_code == 200
+    assert message in text(response)
+    assert user_count() == 0
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"siret": "73282932000075"}, "SIRET invalide"),
+        ({"siret": "1234"}, "SIRET invalide"),
+        ({"siret": ""}, "Obligatoire pour un compte professionnel."),
+        ({"organisation": ""}, "Obligatoire pour un compte professionnel."),
+        ({"city": ""}, "Obligatoire pour un compte professionnel."),
+    ],
+)
+def test_professional_needs_valid_siret_and_details(client, overrides, message):
+    response = client.post("/compte/inscription", data=pro_registration(**overrides))
+    assert message in response.get_data(as_text=True)
+    assert user_count() == 0
+
+
+def test_duplicate_account_is_refused_whatever_the_case(client, make_user):
+    make_user(email="lea@exemple.fr")
+    response = client.post(
+        "/compte/inscription", data=registration(email="  LEA@Exemple.fr ")
+    )
+    assert "Un compte existe déjà avec cette adresse e-mail." in response.get_data(as_text=True)
+    assert user_count() == 1
+
+
+def test_login_wrong_password_then_right_one_then_logout(client, make_user):
+    user = make_user(email="camille@exemple.fr")
+    response = client.post(
+        "/compte/connexion", data={"email": user.email, "password": "faux-mot-de-passe1"}
+    )
+    assert "Adresse e-mail ou mot de passe incorrect." in response.get_data(as_text=True)
+    response = client.post(
+        "/compte/connexion",
+        data={"email": "Camille@Exemple.fr", "password": TEST_PASSWORD},
+        follow_redirects=True,
+    )
+    assert "Vous êtes connecté." in response.get_data(as_text=True)
+    response = client.post("/compte/deconnexion", follow_redirects=True)
+    assert "Vous êtes déconnecté." in response.get_data(as_text=True)
+    assert "Se connecter" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"]
+)
+def test_login_next_cannot_leave_the_site(client, make_user, target):
+    user = make_user()
+    response = client.post(
+        f"/compte/connexion?next={target}",
+        data={"email": user.email, "password": TEST_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_login_next_keeps_a_local_page(client, make_user):
+    user = make_user()
+    response = client.post(
+        "/compte/connexion?next=/compte/profil",
+        data={"email": user.email, "password": TEST_PASSWORD},
+    )
+    assert response.headers["Location"] == "/compte/profil"
+
+
+def reset_link(message):
+    match = re.search(r"http://localhost/compte/mot-de-passe/\S+", message)
+    assert match, message
+    return match.group(0).replace("http://localhost", "")
+
+
+def test_password_reset_by_emailed_link_works_once(client, make_user, mailbox):
+    user = make_user(email="camille@exemple.fr")
+    response = client.post(
+        "/compte/mot-de-passe-oublie", data={"email": user.email}, follow_redirects=True
+    )
+    assert "un lien de réinitialisation vient d" in response.get_data(as_text=True)
+    assert len(mailbox.messages) == 1
+    message = mailbox.messages[0]
+    assert message["To"] == "camille@exemple.fr"
+    assert message["Subject"] == "Réinitialiser votre mot de passe"
+    link = reset_link(mailbox.body(message))
+    assert link in mailbox.body(message, "html")
+
+    response = client.post(
+        link, data={"password": "nouveau-mdp-77", "confirm": "nouveau-mdp-77"},
+        follow_redirects=True,
+    )
+    assert "Votre mot de passe est changé." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).check_password("nouveau-mdp-77")
+
+    again = client.post(
+        link, data={"password": "encore-autre-88", "confirm": "encore-autre-88"},
+        follow_redirects=True,
+    )
+    assert "invalide, déjà utilisé ou expiré" in again.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).check_password("nouveau-mdp-77")
+
+
+def test_password_reset_link_expires(app, client, make_user):
+    user = make_user()
+    token = make_reset_token(user)
+    app.config["PASSWORD_RESET_MAX_AGE"] = -1
+    response = client.get(f"/compte/mot-de-passe/{token}", follow_redirects=True)
+    assert "invalide, déjà utilisé ou expiré" in response.get_data(as_text=True)
+
+
+def test_forged_reset_token_is_refused(client):
+    response = client.get("/compte/mot-de-passe/abc.def.ghi", follow_redirects=True)
+    assert "invalide, déjà utilisé ou expiré" in response.get_data(as_text=True)
+
+
+def test_reset_for_unknown_address_says_the_same_and_sends_nothing(client, mailbox):
+    response = client.post(
+        "/compte/mot-de-passe-oublie", data={"email": "inconnu@exemple.fr"}, follow_redirects=True
+    )
+    assert "Si un compte existe pour cette adresse" in response.get_data(as_text=True)
+    assert mailbox.messages == []
+
+
+def test_reset_when_mail_server_is_down_says_so(app, client, make_user):
+    user = make_user()
+    app.config["MAIL_PORT"] = 1  # nothing listens there
+    response = client.post("/compte/mot-de-passe-oublie", data={"email": user.email})
+    assert response.status_code == 503
+    assert "n'a pas pu être envoyé" in text(response)
+
+
+def test_profile_edit_and_password_change(client, make_user, login):
+    user = make_user(email="camille@exemple.fr")
+    login(user)
+    data = {
+        "first_name": "Camille",
+        "last_name": "Bernard",
+        "phone": "04 90 00 00 00",
+        "address": "5 chemin des Vignes",
+        "postcode": "84000",
+        "city": "Avignon",
+        "locale": "en",
+        "current_password": "",
+        "new_password": "",
+        "confirm": "",
+    }
+    response = client.post("/compte/profil", data=data, follow_redirects=True)
+    assert "Your profile has been saved." in response.get_data(as_text=True) or (
+        "Votre profil est enregistré." in response.get_data(as_text=True)
+    )
+    db.session.expire_all()
+    saved = db.session.get(User, user.id)
+    assert (saved.last_name, saved.city, saved.locale) == ("Bernard", "Avignon", "en")
+
+    wrong = dict(data, current_password="pas-le-bon-1", new_password="tout-neuf-123",
+                 confirm="tout-neuf-123")
+    client.post("/compte/profil", data=wrong)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).check_password(TEST_PASSWORD)
+
+    right = dict(wrong, current_password=TEST_PASSWORD)
+    client.post("/compte/profil", data=right)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).check_password("tout-neuf-123")
+
+
+def test_profile_needs_login(client):
+    response = client.get("/compte/profil")
+    assert response.status_code == 302
+    assert "/compte/connexion" in response.headers["Location"]
+
+
+def test_staff_approve_a_restaurant_which_then_sees_prices_excluding_vat(
+    client, make_user, make_product, make_week, login, staff
+):
+    product = make_product(name="Basilic", variety="Grand vert", price_individual_cents=300,
+                           price_restaurant_cents=210)
+    make_week(offers=[product])
+    restaurant = make_user(kind="restaurant", pro_status="pending", email="chef@bistrot.fr")
+    login(restaurant)
+    page = client.get("/").get_data(as_text=True)
+    assert "3,00" in page and "TTC" in page and "2,10" not in page
+    assert "attend la validation" in page
+    client.post("/compte/deconnexion")
+
+    login(staff)
+    listing = client.get("/gestion/professionnels").get_data(as_text=True)
+    assert "Établissement" in listing and restaurant.siret in listing
+    response = client.post(
+        f"/gestion/professionnels/{restaurant.id}", data={"decision": "approve"},
+        follow_redirects=True,
+    )
+    assert "validé" in response.get_data(as_text=True)
+    client.post("/compte/deconnexion")
+
+    login(restaurant)
+    page = client.get("/").get_data(as_text=True)
+    assert "2,10" in page and "HT" in page and "3,00" not in page
+
+
+def test_staff_refuse_a_professional_who_keeps_individual_prices(
+    client, make_user, staff, login
+):
+    amap = make_user(kind="amap", pro_status="pending")
+    login(staff)
+    client.post(f"/gestion/professionnels/{amap.id}", data={"decision": "refuse"})
+    db.session.expire_all()
+    refused = db.session.get(User, amap.id)
+    assert refused.pro_status == "refused" and refused.price_kind == "individual"
+
+
+def test_review_with_a_forged_decision_changes_nothing(client, make_user, staff, login):
+    amap = make_user(kind="amap", pro_status="pending")
+    login(staff)
+    response = client.post(f"/gestion/professionnels/{amap.id}", data={"decision": "maybe"})
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(User, amap.id).pro_status == "pending"
+
+
+def test_login_is_rate_limited_with_a_french_message(app, make_user):
+    from boutique import create_app
+
+    limited = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        RATELIMIT_ENABLED=True,
+        AUTH_RATE_LIMIT="3 per minute",
+    )
+    user = make_user()
+    client = limited.test_client()
+    wrong = {"email": user.email, "password": "mauvais-mdp-1"}
+    statuses = [client.post("/compte/connexion", data=wrong).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = client.post(
+        "/compte/connexion", data={"email": user.email, "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "Trop de tentatives" in text(response)
+    assert client.get("/compte/connexion").status_code == 200  # reading the page is not limited
+
+
+def test_create_staff_command(runner):
+    result = runner.invoke(args=["create-staff", "Directrice@LaPepiniere.example", "--role", "admin",
+                                 "--password", "tres-secret-2026"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).filter_by(email="directrice@lapepiniere.example"))
+    assert user.role == "admin" and user.is_staff and user.check_password("tres-secret-2026")
+
+
+def test_create_staff_refuses_a_customer_address(runner, make_user):
+    make_user(email="client@exemple.fr")
+    result = runner.invoke(args=["create-staff", "client@exemple.fr"])
+    assert result.exit_code != 0
+    assert "customer account" in result.output
+
+
