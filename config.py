@@ -68,6 +68,7 @@ class TestingConfig(Config):
     MAIL_BACKEND = "smtp"
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 0  # tests point this at their own SMTP server
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing: tests create many accounts
 
 
 class ProductionConfig(Config):

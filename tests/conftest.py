@@ -10,6 +10,7 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -86,6 +87,18 @@ def mailbox(smtp_server):
     return smtp_server.handler
 
 
+class FreshContextClient(FlaskClient):
+    """Give each request its own app context, as in production.
+
+    The tests hold an app context for their own queries; without this, requests would
+    share its `g` (logged-in user, locale) and its database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(migrated, smtp_server, tmp_path):
     app = create_app(
@@ -94,6 +107,7 @@ def app(migrated, smtp_server, tmp_path):
         UPLOAD_FOLDER=str(tmp_path / "uploads"),
         MAIL_PORT=smtp_server.port,
     )
+    app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         db.session.remove()

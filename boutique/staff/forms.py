@@ -15,7 +15,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from ..catalog.services import find_product
 from ..forms import MoneyField, not_negative_money
@@ -60,7 +67,7 @@ class ProductForm(FlaskForm):
     def validate_name(self, field):
         same = find_product(field.data.strip(), (self.variety.data or "").strip())
         if same is not None and (self.product is None or same.id != self.product.id):
-            raise ValueError(_l("Ce produit (même nom et même variété) existe déjà."))
+            raise ValidationError(_l("Ce produit (même nom et même variété) existe déjà."))
 
 
 class ImportForm(FlaskForm):
@@ -91,26 +98,36 @@ class WeekForm(FlaskForm):
 
     def validate_closes_at(self, field):
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:
-            raise ValueError(_l("La clôture doit être après l'ouverture."))
+            raise ValidationError(_l("La clôture doit être après l'ouverture."))
 
     def validate_pickup_date_1(self, field):
         for other in (field, self.pickup_date_2, self.pickup_date_3):
             if other.data and self.closes_at.data and other.data < self.closes_at.data.date():
-                raise ValueError(_l("Les retraits ont lieu après la clôture des commandes."))
+                raise ValidationError(_l("Les retraits ont lieu après la clôture des commandes."))
+
+
+class WholeNumberField(IntegerField):
+    """An integer field whose parse error speaks the visitor's language."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(_l("Nombre entier attendu.")) from exc
 
 
 class OfferRowForm(Form):
     product_id = HiddenField()
     offered = BooleanField(_l("Proposé"))
     unlimited = BooleanField(_l("Illimité"))
-    quantity = IntegerField(
+    quantity = WholeNumberField(
         _l("Quantité disponible"),
         validators=[
             Optional(),
             NumberRange(min=0, max=MAX_QUANTITY, message=_l("Quantité entre 0 et 1 000 000.")),
         ],
     )
-    max_per_order = IntegerField(
+    max_per_order = WholeNumberField(
         _l("Maximum par commande"),
         validators=[
             Optional(),
@@ -125,9 +142,13 @@ class OfferRowForm(Form):
     )
     price_amap_cents = MoneyField(_l("Prix AMAP HT"), validators=[Optional(), not_negative_money])
 
-    def validate_quantity(self, field):
-        if self.offered.data and not self.unlimited.data and field.data is None:
-            raise ValueError(_l("Indiquez une quantité ou cochez « illimité »."))
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        missing = self.offered.data and not self.unlimited.data and self.quantity.data is None
+        if missing and not self.quantity.errors:
+            self.quantity.errors.append(_l("Indiquez une quantité ou cochez « illimité »."))
+            return False
+        return ok
 
     def values(self):
         return {

@@ -1,0 +1,173 @@
+import html
+from datetime import timedelta
+
+import pytest
+
+from boutique.extensions import db
+
+
+def text(response):
+    return html.unescape(response.get_data(as_text=True)).replace("\u202f", " ").replace(
+        "\u00a0", " "
+    )
+
+
+@pytest.fixture
+def nursery(make_category, make_product, make_week):
+    plants = make_category("Plants potagers", "plants-potagers", 1)
+    herbs = make_category("Aromatiques", "aromatiques", 2)
+    tomato = make_product(name="Tomate", variety="Noire de Crimée", category=plants,
+                          unit_label="godet 8 cm", price_individual_cents=280)
+    leeks = make_product(name="Poireau", variety="Bleu de Solaise", category=plants,
+                         unit_label="plaque de 40 mottes", price_individual_cents=1450)
+    basil = make_product(name="Basilic", variety="Grand vert", category=herbs,
+                         unit_label="godet 10 cm", price_individual_cents=300,
+                         description="Feuilles parfumées, à pincer souvent.")
+    hidden = make_product(name="Origan", variety="", category=herbs)
+    week = make_week(
+        label="Semaine 48",
+        offers=[
+            (tomato, {"quantity_available": 30, "quantity_reserved": 12}),
+            (leeks, {"quantity_available": 5, "quantity_reserved": 5}),
+            (basil, {"quantity_available": None}),
+        ],
+    )
+    return {"tomato": tomato, "leeks": leeks, "basil": basil, "hidden": hidden, "week": week}
+
+
+def test_home_lists_the_weeks_products_in_french(client, nursery):
+    response = client.get("/")
+    page = text(response)
+    assert response.status_code == 200
+    assert '<html lang="fr">' in page
+    assert "Semaine 48" in page and "Commandes ouvertes jusqu'au" in page
+    assert "Tomate" in page and "Noire de Crimée" in page and "godet 8 cm" in page
+    assert "2,80 €" in page and "TTC" in page
+    assert "18 disponibles" in page
+    assert "plaque de 40 mottes" in page and "Épuisé" in page
+    assert "Origan" not in page  # not offered this week
+    assert page.index("Plants potagers") < page.index("Aromatiques")
+
+
+def test_search_and_category_filter(client, nursery):
+    page = text(client.get("/?q=basil"))
+    assert "Basilic" in page and "Tomate" not in page
+    page = text(client.get("/?q=crimée"))
+    assert "Tomate" in page and "Basilic" not in page
+    page = text(client.get("/?categorie=aromatiques"))
+    assert "Basilic" in page and "Poireau" not in page
+    page = text(client.get("/?q=artichaut"))
+    assert "Aucun produit ne correspond à votre recherche." in page
+
+
+def test_search_with_markup_or_sql_is_shown_escaped_and_harmless(client, nursery):
+    response = client.get("/?q=<script>alert(1)</script>' OR 1=1 --")
+    raw = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in raw
+    assert "&lt;script&gt;" in raw
+    assert "Aucun produit ne correspond" in text(response)
+
+
+def test_percent_in_search_is_literal(client, nursery):
+    assert "Aucun produit ne correspond" in text(client.get("/?q=%25"))
+
+
+def test_product_page_shows_description_unit_and_stock(client, nursery):
+    basil = nursery["basil"]
+    page = text(client.get(f"/produit/{basil.id}"))
+    assert "Feuilles parfumées, à pincer souvent." in page
+    assert "godet 10 cm" in page and "3,00 €" in page and "Disponible" in page
+    assert "Dont TVA 5,5 %" in page
+
+
+def test_product_not_offered_this_week_is_a_french_404(client, nursery):
+    response = client.get(f"/produit/{nursery['hidden'].id}")
+    assert response.status_code == 404
+    assert "Page introuvable" in text(response)
+
+
+def test_deactivated_product_leaves_the_storefront(client, nursery):
+    nursery["basil"].active = False
+    db.session.commit()
+    assert "Basilic" not in text(client.get("/"))
+    assert client.get(f"/produit/{nursery['basil'].id}").status_code == 404
+
+
+def test_closed_week_says_when_the_next_one_opens_and_shows_what_was_offered(
+    client, make_product, make_week
+):
+    tomato = make_product(name="Tomate", variety="Cerise")
+    make_week(label="Semaine 47", opens_in=timedelta(days=-6), duration=timedelta(days=3),
+              offers=[tomato])
+    make_week(label="Semaine 49", opens_in=timedelta(days=2), offers=[tomato])
+    page = text(client.get("/"))
+    assert "Les commandes sont fermées" in page
+    assert "Prochaine ouverture :" in page
+    assert "Semaine 47" in page and "Tomate" in page
+    assert "Les commandes de cette semaine sont fermées." in text(
+        client.get(f"/produit/{tomato.id}")
+    )
+
+
+def test_no_week_at_all(client, make_week, make_product):
+    make_week(status="draft", offers=[make_product(name="Courgette")])
+    page = text(client.get("/"))
+    assert "Aucune vente n'est encore annoncée" in page
+    assert "Courgette" not in page
+
+
+def test_approved_professional_sees_prices_excluding_vat(client, nursery, make_user, login):
+    login(make_user(kind="amap"))
+    page = text(client.get("/"))
+    assert "1,80 €" in page and "HT" in page and "2,80 €" not in page
+    assert "Vous voyez les prix professionnels, hors taxes (HT)." in page
+    page = text(client.get(f"/produit/{nursery['basil'].id}"))
+    assert "TVA 5,5 % en sus." in page
+
+
+def test_english_is_available(client, nursery):
+    response = client.post("/langue", data={"lang": "en", "next": "/?q=tomate"})
+    assert response.headers["Location"] == "/?q=tomate"
+    page = text(client.get("/"))
+    assert '<html lang="en">' in page
+    assert "Sold out" in page and "incl. VAT" in page
+    client.post("/langue", data={"lang": "fr"})
+    assert "Épuisé" in text(client.get("/"))
+
+
+def test_language_switch_ignores_unknown_language_and_offsite_next(client, nursery):
+    response = client.post("/langue", data={"lang": "xx", "next": "https://evil.example"})
+    assert response.headers["Location"] == "/"
+    assert '<html lang="fr">' in text(client.get("/"))
+
+
+def test_catalog_page_runs_a_constant_number_of_queries(
+    client, make_category, make_product, make_week, count_queries
+):
+    def catalog_queries(number_of_products, label):
+        category = make_category(f"Catégorie {label}", f"cat-{label}", 1)
+        products = [make_product(name=f"Plant {label} {i}", category=category)
+                    for i in range(number_of_products)]
+        week = make_week(label=label, offers=products)
+        with count_queries() as queries:
+            response = client.get("/")
+        assert response.status_code == 200
+        assert f"Plant {label} {number_of_products - 1}" in text(response)
+        week.status = "archived"
+        db.session.commit()
+        return len(queries)
+
+    small = catalog_queries(10, "petite")
+    large = catalog_queries(200, "grande")
+    assert small == large, (small, large)
+    assert small <= 4
+
+
+def test_healthz_says_when_the_database_is_down():
+    from boutique import create_app
+
+    broken = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite:////nonexistent/dir/x.db")
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "error", "database": "error"}
