@@ -1,0 +1,148 @@
+import html
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
+from boutique import create_app
+from boutique.extensions import db
+from boutique.models import Offer, Product, SalesWeek, User
+from config import ProductionConfig
+
+
+def text(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_production_refuses_the_default_secret_key(monkeypatch):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "dev-only-not-secret")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production")
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "short")
+    with pytest.raises(RuntimeError, match="too short"):
+        create_app("production")
+
+
+def test_production_starts_with_a_real_secret_and_secure_cookies(monkeypatch, migrated):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "x" * 40)
+    app = create_app("production", SQLALCHEMY_DATABASE_URI=migrated)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_migrations_match_the_models(app):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_unknown_page_is_a_french_404(client):
+    response = client.get("/pas-de-page-ici")
+    assert response.status_code == 404
+    assert "Page introuvable" in text(response)
+    assert '<html lang="fr">' in text(response)
+
+
+def test_wrong_method_is_explained(client):
+    response = client.get("/compte/deconnexion")
+    assert response.status_code == 405
+    assert "ne s'utilise pas ainsi" in text(response)
+
+
+def test_server_error_page_is_french_and_rolls_back(app):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/boom")
+    def boom():
+        db.session.add(User(email="fantome@exemple.fr", password_hash="x"))
+        db.session.flush()
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "Une erreur est survenue" in text(response)
+    assert db.session.scalar(select(User).filter_by(email="fantome@exemple.fr")) is None
+
+
+@pytest.fixture
+def csrf_app(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
+
+
+def test_forms_without_csrf_token_are_refused_and_change_nothing(
+    csrf_app, make_user, make_week, make_product, login
+):
+    client = csrf_app.test_client()
+    staff = make_user(role="staff")
+    week = make_week(status="draft", offers=[make_product()])
+    response = client.post("/compte/connexion", data={"email": staff.email,
+                                                       "password": "graines-de-courge-42"})
+    assert response.status_code == 400
+    assert "Formulaire expiré" in text(response)
+
+    response = client.post(
+        "/compte/inscription",
+        data={"kind": "individual", "email": "x@exemple.fr", "password": "abc-defgh-123",
+              "confirm": "abc-defgh-123", "first_name": "X", "last_name": "Y"},
+    )
+    assert response.status_code == 400
+    assert db.session.scalar(select(User).filter_by(email="x@exemple.fr")) is None
+
+    response = client.post(f"/gestion/semaines/{week.id}/publier")
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(SalesWeek, week.id).status == "draft"
+
+
+def test_every_post_route_is_csrf_protected(csrf_app):
+    client = csrf_app.test_client()
+    posted = 0
+    for rule in csrf_app.url_map.iter_rules():
+        if "POST" not in rule.methods:
+            continue
+        url = rule.build({arg: 1 for arg in rule.arguments}, append_unknown=False)[1]
+        response = client.post(url, data={})
+        assert response.status_code == 400, (rule.endpoint, response.status_code)
+        posted += 1
+    assert posted >= 10
+
+
+def test_demo_data_loads_a_realistic_nursery(runner):
+    result = runner.invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+    assert "admin@lapepiniere.example" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Product)) >= 40
+    categories = {p.category.slug for p in db.session.scalars(select(Product))}
+    assert categories == {"plants-potagers", "aromatiques", "fleurs", "legumes"}
+    weeks = db.session.scalars(select(SalesWeek).order_by(SalesWeek.opens_at)).all()
+    assert [w.phase() for w in weeks] == ["closed", "open"]
+    assert db.session.scalar(
+        select(func.count()).select_from(Offer).where(Offer.week_id == weeks[1].id)
+    ) >= 40
+    kinds = {(u.role, u.kind, u.pro_status) for u in db.session.scalars(select(User))}
+    assert ("admin", None, None) in kinds
+    assert ("customer", "individual", None) in kinds
+    assert ("customer", "restaurant", "approved") in kinds
+    assert ("customer", "amap", "approved") in kinds
+    assert ("customer", "restaurant", "pending") in kinds
+
+    again = runner.invoke(args=["demo-data", "--if-empty"])
+    assert again.exit_code == 0 and "already has products" in again.output
+    assert runner.invoke(args=["demo-data"]).exit_code != 0
+
+
+def test_demo_sirets_are_valid():
+    from boutique.account.services import siret_is_valid
+    from boutique.demo import DEMO_CUSTOMERS
+
+    assert all(siret_is_valid(c["siret"]) for c in DEMO_CUSTOMERS if "siret" in c)
+
+
+def test_demo_storefront_shows_products_and_a_sold_out_tray(client, runner):
+    runner.invoke(args=["demo-data"])
+    page = text(client.get("/"))
+    assert "Épuisé" in page
+    assert "Tomate" in page and "Basilic" in page
