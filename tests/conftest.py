@@ -122,6 +122,25 @@ def clean_tables():
 
 
 @pytest.fixture
+def make_app(migrated, smtp_server):
+    """Another app on the test database, with config overrides; its connections are closed."""
+    apps = []
+
+    def make(config_name="testing", **overrides):
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", migrated)
+        overrides.setdefault("MAIL_PORT", smtp_server.port)
+        other = create_app(config_name, **overrides)
+        other.test_client_class = FreshContextClient
+        apps.append(other)
+        return other
+
+    yield make
+    for other in apps:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -324,15 +324,8 @@ def test_review_with_a_forged_decision_changes_nothing(client, make_user, staff,
     assert db.session.get(User, amap.id).pro_status == "pending"
 
 
-def test_login_is_rate_limited_with_a_french_message(app, make_user):
-    from boutique import create_app
-
-    limited = create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-        RATELIMIT_ENABLED=True,
-        AUTH_RATE_LIMIT="3 per minute",
-    )
+def test_login_is_rate_limited_with_a_french_message(make_app, make_user):
+    limited = make_app(RATELIMIT_ENABLED=True, AUTH_RATE_LIMIT="3 per minute")
     user = make_user()
     client = limited.test_client()
     wrong = {"email": user.email, "password": "mauvais-mdp-1"}

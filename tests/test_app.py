@@ -24,9 +24,9 @@ def test_production_refuses_the_default_secret_key(monkeypatch):
         create_app("production")
 
 
-def test_production_starts_with_a_real_secret_and_secure_cookies(monkeypatch, migrated):
+def test_production_starts_with_a_real_secret_and_secure_cookies(monkeypatch, make_app):
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "x" * 40)
-    app = create_app("production", SQLALCHEMY_DATABASE_URI=migrated)
+    app = make_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.test_client().get("/healthz").status_code == 200
 

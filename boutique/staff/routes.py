@@ -3,6 +3,7 @@ from datetime import date
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from ..account.services import pending_professionals, review_professional
@@ -184,7 +185,6 @@ def week(week_id):
                 flash(_("Disponibilités enregistrées."), "success")
                 return redirect(url_for("staff.week", week_id=week.id))
         db.session.rollback()
-        flash(_("Rien n'a été enregistré : corrigez les lignes signalées."), "error")
         status = 422
     else:
         form = GridForm(data={"rows": [_grid_row(p, offers.get(p.id)) for p in products]})
@@ -227,9 +227,10 @@ def copy_previous_week(week_id):
         count = weeks.copy_offers(week, source)
         db.session.commit()
         flash(
-            _(
-                "%(count)d disponibilités copiées depuis « %(label)s ». Vérifiez les quantités.",
-                count=count,
+            ngettext(
+                "%(num)d disponibilité copiée depuis « %(label)s ». Vérifiez les quantités.",
+                "%(num)d disponibilités copiées depuis « %(label)s ». Vérifiez les quantités.",
+                count,
                 label=source.label,
             ),
             "success",

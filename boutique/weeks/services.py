@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
@@ -234,12 +235,16 @@ def save_grid(week, rows):
         reserved = offer.quantity_reserved if offer else 0
         available = values["quantity_available"]
         if values["offered"] and available is not None and available < reserved:
-            errors[product_id] = _(
-                "%(count)d déjà réservés : la quantité ne peut pas être inférieure.", count=reserved
+            errors[product_id] = ngettext(
+                "%(num)d déjà réservé : la quantité ne peut pas être inférieure.",
+                "%(num)d déjà réservés : la quantité ne peut pas être inférieure.",
+                reserved,
             )
         if not values["offered"] and reserved:
-            errors[product_id] = _(
-                "%(count)d déjà réservés : ce produit ne peut plus être retiré.", count=reserved
+            errors[product_id] = ngettext(
+                "%(num)d déjà réservé : ce produit ne peut plus être retiré.",
+                "%(num)d déjà réservés : ce produit ne peut plus être retiré.",
+                reserved,
             )
     if errors:
         return errors

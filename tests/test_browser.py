@@ -1,0 +1,359 @@
+"""Real-browser tests: Chromium drives the app served by `live_server` (CSRF enabled).
+
+Run only these with `pytest -m browser`. On failure, a screenshot and the page's HTML are
+saved in test-artifacts/ under the test's name.
+"""
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect, sync_playwright
+
+from boutique.extensions import db
+from boutique.models import Offer, SalesWeek
+from tests.conftest import TEST_PASSWORD
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+PARIS = ZoneInfo("Europe/Paris")
+
+pytestmark = pytest.mark.browser
+
+
+def euros(text):
+    """A regex for a French price: '2,50 €' with any space (no-break, narrow) before €."""
+    return re.compile(re.escape(text).replace(r"\ ", r"\s"))
+
+
+def local_input(moment):
+    """A datetime as a datetime-local input wants it (Paris wall clock)."""
+    return moment.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
+
+
+# --- Browser fixtures -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """A fresh French-speaking browser tab on the live server (relative URLs work)."""
+    context = browser.new_context(
+        base_url=live_server, locale="fr-FR", timezone_id="Europe/Paris"
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    failures_before = request.session.testsfailed
+    yield page
+    # The call phase's report is already counted when fixtures are torn down.
+    if request.session.testsfailed > failures_before:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            (ARTIFACTS / f"{name}.html").write_text(page.content(), encoding="utf-8")
+        except Exception as error:  # never hide the real failure behind this one
+            print(f"Could not save the page of {name}: {error}")
+    context.close()
+
+
+def card(page, name):
+    return page.locator(".product-card").filter(
+        has=page.locator("h3", has_text=re.compile(rf"^{re.escape(name)}\b"))
+    )
+
+
+def grid_row(page, full_name):
+    """The staff grid's row whose header cell names the product."""
+    return page.locator("tr[id^='row-']").filter(
+        has=page.locator("th", has_text=full_name)
+    )
+
+
+def wait_for_images(page):
+    """Every <img> loaded and not broken (lazy ones too), so that screenshots are complete."""
+    try:
+        page.wait_for_function(
+            "[...document.images].every(img => img.complete && img.naturalWidth > 0)",
+            timeout=5_000,
+        )
+    except PlaywrightTimeoutError:
+        broken = page.evaluate(
+            "[...document.images].filter(i => !i.complete || !i.naturalWidth).map(i => i.src)"
+        )
+        pytest.fail(f"images not loaded or broken: {broken}")
+
+
+def log_in(page, email, password=TEST_PASSWORD):
+    page.goto("/compte/connexion")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.locator(".flash-success")).to_contain_text("Vous êtes connecté.")
+
+
+# --- Tests ------------------------------------------------------------------------------------
+
+
+def test_visitor_sees_the_weeks_products_in_french_and_searches(
+    page, make_category, make_product, make_week
+):
+    vegetables = make_category("Plants potagers", position=1)
+    herbs = make_category("Aromatiques", position=2)
+    tomato = make_product(
+        name="Tomate", variety="Cœur de bœuf", category=vegetables, unit_label="godet 8 cm",
+        price_individual_cents=250,
+    )
+    courgette = make_product(
+        name="Courgette", variety="Gold Rush", category=vegetables,
+        unit_label="plaque de 4 mottes", price_individual_cents=1290,
+    )
+    pepper = make_product(
+        name="Poivron", variety="Doux d'Espagne", category=vegetables,
+        unit_label="godet 10 cm", price_individual_cents=310,
+    )
+    basil = make_product(
+        name="Basilic", variety="Grand vert", category=herbs, unit_label="godet 9 cm",
+        price_individual_cents=320,
+        description="Très parfumé, à planter après les Saints de glace.",
+    )
+    thyme = make_product(
+        name="Thym", variety="Commun", category=herbs, unit_label="godet 8 cm",
+        price_individual_cents=295,
+    )
+    aubergine = make_product(name="Aubergine", variety="Violette", category=vegetables)
+    make_week(
+        label="Semaine 48",
+        offers=[
+            (tomato, {"quantity_available": 30, "quantity_reserved": 4}),
+            (courgette, {"quantity_available": None}),
+            (pepper, {"quantity_available": 5, "quantity_reserved": 5}),
+            basil,
+            (thyme, {"price_individual_cents": 275}),
+            (aubergine, {"offered": False}),
+        ],
+    )
+
+    page.goto("/")
+
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator("h1")).to_have_text("Semaine 48")
+    expect(page.locator(".week-banner")).to_contain_text("Commandes ouvertes jusqu'au")
+    expect(page.get_by_role("heading", level=2)).to_have_text(["Plants potagers", "Aromatiques"])
+    cards = page.locator(".product-card")
+    expect(cards).to_have_count(5)
+    expect(card(page, "Aubergine")).to_have_count(0)
+
+    expected = {
+        "Tomate": ("Cœur de bœuf", "godet 8 cm", "2,50 €", "26 disponibles"),
+        "Courgette": ("Gold Rush", "plaque de 4 mottes", "12,90 €", "Disponible"),
+        "Poivron": ("Doux d'Espagne", "godet 10 cm", "3,10 €", "Épuisé"),
+        "Basilic": ("Grand vert", "godet 9 cm", "3,20 €", "20 disponibles"),
+        "Thym": ("Commun", "godet 8 cm", "2,75 €", "20 disponibles"),  # the week's own price
+    }
+    for name, (variety, unit, price, stock) in expected.items():
+        item = card(page, name)
+        expect(item).to_be_visible()
+        expect(item.locator(".variety")).to_have_text(variety)
+        expect(item.locator(".unit")).to_have_text(unit)
+        expect(item.locator(".price")).to_have_text(euros(price))
+        expect(item.locator(".tax")).to_have_text("TTC")
+        expect(item.locator(".card-foot")).to_contain_text(stock)
+    sold_out = card(page, "Poivron")
+    expect(sold_out).to_have_class(re.compile(r"\bis-soldout\b"))
+    expect(sold_out.locator(".badge-soldout")).to_be_visible()
+
+    # Search.
+    page.get_by_label("Rechercher un produit").fill("basilic")
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page).to_have_url(re.compile(r"[?&]q=basilic\b"))
+    expect(cards).to_have_count(1)
+    expect(card(page, "Basilic")).to_be_visible()
+    expect(page.get_by_label("Rechercher un produit")).to_have_value("basilic")
+
+    page.get_by_role("link", name="Tout afficher").click()
+    expect(cards).to_have_count(5)
+
+    # Category filter.
+    page.get_by_label("Catégorie").select_option(label="Aromatiques")
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page).to_have_url(re.compile(r"[?&]categorie=aromatiques\b"))
+    expect(cards).to_have_count(2)
+    expect(card(page, "Basilic")).to_be_visible()
+    expect(card(page, "Thym")).to_be_visible()
+    expect(card(page, "Tomate")).to_have_count(0)
+    expect(page.get_by_label("Catégorie")).to_have_value("aromatiques")
+
+    # Product page, through the card.
+    card(page, "Basilic").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(rf"/produit/{basil.id}$"))
+    expect(page.locator("h1")).to_have_text("Basilic Grand vert")
+    expect(page.locator(".product-info .unit")).to_have_text("godet 9 cm")
+    expect(page.locator(".price-line .price")).to_have_text(euros("3,20 €"))
+    expect(page.locator(".description")).to_have_text(
+        "Très parfumé, à planter après les Saints de glace."
+    )
+    expect(page.locator(".breadcrumb")).to_contain_text("Aromatiques")
+    expect(page.locator(".product-info")).to_contain_text("Dont TVA 5,5")
+
+
+def test_staff_copy_last_week_edit_the_grid_and_publish(
+    page, staff, make_category, make_product, make_week
+):
+    vegetables = make_category("Plants potagers", position=1)
+    herbs = make_category("Aromatiques", position=2)
+    tomato = make_product(name="Tomate", variety="Cœur de bœuf", category=vegetables)
+    leek = make_product(name="Poireau", variety="Bleu de Solaise", category=vegetables,
+                        unit_label="botte de 50 plants")
+    chives = make_product(name="Ciboulette", variety="", category=herbs)
+    make_product(name="Persil", variety="Géant d'Italie", category=herbs)
+    make_week(
+        label="Semaine passée",
+        opens_in=timedelta(days=-10),
+        duration=timedelta(days=3),
+        offers=[
+            (tomato, {"quantity_available": 20, "quantity_reserved": 7}),
+            (leek, {"quantity_available": 8}),
+            (chives, {"quantity_available": None}),
+        ],
+    )
+    staff_email = staff.email
+
+    log_in(page, staff_email)
+
+    # A new draft week, opened an hour ago, so that it is open as soon as it is published.
+    page.goto("/gestion/semaines/nouvelle")
+    label = page.get_by_label("Nom de la semaine").input_value()
+    assert re.fullmatch(r"Semaine \d+", label), label
+    now = datetime.now(PARIS).replace(second=0, microsecond=0)
+    closes = now + timedelta(days=3)
+    page.fill("#opens_at", local_input(now - timedelta(hours=1)))
+    page.fill("#closes_at", local_input(closes))
+    page.fill("#pickup_date_1", (closes + timedelta(days=1)).date().isoformat())
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator(".flash-success")).to_have_text(f"Semaine « {label} » enregistrée.")
+    expect(page).to_have_url(re.compile(r"/gestion/semaines/\d+$"))
+    week_url = page.url
+    expect(page.locator(".week-head .badge")).to_have_text("Brouillon")
+
+    # Copy last week's availabilities.
+    page.get_by_role("button", name="Copier les disponibilités de « Semaine passée »").click()
+    expect(page.locator(".flash-success")).to_have_text(
+        "3 disponibilités copiées depuis « Semaine passée ». Vérifiez les quantités."
+    )
+    leek_row = grid_row(page, "Poireau Bleu de Solaise")
+    expect(leek_row.locator("input[name$='-offered']")).to_be_checked()
+    expect(leek_row.locator("input[name$='-quantity']")).to_have_value("8")
+    tomato_row = grid_row(page, "Tomate Cœur de bœuf")
+    expect(tomato_row.locator("input[name$='-quantity']")).to_have_value("20")
+    expect(tomato_row.locator("td.num")).to_have_text("0")  # reservations are not copied
+    expect(grid_row(page, "Ciboulette").locator("input[name$='-unlimited']")).to_be_checked()
+    expect(grid_row(page, "Persil").locator("input[name$='-offered']")).not_to_be_checked()
+
+    # A negative quantity: refused, and nothing at all is saved.
+    parsley_row = grid_row(page, "Persil Géant d'Italie")
+    parsley_row.locator("input[name$='-offered']").check()
+    parsley_row.locator("input[name$='-unlimited']").check()
+    leek_row.locator("input[name$='-quantity']").fill("-3")
+    page.get_by_role("button", name="Enregistrer les disponibilités").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Rien n'a été enregistré : corrigez les lignes signalées."
+    )
+    expect(leek_row).to_have_class(re.compile(r"\bhas-error\b"))
+    expect(leek_row.locator(".error")).to_have_text("Quantité entre 0 et 1 000 000.")
+    expect(leek_row.locator("input[name$='-quantity']")).to_have_value("-3")
+    page.goto(week_url)
+    expect(leek_row.locator("input[name$='-quantity']")).to_have_value("8")
+    expect(parsley_row.locator("input[name$='-offered']")).not_to_be_checked()
+    expect(page.locator(".has-error")).to_have_count(0)
+
+    # The real edit: 12 leeks, and parsley offered without limit.
+    leek_row.locator("input[name$='-quantity']").fill("12")
+    parsley_row.locator("input[name$='-offered']").check()
+    parsley_row.locator("input[name$='-unlimited']").check()
+    page.get_by_role("button", name="Enregistrer les disponibilités").click()
+    expect(page.locator(".flash-success")).to_have_text("Disponibilités enregistrées.")
+    expect(leek_row.locator("input[name$='-quantity']")).to_have_value("12")
+    expect(parsley_row.locator("input[name$='-offered']")).to_be_checked()
+    expect(parsley_row.locator("input[name$='-unlimited']")).to_be_checked()
+
+    page.get_by_role("button", name="Publier la semaine").click()
+    expect(page.locator(".flash-success")).to_have_text(f"Semaine « {label} » publiée.")
+    expect(page.locator(".week-head .badge")).to_have_text("Ouverte")
+    expect(page.get_by_role("button", name="Repasser en brouillon")).to_be_visible()
+
+    # The storefront now shows the new week.
+    page.goto("/")
+    expect(page.locator("h1")).to_have_text(label)
+    expect(page.locator(".product-card")).to_have_count(4)
+    expect(card(page, "Poireau").locator(".stock")).to_have_text("12 disponibles")
+    expect(card(page, "Tomate").locator(".stock")).to_have_text("20 disponibles")
+    expect(card(page, "Persil").locator(".stock")).to_have_text("Disponible")
+    expect(card(page, "Ciboulette").locator(".stock")).to_have_text("Disponible")
+
+    db.session.expire_all()
+    offers = {
+        offer.product.name: offer
+        for offer in db.session.scalars(
+            db.select(Offer).join(Offer.week).where(SalesWeek.label == label)
+        )
+    }
+    assert {name: o.quantity_available for name, o in offers.items()} == {
+        "Tomate": 20, "Poireau": 12, "Ciboulette": None, "Persil": None,
+    }
+
+
+def test_home_page_screenshots_phone_and_desktop(page, make_category, make_product, make_week):
+    vegetables = make_category("Plants potagers", position=1)
+    herbs = make_category("Aromatiques", position=2)
+    products = [
+        make_product(name="Tomate", variety="Cœur de bœuf", category=vegetables),
+        make_product(name="Courge", variety="Butternut très longue à coureurs vigoureux",
+                     category=vegetables, unit_label="plaque de 40 mottes",
+                     price_individual_cents=1450),
+        make_product(name="Salade", variety="Feuille de chêne blonde", category=vegetables),
+        make_product(name="Basilic", variety="Grand vert", category=herbs),
+        make_product(name="Menthe", variety="Marocaine", category=herbs),
+    ]
+    offers = [(product, {}) for product in products]
+    offers[2] = (products[2], {"quantity_available": 6, "quantity_reserved": 6})
+    make_week(label="Semaine 48", offers=offers)
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone, desktop = ARTIFACTS / "home-phone.png", ARTIFACTS / "home-desktop.png"
+    for path in (phone, desktop):
+        path.unlink(missing_ok=True)
+
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto("/")
+    expect(page.locator(".product-card")).to_have_count(5)
+    wait_for_images(page)
+    page.screenshot(path=str(phone), full_page=True)
+    scroll_width, inner_width = page.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert scroll_width <= inner_width, f"horizontal scroll at 375 px: {scroll_width}"
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/")
+    expect(page.locator(".product-card")).to_have_count(5)
+    wait_for_images(page)
+    page.screenshot(path=str(desktop), full_page=True)
+
+    for path in (phone, desktop):
+        assert path.is_file() and path.stat().st_size > 1000, path
