@@ -8,6 +8,8 @@ MO_FILES := $(PO_FILES:.po=.mo)
 
 .PHONY: run test lint bench translations extract-messages clean
 
+# Benchmarks (figures, not pass/fail). Set TEST_DATABASE_URL to measure on PostgreSQL.
+
 run: $(VENV)/.installed $(MO_FILES)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo-data --if-empty
@@ -23,7 +25,7 @@ translations: $(MO_FILES)
 
 # Refresh the catalog of texts to translate after changing templates or code.
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o boutique/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o boutique/translations/messages.pot .
 	$(BIN)/pybabel update -i boutique/translations/messages.pot -d boutique/translations --no-fuzzy-matching
 
 %.mo: %.po $(VENV)/.installed
@@ -42,3 +44,6 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 	find boutique -name '*.mo' -delete
+
+bench: $(VENV)/.dev-installed $(MO_FILES)
+	$(BIN)/python bench/catalog.py

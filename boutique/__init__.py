@@ -3,7 +3,7 @@
 import os
 
 from flask import Flask, jsonify, render_template, session
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -52,6 +52,7 @@ def register_extensions(app):
     login_manager.init_app(app)
     login_manager.login_view = "account.login"
     login_manager.login_message_category = "info"
+    login_manager.login_message = lazy_gettext("Connectez-vous pour accéder à cette page.")
 
     from . import auth  # noqa: F401  (registers the user loader)
 

@@ -2,6 +2,7 @@
 
 import io
 import uuid
+import warnings
 from pathlib import Path
 
 from flask import current_app
@@ -29,14 +30,19 @@ def save_photo(stream):
     if len(data) > current_app.config["PHOTO_MAX_BYTES"]:
         raise PhotoError("too_big")
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            image_format = probe.format
-            probe.verify()
-        if image_format not in ALLOWED_FORMATS:
-            raise PhotoError("format")
-        image = Image.open(io.BytesIO(data))
-        image = ImageOps.exif_transpose(image).convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        with warnings.catch_warnings():
+            # Pillow only warns between its limit and twice it: refuse those too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                image_format = probe.format
+                probe.verify()
+            if image_format not in ALLOWED_FORMATS:
+                raise PhotoError("format")
+            image = Image.open(io.BytesIO(data))
+            image = ImageOps.exif_transpose(image).convert("RGB")
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise PhotoError("too_many_pixels") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise PhotoError("format") from exc
     key = uuid.uuid4().hex
     folder = photo_folder()

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
 from ..account.services import pending_professionals, review_professional
 from ..auth import staff_required
@@ -20,6 +21,7 @@ from .forms import GridForm, ImportForm, ProductForm, ReviewForm, WeekForm
 PHOTO_ERRORS = {
     "too_big": _l("La photo dépasse 5 Mo."),
     "format": _l("Ce fichier n'est pas une image JPEG, PNG ou WebP."),
+    "too_many_pixels": _l("Image trop grande : 40 millions de pixels au plus."),
 }
 
 
@@ -51,7 +53,8 @@ def edit_product(product_id=None):
     form = ProductForm(obj=product, product=product, categories=catalog.categories())
     if form.validate_on_submit():
         new_photo = None
-        if form.photo.data:
+        # Without an upload, the field still holds the current photo's key (from obj=).
+        if isinstance(form.photo.data, FileStorage):
             try:
                 new_photo = save_photo(form.photo.data.stream)
             except PhotoError as error:

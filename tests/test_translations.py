@@ -1,0 +1,24 @@
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+CATALOG = Path(__file__).resolve().parent.parent / "boutique/translations/en/LC_MESSAGES/messages.po"
+
+
+def test_every_text_has_an_english_translation():
+    with CATALOG.open("rb") as handle:
+        catalog = read_po(handle)
+    missing = [
+        message.id
+        for message in catalog
+        if message.id
+        and not (all(message.string) if isinstance(message.string, tuple) else message.string)
+    ]
+    assert missing == []
+    assert not [m.id for m in catalog if m.id and m.fuzzy]
+
+
+def test_english_login_prompt(client):
+    client.post("/langue", data={"lang": "en"})
+    response = client.get("/gestion/", follow_redirects=True)
+    assert "Please log in to see this page." in response.get_data(as_text=True)
