@@ -68,8 +68,9 @@ def seed():
             price_amap_cents=180,
         )
         db.session.add(product)
-        db.session.add(Offer(week=week, product=product, quantity_available=50,
-                             quantity_reserved=i % 50))
+        db.session.add(
+            Offer(week=week, product=product, quantity_available=50, quantity_reserved=i % 50)
+        )
     db.session.commit()
 
 
@@ -98,7 +99,9 @@ def main():
         p95 = timings[int(len(timings) * 0.95) - 1]
         backend = make_url(url).get_backend_name()
         print(f"catalog page, {PRODUCTS} products, {backend}, {REQUESTS} requests in process:")
-        print(f"  p50 {p50:.1f} ms  p95 {p95:.1f} ms  {1000 / statistics.mean(timings):.0f} pages/s")
+        print(
+            f"  p50 {p50:.1f} ms  p95 {p95:.1f} ms  {1000 / statistics.mean(timings):.0f} pages/s"
+        )
         print(f"  SQL queries per page: {per_page:.1f}")
         print(f"  page size: {len(response.data) // 1024} KiB")
         with app.app_context():

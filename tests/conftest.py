@@ -179,8 +179,9 @@ def make_category(app):
     def make(name="Plants potagers", slug=None, position=1):
         category = db.session.scalar(db.select(Category).filter_by(name=name))
         if category is None:
-            category = Category(name=name, slug=slug or name.lower().replace(" ", "-"),
-                                position=position)
+            category = Category(
+                name=name, slug=slug or name.lower().replace(" ", "-"), position=position
+            )
             db.session.add(category)
             db.session.commit()
         return category
@@ -215,15 +216,22 @@ def make_product(app, make_category):
 
 @pytest.fixture
 def make_week(app):
-    def make(label="Semaine 48", status="published", opens_in=timedelta(days=-1),
-             duration=timedelta(days=3), offers=(), pickup_dates=None):
+    def make(
+        label="Semaine 48",
+        status="published",
+        opens_in=timedelta(days=-1),
+        duration=timedelta(days=3),
+        offers=(),
+        pickup_dates=None,
+    ):
         """offers: products, or (product, {offer fields}) pairs."""
         opens_at = utcnow() + opens_in
         week = SalesWeek(
             label=label,
             opens_at=opens_at,
             closes_at=opens_at + duration,
-            pickup_dates=pickup_dates or [(opens_at + duration + timedelta(days=1)).date().isoformat()],
+            pickup_dates=pickup_dates
+            or [(opens_at + duration + timedelta(days=1)).date().isoformat()],
             status=status,
             published_at=utcnow() if status == "published" else None,
         )
@@ -252,9 +260,14 @@ def make_user(app):
             "last_name": "Martin",
         }
         if kind in ("restaurant", "amap") and role == "customer":
-            values.update(organisation=f"Établissement {number}", siret="73282932000074",
-                          pro_status=pro_status or "approved", address="1 rue Haute",
-                          postcode="84000", city="Avignon")
+            values.update(
+                organisation=f"Établissement {number}",
+                siret="73282932000074",
+                pro_status=pro_status or "approved",
+                address="1 rue Haute",
+                postcode="84000",
+                city="Avignon",
+            )
         values.update(overrides)
         user = User(**values)
         user.set_password(TEST_PASSWORD)

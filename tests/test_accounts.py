@@ -1,6 +1,5 @@
 import html
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -124,9 +123,7 @@ def test_professional_needs_valid_siret_and_details(client, overrides, message):
 
 def test_duplicate_account_is_refused_whatever_the_case(client, make_user):
     make_user(email="lea@exemple.fr")
-    response = client.post(
-        "/compte/inscription", data=registration(email="  LEA@Exemple.fr ")
-    )
+    response = client.post("/compte/inscription", data=registration(email="  LEA@Exemple.fr "))
     assert "Un compte existe déjà avec cette adresse e-mail." in response.get_data(as_text=True)
     assert user_count() == 1
 
@@ -190,7 +187,8 @@ def test_password_reset_by_emailed_link_works_once(client, make_user, mailbox):
     assert link in mailbox.body(message, "html")
 
     response = client.post(
-        link, data={"password": "nouveau-mdp-77", "confirm": "nouveau-mdp-77"},
+        link,
+        data={"password": "nouveau-mdp-77", "confirm": "nouveau-mdp-77"},
         follow_redirects=True,
     )
     assert "Votre mot de passe est changé." in response.get_data(as_text=True)
@@ -198,7 +196,8 @@ def test_password_reset_by_emailed_link_works_once(client, make_user, mailbox):
     assert db.session.get(User, user.id).check_password("nouveau-mdp-77")
 
     again = client.post(
-        link, data={"password": "encore-autre-88", "confirm": "encore-autre-88"},
+        link,
+        data={"password": "encore-autre-88", "confirm": "encore-autre-88"},
         follow_redirects=True,
     )
     assert "invalide, déjà utilisé ou expiré" in again.get_data(as_text=True)
@@ -258,8 +257,9 @@ def test_profile_edit_and_password_change(client, make_user, login):
     saved = db.session.get(User, user.id)
     assert (saved.last_name, saved.city, saved.locale) == ("Bernard", "Avignon", "en")
 
-    wrong = dict(data, current_password="pas-le-bon-1", new_password="tout-neuf-123",
-                 confirm="tout-neuf-123")
+    wrong = dict(
+        data, current_password="pas-le-bon-1", new_password="tout-neuf-123", confirm="tout-neuf-123"
+    )
     client.post("/compte/profil", data=wrong)
     db.session.expire_all()
     assert db.session.get(User, user.id).check_password(TEST_PASSWORD)
@@ -279,8 +279,9 @@ def test_profile_needs_login(client):
 def test_staff_approve_a_restaurant_which_then_sees_prices_excluding_vat(
     client, make_user, make_product, make_week, login, staff
 ):
-    product = make_product(name="Basilic", variety="Grand vert", price_individual_cents=300,
-                           price_restaurant_cents=210)
+    product = make_product(
+        name="Basilic", variety="Grand vert", price_individual_cents=300, price_restaurant_cents=210
+    )
     make_week(offers=[product])
     restaurant = make_user(kind="restaurant", pro_status="pending", email="chef@bistrot.fr")
     login(restaurant)
@@ -293,7 +294,8 @@ def test_staff_approve_a_restaurant_which_then_sees_prices_excluding_vat(
     listing = client.get("/gestion/professionnels").get_data(as_text=True)
     assert "Établissement" in listing and restaurant.siret in listing
     response = client.post(
-        f"/gestion/professionnels/{restaurant.id}", data={"decision": "approve"},
+        f"/gestion/professionnels/{restaurant.id}",
+        data={"decision": "approve"},
         follow_redirects=True,
     )
     assert "validé" in response.get_data(as_text=True)
@@ -304,9 +306,7 @@ def test_staff_approve_a_restaurant_which_then_sees_prices_excluding_vat(
     assert "2,10" in page and "HT" in page and "3,00" not in page
 
 
-def test_staff_refuse_a_professional_who_keeps_individual_prices(
-    client, make_user, staff, login
-):
+def test_staff_refuse_a_professional_who_keeps_individual_prices(client, make_user, staff, login):
     amap = make_user(kind="amap", pro_status="pending")
     login(staff)
     client.post(f"/gestion/professionnels/{amap.id}", data={"decision": "refuse"})
@@ -340,8 +340,16 @@ def test_login_is_rate_limited_with_a_french_message(make_app, make_user):
 
 
 def test_create_staff_command(runner):
-    result = runner.invoke(args=["create-staff", "Directrice@LaPepiniere.example", "--role", "admin",
-                                 "--password", "tres-secret-2026"])
+    result = runner.invoke(
+        args=[
+            "create-staff",
+            "Directrice@LaPepiniere.example",
+            "--role",
+            "admin",
+            "--password",
+            "tres-secret-2026",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).filter_by(email="directrice@lapepiniere.example"))
     assert user.role == "admin" and user.is_staff and user.check_password("tres-secret-2026")
@@ -352,5 +360,3 @@ def test_create_staff_refuses_a_customer_address(runner, make_user):
     result = runner.invoke(args=["create-staff", "client@exemple.fr"])
     assert result.exit_code != 0
     assert "customer account" in result.output
-
-

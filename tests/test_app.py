@@ -78,15 +78,22 @@ def test_forms_without_csrf_token_are_refused_and_change_nothing(
     client = csrf_app.test_client()
     staff = make_user(role="staff")
     week = make_week(status="draft", offers=[make_product()])
-    response = client.post("/compte/connexion", data={"email": staff.email,
-                                                       "password": "graines-de-courge-42"})
+    response = client.post(
+        "/compte/connexion", data={"email": staff.email, "password": "graines-de-courge-42"}
+    )
     assert response.status_code == 400
     assert "Formulaire expiré" in text(response)
 
     response = client.post(
         "/compte/inscription",
-        data={"kind": "individual", "email": "x@exemple.fr", "password": "abc-defgh-123",
-              "confirm": "abc-defgh-123", "first_name": "X", "last_name": "Y"},
+        data={
+            "kind": "individual",
+            "email": "x@exemple.fr",
+            "password": "abc-defgh-123",
+            "confirm": "abc-defgh-123",
+            "first_name": "X",
+            "last_name": "Y",
+        },
     )
     assert response.status_code == 400
     assert db.session.scalar(select(User).filter_by(email="x@exemple.fr")) is None
@@ -119,9 +126,12 @@ def test_demo_data_loads_a_realistic_nursery(runner):
     assert categories == {"plants-potagers", "aromatiques", "fleurs", "legumes"}
     weeks = db.session.scalars(select(SalesWeek).order_by(SalesWeek.opens_at)).all()
     assert [w.phase() for w in weeks] == ["closed", "open"]
-    assert db.session.scalar(
-        select(func.count()).select_from(Offer).where(Offer.week_id == weeks[1].id)
-    ) >= 40
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Offer).where(Offer.week_id == weeks[1].id)
+        )
+        >= 40
+    )
     kinds = {(u.role, u.kind, u.pro_status) for u in db.session.scalars(select(User))}
     assert ("admin", None, None) in kinds
     assert ("customer", "individual", None) in kinds

@@ -54,9 +54,7 @@ def browser():
 @pytest.fixture
 def page(browser, live_server, request):
     """A fresh French-speaking browser tab on the live server (relative URLs work)."""
-    context = browser.new_context(
-        base_url=live_server, locale="fr-FR", timezone_id="Europe/Paris"
-    )
+    context = browser.new_context(base_url=live_server, locale="fr-FR", timezone_id="Europe/Paris")
     context.set_default_timeout(10_000)
     page = context.new_page()
     failures_before = request.session.testsfailed
@@ -81,9 +79,7 @@ def card(page, name):
 
 def grid_row(page, full_name):
     """The staff grid's row whose header cell names the product."""
-    return page.locator("tr[id^='row-']").filter(
-        has=page.locator("th", has_text=full_name)
-    )
+    return page.locator("tr[id^='row-']").filter(has=page.locator("th", has_text=full_name))
 
 
 def wait_for_images(page):
@@ -117,24 +113,39 @@ def test_visitor_sees_the_weeks_products_in_french_and_searches(
     vegetables = make_category("Plants potagers", position=1)
     herbs = make_category("Aromatiques", position=2)
     tomato = make_product(
-        name="Tomate", variety="Cœur de bœuf", category=vegetables, unit_label="godet 8 cm",
+        name="Tomate",
+        variety="Cœur de bœuf",
+        category=vegetables,
+        unit_label="godet 8 cm",
         price_individual_cents=250,
     )
     courgette = make_product(
-        name="Courgette", variety="Gold Rush", category=vegetables,
-        unit_label="plaque de 4 mottes", price_individual_cents=1290,
+        name="Courgette",
+        variety="Gold Rush",
+        category=vegetables,
+        unit_label="plaque de 4 mottes",
+        price_individual_cents=1290,
     )
     pepper = make_product(
-        name="Poivron", variety="Doux d'Espagne", category=vegetables,
-        unit_label="godet 10 cm", price_individual_cents=310,
+        name="Poivron",
+        variety="Doux d'Espagne",
+        category=vegetables,
+        unit_label="godet 10 cm",
+        price_individual_cents=310,
     )
     basil = make_product(
-        name="Basilic", variety="Grand vert", category=herbs, unit_label="godet 9 cm",
+        name="Basilic",
+        variety="Grand vert",
+        category=herbs,
+        unit_label="godet 9 cm",
         price_individual_cents=320,
         description="Très parfumé, à planter après les Saints de glace.",
     )
     thyme = make_product(
-        name="Thym", variety="Commun", category=herbs, unit_label="godet 8 cm",
+        name="Thym",
+        variety="Commun",
+        category=herbs,
+        unit_label="godet 8 cm",
         price_individual_cents=295,
     )
     aubergine = make_product(name="Aubergine", variety="Violette", category=vegetables)
@@ -219,8 +230,12 @@ def test_staff_copy_last_week_edit_the_grid_and_publish(
     vegetables = make_category("Plants potagers", position=1)
     herbs = make_category("Aromatiques", position=2)
     tomato = make_product(name="Tomate", variety="Cœur de bœuf", category=vegetables)
-    leek = make_product(name="Poireau", variety="Bleu de Solaise", category=vegetables,
-                        unit_label="botte de 50 plants")
+    leek = make_product(
+        name="Poireau",
+        variety="Bleu de Solaise",
+        category=vegetables,
+        unit_label="botte de 50 plants",
+    )
     chives = make_product(name="Ciboulette", variety="", category=herbs)
     make_product(name="Persil", variety="Géant d'Italie", category=herbs)
     make_week(
@@ -315,7 +330,10 @@ def test_staff_copy_last_week_edit_the_grid_and_publish(
         )
     }
     assert {name: o.quantity_available for name, o in offers.items()} == {
-        "Tomate": 20, "Poireau": 12, "Ciboulette": None, "Persil": None,
+        "Tomate": 20,
+        "Poireau": 12,
+        "Ciboulette": None,
+        "Persil": None,
     }
 
 
@@ -324,9 +342,13 @@ def test_home_page_screenshots_phone_and_desktop(page, make_category, make_produ
     herbs = make_category("Aromatiques", position=2)
     products = [
         make_product(name="Tomate", variety="Cœur de bœuf", category=vegetables),
-        make_product(name="Courge", variety="Butternut très longue à coureurs vigoureux",
-                     category=vegetables, unit_label="plaque de 40 mottes",
-                     price_individual_cents=1450),
+        make_product(
+            name="Courge",
+            variety="Butternut très longue à coureurs vigoureux",
+            category=vegetables,
+            unit_label="plaque de 40 mottes",
+            price_individual_cents=1450,
+        ),
         make_product(name="Salade", variety="Feuille de chêne blonde", category=vegetables),
         make_product(name="Basilic", variety="Grand vert", category=herbs),
         make_product(name="Menthe", variety="Marocaine", category=herbs),

@@ -9,8 +9,8 @@ from boutique.models import Offer, SalesWeek, utcnow
 
 
 def text(response):
-    return html.unescape(response.get_data(as_text=True)).replace("\u202f", " ").replace(
-        "\u00a0", " "
+    return (
+        html.unescape(response.get_data(as_text=True)).replace("\u202f", " ").replace("\u00a0", " ")
     )
 
 
@@ -46,8 +46,13 @@ def three_products(make_product):
 
 def test_staff_pages_need_a_staff_account(client, make_user, login, make_week):
     week = make_week()
-    for url in ("/gestion/", "/gestion/semaines", f"/gestion/semaines/{week.id}",
-                "/gestion/semaines/nouvelle", "/gestion/professionnels"):
+    for url in (
+        "/gestion/",
+        "/gestion/semaines",
+        f"/gestion/semaines/{week.id}",
+        "/gestion/semaines/nouvelle",
+        "/gestion/professionnels",
+    ):
         response = client.get(url)
         assert response.status_code == 302 and "/compte/connexion" in response.headers["Location"]
     login(make_user(kind="restaurant"))
@@ -112,10 +117,14 @@ def test_bad_week_dates_are_refused(staff_client, fields, message):
 
 def test_copy_previous_week_in_one_click(staff_client, make_week, three_products):
     tomato, courgette, basil = three_products
-    last = make_week(label="Semaine 47", opens_in=timedelta(days=-8), offers=[
-        (tomato, {"quantity_available": 40, "max_per_order": 6}),
-        (courgette, {"quantity_available": None, "price_individual_cents": 199}),
-    ])
+    last = make_week(
+        label="Semaine 47",
+        opens_in=timedelta(days=-8),
+        offers=[
+            (tomato, {"quantity_available": 40, "max_per_order": 6}),
+            (courgette, {"quantity_available": None, "price_individual_cents": 199}),
+        ],
+    )
     week = make_week(label="Semaine 48", status="draft")
     page = text(staff_client.get(f"/gestion/semaines/{week.id}"))
     assert "Copier les disponibilités de « Semaine 47 »" in page
@@ -139,11 +148,13 @@ def test_grid_saves_every_row_in_one_form(staff_client, make_week, three_product
 
     response = staff_client.post(
         f"/gestion/semaines/{week.id}",
-        data=grid_data([
-            (tomato.id, {"offered": True, "quantity": 25, "max_per_order": 4}),
-            (courgette.id, {"offered": False}),
-            (basil.id, {"offered": True, "unlimited": True, "price_individual_cents": "3,20"}),
-        ]),
+        data=grid_data(
+            [
+                (tomato.id, {"offered": True, "quantity": 25, "max_per_order": 4}),
+                (courgette.id, {"offered": False}),
+                (basil.id, {"offered": True, "unlimited": True, "price_individual_cents": "3,20"}),
+            ]
+        ),
         follow_redirects=True,
     )
     assert "Disponibilités enregistrées." in text(response)
@@ -166,17 +177,20 @@ def test_grid_saves_every_row_in_one_form(staff_client, make_week, three_product
         ({"offered": True}, "Indiquez une quantité ou cochez « illimité »."),
     ],
 )
-def test_a_bad_row_refuses_the_whole_grid(staff_client, make_week, three_products, bad_row,
-                                          message):
+def test_a_bad_row_refuses_the_whole_grid(
+    staff_client, make_week, three_products, bad_row, message
+):
     tomato, courgette, basil = three_products
     week = make_week(status="draft", offers=[(tomato, {"quantity_available": 10})])
     response = staff_client.post(
         f"/gestion/semaines/{week.id}",
-        data=grid_data([
-            (tomato.id, {"offered": True, "quantity": 99}),
-            (courgette.id, bad_row),
-            (basil.id, {"offered": True, "quantity": 7}),
-        ]),
+        data=grid_data(
+            [
+                (tomato.id, {"offered": True, "quantity": 99}),
+                (courgette.id, bad_row),
+                (basil.id, {"offered": True, "quantity": 7}),
+            ]
+        ),
     )
     assert response.status_code == 422
     page = text(response)
@@ -189,8 +203,9 @@ def test_a_bad_row_refuses_the_whole_grid(staff_client, make_week, three_product
     assert 'value="99"' in page
 
 
-def test_grid_refuses_quantity_below_what_is_already_reserved(staff_client, make_week,
-                                                              three_products):
+def test_grid_refuses_quantity_below_what_is_already_reserved(
+    staff_client, make_week, three_products
+):
     tomato = three_products[0]
     week = make_week(offers=[(tomato, {"quantity_available": 10, "quantity_reserved": 6})])
     response = staff_client.post(
@@ -208,8 +223,7 @@ def test_grid_refuses_quantity_below_what_is_already_reserved(staff_client, make
 
 
 @pytest.mark.parametrize("product_id", ["999999", "abc", ""])
-def test_tampered_product_id_changes_nothing(staff_client, make_week, three_products,
-                                             product_id):
+def test_tampered_product_id_changes_nothing(staff_client, make_week, three_products, product_id):
     tomato = three_products[0]
     week = make_week(status="draft", offers=[(tomato, {"quantity_available": 10})])
     data = grid_data([(tomato.id, {"offered": True, "quantity": 50})])
@@ -223,8 +237,9 @@ def test_tampered_product_id_changes_nothing(staff_client, make_week, three_prod
 
 def test_publish_puts_the_week_on_the_storefront(staff_client, make_week, three_products):
     tomato, courgette, basil = three_products
-    week = make_week(label="Semaine 48", status="draft",
-                     offers=[(tomato, {"quantity_available": 12})])
+    week = make_week(
+        label="Semaine 48", status="draft", offers=[(tomato, {"quantity_available": 12})]
+    )
     assert "Tomate" not in text(staff_client.get("/"))
     response = staff_client.post(f"/gestion/semaines/{week.id}/publier", follow_redirects=True)
     assert "Semaine « Semaine 48 » publiée." in text(response)
@@ -233,10 +248,12 @@ def test_publish_puts_the_week_on_the_storefront(staff_client, make_week, three_
 
     staff_client.post(
         f"/gestion/semaines/{week.id}",
-        data=grid_data([
-            (tomato.id, {"offered": True, "quantity": 8}),
-            (basil.id, {"offered": True, "unlimited": True}),
-        ]),
+        data=grid_data(
+            [
+                (tomato.id, {"offered": True, "quantity": 8}),
+                (basil.id, {"offered": True, "unlimited": True}),
+            ]
+        ),
     )
     page = text(staff_client.get("/"))
     assert "8 disponibles" in page and "Basilic" in page

@@ -7,8 +7,8 @@ from boutique.extensions import db
 
 
 def text(response):
-    return html.unescape(response.get_data(as_text=True)).replace("\u202f", " ").replace(
-        "\u00a0", " "
+    return (
+        html.unescape(response.get_data(as_text=True)).replace("\u202f", " ").replace("\u00a0", " ")
     )
 
 
@@ -16,13 +16,28 @@ def text(response):
 def nursery(make_category, make_product, make_week):
     plants = make_category("Plants potagers", "plants-potagers", 1)
     herbs = make_category("Aromatiques", "aromatiques", 2)
-    tomato = make_product(name="Tomate", variety="Noire de Crimée", category=plants,
-                          unit_label="godet 8 cm", price_individual_cents=280)
-    leeks = make_product(name="Poireau", variety="Bleu de Solaise", category=plants,
-                         unit_label="plaque de 40 mottes", price_individual_cents=1450)
-    basil = make_product(name="Basilic", variety="Grand vert", category=herbs,
-                         unit_label="godet 10 cm", price_individual_cents=300,
-                         description="Feuilles parfumées, à pincer souvent.")
+    tomato = make_product(
+        name="Tomate",
+        variety="Noire de Crimée",
+        category=plants,
+        unit_label="godet 8 cm",
+        price_individual_cents=280,
+    )
+    leeks = make_product(
+        name="Poireau",
+        variety="Bleu de Solaise",
+        category=plants,
+        unit_label="plaque de 40 mottes",
+        price_individual_cents=1450,
+    )
+    basil = make_product(
+        name="Basilic",
+        variety="Grand vert",
+        category=herbs,
+        unit_label="godet 10 cm",
+        price_individual_cents=300,
+        description="Feuilles parfumées, à pincer souvent.",
+    )
     hidden = make_product(name="Origan", variety="", category=herbs)
     week = make_week(
         label="Semaine 48",
@@ -98,8 +113,9 @@ def test_closed_week_says_when_the_next_one_opens_and_shows_what_was_offered(
     client, make_product, make_week
 ):
     tomato = make_product(name="Tomate", variety="Cerise")
-    make_week(label="Semaine 47", opens_in=timedelta(days=-6), duration=timedelta(days=3),
-              offers=[tomato])
+    make_week(
+        label="Semaine 47", opens_in=timedelta(days=-6), duration=timedelta(days=3), offers=[tomato]
+    )
     make_week(label="Semaine 49", opens_in=timedelta(days=2), offers=[tomato])
     page = text(client.get("/"))
     assert "Les commandes sont fermées" in page
@@ -147,8 +163,10 @@ def test_catalog_page_runs_a_constant_number_of_queries(
 ):
     def catalog_queries(number_of_products, label):
         category = make_category(f"Catégorie {label}", f"cat-{label}", 1)
-        products = [make_product(name=f"Plant {label} {i}", category=category)
-                    for i in range(number_of_products)]
+        products = [
+            make_product(name=f"Plant {label} {i}", category=category)
+            for i in range(number_of_products)
+        ]
         week = make_week(label=label, offers=products)
         client.get("/")  # warm up: a new pooled connection may run set-up statements
         with count_queries() as queries:

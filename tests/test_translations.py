@@ -2,7 +2,9 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-CATALOG = Path(__file__).resolve().parent.parent / "boutique/translations/en/LC_MESSAGES/messages.po"
+CATALOG = (
+    Path(__file__).resolve().parent.parent / "boutique/translations/en/LC_MESSAGES/messages.po"
+)
 
 
 def test_every_text_has_an_english_translation():

@@ -122,7 +122,8 @@ def forgot_password():
         # Same answer whether the account exists or not: it reveals no address.
         flash(
             _(
-                "Si un compte existe pour cette adresse, un lien de réinitialisation vient d'être envoyé."
+                "Si un compte existe pour cette adresse, "
+                "un lien de réinitialisation vient d'être envoyé."
             ),
             "info",
         )

@@ -29,7 +29,7 @@ def _luhn_ok(digits):
 
 
 def siret_is_valid(siret):
-    """Check 14 digits and the Luhn key (La Poste's establishments use a digit sum divisible by 5)."""
+    """Check 14 digits and the Luhn key (La Poste's offices: digit sum divisible by 5)."""
     if not siret or len(siret) != 14 or not siret.isdigit():
         return False
     if siret.startswith("356000000"):
