@@ -360,3 +360,30 @@ def test_create_staff_refuses_a_customer_address(runner, make_user):
     result = runner.invoke(args=["create-staff", "client@exemple.fr"])
     assert result.exit_code != 0
     assert "customer account" in result.output
+
+
+def test_rate_limit_counters_live_in_redis_when_configured(make_app, make_user):
+    import redis
+
+    server = redis.Redis(host="127.0.0.1", port=6379, db=15)
+    try:
+        server.ping()
+    except redis.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    server.flushdb()
+    limited = make_app(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
+        AUTH_RATE_LIMIT="2 per minute",
+    )
+    user = make_user()
+    wrong = {"email": user.email, "password": "mauvais-mdp-1"}
+    statuses = [
+        limited.test_client().post("/compte/connexion", data=wrong).status_code for _ in range(3)
+    ]
+    try:
+        assert statuses == [200, 200, 429]
+        assert any(b"compte" in key or b"login" in key for key in server.keys("*"))
+    finally:
+        server.flushdb()
+        server.close()

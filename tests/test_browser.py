@@ -379,3 +379,45 @@ def test_home_page_screenshots_phone_and_desktop(page, make_category, make_produ
 
     for path in (phone, desktop):
         assert path.is_file() and path.stat().st_size > 1000, path
+
+
+def serious_violations(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        (violation["id"], violation["impact"], [n["target"] for n in violation["nodes"]][:3])
+        for violation in results.response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+
+
+def test_main_pages_have_no_serious_accessibility_violations(
+    page, staff, make_category, make_product, make_week, make_user
+):
+    herbs = make_category("Aromatiques", "aromatiques", 2)
+    basil = make_product(name="Basilic", variety="Grand vert", category=herbs)
+    sold_out = make_product(name="Persil", variety="Plat", category=herbs)
+    week = make_week(
+        offers=[basil, (sold_out, {"quantity_available": 3, "quantity_reserved": 3})]
+    )
+    make_user(kind="restaurant", pro_status="pending")
+    visitor_pages = ["/", f"/produit/{basil.id}", "/compte/connexion", "/compte/inscription",
+                     "/compte/mot-de-passe-oublie", "/page-absente"]
+    staff_pages = ["/gestion/", "/gestion/produits", "/gestion/produits/nouveau",
+                   f"/gestion/semaines/{week.id}", "/gestion/semaines/nouvelle",
+                   "/gestion/professionnels", "/gestion/produits/import", "/compte/profil"]
+    found = {}
+    for url in visitor_pages:
+        page.goto(url)
+        found[url] = serious_violations(page)
+    # A form showing its errors: each message is tied to its field.
+    page.goto("/compte/inscription")
+    page.get_by_role("button", name="Créer mon compte").click()
+    expect(page.locator("#email-error")).to_be_visible()
+    found["/compte/inscription (errors)"] = serious_violations(page)
+    log_in(page, staff.email)
+    for url in staff_pages:
+        page.goto(url)
+        found[url] = serious_violations(page)
+    assert {url: v for url, v in found.items() if v} == {}
