@@ -76,9 +76,13 @@ def load_demo_data(password, now=None):
     this_monday = (now - timedelta(days=now.weekday())).replace(
         hour=7, minute=0, second=0, microsecond=0
     )
-    last = _week(this_monday - timedelta(days=7))
-    current = _week(min(this_monday, now - timedelta(hours=1)))
-    current.closes_at = max(current.closes_at, now + timedelta(days=3))
+    last_monday = this_monday - timedelta(days=7)
+    last = _week(last_monday, last_monday + timedelta(days=3, hours=5))
+    # This week is open whatever the day the demo is loaded.
+    current = _week(
+        min(this_monday, now - timedelta(hours=1)),
+        max(this_monday + timedelta(days=3, hours=5), now + timedelta(days=3)),
+    )
     for key, (product, values) in products.items():
         quantity, limit = values["quantity"], values["max_per_order"]
         db.session.add(
@@ -114,12 +118,13 @@ def load_demo_data(password, now=None):
     db.session.flush()
 
 
-def _week(opens_at):
+def _week(opens_at, closes_at):
+    """A published week; pick-up the two days after the order deadline."""
     week = SalesWeek(
-        label=f"Semaine {(opens_at + timedelta(days=3)).isocalendar().week}",
+        label=f"Semaine {opens_at.isocalendar().week}",
         opens_at=opens_at,
-        closes_at=opens_at + timedelta(days=3, hours=5),
-        pickup_dates=[(opens_at + timedelta(days=d)).date().isoformat() for d in (4, 5)],
+        closes_at=closes_at,
+        pickup_dates=[(closes_at + timedelta(days=d)).date().isoformat() for d in (1, 2)],
         status="published",
         published_at=opens_at,
     )

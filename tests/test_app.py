@@ -156,3 +156,9 @@ def test_demo_storefront_shows_products_and_a_sold_out_tray(client, runner):
     page = text(client.get("/"))
     assert "Épuisé" in page
     assert "Tomate" in page and "Basilic" in page
+
+
+def test_demo_weeks_pick_up_after_the_order_deadline(runner):
+    runner.invoke(args=["demo-data"])
+    for week in db.session.scalars(select(SalesWeek)):
+        assert min(week.pickup_dates) > week.closes_at.date().isoformat()
