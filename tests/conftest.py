@@ -1,6 +1,7 @@
 """Fixtures: a real database (SQLite file, or PostgreSQL when TEST_DATABASE_URL is set),
 a real SMTP server, and factories for the shop's objects."""
 
+import html
 import os
 import socket
 import threading
@@ -20,6 +21,12 @@ from boutique.extensions import db
 from boutique.models import Category, Offer, Product, SalesWeek, User, utcnow
 
 TEST_PASSWORD = "graines-de-courge-42"
+
+
+def page_text(response):
+    """The page as a person reads it: entities decoded, no-break spaces as plain spaces."""
+    text = html.unescape(response.get_data(as_text=True))
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
 def free_port():

@@ -1,4 +1,3 @@
-import html
 import re
 
 import pytest
@@ -7,7 +6,7 @@ from sqlalchemy import func, select
 from boutique.account.services import make_reset_token, siret_is_valid
 from boutique.extensions import db
 from boutique.models import User
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, page_text
 
 GOOD_PASSWORD = "radis-rose-2026"
 VALID_SIRET = "73282932000074"
@@ -38,11 +37,6 @@ def pro_registration(**overrides):
         "city": "Avignon",
     }
     return registration(**{**values, **overrides})
-
-
-def text(response):
-    """The page as a user reads it (entities decoded)."""
-    return html.unescape(response.get_data(as_text=True))
 
 
 def user_count():
@@ -81,7 +75,7 @@ def test_restaurant_registers_pending_with_siret_spaces_removed(client):
         data=pro_registration(siret="732 829 320 00074"),
         follow_redirects=True,
     )
-    assert "L'équipe doit le valider" in text(response)
+    assert "L'équipe doit le valider" in page_text(response)
     user = db.session.scalar(select(User).filter_by(email="chef@bistrot.fr"))
     assert (user.kind, user.pro_status, user.siret) == ("restaurant", "pending", VALID_SIRET)
     assert user.organisation == "Bistrot du Marché"
@@ -101,7 +95,7 @@ def test_restaurant_registers_pending_with_siret_spaces_removed(client):
 def test_bad_registration_is_explained_and_nothing_saved(client, overrides, message):
     response = client.post("/compte/inscription", data=registration(**overrides))
     assert response.status_code == 200
-    assert message in text(response)
+    assert message in page_text(response)
     assert user_count() == 0
 
 
@@ -231,7 +225,7 @@ def test_reset_when_mail_server_is_down_says_so(app, client, make_user):
     app.config["MAIL_PORT"] = 1  # nothing listens there
     response = client.post("/compte/mot-de-passe-oublie", data={"email": user.email})
     assert response.status_code == 503
-    assert "n'a pas pu être envoyé" in text(response)
+    assert "n'a pas pu être envoyé" in page_text(response)
 
 
 def test_profile_edit_and_password_change(client, make_user, login):
@@ -335,7 +329,7 @@ def test_login_is_rate_limited_with_a_french_message(make_app, make_user):
         "/compte/connexion", data={"email": user.email, "password": TEST_PASSWORD}
     )
     assert response.status_code == 429
-    assert "Trop de tentatives" in text(response)
+    assert "Trop de tentatives" in page_text(response)
     assert client.get("/compte/connexion").status_code == 200  # reading the page is not limited
 
 

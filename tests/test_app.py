@@ -1,5 +1,3 @@
-import html
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,10 +7,7 @@ from boutique import create_app
 from boutique.extensions import db
 from boutique.models import Offer, Product, SalesWeek, User
 from config import ProductionConfig
-
-
-def text(response):
-    return html.unescape(response.get_data(as_text=True))
+from tests.conftest import page_text
 
 
 def test_production_refuses_the_default_secret_key(monkeypatch):
@@ -41,14 +36,14 @@ def test_migrations_match_the_models(app):
 def test_unknown_page_is_a_french_404(client):
     response = client.get("/pas-de-page-ici")
     assert response.status_code == 404
-    assert "Page introuvable" in text(response)
-    assert '<html lang="fr">' in text(response)
+    assert "Page introuvable" in page_text(response)
+    assert '<html lang="fr">' in page_text(response)
 
 
 def test_wrong_method_is_explained(client):
     response = client.get("/compte/deconnexion")
     assert response.status_code == 405
-    assert "ne s'utilise pas ainsi" in text(response)
+    assert "ne s'utilise pas ainsi" in page_text(response)
 
 
 def test_server_error_page_is_french_and_rolls_back(app):
@@ -62,7 +57,7 @@ def test_server_error_page_is_french_and_rolls_back(app):
 
     response = app.test_client().get("/boom")
     assert response.status_code == 500
-    assert "Une erreur est survenue" in text(response)
+    assert "Une erreur est survenue" in page_text(response)
     assert db.session.scalar(select(User).filter_by(email="fantome@exemple.fr")) is None
 
 
@@ -82,7 +77,7 @@ def test_forms_without_csrf_token_are_refused_and_change_nothing(
         "/compte/connexion", data={"email": staff.email, "password": "graines-de-courge-42"}
     )
     assert response.status_code == 400
-    assert "Formulaire expiré" in text(response)
+    assert "Formulaire expiré" in page_text(response)
 
     response = client.post(
         "/compte/inscription",
@@ -153,7 +148,7 @@ def test_demo_sirets_are_valid():
 
 def test_demo_storefront_shows_products_and_a_sold_out_tray(client, runner):
     runner.invoke(args=["demo-data"])
-    page = text(client.get("/"))
+    page = page_text(client.get("/"))
     assert "Épuisé" in page
     assert "Tomate" in page and "Basilic" in page
 

@@ -398,15 +398,26 @@ def test_main_pages_have_no_serious_accessibility_violations(
     herbs = make_category("Aromatiques", "aromatiques", 2)
     basil = make_product(name="Basilic", variety="Grand vert", category=herbs)
     sold_out = make_product(name="Persil", variety="Plat", category=herbs)
-    week = make_week(
-        offers=[basil, (sold_out, {"quantity_available": 3, "quantity_reserved": 3})]
-    )
+    week = make_week(offers=[basil, (sold_out, {"quantity_available": 3, "quantity_reserved": 3})])
     make_user(kind="restaurant", pro_status="pending")
-    visitor_pages = ["/", f"/produit/{basil.id}", "/compte/connexion", "/compte/inscription",
-                     "/compte/mot-de-passe-oublie", "/page-absente"]
-    staff_pages = ["/gestion/", "/gestion/produits", "/gestion/produits/nouveau",
-                   f"/gestion/semaines/{week.id}", "/gestion/semaines/nouvelle",
-                   "/gestion/professionnels", "/gestion/produits/import", "/compte/profil"]
+    visitor_pages = [
+        "/",
+        f"/produit/{basil.id}",
+        "/compte/connexion",
+        "/compte/inscription",
+        "/compte/mot-de-passe-oublie",
+        "/page-absente",
+    ]
+    staff_pages = [
+        "/gestion/",
+        "/gestion/produits",
+        "/gestion/produits/nouveau",
+        f"/gestion/semaines/{week.id}",
+        "/gestion/semaines/nouvelle",
+        "/gestion/professionnels",
+        "/gestion/produits/import",
+        "/compte/profil",
+    ]
     found = {}
     for url in visitor_pages:
         page.goto(url)

@@ -9,7 +9,6 @@ import io
 import os
 import struct
 import zlib
-from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,6 +20,7 @@ from werkzeug.test import encode_multipart
 
 from boutique.extensions import db
 from boutique.models import Product
+from tests.conftest import page_text
 
 PRODUCTS_URL = "/gestion/produits"
 NEW_PRODUCT_URL = "/gestion/produits/nouveau"
@@ -35,11 +35,6 @@ EIGHT_MB = 8 * 1024 * 1024
 
 
 # --- Helpers --------------------------------------------------------------------------------
-
-
-def text_of(response):
-    """The page as a person reads it (HTML entities such as &#39; turned back into ')."""
-    return unescape(response.get_data(as_text=True))
 
 
 def product_url(product_id):
@@ -158,7 +153,7 @@ def test_anonymous_visitor_is_sent_to_the_login_page(client):
 
     login_page = client.get(response.headers["Location"])
     assert login_page.status_code == 200
-    assert "Se connecter" in text_of(login_page)
+    assert "Se connecter" in page_text(login_page)
 
 
 def test_login_prompt_after_redirect_is_in_french(client):
@@ -166,7 +161,7 @@ def test_login_prompt_after_redirect_is_in_french(client):
     page = client.get(PRODUCTS_URL, follow_redirects=True)
 
     assert page.request.path == "/compte/connexion"
-    assert "Please log in" not in text_of(page)
+    assert "Please log in" not in page_text(page)
 
 
 def test_logged_in_customer_gets_a_french_403_page(client, make_user, login):
@@ -175,8 +170,8 @@ def test_logged_in_customer_gets_a_french_403_page(client, make_user, login):
     response = client.get(PRODUCTS_URL)
 
     assert response.status_code == 403
-    assert "Accès refusé" in text_of(response)
-    assert "Nouveau produit" not in text_of(response)
+    assert "Accès refusé" in page_text(response)
+    assert "Nouveau produit" not in page_text(response)
 
 
 def test_customer_cannot_create_or_toggle_products(client, make_user, login, make_product, plants):
@@ -200,7 +195,7 @@ def test_staff_see_the_product_list_with_prices(staff_client, make_product, plan
 
     response = staff_client.get(PRODUCTS_URL)
 
-    page = text_of(response)
+    page = page_text(response)
     assert response.status_code == 200
     assert "Tomate Noire de Crimée" in page
     assert "godet 8 cm" in page
@@ -209,7 +204,7 @@ def test_staff_see_the_product_list_with_prices(staff_client, make_product, plan
 
 
 def test_product_list_is_empty_with_a_hint(staff_client):
-    page = text_of(staff_client.get(PRODUCTS_URL))
+    page = page_text(staff_client.get(PRODUCTS_URL))
 
     assert "Aucun produit" in page
 
@@ -236,7 +231,7 @@ def test_product_list_does_not_query_once_per_product(
 def test_new_product_form_offers_the_categories_and_vat_rates(staff_client, plants, aromatics):
     response = staff_client.get(NEW_PRODUCT_URL)
 
-    page = text_of(response)
+    page = page_text(response)
     assert response.status_code == 200
     assert "Nouveau produit" in page
     assert "Plants potagers" in page and "Aromatiques" in page
@@ -257,7 +252,7 @@ def test_staff_create_a_product_prices_typed_in_euros_are_stored_in_cents(staff_
         follow_redirects=True,
     )
 
-    page = text_of(response)
+    page = page_text(response)
     assert response.status_code == 200
     assert response.request.path == PRODUCTS_URL
     assert "Produit « Courgette Gold Rush » enregistré." in page
@@ -300,7 +295,7 @@ def test_edit_form_shows_the_current_values(staff_client, make_product, plants):
 
     response = staff_client.get(product_url(product.id))
 
-    page = text_of(response)
+    page = page_text(response)
     assert response.status_code == 200
     assert "Modifier « Tomate Ananas »" in page
     assert 'value="3,45"' in page
@@ -325,7 +320,7 @@ def test_staff_edit_a_product(staff_client, make_product, plants, aromatics):
     )
 
     assert response.status_code == 200
-    assert "Produit « Tomate Ananas verte » enregistré." in text_of(response)
+    assert "Produit « Tomate Ananas verte » enregistré." in page_text(response)
     products = all_products()
     assert len(products) == 1
     edited = products[0]
@@ -356,7 +351,7 @@ def test_editing_an_unknown_product_is_a_404(staff_client):
     response = staff_client.get(product_url(999_999))
 
     assert response.status_code == 404
-    assert "Page introuvable" in text_of(response)
+    assert "Page introuvable" in page_text(response)
 
 
 def test_deactivated_product_leaves_the_storefront_and_comes_back_when_reactivated(
@@ -365,25 +360,25 @@ def test_deactivated_product_leaves_the_storefront_and_comes_back_when_reactivat
     product = make_product(category=plants, name="Aubergine", variety="Violette de Barbentane")
     other = make_product(category=plants, name="Piment", variety="d'Espelette")
     make_week(offers=[product, other])
-    assert "Violette de Barbentane" in text_of(staff_client.get("/"))
+    assert "Violette de Barbentane" in page_text(staff_client.get("/"))
 
     response = staff_client.post(f"{product_url(product.id)}/activation", follow_redirects=True)
 
-    page = text_of(response)
+    page = page_text(response)
     assert response.request.path == PRODUCTS_URL
     assert "« Aubergine Violette de Barbentane » est désactivé." in page
     assert "Désactivé" in page and "Réactiver" in page
     assert find("Aubergine", "Violette de Barbentane").active is False
-    storefront = text_of(staff_client.get("/"))
+    storefront = page_text(staff_client.get("/"))
     assert "Violette de Barbentane" not in storefront
     assert "d'Espelette" in storefront
     assert staff_client.get(f"/produit/{product.id}").status_code == 404
 
     response = staff_client.post(f"{product_url(product.id)}/activation", follow_redirects=True)
 
-    assert "« Aubergine Violette de Barbentane » est réactivé." in text_of(response)
+    assert "« Aubergine Violette de Barbentane » est réactivé." in page_text(response)
     assert find("Aubergine", "Violette de Barbentane").active is True
-    assert "Violette de Barbentane" in text_of(staff_client.get("/"))
+    assert "Violette de Barbentane" in page_text(staff_client.get("/"))
     assert staff_client.get(f"/produit/{product.id}").status_code == 200
 
 
@@ -401,7 +396,7 @@ def test_activation_toggle_only_accepts_post(staff_client, make_product, plants)
 
 def assert_refused(response, message):
     assert response.status_code == 200
-    page = text_of(response)
+    page = page_text(response)
     assert message in page
     assert "Nouveau produit" in page or "Modifier" in page  # the form is shown again
     return page
@@ -447,7 +442,7 @@ def test_missing_price_is_refused_and_nothing_saved(staff_client, plants):
     response = staff_client.post(NEW_PRODUCT_URL, data=form_data(plants, price_amap_cents=""))
 
     assert response.status_code == 200
-    assert 'id="price_amap_cents-error"' in text_of(response)
+    assert 'id="price_amap_cents-error"' in page_text(response)
     assert product_count() == 0
 
 
@@ -463,7 +458,7 @@ def test_missing_name_is_refused_in_french_and_nothing_saved(staff_client, plant
 def test_vat_rate_not_in_the_list_is_refused_in_french_and_nothing_saved(staff_client, plants):
     response = staff_client.post(NEW_PRODUCT_URL, data=form_data(plants, vat_rate_bp="700"))
 
-    page = text_of(response)
+    page = page_text(response)
     assert response.status_code == 200
     assert 'id="vat_rate_bp-error"' in page
     assert "N'est pas un choix valide." in page
@@ -476,7 +471,7 @@ def test_unknown_category_is_refused_and_nothing_saved(staff_client, plants):
     )
 
     assert response.status_code == 200
-    assert 'id="category_id-error"' in text_of(response)
+    assert 'id="category_id-error"' in page_text(response)
     assert product_count() == 0
 
 
@@ -545,7 +540,7 @@ def test_photo_upload_makes_three_webp_sizes_shown_on_the_product_page(
         filename=filename,
     )
 
-    assert response.status_code == 302, text_of(response)
+    assert response.status_code == 302, page_text(response)
     product = find("Courgette", "Gold Rush")
     key = product.photo
     assert key
@@ -558,7 +553,7 @@ def test_photo_upload_makes_three_webp_sizes_shown_on_the_product_page(
             assert max(stored.size) == side
 
     make_week(offers=[product])
-    page = text_of(staff_client.get(f"/produit/{product.id}"))
+    page = page_text(staff_client.get(f"/produit/{product.id}"))
     image_url = f"/media/products/{key}-large.webp"
     assert f'<img src="{image_url}"' in page
 
@@ -673,7 +668,7 @@ def test_image_above_the_40_megapixel_limit_is_refused(staff_client, app, plants
     )
 
     assert response.status_code == 200
-    assert "Image trop grande : 40 millions de pixels au plus." in text_of(response)
+    assert "Image trop grande : 40 millions de pixels au plus." in page_text(response)
     assert product_count() == 0
     assert photo_files(app) == []
 
@@ -719,7 +714,7 @@ def test_upload_over_8_mb_gets_a_french_413_page(staff_client, app, plants):
     )
 
     assert response.status_code == 413
-    page = text_of(response)
+    page = page_text(response)
     assert "Fichier trop volumineux" in page
     assert "Rien n'a été enregistré." in page
     assert product_count() == 0
@@ -754,7 +749,7 @@ def test_editing_a_product_with_a_photo_without_uploading_keeps_its_photo(
     key = product.photo
     assert key
     edit_page = staff_client.get(product_url(product.id))
-    assert f"/media/products/{key}-thumb.webp" in text_of(edit_page)
+    assert f"/media/products/{key}-thumb.webp" in page_text(edit_page)
 
     response = post_product(
         staff_client, product_url(product.id), form_data(plants, price_individual_cents="2,90")
@@ -866,7 +861,7 @@ def test_exported_csv_can_be_imported_back_unchanged(staff_client, make_product,
 
     response = post_csv(staff_client, exported, follow_redirects=True)
 
-    assert "Import terminé : 0 produits créés, 2 mis à jour." in text_of(response)
+    assert "Import terminé : 0 produits créés, 2 mis à jour." in page_text(response)
     after = [
         (
             p.name,
@@ -892,7 +887,7 @@ def test_import_page_explains_the_expected_columns(staff_client):
     response = staff_client.get(IMPORT_URL)
 
     assert response.status_code == 200
-    assert CSV_HEADER in text_of(response)
+    assert CSV_HEADER in page_text(response)
 
 
 def test_csv_import_creates_and_updates_products(staff_client, make_product, plants, aromatics):
@@ -913,7 +908,7 @@ def test_csv_import_creates_and_updates_products(staff_client, make_product, pla
 
     assert response.status_code == 200
     assert response.request.path == PRODUCTS_URL
-    assert "Import terminé : 2 produits créés, 1 mis à jour." in text_of(response)
+    assert "Import terminé : 2 produits créés, 1 mis à jour." in page_text(response)
     assert product_count() == 3
 
     updated = find("Tomate", "Ananas")
@@ -952,7 +947,7 @@ def test_csv_import_accepts_comma_separated_files_with_a_bom(staff_client, plant
 
     response = post_csv(staff_client, raw, follow_redirects=True)
 
-    assert "Import terminé : 1 produits créés, 0 mis à jour." in text_of(response)
+    assert "Import terminé : 1 produits créés, 0 mis à jour." in page_text(response)
     celery = find("Céleri", "Plein blanc")
     assert celery.vat_rate_bp == 550
     assert celery.price_individual_cents == 250
@@ -968,7 +963,7 @@ def test_csv_import_with_a_bad_price_on_line_3_imports_nothing(staff_client, mak
 
     response = post_csv(staff_client, raw)
 
-    page = text_of(response)
+    page = page_text(response)
     assert response.status_code == 422
     assert "Rien n'a été importé" in page
     assert "Ligne 3 : prix invalide dans « prix_particulier_ttc »" in page
@@ -987,7 +982,7 @@ def test_csv_import_lists_every_bad_line(staff_client, plants):
 
     response = post_csv(staff_client, raw)
 
-    page = text_of(response)
+    page = page_text(response)
     assert response.status_code == 422
     assert "Ligne 2 : taux de TVA invalide « 7 » (5,5, 10 ou 20)" in page
     assert "Ligne 4 : nom manquant" in page
@@ -1006,7 +1001,7 @@ def test_csv_import_reports_an_unknown_category_with_its_line(staff_client, plan
 
     response = post_csv(staff_client, raw)
 
-    page = text_of(response)
+    page = page_text(response)
     assert response.status_code == 422
     assert "Ligne 3 : catégorie inconnue « Arbres fruitiers »" in page
     assert product_count() == 0
@@ -1021,7 +1016,7 @@ def test_csv_import_reports_duplicate_products_in_the_file(staff_client, plants)
     response = post_csv(staff_client, raw)
 
     assert response.status_code == 422
-    assert "Ligne 3 : produit en double dans le fichier" in text_of(response)
+    assert "Ligne 3 : produit en double dans le fichier" in page_text(response)
     assert product_count() == 0
 
 
@@ -1033,7 +1028,7 @@ def test_csv_import_reports_missing_columns(staff_client, plants):
 
     response = post_csv(staff_client, raw)
 
-    page = text_of(response)
+    page = page_text(response)
     assert response.status_code == 422
     assert "Colonnes manquantes : prix_amap_ht, description, actif" in page
     assert product_count() == 0
@@ -1047,7 +1042,7 @@ def test_csv_import_refuses_a_file_not_in_utf8(staff_client, plants):
 
     response = post_csv(staff_client, raw)
 
-    page = text_of(response)
+    page = page_text(response)
     assert response.status_code == 422
     assert "Le fichier doit être un CSV encodé en UTF-8." in page
     assert product_count() == 0
@@ -1057,7 +1052,7 @@ def test_csv_import_without_a_file_asks_for_one(staff_client):
     response = staff_client.post(IMPORT_URL, data={}, content_type="multipart/form-data")
 
     assert response.status_code == 200
-    assert "Choisissez un fichier CSV." in text_of(response)
+    assert "Choisissez un fichier CSV." in page_text(response)
     assert product_count() == 0
 
 
@@ -1066,14 +1061,14 @@ def test_csv_import_with_the_file_field_left_empty_asks_for_a_file(staff_client)
     response = post_multipart(staff_client, IMPORT_URL, {"file": FileStorage(io.BytesIO(), "")})
 
     assert response.status_code == 200
-    assert "Choisissez un fichier CSV." in text_of(response)
+    assert "Choisissez un fichier CSV." in page_text(response)
     assert product_count() == 0
 
 
 def test_csv_import_of_an_empty_file_says_so(staff_client, plants):
     response = post_csv(staff_client, b"")
 
-    page = text_of(response)
+    page = page_text(response)
     assert response.status_code == 422
     assert "Rien n'a été importé" in page
     assert "Colonnes manquantes : categorie, nom" in page
@@ -1085,7 +1080,7 @@ def test_csv_import_with_only_the_header_says_there_is_no_product(staff_client, 
     response = post_csv(staff_client, csv_bytes())
 
     assert response.status_code == 422
-    assert "Le fichier ne contient aucun produit." in text_of(response)
+    assert "Le fichier ne contient aucun produit." in page_text(response)
     assert product_count() == 0
 
 
@@ -1096,5 +1091,5 @@ def test_csv_import_over_2_mb_is_refused(staff_client, plants):
     response = post_csv(staff_client, csv_bytes(*rows))
 
     assert response.status_code == 422
-    assert "Fichier trop gros (2 Mo au plus)." in text_of(response)
+    assert "Fichier trop gros (2 Mo au plus)." in page_text(response)
     assert product_count() == 0

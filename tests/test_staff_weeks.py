@@ -1,4 +1,3 @@
-import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -6,12 +5,7 @@ from sqlalchemy import select
 
 from boutique.extensions import db
 from boutique.models import Offer, SalesWeek, utcnow
-
-
-def text(response):
-    return (
-        html.unescape(response.get_data(as_text=True)).replace("\u202f", " ").replace("\u00a0", " ")
-    )
+from tests.conftest import page_text
 
 
 def offers_of(week):
@@ -59,14 +53,14 @@ def test_staff_pages_need_a_staff_account(client, make_user, login, make_week):
     for url in ("/gestion/", f"/gestion/semaines/{week.id}", "/gestion/professionnels"):
         response = client.get(url)
         assert response.status_code == 403
-        assert "Accès refusé" in text(response)
+        assert "Accès refusé" in page_text(response)
     response = client.post(f"/gestion/semaines/{week.id}/publier")
     assert response.status_code == 403
 
 
 def test_new_week_form_suggests_the_next_week_and_saves_paris_times(staff_client, make_week):
     last = make_week(label="Semaine 47", opens_in=timedelta(days=-8))
-    page = text(staff_client.get("/gestion/semaines/nouvelle"))
+    page = page_text(staff_client.get("/gestion/semaines/nouvelle"))
     suggested_open = (last.opens_at + timedelta(days=7)).astimezone(
         __import__("zoneinfo").ZoneInfo("Europe/Paris")
     )
@@ -111,7 +105,7 @@ def test_bad_week_dates_are_refused(staff_client, fields, message):
     data.update(fields)
     response = staff_client.post("/gestion/semaines/nouvelle", data=data)
     assert response.status_code == 200
-    assert message in text(response)
+    assert message in page_text(response)
     assert db.session.scalar(select(SalesWeek)) is None
 
 
@@ -126,11 +120,11 @@ def test_copy_previous_week_in_one_click(staff_client, make_week, three_products
         ],
     )
     week = make_week(label="Semaine 48", status="draft")
-    page = text(staff_client.get(f"/gestion/semaines/{week.id}"))
+    page = page_text(staff_client.get(f"/gestion/semaines/{week.id}"))
     assert "Copier les disponibilités de « Semaine 47 »" in page
 
     response = staff_client.post(f"/gestion/semaines/{week.id}/copier", follow_redirects=True)
-    assert "2 disponibilités copiées depuis « Semaine 47 »" in text(response)
+    assert "2 disponibilités copiées depuis « Semaine 47 »" in page_text(response)
     offers = offers_of(week)
     assert set(offers) == {tomato.id, courgette.id}
     assert (offers[tomato.id].quantity_available, offers[tomato.id].max_per_order) == (40, 6)
@@ -143,7 +137,7 @@ def test_copy_previous_week_in_one_click(staff_client, make_week, three_products
 def test_grid_saves_every_row_in_one_form(staff_client, make_week, three_products):
     tomato, courgette, basil = three_products
     week = make_week(status="draft", offers=[(tomato, {"quantity_available": 10})])
-    page = text(staff_client.get(f"/gestion/semaines/{week.id}"))
+    page = page_text(staff_client.get(f"/gestion/semaines/{week.id}"))
     assert "Tomate Cœur de bœuf" in page and "Basilic Grand vert" in page
 
     response = staff_client.post(
@@ -157,7 +151,7 @@ def test_grid_saves_every_row_in_one_form(staff_client, make_week, three_product
         ),
         follow_redirects=True,
     )
-    assert "Disponibilités enregistrées." in text(response)
+    assert "Disponibilités enregistrées." in page_text(response)
     offers = offers_of(week)
     assert (offers[tomato.id].quantity_available, offers[tomato.id].max_per_order) == (25, 4)
     assert courgette.id not in offers
@@ -193,7 +187,7 @@ def test_a_bad_row_refuses_the_whole_grid(
         ),
     )
     assert response.status_code == 422
-    page = text(response)
+    page = page_text(response)
     assert "Rien n'a été enregistré" in page
     assert message in page or message.lower() in page.lower()
     offers = offers_of(week)
@@ -213,12 +207,12 @@ def test_grid_refuses_quantity_below_what_is_already_reserved(
         data=grid_data([(tomato.id, {"offered": True, "quantity": 4})]),
     )
     assert response.status_code == 422
-    assert "6 déjà réservés" in text(response)
+    assert "6 déjà réservés" in page_text(response)
     assert offers_of(week)[tomato.id].quantity_available == 10
     response = staff_client.post(
         f"/gestion/semaines/{week.id}", data=grid_data([(tomato.id, {"offered": False})])
     )
-    assert "ne peut plus être retiré" in text(response)
+    assert "ne peut plus être retiré" in page_text(response)
     assert offers_of(week)[tomato.id].offered is True
 
 
@@ -240,10 +234,10 @@ def test_publish_puts_the_week_on_the_storefront(staff_client, make_week, three_
     week = make_week(
         label="Semaine 48", status="draft", offers=[(tomato, {"quantity_available": 12})]
     )
-    assert "Tomate" not in text(staff_client.get("/"))
+    assert "Tomate" not in page_text(staff_client.get("/"))
     response = staff_client.post(f"/gestion/semaines/{week.id}/publier", follow_redirects=True)
-    assert "Semaine « Semaine 48 » publiée." in text(response)
-    page = text(staff_client.get("/"))
+    assert "Semaine « Semaine 48 » publiée." in page_text(response)
+    page = page_text(staff_client.get("/"))
     assert "Semaine 48" in page and "Tomate" in page and "12 disponibles" in page
 
     staff_client.post(
@@ -255,14 +249,14 @@ def test_publish_puts_the_week_on_the_storefront(staff_client, make_week, three_
             ]
         ),
     )
-    page = text(staff_client.get("/"))
+    page = page_text(staff_client.get("/"))
     assert "8 disponibles" in page and "Basilic" in page
 
 
 def test_publishing_an_empty_week_is_refused(staff_client, make_week):
     week = make_week(status="draft")
     response = staff_client.post(f"/gestion/semaines/{week.id}/publier", follow_redirects=True)
-    assert "rien à publier" in text(response)
+    assert "rien à publier" in page_text(response)
     db.session.expire_all()
     assert db.session.get(SalesWeek, week.id).status == "draft"
 
@@ -271,7 +265,7 @@ def test_unpublish_only_while_nothing_is_reserved(staff_client, make_week, three
     tomato = three_products[0]
     week = make_week(offers=[(tomato, {"quantity_available": 10, "quantity_reserved": 1})])
     response = staff_client.post(f"/gestion/semaines/{week.id}/retirer", follow_redirects=True)
-    assert "Des commandes existent déjà" in text(response)
+    assert "Des commandes existent déjà" in page_text(response)
     db.session.expire_all()
     assert db.session.get(SalesWeek, week.id).status == "published"
 
@@ -288,3 +282,24 @@ def test_week_state_follows_the_clock(make_week):
 
 def test_missing_week_is_a_404_for_staff(staff_client):
     assert staff_client.get("/gestion/semaines/424242").status_code == 404
+
+
+def test_product_deactivated_while_the_grid_was_open_is_explained(
+    staff_client, make_week, three_products
+):
+    tomato, courgette, _ = three_products
+    week = make_week(status="draft")
+    courgette.active = False
+    db.session.commit()
+    response = staff_client.post(
+        f"/gestion/semaines/{week.id}",
+        data=grid_data(
+            [
+                (tomato.id, {"offered": True, "quantity": 5}),
+                (courgette.id, {"offered": True, "quantity": 5}),
+            ]
+        ),
+    )
+    assert response.status_code == 422
+    assert "Un produit désactivé entre-temps : rechargez la page." in page_text(response)
+    assert offers_of(week) == {}

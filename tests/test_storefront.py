@@ -1,15 +1,9 @@
-import html
 from datetime import timedelta
 
 import pytest
 
 from boutique.extensions import db
-
-
-def text(response):
-    return (
-        html.unescape(response.get_data(as_text=True)).replace("\u202f", " ").replace("\u00a0", " ")
-    )
+from tests.conftest import page_text
 
 
 @pytest.fixture
@@ -52,7 +46,7 @@ def nursery(make_category, make_product, make_week):
 
 def test_home_lists_the_weeks_products_in_french(client, nursery):
     response = client.get("/")
-    page = text(response)
+    page = page_text(response)
     assert response.status_code == 200
     assert '<html lang="fr">' in page
     assert "Semaine 48" in page and "Commandes ouvertes jusqu'au" in page
@@ -65,13 +59,13 @@ def test_home_lists_the_weeks_products_in_french(client, nursery):
 
 
 def test_search_and_category_filter(client, nursery):
-    page = text(client.get("/?q=basil"))
+    page = page_text(client.get("/?q=basil"))
     assert "Basilic" in page and "Tomate" not in page
-    page = text(client.get("/?q=crimée"))
+    page = page_text(client.get("/?q=crimée"))
     assert "Tomate" in page and "Basilic" not in page
-    page = text(client.get("/?categorie=aromatiques"))
+    page = page_text(client.get("/?categorie=aromatiques"))
     assert "Basilic" in page and "Poireau" not in page
-    page = text(client.get("/?q=artichaut"))
+    page = page_text(client.get("/?q=artichaut"))
     assert "Aucun produit ne correspond à votre recherche." in page
 
 
@@ -81,16 +75,16 @@ def test_search_with_markup_or_sql_is_shown_escaped_and_harmless(client, nursery
     assert response.status_code == 200
     assert "<script>alert(1)</script>" not in raw
     assert "&lt;script&gt;" in raw
-    assert "Aucun produit ne correspond" in text(response)
+    assert "Aucun produit ne correspond" in page_text(response)
 
 
 def test_percent_in_search_is_literal(client, nursery):
-    assert "Aucun produit ne correspond" in text(client.get("/?q=%25"))
+    assert "Aucun produit ne correspond" in page_text(client.get("/?q=%25"))
 
 
 def test_product_page_shows_description_unit_and_stock(client, nursery):
     basil = nursery["basil"]
-    page = text(client.get(f"/produit/{basil.id}"))
+    page = page_text(client.get(f"/produit/{basil.id}"))
     assert "Feuilles parfumées, à pincer souvent." in page
     assert "godet 10 cm" in page and "3,00 €" in page and "Disponible" in page
     assert "Dont TVA 5,5 %" in page
@@ -99,13 +93,13 @@ def test_product_page_shows_description_unit_and_stock(client, nursery):
 def test_product_not_offered_this_week_is_a_french_404(client, nursery):
     response = client.get(f"/produit/{nursery['hidden'].id}")
     assert response.status_code == 404
-    assert "Page introuvable" in text(response)
+    assert "Page introuvable" in page_text(response)
 
 
 def test_deactivated_product_leaves_the_storefront(client, nursery):
     nursery["basil"].active = False
     db.session.commit()
-    assert "Basilic" not in text(client.get("/"))
+    assert "Basilic" not in page_text(client.get("/"))
     assert client.get(f"/produit/{nursery['basil'].id}").status_code == 404
 
 
@@ -117,45 +111,45 @@ def test_closed_week_says_when_the_next_one_opens_and_shows_what_was_offered(
         label="Semaine 47", opens_in=timedelta(days=-6), duration=timedelta(days=3), offers=[tomato]
     )
     make_week(label="Semaine 49", opens_in=timedelta(days=2), offers=[tomato])
-    page = text(client.get("/"))
+    page = page_text(client.get("/"))
     assert "Les commandes sont fermées" in page
     assert "Prochaine ouverture :" in page
     assert "Semaine 47" in page and "Tomate" in page
-    assert "Les commandes de cette semaine sont fermées." in text(
+    assert "Les commandes de cette semaine sont fermées." in page_text(
         client.get(f"/produit/{tomato.id}")
     )
 
 
 def test_no_week_at_all(client, make_week, make_product):
     make_week(status="draft", offers=[make_product(name="Courgette")])
-    page = text(client.get("/"))
+    page = page_text(client.get("/"))
     assert "Aucune vente n'est encore annoncée" in page
     assert "Courgette" not in page
 
 
 def test_approved_professional_sees_prices_excluding_vat(client, nursery, make_user, login):
     login(make_user(kind="amap"))
-    page = text(client.get("/"))
+    page = page_text(client.get("/"))
     assert "1,80 €" in page and "HT" in page and "2,80 €" not in page
     assert "Vous voyez les prix professionnels, hors taxes (HT)." in page
-    page = text(client.get(f"/produit/{nursery['basil'].id}"))
+    page = page_text(client.get(f"/produit/{nursery['basil'].id}"))
     assert "TVA 5,5 % en sus." in page
 
 
 def test_english_is_available(client, nursery):
     response = client.post("/langue", data={"lang": "en", "next": "/?q=tomate"})
     assert response.headers["Location"] == "/?q=tomate"
-    page = text(client.get("/"))
+    page = page_text(client.get("/"))
     assert '<html lang="en">' in page
     assert "Sold out" in page and "incl. VAT" in page
     client.post("/langue", data={"lang": "fr"})
-    assert "Épuisé" in text(client.get("/"))
+    assert "Épuisé" in page_text(client.get("/"))
 
 
 def test_language_switch_ignores_unknown_language_and_offsite_next(client, nursery):
     response = client.post("/langue", data={"lang": "xx", "next": "https://evil.example"})
     assert response.headers["Location"] == "/"
-    assert '<html lang="fr">' in text(client.get("/"))
+    assert '<html lang="fr">' in page_text(client.get("/"))
 
 
 def test_catalog_page_runs_a_constant_number_of_queries(
@@ -172,7 +166,7 @@ def test_catalog_page_runs_a_constant_number_of_queries(
         with count_queries() as queries:
             response = client.get("/")
         assert response.status_code == 200
-        assert f"Plant {label} {number_of_products - 1}" in text(response)
+        assert f"Plant {label} {number_of_products - 1}" in page_text(response)
         week.status = "archived"
         db.session.commit()
         return len(queries)
