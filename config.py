@@ -47,6 +47,8 @@ class Config:
 
     PASSWORD_RESET_MAX_AGE = _env_int("PASSWORD_RESET_MAX_AGE", 3600)
     SHOP_NAME = os.environ.get("SHOP_NAME", "La Pépinière")
+    # Address of the shop for links in mails sent outside a request (flask commands).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -2,15 +2,16 @@
 
 import os
 
-from flask import Flask, jsonify, render_template, session
-from flask_babel import get_locale, lazy_gettext
+from flask import Flask, has_request_context, jsonify, render_template, session
+from flask_babel import format_date, get_locale, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from config import CONFIGS
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .outbox import send_after_response
 
 
 def create_app(config_name=None, **overrides):
@@ -56,15 +57,36 @@ def register_extensions(app):
 
     from . import auth  # noqa: F401  (registers the user loader)
 
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    # WAL lets readers go on while an order is written; writers wait for each other
+    # (busy_timeout) instead of failing at once.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
 
 def register_blueprints(app):
     from .account import bp as account_bp
+    from .basket import bp as basket_bp
+    from .checkout import bp as checkout_bp
+    from .ordering import bp as ordering_bp
     from .shop import bp as shop_bp
     from .staff import bp as staff_bp
 
     app.register_blueprint(shop_bp)
+    app.register_blueprint(basket_bp)
+    app.register_blueprint(checkout_bp)
+    app.register_blueprint(ordering_bp)
     app.register_blueprint(account_bp, url_prefix="/compte")
     app.register_blueprint(staff_bp, url_prefix="/gestion")
+    app.after_request(send_after_response)
 
     @app.get("/healthz")
     def healthz():
@@ -83,12 +105,21 @@ def register_template_helpers(app):
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
-        money=format_cents, vat_rate=format_vat_rate, when=format_when, isodate=format_iso_date
+        money=format_cents,
+        vat_rate=format_vat_rate,
+        when=format_when,
+        isodate=format_iso_date,
+        date=format_date,
     )
 
     @app.context_processor
     def inject_shop():
-        return {"shop_name": app.config["SHOP_NAME"], "current_locale": str(get_locale())}
+        basket = (session.get("basket") if has_request_context() else None) or {}
+        return {
+            "shop_name": app.config["SHOP_NAME"],
+            "current_locale": str(get_locale()),
+            "basket_count": sum((basket.get("items") or {}).values()),
+        }
 
 
 def register_errorhandlers(app):

@@ -1,11 +1,20 @@
 """Load the demo nursery: catalog, last week (closed) and this week (open), demo accounts."""
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 from .account.services import create_staff, register_customer
 from .demo_data import CATEGORIES, LAST_WEEK_ONLY, PRODUCTS, SOLD_OUT_THIS_WEEK
 from .extensions import db
-from .models import Category, Offer, Product, SalesWeek, utcnow
+from .models import (
+    Category,
+    Offer,
+    PickupPoint,
+    PickupSlot,
+    Product,
+    SalesWeek,
+    SlotTemplate,
+    utcnow,
+)
 
 DEMO_CUSTOMERS = (
     {
@@ -73,6 +82,7 @@ def load_demo_data(password, now=None):
         products[(values["name"], values["variety"])] = (product, values)
     db.session.flush()
 
+    points = _demo_points()
     this_monday = (now - timedelta(days=now.weekday())).replace(
         hour=7, minute=0, second=0, microsecond=0
     )
@@ -107,6 +117,9 @@ def load_demo_data(password, now=None):
             )
         )
 
+    for week in (last, current):
+        _demo_slots(week, points)
+
     create_staff("admin@lapepiniere.example", password, "admin")
     for values in DEMO_CUSTOMERS:
         values = dict(values)
@@ -116,6 +129,85 @@ def load_demo_data(password, now=None):
             user.pro_status = "approved"
             user.reviewed_at = now
     db.session.flush()
+
+
+DEMO_POINTS = (
+    {
+        "name": "Portail de la pépinière",
+        "address": "Chemin des Jardins, 84000 Avignon",
+        "instructions": "Sonnez à la grille verte ; parking devant les serres.",
+        "kinds": ("individual", "restaurant", "amap"),
+        "slots": (("16:00", "17:30", 12), ("17:30", "19:00", 12)),
+    },
+    {
+        "name": "Local de l'association, centre-ville",
+        "address": "8 rue des Lices, 84000 Avignon",
+        "instructions": "Entrée par la cour, à gauche.",
+        "kinds": ("individual",),
+        "slots": (("12:00", "14:00", 10),),
+    },
+    {
+        "name": "Tournée des restaurants",
+        "address": "Livraison à l'adresse du restaurant",
+        "instructions": "Livraison avant le service du midi.",
+        "kinds": ("restaurant",),
+        "is_delivery": True,
+        "slots": (("09:00", "11:30", 8),),
+    },
+    {
+        "name": "Distribution AMAP des Trois Ponts",
+        "address": "Salle des fêtes, place de la Mairie, 84130 Le Pontet",
+        "instructions": "Pendant la distribution hebdomadaire de l'AMAP.",
+        "kinds": ("amap",),
+        "slots": (("18:00", "20:00", 2),),
+    },
+)
+
+
+def _demo_points():
+    points = []
+    for position, values in enumerate(DEMO_POINTS):
+        point = PickupPoint(
+            name=values["name"],
+            address=values["address"],
+            instructions=values["instructions"],
+            for_individual="individual" in values["kinds"],
+            for_restaurant="restaurant" in values["kinds"],
+            for_amap="amap" in values["kinds"],
+            is_delivery=values.get("is_delivery", False),
+            position=position,
+        )
+        db.session.add(point)
+        for weekday in (4, 5):  # Friday and Saturday: the usual pick-up days
+            for start, end, capacity in values["slots"]:
+                point.templates.append(
+                    SlotTemplate(
+                        weekday=weekday,
+                        starts_at=time.fromisoformat(start),
+                        ends_at=time.fromisoformat(end),
+                        capacity=capacity,
+                    )
+                )
+        points.append((point, values))
+    return points
+
+
+def _demo_slots(week, points):
+    """The demo weeks' pick-up days move with the day the demo is loaded: slots on each day."""
+    for day in week.pickup_dates:
+        for point, values in points:
+            for start, end, capacity in values["slots"]:
+                db.session.add(
+                    PickupSlot(
+                        week=week,
+                        point=point,
+                        day=date.fromisoformat(day),
+                        starts_at=time.fromisoformat(start),
+                        ends_at=time.fromisoformat(end),
+                        capacity=capacity,
+                        booked=0,
+                    )
+                )
 
 
 def _week(opens_at, closes_at):

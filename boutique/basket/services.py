@@ -1,0 +1,99 @@
+"""The basket lives in the (signed) session: {offer id: quantity} for one week.
+
+It survives login because Flask-Login keeps the session. Checkout re-validates everything.
+"""
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+from ..models import Offer
+from ..ordering.services import MAX_QUANTITY, offers_by_id
+from ..pricing import compute_totals
+
+
+@dataclass
+class BasketLine:
+    offer: Offer
+    quantity: int
+    unit_price_cents: int
+    problem: str = ""
+
+    @property
+    def total_cents(self):
+        return self.unit_price_cents * self.quantity
+
+
+def read(session, week):
+    """The basket's items for this week ({offer_id: quantity}); another week's basket is dropped."""
+    basket = session.get("basket") or {}
+    if week is None or basket.get("week") != week.id:
+        return {}
+    items = {}
+    for key, quantity in (basket.get("items") or {}).items():
+        if str(key).isdigit() and isinstance(quantity, int) and 0 < quantity <= MAX_QUANTITY:
+            items[int(key)] = quantity
+    return items
+
+
+def write(session, week, items):
+    session["basket"] = {"week": week.id, "items": {str(k): v for k, v in items.items()}}
+
+
+def clear(session):
+    session.pop("basket", None)
+
+
+def set_quantity(session, week, offer, quantity):
+    """Put a quantity of an offer in the basket (0 removes it); returns a problem or ''."""
+    items = read(session, week)
+    problem = check_line(offer, quantity) if quantity else ""
+    if problem:
+        return problem
+    if quantity:
+        items[offer.id] = quantity
+    else:
+        items.pop(offer.id, None)
+    write(session, week, items)
+    return ""
+
+
+def check_line(offer, quantity):
+    """Why this quantity cannot be ordered now, or '' when it can."""
+    name = offer.product.full_name
+    if not offer.offered or not offer.product.active:
+        return _("« %(name)s » n'est plus proposé cette semaine.", name=name)
+    if quantity < 1 or quantity > MAX_QUANTITY:
+        return _("Quantité invalide pour « %(name)s ».", name=name)
+    if offer.max_per_order and quantity > offer.max_per_order:
+        return _("« %(name)s » : %(max)d au plus par commande.", name=name, max=offer.max_per_order)
+    if offer.remaining is not None and quantity > offer.remaining:
+        if offer.remaining <= 0:
+            return _("« %(name)s » est épuisé.", name=name)
+        return _("« %(name)s » : il n'en reste que %(left)d.", name=name, left=offer.remaining)
+    return ""
+
+
+def lines(week, items, kind):
+    """Basket lines with current prices for the customer's kind, and what is wrong with each."""
+    offers = offers_by_id(week, list(items)) if week else {}
+    result = []
+    for offer_id, quantity in items.items():
+        offer = offers.get(offer_id)
+        if offer is None:
+            continue
+        result.append(
+            BasketLine(offer, quantity, offer.price_cents(kind), check_line(offer, quantity))
+        )
+    result.sort(key=lambda line: (line.offer.product.name, line.offer.product.variety))
+    return result
+
+
+def totals(basket_lines, kind):
+    return compute_totals(
+        (
+            (line.unit_price_cents, line.quantity, line.offer.product.vat_rate_bp)
+            for line in basket_lines
+        ),
+        prices_include_vat=kind == "individual",
+    )

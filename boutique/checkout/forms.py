@@ -1,0 +1,59 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Regexp, ValidationError
+
+PAYMENT_LABELS = {
+    "on_pickup": _l("Paiement au retrait (espèces, chèque ou carte sur place)"),
+    "invoice": _l("Sur facture (virement à 30 jours)"),
+    "card": _l("Carte bancaire en ligne"),
+}
+
+
+class CheckoutForm(FlaskForm):
+    name = StringField(_l("Nom et prénom"), validators=[DataRequired(), Length(max=160)])
+    email = StringField(
+        _l("Adresse e-mail"),
+        validators=[DataRequired(), Email(message=_l("Adresse e-mail invalide.")), Length(max=254)],
+    )
+    phone = StringField(
+        _l("Téléphone"),
+        validators=[
+            DataRequired(),
+            Regexp(r"^[0-9 +().-]{6,30}$", message=_l("Numéro de téléphone invalide.")),
+        ],
+        description=_l("Pour vous prévenir si une culture manque."),
+    )
+    slot = RadioField(
+        _l("Point et créneau de retrait"),
+        coerce=int,
+        validate_choice=True,
+        validators=[DataRequired(_l("Choisissez un créneau de retrait."))],
+    )
+    payment_method = RadioField(
+        _l("Paiement"), validators=[DataRequired(_l("Choisissez un moyen de paiement."))]
+    )
+    note = TextAreaField(_l("Remarque (facultatif)"), validators=[Length(max=1000)])
+    accept_terms = BooleanField(
+        _l("J'accepte les conditions générales de vente"),
+        validators=[DataRequired(_l("Acceptez les conditions générales de vente pour commander."))],
+    )
+
+    def __init__(self, *args, slots=(), payment_methods=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slot.choices = [
+            SelectChoice(slot.id, str(slot.id), render_kw={"disabled": True} if slot.full else {})
+            for slot in slots
+        ]
+        self.available_slot_ids = {slot.id for slot in slots if not slot.full and not slot.closed}
+        self.payment_method.choices = [
+            SelectChoice(method, str(PAYMENT_LABELS[method])) for method in payment_methods
+        ]
+
+    def validate_slot(self, field):
+        if field.data not in self.available_slot_ids:
+            raise ValidationError(_l("Ce créneau est complet : choisissez-en un autre."))
+
+
+class PlaceOrderForm(FlaskForm):
+    checkout_token = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{20,64}$")])

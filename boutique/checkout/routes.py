@@ -1,0 +1,171 @@
+import secrets
+
+from flask import abort, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..basket import services as basket
+from ..basket.routes import open_week_or_none
+from ..extensions import db
+from ..models import Order
+from ..ordering.services import Contact, OrderError, payment_methods_for, place_order
+from ..pickup.services import week_slots
+from . import bp
+from .forms import CheckoutForm, PlaceOrderForm
+
+
+def _customer():
+    return current_user if current_user.is_authenticated else None
+
+
+def _kind(customer):
+    return customer.price_kind if customer is not None else "individual"
+
+
+def _prefill(customer):
+    saved = session.get("checkout") or {}
+    if saved:
+        return {
+            k: saved.get(k) for k in ("name", "email", "phone", "slot", "payment_method", "note")
+        }
+    if customer is None:
+        return {}
+    name = f"{customer.first_name} {customer.last_name}".strip()
+    if customer.is_professional and customer.organisation:
+        name = f"{customer.organisation} ({name})" if name else customer.organisation
+    return {"name": name, "email": customer.email, "phone": customer.phone}
+
+
+def _basket_or_redirect(week, kind):
+    """The basket's lines if they can all be ordered, else a redirect to the basket."""
+    if week is None:
+        flash(_("Les commandes sont fermées pour le moment."), "error")
+        return None, redirect(url_for("basket.show"))
+    lines = basket.lines(week, basket.read(session, week), kind)
+    if not lines:
+        flash(_("Votre panier est vide."), "info")
+        return None, redirect(url_for("shop.home"))
+    if any(line.problem for line in lines):
+        flash(_("Corrigez votre panier avant de commander."), "error")
+        return None, redirect(url_for("basket.show"))
+    return lines, None
+
+
+@bp.route("/commande", methods=["GET", "POST"])
+def start():
+    customer = _customer()
+    if customer is not None and customer.is_professional and not customer.is_approved_professional:
+        return render_template("checkout/pending_professional.html"), 403
+    week, kind = open_week_or_none(), _kind(customer)
+    lines, response = _basket_or_redirect(week, kind)
+    if response:
+        return response
+    slots = week_slots(week, kind)
+    form = CheckoutForm(
+        slots=slots, payment_methods=payment_methods_for(customer), data=_prefill(customer)
+    )
+    if form.validate_on_submit():
+        session["checkout"] = {
+            "name": form.name.data.strip(),
+            "email": form.email.data.strip(),
+            "phone": form.phone.data.strip(),
+            "slot": form.slot.data,
+            "payment_method": form.payment_method.data,
+            "note": (form.note.data or "").strip(),
+        }
+        return redirect(url_for("checkout.summary"))
+    return render_template(
+        "checkout/start.html",
+        form=form,
+        slots=slots,
+        lines=lines,
+        totals=basket.totals(lines, kind),
+        price_kind=kind,
+        week=week,
+    )
+
+
+@bp.get("/commande/recapitulatif")
+def summary():
+    customer = _customer()
+    week, kind = open_week_or_none(), _kind(customer)
+    lines, response = _basket_or_redirect(week, kind)
+    if response:
+        return response
+    choices = session.get("checkout")
+    slot = next((s for s in week_slots(week, kind) if choices and s.id == choices["slot"]), None)
+    if slot is None:
+        return redirect(url_for("checkout.start"))
+    form = PlaceOrderForm(data={"checkout_token": secrets.token_urlsafe(24)})
+    return render_template(
+        "checkout/summary.html",
+        form=form,
+        choices=choices,
+        slot=slot,
+        lines=lines,
+        totals=basket.totals(lines, kind),
+        price_kind=kind,
+        week=week,
+    )
+
+
+def _order_by_token(token):
+    return db.session.scalar(select(Order).where(Order.checkout_token == token))
+
+
+@bp.post("/commande/valider")
+def place():
+    form = PlaceOrderForm()
+    if not form.validate():
+        abort(400)
+    token = form.checkout_token.data
+    existing = _order_by_token(token)
+    if existing is not None:  # a second click on "Commander"
+        return redirect(url_for("ordering.order_page", token=existing.access_token))
+    customer, choices = _customer(), session.get("checkout")
+    week = open_week_or_none()
+    if not choices or week is None:
+        flash(_("Les commandes de cette semaine sont fermées."), "error")
+        return redirect(url_for("basket.show"))
+    try:
+        order = place_order(
+            week=week,
+            items=basket.read(session, week),
+            slot_id=choices["slot"],
+            payment_method=choices["payment_method"],
+            contact=Contact(choices["name"], choices["email"], choices["phone"]),
+            kind=_kind(customer),
+            customer=customer,
+            locale=session.get("lang", customer.locale if customer else "fr"),
+            note=choices["note"],
+            checkout_token=token,
+        )
+        db.session.commit()
+    except OrderError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("basket.show"))
+    except IntegrityError:
+        db.session.rollback()
+        existing = _order_by_token(token)
+        if existing is None:
+            raise
+        return redirect(url_for("ordering.order_page", token=existing.access_token))
+    basket.clear(session)
+    session.pop("checkout", None)
+    flash(
+        _(
+            "Merci ! Votre commande %(number)s est enregistrée. Un e-mail de confirmation "
+            "vous a été envoyé.",
+            number=order.number,
+        ),
+        "success",
+    )
+    return redirect(url_for("ordering.order_page", token=order.access_token))
+
+
+@bp.get("/conditions-generales-de-vente")
+def terms():
+    return render_template("checkout/terms.html")

@@ -1,0 +1,82 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..pricing import order_totals
+from . import bp
+from .services import (
+    OrderError,
+    can_customer_change,
+    cancel_order,
+    change_quantities,
+    customer_orders,
+    order_for_page,
+)
+
+
+def _order_or_404(token):
+    order = order_for_page(token) if len(token) <= 64 else None
+    if order is None:
+        abort(404)
+    return order
+
+
+def _actor():
+    return current_user if current_user.is_authenticated else None
+
+
+@bp.get("/commande/suivi/<token>")
+def order_page(token):
+    order = _order_or_404(token)
+    return render_template(
+        "ordering/order.html",
+        order=order,
+        totals=order_totals(order),
+        can_change=can_customer_change(order),
+    )
+
+
+@bp.post("/commande/suivi/<token>/modifier")
+def change_order(token):
+    order = _order_or_404(token)
+    quantities = {}
+    for line in order.lines:
+        raw = (request.form.get(f"qty-{line.id}") or "").strip()
+        if not raw.isdigit() or len(raw) > 6:
+            flash(_("Quantité invalide pour « %(name)s ».", name=line.product_name), "error")
+            return redirect(url_for("ordering.order_page", token=token))
+        quantities[line.id] = int(raw)
+    try:
+        changed = change_quantities(order, quantities, actor=_actor())
+        db.session.commit()
+    except OrderError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        if changed:
+            flash(_("Votre commande est modifiée."), "success")
+    return redirect(url_for("ordering.order_page", token=token))
+
+
+@bp.post("/commande/suivi/<token>/annuler")
+def cancel(token):
+    order = _order_or_404(token)
+    if not can_customer_change(order):
+        flash(_("Cette commande ne peut plus être annulée en ligne : contactez-nous."), "error")
+        return redirect(url_for("ordering.order_page", token=token))
+    try:
+        cancel_order(order, actor=_actor(), reason=_("Annulée par le client"))
+        db.session.commit()
+    except OrderError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("Votre commande est annulée."), "info")
+    return redirect(url_for("ordering.order_page", token=token))
+
+
+@bp.get("/compte/commandes")
+@login_required
+def my_orders():
+    return render_template("ordering/my_orders.html", orders=customer_orders(current_user))

@@ -1,0 +1,454 @@
+"""The order's life: place (reserving stock and slot, all or nothing), change, cancel,
+confirm, lower a line. Every move is logged and told to the customer through the outbox."""
+
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import contains_eager, selectinload
+
+from ..extensions import db
+from ..models import (
+    Offer,
+    Order,
+    OrderEvent,
+    OrderLine,
+    PickupPoint,
+    PickupSlot,
+    SalesWeek,
+    utcnow,
+)
+from ..outbox import queue_email
+from ..pickup.services import release_place, reserve_place
+from ..pricing import order_totals
+
+MAX_QUANTITY = 10_000
+
+
+class OrderError(ValueError):
+    """The order cannot be placed or changed; the message is for the customer."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+    phone: str = ""
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+def payment_methods_for(customer):
+    """Payment methods a customer may choose (card comes with the payments feature)."""
+    methods = ["on_pickup"]
+    if customer is not None and customer.is_approved_professional:
+        methods.append("invoice")
+    return methods
+
+
+def offers_by_id(week, offer_ids):
+    """The week's offers among these ids, with their product, in one query."""
+    if not offer_ids:
+        return {}
+    offers = db.session.scalars(
+        select(Offer)
+        .join(Offer.product)
+        .options(contains_eager(Offer.product))
+        .where(Offer.id.in_(offer_ids), Offer.week_id == week.id)
+    ).all()
+    return {offer.id: offer for offer in offers}
+
+
+def order_for_page(token):
+    return db.session.scalar(
+        select(Order)
+        .options(
+            selectinload(Order.lines),
+            selectinload(Order.events),
+            selectinload(Order.slot).selectinload(PickupSlot.point),
+            selectinload(Order.week),
+        )
+        .where(Order.access_token == token)
+    )
+
+
+def customer_orders(customer):
+    return db.session.scalars(
+        select(Order)
+        .options(selectinload(Order.lines), selectinload(Order.slot).selectinload(PickupSlot.point))
+        .where(Order.customer_id == customer.id)
+        .order_by(Order.created_at.desc())
+    ).all()
+
+
+def can_customer_change(order, now=None):
+    return order.status == "placed" and order.week.is_open(now)
+
+
+# --- Stock and places (DESIGN rule 1) ------------------------------------------------------------
+
+
+def reserve_stock(offer_id, quantity):
+    """Reserve units of an offer if enough remain; True on success. One guarded statement."""
+    result = db.session.execute(
+        update(Offer)
+        .where(
+            Offer.id == offer_id,
+            Offer.offered.is_(True),
+            or_(
+                Offer.quantity_available.is_(None),
+                Offer.quantity_reserved + quantity <= Offer.quantity_available,
+            ),
+        )
+        .values(quantity_reserved=Offer.quantity_reserved + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release_stock(offer_id, quantity):
+    if quantity <= 0:
+        return
+    db.session.execute(
+        update(Offer)
+        .where(Offer.id == offer_id)
+        .values(quantity_reserved=Offer.quantity_reserved - quantity)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _bump_week_version(week_id):
+    db.session.execute(
+        update(SalesWeek)
+        .where(SalesWeek.id == week_id)
+        .values(version=SalesWeek.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _next_number(week):
+    """S48-017: ISO week of the order deadline, then the week's own sequence."""
+    sequence = db.session.execute(
+        update(SalesWeek)
+        .where(SalesWeek.id == week.id)
+        .values(order_counter=SalesWeek.order_counter + 1)
+        .returning(SalesWeek.order_counter)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    return f"S{week.closes_at.isocalendar().week:02d}-{sequence:03d}"
+
+
+# --- Checks --------------------------------------------------------------------------------------
+
+
+def check_quantity(offer, quantity):
+    name = offer.product.full_name
+    if not isinstance(quantity, int) or quantity < 1 or quantity > MAX_QUANTITY:
+        raise OrderError(_("Quantité invalide pour « %(name)s ».", name=name))
+    if offer.max_per_order and quantity > offer.max_per_order:
+        raise OrderError(
+            _(
+                "« %(name)s » : %(max)d au plus par commande.",
+                name=name,
+                max=offer.max_per_order,
+            )
+        )
+
+
+def _check_items(week, items):
+    if not items:
+        raise OrderError(_("Votre panier est vide."))
+    offers = offers_by_id(week, list(items))
+    for offer_id, quantity in items.items():
+        offer = offers.get(offer_id)
+        if offer is None or not offer.offered or not offer.product.active:
+            raise OrderError(_("Un produit de votre panier n'est plus proposé cette semaine."))
+        check_quantity(offer, quantity)
+    return offers
+
+
+def _check_slot(week, slot_id, kind):
+    slot = db.session.scalar(
+        select(PickupSlot)
+        .join(PickupSlot.point)
+        .options(contains_eager(PickupSlot.point))
+        .where(PickupSlot.id == slot_id)
+    )
+    if slot is None or slot.week_id != week.id:
+        raise OrderError(_("Ce créneau n'existe pas pour cette semaine."))
+    point: PickupPoint = slot.point
+    if not point.active or not point.allows(kind):
+        raise OrderError(_("Ce point de retrait n'est pas ouvert à votre type de compte."))
+    if slot.closed:
+        raise OrderError(_("Ce créneau est fermé : choisissez-en un autre."))
+    return slot
+
+
+def _reserve_lines(offers, items):
+    # Always in id order, so that concurrent orders lock rows in the same order (no deadlock).
+    for offer_id in sorted(items):
+        if not reserve_stock(offer_id, items[offer_id]):
+            offer = offers[offer_id]
+            raise OrderError(
+                _(
+                    "Il ne reste pas assez de « %(name)s » pour votre commande : "
+                    "quelqu'un vient de prendre les derniers. Votre panier est conservé ; "
+                    "ajustez la quantité.",
+                    name=offer.product.full_name,
+                )
+            )
+
+
+# --- The order's life ----------------------------------------------------------------------------
+
+
+def place_order(
+    *,
+    week,
+    items,
+    slot_id,
+    payment_method,
+    contact,
+    kind,
+    customer=None,
+    locale="fr",
+    note="",
+    checkout_token,
+    entered_by=None,
+    bypass_deadline=False,
+    now=None,
+):
+    """Reserve every line and the slot, or nothing; create the order and its first mail.
+
+    items: {offer_id: quantity}. Raises OrderError with a message for the customer.
+    """
+    now = now or utcnow()
+    after_deadline = not week.is_open(now)
+    if after_deadline and not (entered_by is not None and bypass_deadline):
+        raise OrderError(_("Les commandes de cette semaine sont fermées."))
+    if payment_method not in payment_methods_for(customer):
+        raise OrderError(_("Ce moyen de paiement n'est pas proposé pour votre compte."))
+    if kind != "individual" and (customer is None or customer.price_kind != kind):
+        raise OrderError(_("Les commandes professionnelles demandent un compte validé."))
+    offers = _check_items(week, items)
+    slot = _check_slot(week, slot_id, kind)
+
+    _reserve_lines(offers, items)
+    if not reserve_place(slot.id):
+        raise OrderError(
+            _(
+                "Ce créneau vient d'être complet : choisissez-en un autre. Votre panier est conservé."
+            )
+        )
+    order = Order(
+        number=_next_number(week),
+        week=week,
+        customer=customer,
+        customer_kind=kind,
+        contact_name=contact.name.strip(),
+        email=contact.email.strip().lower(),
+        phone=(contact.phone or "").strip(),
+        locale=locale,
+        slot=slot,
+        payment_method=payment_method,
+        status="placed",
+        prices_include_vat=kind == "individual",
+        note=(note or "").strip(),
+        entered_by=entered_by,
+        after_deadline=after_deadline,
+        checkout_token=checkout_token,
+        access_token=secrets.token_urlsafe(24),
+        created_at=now,
+    )
+    for offer_id in sorted(items):
+        offer = offers[offer_id]
+        order.lines.append(
+            OrderLine(
+                offer_id=offer.id,
+                product_id=offer.product_id,
+                product_name=offer.product.full_name,
+                unit_label=offer.product.unit_label,
+                unit_price_cents=offer.price_cents(kind),
+                vat_rate_bp=offer.product.vat_rate_bp,
+                quantity_ordered=items[offer_id],
+                quantity=items[offer_id],
+            )
+        )
+    db.session.add(order)
+    _bump_week_version(week.id)
+    db.session.flush()
+    action = "entered_by_staff" if entered_by else "placed"
+    record(order, entered_by or customer, action, after_deadline=after_deadline)
+    mail_customer(order, "order_received")
+    return order
+
+
+def change_quantities(order, quantities, actor=None, now=None):
+    """The customer changes quantities before the deadline; 0 removes a line."""
+    if not can_customer_change(order, now):
+        raise OrderError(_("Cette commande ne peut plus être modifiée en ligne."))
+    lines = {line.id: line for line in order.lines}
+    if set(quantities) - set(lines):
+        raise OrderError(_("Ligne de commande inconnue."))
+    if all(quantities.get(line_id, line.quantity) == 0 for line_id, line in lines.items()):
+        raise OrderError(_("Pour tout retirer, annulez la commande."))
+    offers = offers_by_id(order.week, [line.offer_id for line in lines.values()])
+    changes = {}
+    for line_id in sorted(quantities):
+        line, new = lines[line_id], quantities[line_id]
+        if new == line.quantity:
+            continue
+        if new < 0 or new > MAX_QUANTITY:
+            raise OrderError(_("Quantité invalide pour « %(name)s ».", name=line.product_name))
+        offer = offers[line.offer_id]
+        if new > 0:
+            check_quantity(offer, new)
+        if new > line.quantity and not reserve_stock(offer.id, new - line.quantity):
+            raise OrderError(
+                _(
+                    "Il ne reste pas assez de « %(name)s » (encore %(left)d disponibles).",
+                    name=line.product_name,
+                    left=offer.remaining or 0,
+                )
+            )
+        if new < line.quantity:
+            release_stock(offer.id, line.quantity - new)
+        changes[line.product_name] = [line.quantity, new]
+        if new == 0:
+            order.lines.remove(line)
+        else:
+            line.quantity = line.quantity_ordered = new
+    if not changes:
+        return False
+    _bump_week_version(order.week_id)
+    db.session.flush()
+    record(order, actor, "changed_by_customer", lines=changes)
+    mail_customer(order, "order_changed")
+    return True
+
+
+def cancel_order(order, actor=None, reason=""):
+    """Cancel an open order: stock and slot go back on sale."""
+    if not order.is_open:
+        raise OrderError(_("Cette commande ne peut plus être annulée."))
+    for line in order.lines:
+        release_stock(line.offer_id, line.quantity)
+    if order.slot_id:
+        release_place(order.slot_id)
+    order.status = "cancelled"
+    order.cancelled_at = utcnow()
+    order.cancel_reason = (reason or "").strip()
+    _bump_week_version(order.week_id)
+    db.session.flush()
+    record(order, actor, "cancelled", reason=order.cancel_reason)
+    mail_customer(order, "order_cancelled")
+
+
+def confirm_order(order, actor):
+    """Staff checked availability: the final lines and amount are known."""
+    if order.status != "placed":
+        raise OrderError(
+            _("La commande %(number)s n'est pas en attente de confirmation.", number=order.number)
+        )
+    order.status = "confirmed"
+    order.confirmed_at = utcnow()
+    db.session.flush()
+    record(order, actor, "confirmed", total_cents=order_totals(order).gross_cents)
+    mail_customer(order, "order_confirmed")
+
+
+def lower_quantities(order, quantities, actor):
+    """Staff lower lines (a crop failed); units go back on sale. True if something changed."""
+    if order.status not in ("placed", "confirmed"):
+        raise OrderError(_("Les quantités de cette commande ne peuvent plus changer."))
+    lines = {line.id: line for line in order.lines}
+    if set(quantities) - set(lines):
+        raise OrderError(_("Ligne de commande inconnue."))
+    changes = {}
+    for line_id in sorted(quantities):
+        line, new = lines[line_id], quantities[line_id]
+        if new == line.quantity:
+            continue
+        if new < 0 or new > line.quantity:
+            raise OrderError(
+                _(
+                    "« %(name)s » : la quantité peut seulement baisser (de %(current)d à 0).",
+                    name=line.product_name,
+                    current=line.quantity,
+                )
+            )
+        release_stock(line.offer_id, line.quantity - new)
+        changes[line.product_name] = [line.quantity, new]
+        line.quantity = new
+    if not changes:
+        return False
+    _bump_week_version(order.week_id)
+    db.session.flush()
+    record(order, actor, "lowered_by_staff", lines=changes)
+    mail_customer(order, "order_changed")
+    return True
+
+
+# --- Audit log and mails -------------------------------------------------------------------------
+
+
+def record(order, actor, action, **details):
+    """Add a line to the order's audit log."""
+    if actor is None:
+        label = "client"
+    elif actor.is_staff:
+        label = actor.email
+    else:
+        label = f"client ({actor.email})"
+    event = OrderEvent(
+        order=order,
+        actor_id=actor.id if actor else None,
+        actor_label=label,
+        action=action,
+        details=details,
+    )
+    db.session.add(event)
+    return event
+
+
+MAIL_SUBJECTS = {
+    "order_received": _l("Commande %(number)s reçue"),
+    "order_confirmed": _l("Commande %(number)s confirmée"),
+    "order_changed": _l("Commande %(number)s modifiée"),
+    "order_cancelled": _l("Commande %(number)s annulée"),
+}
+
+
+def order_url(order):
+    values = {"token": order.access_token, "_external": True}
+    if has_request_context():
+        return url_for("ordering.order_page", **values)
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return url_for("ordering.order_page", **values)
+
+
+def mail_customer(order, template):
+    subject = MAIL_SUBJECTS[template]
+    queue_email(
+        order.email,
+        _LazySubject(subject, order.number),
+        template,
+        locale=order.locale,
+        order=order,
+        link=order_url(order),
+        totals=order_totals(order),
+    )
+
+
+class _LazySubject:
+    """Formats the subject when the outbox renders it, in the customer's language."""
+
+    def __init__(self, lazy, number):
+        self.lazy, self.number = lazy, number
+
+    def __str__(self):
+        return str(self.lazy) % {"number": self.number}

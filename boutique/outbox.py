@@ -1,0 +1,117 @@
+"""The outbox: mails are rows written in the business transaction, delivered afterwards.
+
+A mail server that is down delays mails; it never loses an order or a mail (DESIGN rule 6).
+"""
+
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, g, render_template
+from flask_babel import force_locale
+from sqlalchemy import or_, select, update
+
+from .extensions import db
+from .mail import MailError, deliver
+from .models import OutboxMessage, utcnow
+
+# Minutes to wait after the 1st, 2nd, ... failure; then it stays on the last delay.
+RETRY_DELAYS = (1, 5, 15, 60, 180, 720)
+MAX_ATTEMPTS = 12
+CLAIM_SECONDS = 120
+
+
+def queue_email(to, subject, template, locale="fr", order=None, **context):
+    """Render a mail in the recipient's language and add it to the outbox (no sending here)."""
+    with force_locale(locale):
+        message = OutboxMessage(
+            recipient=to,
+            subject=str(subject),
+            body_text=render_template(f"email/{template}.txt", order=order, **context),
+            body_html=render_template(f"email/{template}.html", order=order, **context),
+            order_id=order.id if order is not None else None,
+            next_attempt_at=utcnow(),
+        )
+    db.session.add(message)
+    g.outbox_has_mail = True
+    return message
+
+
+def _as_email(row):
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = row.recipient
+    message["Subject"] = row.subject
+    message["Message-ID"] = make_msgid(domain="lapepiniere.example")
+    message.set_content(row.body_text)
+    message.add_alternative(row.body_html, subtype="html")
+    return message
+
+
+def _claim(row_id, now):
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.sent_at.is_(None),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def send_due(limit=50, now=None):
+    """Deliver the mails that are due; commits after each one. Returns (sent, failed)."""
+    now = now or utcnow()
+    due_ids = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.attempts < MAX_ATTEMPTS,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    db.session.commit()
+    sent = failed = 0
+    for row_id in due_ids:
+        if not _claim(row_id, now):
+            continue  # another sender has it
+        row = db.session.get(OutboxMessage, row_id)
+        try:
+            deliver(_as_email(row))
+        except MailError as error:
+            row.attempts += 1
+            delay = RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
+            row.next_attempt_at = now + timedelta(minutes=delay)
+            row.last_error = str(error)[:500]
+            row.claimed_until = None
+            failed += 1
+        else:
+            row.attempts += 1
+            row.sent_at = utcnow()
+            row.last_error = ""
+            sent += 1
+        db.session.commit()
+    return sent, failed
+
+
+def send_after_response(response):
+    """Try to deliver what this request queued, once the response has gone."""
+    if not g.get("outbox_has_mail"):
+        return response
+    app = current_app._get_current_object()
+
+    def send():
+        with app.app_context():
+            try:
+                send_due(limit=20)
+            except Exception:  # never let a mail problem surface in a request
+                app.logger.exception("Outbox delivery after request failed")
+
+    response.call_on_close(send)
+    return response

@@ -1,0 +1,1 @@
+"""Pick-up points, their weekly slot templates and each week's slots."""
