@@ -39,6 +39,8 @@ def create_app(config_name=None, **overrides):
 
 
 def select_locale():
+    if not has_request_context():
+        return None  # flask commands: the default locale (French)
     if current_user.is_authenticated and current_user.locale:
         return current_user.locale
     return session.get("lang", "fr")

@@ -13,6 +13,24 @@ from .models import Product
 def register(app):
     app.cli.add_command(create_staff_command)
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(outbox_group)
+
+
+@click.group("outbox")
+def outbox_group():
+    """The outbox of mails waiting to be sent."""
+
+
+@outbox_group.command("send")
+@click.option("--limit", default=200, show_default=True, help="Most mails sent in one run.")
+def outbox_send_command(limit):
+    """Send the mails that are due (safe to run from cron every minute)."""
+    from .outbox import send_due
+
+    sent, failed = send_due(limit=limit)
+    click.echo(f"{sent} sent, {failed} failed (will be retried).")
+    if failed and not sent:
+        raise SystemExit(1)
 
 
 @click.command("create-staff")

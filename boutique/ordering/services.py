@@ -452,3 +452,89 @@ class _LazySubject:
 
     def __str__(self):
         return str(self.lazy) % {"number": self.number}
+
+
+# --- Staff views ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    status: str = ""
+    point_id: int | None = None
+    slot_id: int | None = None
+    kind: str = ""
+    payment_method: str = ""
+    search: str = ""
+
+
+def staff_orders(week, filters=OrderFilters()):
+    """A week's orders for the staff table, filtered, with lines and slot, in two queries."""
+    query = (
+        select(Order)
+        .outerjoin(Order.slot)
+        .options(selectinload(Order.lines), contains_eager(Order.slot).joinedload(PickupSlot.point))
+        .where(Order.week_id == week.id)
+        .order_by(Order.created_at)
+    )
+    if filters.status:
+        query = query.where(Order.status == filters.status)
+    if filters.point_id:
+        query = query.where(PickupSlot.point_id == filters.point_id)
+    if filters.slot_id:
+        query = query.where(Order.slot_id == filters.slot_id)
+    if filters.kind:
+        query = query.where(Order.customer_kind == filters.kind)
+    if filters.payment_method:
+        query = query.where(Order.payment_method == filters.payment_method)
+    if filters.search:
+        term = filters.search.strip()
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(
+            or_(
+                Order.number.ilike(pattern, escape="\\"),
+                Order.contact_name.ilike(pattern, escape="\\"),
+                Order.email.ilike(pattern, escape="\\"),
+            )
+        )
+    return db.session.scalars(query).unique().all()
+
+
+def order_for_staff(order_id):
+    return db.session.scalar(
+        select(Order)
+        .options(
+            selectinload(Order.lines),
+            selectinload(Order.events),
+            selectinload(Order.slot).selectinload(PickupSlot.point),
+            selectinload(Order.customer),
+            selectinload(Order.entered_by),
+        )
+        .where(Order.id == order_id)
+    )
+
+
+def confirm_orders(order_ids, actor):
+    """Confirm several placed orders at once; returns (confirmed numbers, skipped numbers)."""
+    orders = db.session.scalars(
+        select(Order).options(selectinload(Order.lines)).where(Order.id.in_(order_ids))
+    ).all()
+    confirmed, skipped = [], []
+    for order in sorted(orders, key=lambda o: o.number):
+        if order.status == "placed":
+            confirm_order(order, actor)
+            confirmed.append(order.number)
+        else:
+            skipped.append(order.number)
+    return confirmed, skipped
+
+
+def week_offers_for_staff(week):
+    """Every offered product of a week, for the phone order form."""
+    return db.session.scalars(
+        select(Offer)
+        .join(Offer.product)
+        .options(contains_eager(Offer.product))
+        .where(Offer.week_id == week.id, Offer.offered.is_(True))
+        .order_by(Offer.product_id)
+    ).all()

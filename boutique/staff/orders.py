@@ -1,0 +1,241 @@
+"""Staff: the week's orders, confirming, lowering, cancelling, and phone orders."""
+
+import secrets
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..account.services import find_user_by_email
+from ..auth import staff_required
+from ..extensions import db
+from ..models import SalesWeek
+from ..ordering import services as ordering
+from ..pickup.services import points, week_slots
+from ..pricing import order_totals
+from ..weeks.services import latest_week, storefront_weeks
+from . import bp
+from .order_forms import CancelForm, OrderFilterForm, StaffOrderForm
+
+
+def slot_label(slot):
+    return (
+        f"{slot.point.name} — {format_date(slot.day, 'EEE d MMM')} "
+        f"{slot.starts_at:%H:%M}–{slot.ends_at:%H:%M} ({slot.booked}/{slot.capacity})"
+    )
+
+
+def _week_from_args():
+    week_id = request.args.get("semaine", "")
+    if week_id.isdigit():
+        return db.get_or_404(SalesWeek, int(week_id))
+    return storefront_weeks()[0] or latest_week()
+
+
+def _int_or_none(value):
+    return int(value) if value and value.isdigit() else None
+
+
+@bp.get("/commandes")
+@staff_required
+def orders():
+    week = _week_from_args()
+    if week is None:
+        flash(_("Créez d'abord une semaine de vente."), "info")
+        return redirect(url_for("staff.week_list"))
+    slots = week_slots(week)
+    form = OrderFilterForm(request.args, points=points(), slots=slots, slot_label=slot_label)
+    form.validate()
+    filters = ordering.OrderFilters(
+        status=form.statut.data if not form.statut.errors else "",
+        point_id=_int_or_none(form.point.data),
+        slot_id=_int_or_none(form.creneau.data),
+        kind=form.type.data if not form.type.errors else "",
+        payment_method=form.paiement.data if not form.paiement.errors else "",
+        search=form.q.data or "",
+    )
+    week_orders = ordering.staff_orders(week, filters)
+    return render_template(
+        "staff/orders.html",
+        week=week,
+        form=form,
+        orders=week_orders,
+        totals={order.id: order_totals(order) for order in week_orders},
+        weeks=db.session.scalars(db.select(SalesWeek).order_by(SalesWeek.opens_at.desc())).all(),
+    )
+
+
+@bp.post("/commandes/confirmer")
+@staff_required
+def confirm_orders():
+    ids = [int(i) for i in request.form.getlist("order_ids") if i.isdigit()]
+    back = request.form.get("back") or ""
+    if not ids:
+        flash(_("Cochez au moins une commande."), "error")
+    else:
+        confirmed, skipped = ordering.confirm_orders(ids, current_user)
+        db.session.commit()
+        if confirmed:
+            flash(_("Commandes confirmées : %(numbers)s.", numbers=", ".join(confirmed)), "success")
+        if skipped:
+            flash(
+                _(
+                    "Déjà traitées, laissées telles quelles : %(numbers)s.",
+                    numbers=", ".join(skipped),
+                ),
+                "info",
+            )
+    target = url_for("staff.orders") + (back if back.startswith("?") else "")
+    return redirect(target)
+
+
+def _order_or_404(order_id):
+    order = ordering.order_for_staff(order_id)
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.get("/commandes/<int:order_id>")
+@staff_required
+def order(order_id):
+    order = _order_or_404(order_id)
+    return render_template(
+        "staff/order.html", order=order, totals=order_totals(order), cancel_form=CancelForm()
+    )
+
+
+@bp.post("/commandes/<int:order_id>/confirmer")
+@staff_required
+def confirm_order(order_id):
+    order = _order_or_404(order_id)
+    try:
+        ordering.confirm_order(order, current_user)
+        db.session.commit()
+        flash(_("Commande %(number)s confirmée.", number=order.number), "success")
+    except ordering.OrderError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("staff.order", order_id=order_id))
+
+
+@bp.post("/commandes/<int:order_id>/quantites")
+@staff_required
+def lower_quantities(order_id):
+    order = _order_or_404(order_id)
+    quantities = {}
+    for line in order.lines:
+        raw = (request.form.get(f"qty-{line.id}") or "").strip()
+        if not raw.isdigit() or len(raw) > 6:
+            flash(_("Quantité invalide pour « %(name)s ».", name=line.product_name), "error")
+            return redirect(url_for("staff.order", order_id=order_id))
+        quantities[line.id] = int(raw)
+    try:
+        changed = ordering.lower_quantities(order, quantities, current_user)
+        db.session.commit()
+    except ordering.OrderError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        if changed:
+            flash(_("Quantités enregistrées ; le client est prévenu par e-mail."), "success")
+    return redirect(url_for("staff.order", order_id=order_id))
+
+
+@bp.post("/commandes/<int:order_id>/annuler")
+@staff_required
+def cancel_order(order_id):
+    order = _order_or_404(order_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        flash(_("Indiquez le motif de l'annulation."), "error")
+        return redirect(url_for("staff.order", order_id=order_id))
+    try:
+        ordering.cancel_order(order, current_user, reason=form.reason.data)
+        db.session.commit()
+        flash(_("Commande %(number)s annulée.", number=order.number), "info")
+    except ordering.OrderError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("staff.order", order_id=order_id))
+
+
+@bp.route("/commandes/nouvelle", methods=["GET", "POST"])
+@staff_required
+def new_order():
+    """A phone order entered for a customer; may be accepted after the deadline."""
+    week = _week_from_args()
+    if week is None:
+        abort(404)
+    offers = ordering.week_offers_for_staff(week)
+    form = StaffOrderForm(slots=week_slots(week), slot_label=slot_label)
+    quantities, errors = _typed_quantities(offers)
+    if form.validate_on_submit() and not errors:
+        try:
+            customer, contact = _customer_and_contact(form)
+            order = ordering.place_order(
+                week=week,
+                items=quantities,
+                slot_id=form.slot.data,
+                payment_method=form.payment_method.data,
+                contact=contact,
+                kind=customer.price_kind if customer else "individual",
+                customer=customer,
+                locale=customer.locale if customer else "fr",
+                note=form.note.data or "",
+                checkout_token=request.form.get("checkout_token") or secrets.token_urlsafe(24),
+                entered_by=current_user,
+                bypass_deadline=form.after_deadline.data,
+            )
+            db.session.commit()
+        except ordering.OrderError as error:
+            db.session.rollback()
+            errors.append(str(error))
+        else:
+            flash(
+                _(
+                    "Commande %(number)s enregistrée pour %(name)s.",
+                    number=order.number,
+                    name=order.contact_name,
+                ),
+                "success",
+            )
+            return redirect(url_for("staff.order", order_id=order.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "staff/new_order.html",
+        week=week,
+        form=form,
+        offers=offers,
+        errors=errors,
+        quantities=quantities,
+        checkout_token=request.form.get("checkout_token") or secrets.token_urlsafe(24),
+    ), status
+
+
+def _typed_quantities(offers):
+    quantities, errors = {}, []
+    if request.method != "POST":
+        return quantities, errors
+    for offer in offers:
+        raw = (request.form.get(f"qty-{offer.id}") or "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit() or len(raw) > 6:
+            errors.append(_("Quantité invalide pour « %(name)s ».", name=offer.product.full_name))
+        elif int(raw) > 0:
+            quantities[offer.id] = int(raw)
+    return quantities, errors
+
+
+def _customer_and_contact(form):
+    if form.account_email.data:
+        customer = find_user_by_email(form.account_email.data)
+        if customer is None or customer.is_staff:
+            raise ordering.OrderError(_("Aucun compte client avec cette adresse."))
+        name = form.name.data or customer.display_name
+        return customer, ordering.Contact(name, customer.email, form.phone.data or customer.phone)
+    if not (form.name.data and form.email.data):
+        raise ordering.OrderError(_("Sans compte client, indiquez le nom et l'e-mail du client."))
+    return None, ordering.Contact(form.name.data, form.email.data, form.phone.data or "")

@@ -1,0 +1,272 @@
+from datetime import date, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from boutique.extensions import db
+from boutique.models import Offer, Order, OutboxMessage, PickupPoint, PickupSlot
+from boutique.ordering.services import Contact, place_order
+from tests.conftest import page_text
+
+
+@pytest.fixture
+def shop(make_product, make_week):
+    tomato = make_product(name="Tomate", variety="Cerise", price_individual_cents=250)
+    basil = make_product(name="Basilic", variety="Grand vert", price_individual_cents=300)
+    week = make_week(
+        offers=[(tomato, {"quantity_available": 20}), (basil, {"quantity_available": None})]
+    )
+    gate = PickupPoint(name="Portail", address="Chemin des Jardins")
+    town = PickupPoint(name="Local en ville", address="8 rue des Lices", for_restaurant=False)
+    db.session.add_all([gate, town])
+    slots = [
+        PickupSlot(
+            week=week,
+            point=gate,
+            day=date(2026, 12, 4),
+            starts_at=time(16),
+            ends_at=time(18),
+            capacity=50,
+            booked=0,
+        ),
+        PickupSlot(
+            week=week,
+            point=town,
+            day=date(2026, 12, 5),
+            starts_at=time(10),
+            ends_at=time(12),
+            capacity=10,
+            booked=0,
+        ),
+    ]
+    db.session.add_all(slots)
+    db.session.commit()
+    offers = {o.product_id: o for o in db.session.scalars(select(Offer))}
+    return {"week": week, "tomato": offers[tomato.id], "basil": offers[basil.id], "slots": slots}
+
+
+def order_for(shop, name, quantity=2, slot=0, customer=None, kind="individual", method="on_pickup"):
+    order = place_order(
+        week=shop["week"],
+        items={shop["tomato"].id: quantity, shop["basil"].id: 1},
+        slot_id=shop["slots"][slot].id,
+        payment_method=method,
+        contact=Contact(name, f"{name.lower()}@exemple.fr", "0600000000"),
+        kind=kind,
+        customer=customer,
+        checkout_token=f"token-{name}",
+    )
+    db.session.commit()
+    return order
+
+
+def reserved(offer):
+    db.session.expire_all()
+    return db.session.get(Offer, offer.id).quantity_reserved
+
+
+def test_order_pages_are_for_staff_only(client, make_user, login, shop):
+    order = order_for(shop, "Alice")
+    for url in (
+        "/gestion/commandes",
+        f"/gestion/commandes/{order.id}",
+        "/gestion/commandes/nouvelle",
+    ):
+        assert client.get(url).status_code == 302
+    login(make_user())
+    assert client.get(f"/gestion/commandes/{order.id}").status_code == 403
+    assert client.post(f"/gestion/commandes/{order.id}/confirmer").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "placed"
+
+
+def test_orders_table_with_filters_and_search(staff_client, shop, make_user):
+    order_for(shop, "Alice")
+    order_for(shop, "Bruno", slot=1)
+    chef = make_user(kind="restaurant", email="chef@bistrot.fr")
+    order_for(shop, "Chef", customer=chef, kind="restaurant", method="invoice")
+    page = page_text(staff_client.get("/gestion/commandes"))
+    assert all(name in page for name in ("Alice", "Bruno", "Chef")) and "3 commandes" in page
+    page = page_text(staff_client.get(f"/gestion/commandes?point={shop['slots'][1].point_id}"))
+    assert "Bruno" in page and "Alice" not in page
+    page = page_text(staff_client.get("/gestion/commandes?type=restaurant"))
+    assert "Chef" in page and "Alice" not in page
+    page = page_text(staff_client.get("/gestion/commandes?paiement=invoice"))
+    assert "Chef" in page and "Bruno" not in page
+    page = page_text(staff_client.get("/gestion/commandes?q=bru"))
+    assert "Bruno" in page and "Alice" not in page
+    number = db.session.scalar(select(Order.number).filter_by(contact_name="Alice"))
+    page = page_text(staff_client.get(f"/gestion/commandes?q={number}"))
+    assert "Alice" in page and "Bruno" not in page
+    page = page_text(staff_client.get("/gestion/commandes?statut=nonsense&q=<script>"))
+    assert "Aucune commande ne correspond." in page
+
+
+def test_orders_table_runs_a_constant_number_of_queries(staff_client, shop, count_queries):
+    def queries():
+        staff_client.get("/gestion/commandes")
+        with count_queries() as statements:
+            assert staff_client.get("/gestion/commandes").status_code == 200
+        return len(statements)
+
+    order_for(shop, "Alice")
+    few = queries()
+    for index in range(12):
+        order_for(shop, f"Client{index}", quantity=1)
+    assert queries() == few
+
+
+def test_bulk_confirm_skips_what_is_not_waiting(staff_client, shop, mailbox):
+    first, second, third = (order_for(shop, n) for n in ("Alice", "Bruno", "Chloe"))
+    staff_client.post(f"/gestion/commandes/{third.id}/annuler", data={"reason": "Erreur"})
+    response = staff_client.post(
+        "/gestion/commandes/confirmer",
+        data={"order_ids": [first.id, second.id, third.id]},
+        follow_redirects=True,
+    )
+    page = page_text(response)
+    assert f"Commandes confirmées : {first.number}, {second.number}." in page
+    assert f"laissées telles quelles : {third.number}" in page
+    db.session.expire_all()
+    assert [db.session.get(Order, o.id).status for o in (first, second, third)] == [
+        "confirmed",
+        "confirmed",
+        "cancelled",
+    ]
+    subjects = [m.subject for m in db.session.scalars(select(OutboxMessage))]
+    assert f"Commande {first.number} confirmée" in subjects
+
+
+def test_staff_lower_a_line_then_confirm_and_the_log_says_who(staff_client, staff, shop):
+    order = order_for(shop, "Alice", quantity=4)
+    tomato_line = next(line for line in order.lines if line.offer_id == shop["tomato"].id)
+    page = page_text(staff_client.get(f"/gestion/commandes/{order.id}"))
+    assert "Tomate Cerise" in page and "13,00 €" in page  # 4 × 2,50 + 3,00
+    response = staff_client.post(
+        f"/gestion/commandes/{order.id}/quantites",
+        data={f"qty-{line.id}": str(line.quantity) for line in order.lines}
+        | {f"qty-{tomato_line.id}": "1"},
+        follow_redirects=True,
+    )
+    page = page_text(response)
+    assert "le client est prévenu" in page and "5,50 €" in page
+    assert reserved(shop["tomato"]) == 1
+    assert staff.email in page and "quantités baissées par l'équipe" in page
+    assert "Tomate Cerise : 4 → 1" in page
+    staff_client.post(f"/gestion/commandes/{order.id}/confirmer")
+    page = page_text(staff_client.get(f"/gestion/commandes/{order.id}"))
+    assert "commande confirmée" in page
+    mail = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.subject.like("%modifiée"))
+    ).one()
+    assert "5,50 €" in mail.body_text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+@pytest.mark.parametrize("value", ["9", "-1", "abc", ""])
+def test_staff_cannot_raise_or_break_a_line(staff_client, shop, value):
+    order = order_for(shop, "Alice", quantity=4)
+    line = next(line for line in order.lines if line.offer_id == shop["tomato"].id)
+    data = {f"qty-{other.id}": str(other.quantity) for other in order.lines}
+    data[f"qty-{line.id}"] = value
+    response = staff_client.post(
+        f"/gestion/commandes/{order.id}/quantites", data=data, follow_redirects=True
+    )
+    assert response.status_code == 200
+    assert "invalide" in page_text(response) or "peut seulement baisser" in page_text(response)
+    assert reserved(shop["tomato"]) == 4
+
+
+def test_cancel_needs_a_reason_and_releases_stock_and_slot(staff_client, shop):
+    order = order_for(shop, "Alice", quantity=4)
+    response = staff_client.post(
+        f"/gestion/commandes/{order.id}/annuler", data={"reason": ""}, follow_redirects=True
+    )
+    assert "Indiquez le motif" in page_text(response)
+    assert reserved(shop["tomato"]) == 4
+    response = staff_client.post(
+        f"/gestion/commandes/{order.id}/annuler",
+        data={"reason": "Gel sur les tomates"},
+        follow_redirects=True,
+    )
+    page = page_text(response)
+    assert "annulée" in page and "Gel sur les tomates" in page
+    assert reserved(shop["tomato"]) == 0
+    assert db.session.get(PickupSlot, shop["slots"][0].id).booked == 0
+
+
+def test_phone_order_after_the_deadline_is_marked(staff_client, shop, staff):
+    week = shop["week"]
+    week.closes_at = week.opens_at + timedelta(minutes=1)
+    db.session.commit()
+    data = {
+        "name": "Mme Roux",
+        "email": "roux@exemple.fr",
+        "phone": "04 90 11 22 33",
+        f"qty-{shop['tomato'].id}": "3",
+        "slot": str(shop["slots"][0].id),
+        "payment_method": "on_pickup",
+        "checkout_token": "phone-order-token-0001",
+    }
+    response = staff_client.post(f"/gestion/commandes/nouvelle?semaine={week.id}", data=data)
+    assert response.status_code == 422
+    assert "Les commandes de cette semaine sont fermées." in page_text(response)
+    assert db.session.scalar(select(Order)) is None
+
+    response = staff_client.post(
+        f"/gestion/commandes/nouvelle?semaine={week.id}",
+        data=data | {"after_deadline": "y"},
+        follow_redirects=True,
+    )
+    page = page_text(response)
+    assert "enregistrée pour Mme Roux" in page and "hors délai" in page
+    assert f"saisie par {staff.email}" in page
+    order = db.session.scalar(select(Order))
+    assert order.after_deadline and order.entered_by_id == staff.id
+    assert reserved(shop["tomato"]) == 3
+
+
+def test_phone_order_for_an_account_uses_its_prices(staff_client, shop, make_user):
+    chef = make_user(kind="restaurant", email="chef@bistrot.fr")
+    response = staff_client.post(
+        "/gestion/commandes/nouvelle",
+        data={
+            "account_email": "chef@bistrot.fr",
+            f"qty-{shop['tomato'].id}": "10",
+            "slot": str(shop["slots"][0].id),
+            "payment_method": "invoice",
+            "checkout_token": "phone-order-token-0002",
+        },
+    )
+    assert response.status_code == 302
+    order = db.session.scalar(select(Order))
+    assert order.customer_id == chef.id and order.payment_method == "invoice"
+    assert order.lines[0].unit_price_cents == 190 and not order.prices_include_vat
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"name": "", "email": ""}, "indiquez le nom et l'e-mail"),
+        ({"account_email": "inconnu@exemple.fr"}, "Aucun compte client"),
+        ({"qty-TOMATO": "abc"}, "Quantité invalide"),
+        ({"qty-TOMATO": "999"}, "Il ne reste pas assez"),
+        ({"qty-TOMATO": "0"}, "Votre panier est vide."),
+        ({"payment_method": "invoice"}, "moyen de paiement"),
+    ],
+)
+def test_phone_order_bad_input(staff_client, shop, data, message):
+    form = {
+        "name": "Mme Roux",
+        "email": "roux@exemple.fr",
+        "qty-TOMATO": "2",
+        "slot": str(shop["slots"][0].id),
+        "payment_method": "on_pickup",
+        "checkout_token": "phone-order-token-0003",
+    }
+    form.update(data)
+    form = {k.replace("TOMATO", str(shop["tomato"].id)): v for k, v in form.items()}
+    response = staff_client.post("/gestion/commandes/nouvelle", data=form)
+    assert response.status_code == 422
+    assert message in page_text(response)
+    assert db.session.scalar(select(Order)) is None
+    assert reserved(shop["tomato"]) == 0
