@@ -27,7 +27,7 @@ class CheckoutForm(FlaskForm):
     slot = RadioField(
         _l("Point et créneau de retrait"),
         coerce=int,
-        validate_choice=True,
+        validate_choice=False,  # validate_slot says why a slot cannot be chosen
         validators=[DataRequired(_l("Choisissez un créneau de retrait."))],
     )
     payment_method = RadioField(
@@ -45,13 +45,18 @@ class CheckoutForm(FlaskForm):
             SelectChoice(slot.id, str(slot.id), render_kw={"disabled": True} if slot.full else {})
             for slot in slots
         ]
-        self.available_slot_ids = {slot.id for slot in slots if not slot.full and not slot.closed}
+        self.slots_by_id = {slot.id: slot for slot in slots}
         self.payment_method.choices = [
             SelectChoice(method, str(PAYMENT_LABELS[method])) for method in payment_methods
         ]
 
     def validate_slot(self, field):
-        if field.data not in self.available_slot_ids:
+        slot = self.slots_by_id.get(field.data)
+        if slot is None:
+            raise ValidationError(_l("Choisissez un créneau dans la liste."))
+        if slot.closed:
+            raise ValidationError(_l("Ce créneau est fermé : choisissez-en un autre."))
+        if slot.full:
             raise ValidationError(_l("Ce créneau est complet : choisissez-en un autre."))
 
 

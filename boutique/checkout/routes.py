@@ -1,6 +1,6 @@
 import secrets
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -31,11 +31,17 @@ def _prefill(customer):
             k: saved.get(k) for k in ("name", "email", "phone", "slot", "payment_method", "note")
         }
     if customer is None:
-        return {}
+        return {"payment_method": "on_pickup"}
     name = f"{customer.first_name} {customer.last_name}".strip()
     if customer.is_professional and customer.organisation:
         name = f"{customer.organisation} ({name})" if name else customer.organisation
-    return {"name": name, "email": customer.email, "phone": customer.phone}
+    method = "invoice" if customer.is_approved_professional else "on_pickup"
+    return {
+        "name": name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "payment_method": method,
+    }
 
 
 def _basket_or_redirect(week, kind):
@@ -53,19 +59,29 @@ def _basket_or_redirect(week, kind):
     return lines, None
 
 
+def _waiting_for_approval(customer):
+    return (
+        customer is not None and customer.is_professional and not customer.is_approved_professional
+    )
+
+
+def _pending_page():
+    return render_template("checkout/pending_professional.html"), 403
+
+
 @bp.route("/commande", methods=["GET", "POST"])
 def start():
     customer = _customer()
-    if customer is not None and customer.is_professional and not customer.is_approved_professional:
-        return render_template("checkout/pending_professional.html"), 403
+    if _waiting_for_approval(customer):
+        return _pending_page()
     week, kind = open_week_or_none(), _kind(customer)
     lines, response = _basket_or_redirect(week, kind)
     if response:
         return response
     slots = week_slots(week, kind)
-    form = CheckoutForm(
-        slots=slots, payment_methods=payment_methods_for(customer), data=_prefill(customer)
-    )
+    # Defaults only on the first display: on a post, a missing field must stay missing.
+    prefill = _prefill(customer) if request.method == "GET" else None
+    form = CheckoutForm(slots=slots, payment_methods=payment_methods_for(customer), data=prefill)
     if form.validate_on_submit():
         session["checkout"] = {
             "name": form.name.data.strip(),
@@ -90,6 +106,8 @@ def start():
 @bp.get("/commande/recapitulatif")
 def summary():
     customer = _customer()
+    if _waiting_for_approval(customer):
+        return _pending_page()
     week, kind = open_week_or_none(), _kind(customer)
     lines, response = _basket_or_redirect(week, kind)
     if response:
@@ -125,6 +143,8 @@ def place():
     if existing is not None:  # a second click on "Commander"
         return redirect(url_for("ordering.order_page", token=existing.access_token))
     customer, choices = _customer(), session.get("checkout")
+    if _waiting_for_approval(customer):
+        return _pending_page()
     week = open_week_or_none()
     if not choices or week is None:
         flash(_("Les commandes de cette semaine sont fermées."), "error")
@@ -145,6 +165,9 @@ def place():
         db.session.commit()
     except OrderError as error:
         db.session.rollback()
+        existing = _order_by_token(token)
+        if existing is not None:  # the first click took the last units: show its order
+            return redirect(url_for("ordering.order_page", token=existing.access_token))
         flash(str(error), "error")
         return redirect(url_for("basket.show"))
     except IntegrityError:
