@@ -3,6 +3,7 @@ a real SMTP server, and factories for the shop's objects."""
 
 import html
 import os
+import re
 import socket
 import threading
 import uuid
@@ -323,3 +324,41 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+# --- Chromium -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Debian Chromium for the whole run (Playwright's own download cannot work here)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """A fresh French-speaking browser tab on the live server (relative URLs work)."""
+    from tests.browser import ARTIFACTS
+
+    context = browser.new_context(base_url=live_server, locale="fr-FR", timezone_id="Europe/Paris")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    failures_before = request.session.testsfailed
+    yield page
+    # The call phase's report is already counted when fixtures are torn down.
+    if request.session.testsfailed > failures_before:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            (ARTIFACTS / f"{name}.html").write_text(page.content(), encoding="utf-8")
+        except Exception as error:  # never hide the real failure behind this one
+            print(f"Could not save the page of {name}: {error}")
+    context.close()

@@ -6,102 +6,24 @@ saved in test-artifacts/ under the test's name.
 
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
-import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from boutique.extensions import db
 from boutique.models import Offer, SalesWeek
-from tests.conftest import TEST_PASSWORD
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-PARIS = ZoneInfo("Europe/Paris")
+from tests.browser import (
+    ARTIFACTS,
+    PARIS,
+    card,
+    euros,
+    grid_row,
+    local_input,
+    log_in,
+    serious_violations,
+    wait_for_images,
+)
 
 pytestmark = pytest.mark.browser
-
-
-def euros(text):
-    """A regex for a French price: '2,50 €' with any space (no-break, narrow) before €."""
-    return re.compile(re.escape(text).replace(r"\ ", r"\s"))
-
-
-def local_input(moment):
-    """A datetime as a datetime-local input wants it (Paris wall clock)."""
-    return moment.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
-
-
-# --- Browser fixtures -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server, request):
-    """A fresh French-speaking browser tab on the live server (relative URLs work)."""
-    context = browser.new_context(base_url=live_server, locale="fr-FR", timezone_id="Europe/Paris")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    failures_before = request.session.testsfailed
-    yield page
-    # The call phase's report is already counted when fixtures are torn down.
-    if request.session.testsfailed > failures_before:
-        ARTIFACTS.mkdir(exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", request.node.name)
-        try:
-            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-            (ARTIFACTS / f"{name}.html").write_text(page.content(), encoding="utf-8")
-        except Exception as error:  # never hide the real failure behind this one
-            print(f"Could not save the page of {name}: {error}")
-    context.close()
-
-
-def card(page, name):
-    return page.locator(".product-card").filter(
-        has=page.locator("h3", has_text=re.compile(rf"^{re.escape(name)}\b"))
-    )
-
-
-def grid_row(page, full_name):
-    """The staff grid's row whose header cell names the product."""
-    return page.locator("tr[id^='row-']").filter(has=page.locator("th", has_text=full_name))
-
-
-def wait_for_images(page):
-    """Every <img> loaded and not broken (lazy ones too), so that screenshots are complete."""
-    try:
-        page.wait_for_function(
-            "[...document.images].every(img => img.complete && img.naturalWidth > 0)",
-            timeout=5_000,
-        )
-    except PlaywrightTimeoutError:
-        broken = page.evaluate(
-            "[...document.images].filter(i => !i.complete || !i.naturalWidth).map(i => i.src)"
-        )
-        pytest.fail(f"images not loaded or broken: {broken}")
-
-
-def log_in(page, email, password=TEST_PASSWORD):
-    page.goto("/compte/connexion")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.locator(".flash-success")).to_contain_text("Vous êtes connecté.")
 
 
 # --- Tests ------------------------------------------------------------------------------------
@@ -379,17 +301,6 @@ def test_home_page_screenshots_phone_and_desktop(page, make_category, make_produ
 
     for path in (phone, desktop):
         assert path.is_file() and path.stat().st_size > 1000, path
-
-
-def serious_violations(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [
-        (violation["id"], violation["impact"], [n["target"] for n in violation["nodes"]][:3])
-        for violation in results.response["violations"]
-        if violation["impact"] in ("serious", "critical")
-    ]
 
 
 def test_main_pages_have_no_serious_accessibility_violations(

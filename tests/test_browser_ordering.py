@@ -1,0 +1,130 @@
+"""A guest orders in Chromium, gets the mail, changes a quantity; staff lower and confirm."""
+
+import re
+from datetime import date, time
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from boutique.extensions import db
+from boutique.models import Offer, Order, PickupPoint, PickupSlot
+from boutique.outbox import send_due
+from tests.browser import euros, log_in, serious_violations
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def week_with_slots(make_category, make_product, make_week):
+    plants = make_category("Plants potagers", "plants-potagers", 1)
+    tomato = make_product(
+        name="Tomate", variety="Cœur de bœuf", category=plants, price_individual_cents=250
+    )
+    leek = make_product(
+        name="Poireau",
+        variety="Bleu de Solaise",
+        category=plants,
+        unit_label="plaque de 40 mottes",
+        price_individual_cents=1450,
+    )
+    week = make_week(
+        offers=[(tomato, {"quantity_available": 10}), (leek, {"quantity_available": 4})]
+    )
+    gate = PickupPoint(
+        name="Portail de la pépinière",
+        address="Chemin des Jardins, Avignon",
+        instructions="Sonnez à la grille verte.",
+    )
+    db.session.add(gate)
+    db.session.add(
+        PickupSlot(
+            week=week,
+            point=gate,
+            day=date(2026, 12, 4),
+            starts_at=time(16),
+            ends_at=time(18),
+            capacity=10,
+            booked=0,
+        )
+    )
+    db.session.commit()
+    return {"tomato": tomato, "leek": leek}
+
+
+def add_to_basket(page, name, quantity):
+    card = page.locator(".product-card").filter(has=page.locator("h3", has_text=name))
+    card.locator("input[name=quantity]").fill(str(quantity))
+    card.get_by_role("button", name=re.compile("Ajouter")).click()
+    expect(page.locator(".flash-success")).to_contain_text("ajouté au panier")
+
+
+def test_guest_orders_changes_a_quantity_and_sees_the_staff_adjustment(
+    page, week_with_slots, mailbox, staff, app
+):
+    page.goto("/")
+    add_to_basket(page, "Tomate", 3)
+    add_to_basket(page, "Poireau", 1)
+    page.get_by_role("link", name=re.compile("Panier")).first.click()
+    expect(page.locator("tfoot")).to_contain_text(euros("22,00 €"))  # 3 × 2,50 + 14,50
+    page.get_by_role("link", name="Passer commande").click()
+
+    # The checkout form, with the keyboard-reachable labels a customer reads.
+    page.get_by_label("Nom et prénom").fill("Léa Durand")
+    page.get_by_label("Adresse e-mail").fill("lea@exemple.fr")
+    page.get_by_label("Téléphone").fill("06 11 22 33 44")
+    page.get_by_label(re.compile("de 16:00 à 18:00")).check()
+    page.get_by_label("J'accepte les conditions générales de vente").check()
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Voir le récapitulatif").click()
+    expect(page.locator("h1")).to_have_text("Récapitulatif de votre commande")
+    expect(page.locator("main")).to_contain_text("Portail de la pépinière")
+    page.get_by_role("button", name="Commander").click()
+
+    expect(page.locator(".flash-success")).to_contain_text("Merci ! Votre commande")
+    number = re.search(r"S\d{2}-\d{3}", page.locator("h1").inner_text()).group(0)
+    expect(page.locator(".timeline li[aria-current=step]")).to_have_text("Reçue")
+    expect(page.locator("tfoot")).to_contain_text(euros("22,00 €"))
+
+    # The mail left through the outbox and reached the SMTP server.
+    send_due()
+    mails = [m for m in mailbox.messages if m["Subject"] == f"Commande {number} reçue"]
+    assert len(mails) == 1 and mails[0]["To"] == "lea@exemple.fr"
+    link = re.search(r"http://\S+/commande/suivi/\S+", mailbox.body(mails[0])).group(0)
+
+    # Before the deadline the customer lowers the tomatoes from 3 to 2, from the mail's link.
+    page.goto(link)
+    page.get_by_label("Quantité : Tomate Cœur de bœuf").fill("2")
+    page.get_by_role("button", name="Enregistrer les quantités").click()
+    expect(page.locator(".flash-success")).to_have_text("Votre commande est modifiée.")
+    expect(page.locator("tfoot")).to_contain_text(euros("19,50 €"))
+
+    # Staff: the leek crop failed; lower it to 0 and confirm.
+    staff_page = page.context.browser.new_context(
+        base_url=page.url.split("/commande")[0], locale="fr-FR"
+    ).new_page()
+    log_in(staff_page, staff.email)
+    staff_page.goto("/gestion/commandes")
+    staff_page.get_by_role("link", name=number).click()
+    staff_page.get_by_label("À remettre : Poireau Bleu de Solaise").fill("0")
+    staff_page.get_by_role("button", name="Enregistrer les quantités").click()
+    expect(staff_page.locator(".flash-success")).to_contain_text("le client est prévenu")
+    staff_page.get_by_role("button", name="Confirmer la commande").click()
+    expect(staff_page.locator(".flash-success")).to_contain_text(f"Commande {number} confirmée")
+    staff_page.context.close()
+
+    # The customer sees the new total and the confirmed state.
+    page.reload()
+    expect(page.locator(".timeline li[aria-current=step]")).to_have_text("Confirmée")
+    expect(page.locator("tfoot")).to_contain_text(euros("5,00 €"))
+    expect(page.locator("main")).to_contain_text("Commandé : 1 — disponible : 0")
+    send_due()
+    subjects = [m["Subject"] for m in mailbox.messages]
+    assert f"Commande {number} modifiée" in subjects and f"Commande {number} confirmée" in subjects
+    order = db.session.scalar(select(Order).filter_by(number=number))
+    assert [line.quantity for line in order.lines] == [2, 0] or sorted(
+        line.quantity for line in order.lines
+    ) == [0, 2]
+    db.session.expire_all()
+    reserved = {o.product_id: o.quantity_reserved for o in db.session.scalars(select(Offer))}
+    assert reserved == {week_with_slots["tomato"].id: 2, week_with_slots["leek"].id: 0}
