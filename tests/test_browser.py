@@ -7,6 +7,7 @@ saved in test-artifacts/ under the test's name.
 import re
 from datetime import datetime, timedelta
 
+import pytest
 from playwright.sync_api import expect
 
 from boutique.extensions import db
