@@ -47,3 +47,4 @@ clean:
 
 bench: $(VENV)/.dev-installed $(MO_FILES)
 	$(BIN)/python bench/catalog.py
+	$(BIN)/python bench/checkout.py

@@ -131,11 +131,14 @@ def _bump_week_version(week_id):
 
 
 def _next_number(week):
-    """S48-017: ISO week of the order deadline, then the week's own sequence."""
+    """S48-017: ISO week of the order deadline, then the week's own sequence.
+
+    Also bumps the week's version (stock changed): one statement on the week's row.
+    """
     sequence = db.session.execute(
         update(SalesWeek)
         .where(SalesWeek.id == week.id)
-        .values(order_counter=SalesWeek.order_counter + 1)
+        .values(order_counter=SalesWeek.order_counter + 1, version=SalesWeek.version + 1)
         .returning(SalesWeek.order_counter)
         .execution_options(synchronize_session=False)
     ).scalar_one()
@@ -279,7 +282,6 @@ def place_order(
             )
         )
     db.session.add(order)
-    _bump_week_version(week.id)
     db.session.flush()
     action = "entered_by_staff" if entered_by else "placed"
     record(order, entered_by or customer, action, after_deadline=after_deadline)
