@@ -7,8 +7,8 @@ oversold, which must be 0. PostgreSQL when TEST_DATABASE_URL is set, SQLite othe
 
 import random
 import secrets
-import tempfile
 import sys
+import tempfile
 import threading
 import time
 from datetime import date, timedelta
