@@ -2,5 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__)
 
-from . import routes  # noqa: E402,F401
-from . import orders  # noqa: E402,F401
+from . import orders, pickup, routes  # noqa: E402,F401

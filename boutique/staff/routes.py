@@ -13,6 +13,7 @@ from ..catalog import services as catalog
 from ..catalog.photos import PhotoError, delete_photo, save_photo
 from ..extensions import db
 from ..models import Product, SalesWeek, User
+from ..pickup.services import create_slots_from_templates
 from ..timezones import local_to_utc, utc_to_local_naive
 from ..weeks import services as weeks
 from . import bp
@@ -161,8 +162,18 @@ def edit_week(week_id=None):
             closes_at=local_to_utc(form.closes_at.data),
             pickup_dates=form.pickup_dates(),
         )
+        slot_count = create_slots_from_templates(week) if week_id is None else None
         db.session.commit()
         flash(_("Semaine « %(label)s » enregistrée.", label=week.label), "success")
+        if slot_count is not None:
+            flash(
+                ngettext(
+                    "%(num)d créneau de retrait créé depuis les modèles.",
+                    "%(num)d créneaux de retrait créés depuis les modèles.",
+                    slot_count,
+                ),
+                "info",
+            )
         return redirect(url_for("staff.week", week_id=week.id))
     return render_template("staff/week_form.html", form=form, week=week)
 
