@@ -319,6 +319,7 @@ class PickupSlot(db.Model):
     point: Mapped[PickupPoint] = relationship()
 
     __table_args__ = (
+        UniqueConstraint("week_id", "point_id", "day", "starts_at"),
         CheckConstraint("booked >= 0", name="booked_not_negative"),
         CheckConstraint("booked <= capacity", name="no_overbooking"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),

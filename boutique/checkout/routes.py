@@ -11,7 +11,7 @@ from ..basket.routes import open_week_or_none
 from ..extensions import db
 from ..models import Order
 from ..ordering.services import Contact, OrderError, payment_methods_for, place_order
-from ..pickup.services import week_slots
+from ..pickup.services import slots_by_point, week_slots
 from . import bp
 from .forms import CheckoutForm, PlaceOrderForm
 
@@ -96,6 +96,7 @@ def start():
         "checkout/start.html",
         form=form,
         slots=slots,
+        slot_groups=slots_by_point(slots),
         lines=lines,
         totals=basket.totals(lines, kind),
         price_kind=kind,

@@ -165,3 +165,19 @@ def add_template(point, weekday, starts_at, ends_at, capacity):
     db.session.add(template)
     db.session.flush()
     return template
+
+
+def delete_template(template):
+    """Week slots are copies of templates, not links: they stay as they are."""
+    db.session.delete(template)
+    db.session.flush()
+
+
+def slots_by_point(slots):
+    """[(point, [slots])] keeping the slots' order (points by position, then time)."""
+    groups = []
+    for slot in slots:
+        if not groups or groups[-1][0].id != slot.point_id:
+            groups.append((slot.point, []))
+        groups[-1][1].append(slot)
+    return groups

@@ -1,8 +1,5 @@
 """Staff pages for pick-up points, their weekly slot templates and each week's slots."""
 
-from itertools import groupby
-from operator import attrgetter
-
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
@@ -81,8 +78,7 @@ def add_template(point_id):
 def delete_template(template_id):
     template = db.get_or_404(SlotTemplate, template_id)
     point_id, name = template.point_id, _template_name(template)
-    # Week slots are copies, not links: they stay as they are.
-    db.session.delete(template)
+    pickup.delete_template(template)
     db.session.commit()
     flash(
         _(
@@ -215,7 +211,7 @@ def close_slot(slot_id):
 
 def _slots_page(week, form, status):
     slots = pickup.week_slots(week)
-    by_point = [(point, list(group)) for point, group in groupby(slots, key=attrgetter("point"))]
+    by_point = pickup.slots_by_point(slots)
     return render_template("staff/slots.html", week=week, form=form, by_point=by_point), status
 
 

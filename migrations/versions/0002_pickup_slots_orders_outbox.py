@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 12:49:15.385008
+Create Date: 2026-11-27 13:10:06.496823
 
 """
 from alembic import op
@@ -46,7 +46,8 @@ def upgrade():
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_pickup_slot_ends_after_start')),
     sa.ForeignKeyConstraint(['point_id'], ['pickup_point.id'], name=op.f('fk_pickup_slot_point_id_pickup_point')),
     sa.ForeignKeyConstraint(['week_id'], ['sales_week.id'], name=op.f('fk_pickup_slot_week_id_sales_week')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_pickup_slot'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pickup_slot')),
+    sa.UniqueConstraint('week_id', 'point_id', 'day', 'starts_at', name=op.f('uq_pickup_slot_week_id'))
     )
     with op.batch_alter_table('pickup_slot', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pickup_slot_point_id'), ['point_id'], unique=False)
