@@ -1178,3 +1178,18 @@ def test_unknown_order_token_is_a_404(client, shop):
         assert response.status_code == 404
         assert client.post(f"/commande/suivi/{token}/annuler").status_code == 404
         assert client.post(f"/commande/suivi/{token}/modifier").status_code == 404
+
+
+def test_english_speaking_guest_gets_pages_and_mails_in_english(client, shop, mailbox):
+    client.post("/langue", data={"lang": "en"})
+    token = checkout(client, shop.slot, [(shop.tomato, 2)])
+    response = submit(client, token)
+    page = follow(client, response)
+    order = db.session.scalar(select(Order))
+    assert order.locale == "en"
+    assert f"Thank you! Your order {order.number}" in page
+    message = deliver(mailbox)[0]
+    assert message["Subject"] == f"Order {order.number} received"
+    body = mail_text(mailbox, message)
+    assert "Hello Camille Martin," in body and "Total incl. VAT" in body
+    assert "Bonjour" not in body and "Total TTC" not in body
