@@ -174,6 +174,8 @@ class SalesWeek(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every change of what the storefront shows for this week.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # When staff last published the pick-up schedule (customers were mailed).
+    schedule_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Last order sequence number given in this week (S48-017 is the 17th).
     order_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -366,11 +368,24 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the customer would rather collect, for orders the schedule places (phone orders).
+    preferred_point_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_point.id"))
+    preferred_day: Mapped[date | None] = mapped_column(Date)
+    # The slot the customer was last told about (schedule mail), to tell them of a move.
+    notified_slot_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_slot.id"))
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    collected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     week: Mapped[SalesWeek] = relationship()
     customer: Mapped[User | None] = relationship(foreign_keys=[customer_id])
     entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])
-    slot: Mapped[PickupSlot | None] = relationship()
+    slot: Mapped[PickupSlot | None] = relationship(foreign_keys=[slot_id])
+    preferred_point: Mapped[PickupPoint | None] = relationship()
+    collected_by: Mapped[User | None] = relationship(foreign_keys=[collected_by_id])
+    payments: Mapped[list["Payment"]] = relationship(
+        back_populates="order", order_by="Payment.id", cascade="all, delete-orphan"
+    )
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
     )
@@ -433,6 +448,30 @@ class OrderLine(db.Model):
         return self.unit_price_cents * self.quantity
 
 
+PAYMENT_KINDS = ("cash", "cheque", "card_terminal", "card", "transfer")
+
+
+class Payment(db.Model):
+    """Money received for an order (on pick-up here; card and transfers come with payments)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("customer_order.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="payments")
+    recorded_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint(
+            "method IN ('cash', 'cheque', 'card_terminal', 'card', 'transfer')", name="method"
+        ),
+    )
+
+
 class OrderEvent(db.Model):
     """The audit log of an order: who did what, when."""
 
@@ -464,3 +503,5 @@ class OutboxMessage(db.Model):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # [{"filename", "content_type", "content"}]: text attachments such as .ics invitations.
+    attachments: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")

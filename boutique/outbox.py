@@ -21,8 +21,11 @@ MAX_ATTEMPTS = 12
 CLAIM_SECONDS = 120
 
 
-def queue_email(to, subject, template, locale="fr", order=None, **context):
-    """Render a mail in the recipient's language and add it to the outbox (no sending here)."""
+def queue_email(to, subject, template, locale="fr", order=None, attachments=(), **context):
+    """Render a mail in the recipient's language and add it to the outbox (no sending here).
+
+    attachments: (filename, content_type, text) triples, e.g. an .ics invitation.
+    """
     with force_locale(locale):
         message = OutboxMessage(
             recipient=to,
@@ -31,6 +34,10 @@ def queue_email(to, subject, template, locale="fr", order=None, **context):
             body_html=render_template(f"email/{template}.html", order=order, **context),
             order_id=order.id if order is not None else None,
             next_attempt_at=utcnow(),
+            attachments=[
+                {"filename": name, "content_type": content_type, "content": content}
+                for name, content_type, content in attachments
+            ],
         )
     db.session.add(message)
     g.outbox_has_mail = True
@@ -45,6 +52,14 @@ def _as_email(row):
     message["Message-ID"] = make_msgid(domain="lapepiniere.example")
     message.set_content(row.body_text)
     message.add_alternative(row.body_html, subtype="html")
+    for attachment in row.attachments or []:
+        maintype, subtype = attachment["content_type"].split("/", 1)
+        message.add_attachment(
+            attachment["content"].encode(),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment["filename"],
+        )
     return message
 
 
