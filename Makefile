@@ -48,3 +48,4 @@ clean:
 bench: $(VENV)/.dev-installed $(MO_FILES)
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/checkout.py
+	$(BIN)/python bench/documents.py

@@ -46,6 +46,10 @@ class Config:
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mails"))
 
     PASSWORD_RESET_MAX_AGE = _env_int("PASSWORD_RESET_MAX_AGE", 3600)
+    # Seconds a handover link (the QR code on an order's label) stays valid: 60 days.
+    HANDOVER_LINK_MAX_AGE = _env_int("HANDOVER_LINK_MAX_AGE", 60 * 24 * 3600)
+    # Minutes after a slot's end before staff may mark an order as not collected.
+    NO_SHOW_GRACE_MINUTES = _env_int("NO_SHOW_GRACE_MINUTES", 60)
     SHOP_NAME = os.environ.get("SHOP_NAME", "La Pépinière")
     # Address of the shop for links in mails sent outside a request (flask commands).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")

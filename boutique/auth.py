@@ -6,12 +6,14 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from .extensions import db, login_manager
+from .formatting import parse_id
 from .models import User
 
 
 @login_manager.user_loader
 def load_user(user_id):
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user_id = parse_id(user_id)
+    return db.session.get(User, user_id) if user_id is not None else None
 
 
 def staff_required(view):

@@ -14,6 +14,66 @@ def register(app):
     app.cli.add_command(create_staff_command)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(outbox_group)
+    app.cli.add_command(schedule_group)
+
+
+def _week_argument(value):
+    """A week by id or by label ("Semaine 48")."""
+    from .formatting import parse_id
+    from .models import SalesWeek
+
+    week_id = parse_id(value)
+    week = db.session.get(SalesWeek, week_id) if week_id is not None else None
+    if week is None:
+        week = db.session.scalar(
+            select(SalesWeek).where(func.lower(SalesWeek.label) == value.strip().lower())
+        )
+    if week is None:
+        raise click.BadParameter(f"no week with id or label {value!r}", param_hint="WEEK")
+    return week
+
+
+@click.group("schedule")
+def schedule_group():
+    """The weekly pick-up schedule."""
+
+
+@schedule_group.command("generate")
+@click.argument("week")
+def schedule_generate_command(week):
+    """Place the week's orders that have no usable slot; list those that cannot be placed."""
+    from .pickup.schedule import REASONS, generate_schedule
+
+    week = _week_argument(week)
+    result = generate_schedule(week)
+    db.session.commit()
+    click.echo(f"{week.label}: {len(result.placed)} orders placed, {len(result.unplaced)} not.")
+    for order_id, reason in sorted(result.unplaced.items()):
+        click.echo(f"  order #{order_id}: {REASONS[reason]}")
+
+
+@schedule_group.command("publish")
+@click.argument("week")
+def schedule_publish_command(week):
+    """Mail each customer their point, slot and what to collect (only new or moved ones)."""
+    from .pickup.schedule import publish_schedule
+
+    week = _week_argument(week)
+    told = publish_schedule(week)
+    db.session.commit()
+    click.echo(f"{week.label}: schedule published, {told} customers mailed.")
+
+
+@schedule_group.command("remind")
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), help="Default: tomorrow.")
+def schedule_remind_command(day):
+    """Remind the customers who collect tomorrow (each once; safe to run from cron daily)."""
+    from .pickup.schedule import send_reminders, tomorrow_in_shop_zone
+
+    day = day.date() if day else tomorrow_in_shop_zone()
+    count = send_reminders(day)
+    db.session.commit()
+    click.echo(f"{count} reminders queued for {day.isoformat()}.")
 
 
 @click.group("outbox")

@@ -1,5 +1,6 @@
 """Showing and reading money and dates: cents and UTC inside, euros and Paris time outside."""
 
+import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -17,9 +18,22 @@ def format_vat_rate(basis_points):
     return format_decimal(Decimal(basis_points) / 100) + "\u00a0%"
 
 
+def parse_count(text, max_digits=6):
+    """A whole number typed in a form ('12'), or None; only ASCII digits ('²' is not a number)."""
+    text = (text or "").strip()
+    return int(text) if re.fullmatch(rf"[0-9]{{1,{max_digits}}}", text) else None
+
+
+def parse_id(text):
+    """A database id from a form or an address, or None."""
+    return parse_count(text, max_digits=9)
+
+
 def parse_euros(text):
     """Turn '2,50', '2.5' or '2' into 250 cents; raise ValueError otherwise."""
     cleaned = (text or "").strip().replace("\u00a0", "").replace(" ", "").replace("€", "")
+    if len(cleaned) > 15:
+        raise ValueError("too long")
     cleaned = cleaned.replace(",", ".")
     if not cleaned:
         raise ValueError("empty amount")
@@ -27,7 +41,7 @@ def parse_euros(text):
         amount = Decimal(cleaned)
     except InvalidOperation as exc:
         raise ValueError("not a number") from exc
-    if not amount.is_finite():
+    if not amount.is_finite() or abs(amount) > 10**9:
         raise ValueError("not a number")
     cents = (amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
     if cents != amount * 100:

@@ -418,6 +418,16 @@ class Order(db.Model):
     def item_count(self):
         return sum(line.quantity for line in self.lines)
 
+    @property
+    def amount_due_cents(self):
+        """What is left to collect at pick-up (invoices are paid by transfer, not at pick-up)."""
+        from .pricing import order_totals
+
+        if self.payment_method == "invoice" or self.status in ("cancelled", "expired"):
+            return 0
+        paid = sum(payment.amount_cents for payment in self.payments)
+        return max(0, order_totals(self).gross_cents - paid)
+
 
 class OrderLine(db.Model):
     """Name, unit, price and VAT are frozen when the order is placed."""

@@ -157,3 +157,32 @@ def test_demo_weeks_pick_up_after_the_order_deadline(runner):
     runner.invoke(args=["demo-data"])
     for week in db.session.scalars(select(SalesWeek)):
         assert min(week.pickup_dates) > week.closes_at.date().isoformat()
+
+
+@pytest.mark.parametrize("text", ["²", "١٢", "1e400", "9" * 40, "-0", " 12 "])
+def test_odd_numbers_never_crash_the_parsers(text):
+    from boutique.formatting import parse_count, parse_euros
+
+    assert parse_count(text) in (None, 12)
+    try:
+        cents = parse_euros(text)
+    except ValueError:
+        return
+    assert isinstance(cents, int)
+
+
+def test_odd_digits_in_forms_get_a_message_not_a_500(staff_client, make_product):
+    response = staff_client.post(
+        "/gestion/produits/nouveau",
+        data={
+            "name": "Tomate",
+            "category_id": "1",
+            "unit_label": "godet",
+            "vat_rate_bp": "550",
+            "price_individual_cents": "1e400",
+            "price_restaurant_cents": "²",
+            "price_amap_cents": "1",
+        },
+    )
+    assert response.status_code == 200
+    assert "Montant invalide" in page_text(response)

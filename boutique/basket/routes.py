@@ -2,6 +2,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ..account.routes import safe_next
+from ..formatting import parse_count
 from ..ordering.services import offers_by_id
 from ..shop.routes import viewer_price_kind
 from ..weeks.services import storefront_weeks
@@ -14,9 +15,7 @@ def open_week_or_none():
     return week if week is not None and week.is_open() else None
 
 
-def _quantity(raw):
-    raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) <= 6 else None
+_quantity = parse_count
 
 
 @bp.post("/panier/ajouter")

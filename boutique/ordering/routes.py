@@ -1,8 +1,10 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
+from ..formatting import parse_count
+from ..pickup.calendar import order_calendar
 from ..pricing import order_totals
 from . import bp
 from .services import (
@@ -37,16 +39,29 @@ def order_page(token):
     )
 
 
+@bp.get("/commande/suivi/<token>/agenda.ics")
+def download_calendar(token):
+    """The pick-up slot as an event for the customer's calendar."""
+    order = _order_or_404(token)
+    if order.slot is None:
+        abort(404)
+    return Response(
+        order_calendar(order),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="retrait-{order.number}.ics"'},
+    )
+
+
 @bp.post("/commande/suivi/<token>/modifier")
 def change_order(token):
     order = _order_or_404(token)
     quantities = {}
     for line in order.lines:
-        raw = (request.form.get(f"qty-{line.id}") or "").strip()
-        if not raw.isdigit() or len(raw) > 6:
+        quantity = parse_count(request.form.get(f"qty-{line.id}"))
+        if quantity is None:
             flash(_("Quantité invalide pour « %(name)s ».", name=line.product_name), "error")
             return redirect(url_for("ordering.order_page", token=token))
-        quantities[line.id] = int(raw)
+        quantities[line.id] = quantity
     try:
         changed = change_quantities(order, quantities, actor=_actor())
         db.session.commit()

@@ -223,6 +223,7 @@ def place_order(
     checkout_token,
     entered_by=None,
     bypass_deadline=False,
+    preferred_point_id=None,
     now=None,
 ):
     """Reserve every line and the slot, or nothing; create the order and its first mail.
@@ -238,10 +239,13 @@ def place_order(
     if kind != "individual" and (customer is None or customer.price_kind != kind):
         raise OrderError(_("Les commandes professionnelles demandent un compte validé."))
     offers = _check_items(week, items)
-    slot = _check_slot(week, slot_id, kind)
+    # Staff may leave the slot to the pick-up schedule (phone orders); customers choose one.
+    slot = None
+    if slot_id is not None or entered_by is None:
+        slot = _check_slot(week, slot_id, kind)
 
     _reserve_lines(offers, items)
-    if not reserve_place(slot.id):
+    if slot is not None and not reserve_place(slot.id):
         raise OrderError(
             _(
                 "Ce créneau vient d'être complet : choisissez-en un autre. Votre panier est conservé."
@@ -266,6 +270,7 @@ def place_order(
         checkout_token=checkout_token,
         access_token=secrets.token_urlsafe(24),
         created_at=now,
+        preferred_point_id=preferred_point_id,
     )
     for offer_id in sorted(items):
         offer = offers[offer_id]
@@ -422,6 +427,8 @@ MAIL_SUBJECTS = {
     "order_confirmed": _l("Commande %(number)s confirmée"),
     "order_changed": _l("Commande %(number)s modifiée"),
     "order_cancelled": _l("Commande %(number)s annulée"),
+    "pickup_schedule": _l("Retrait de votre commande %(number)s"),
+    "pickup_reminder": _l("Rappel : retrait de votre commande %(number)s demain"),
 }
 
 
@@ -433,7 +440,7 @@ def order_url(order):
         return url_for("ordering.order_page", **values)
 
 
-def mail_customer(order, template):
+def mail_customer(order, template, attachments=()):
     subject = MAIL_SUBJECTS[template]
     queue_email(
         order.email,
@@ -441,6 +448,7 @@ def mail_customer(order, template):
         template,
         locale=order.locale,
         order=order,
+        attachments=attachments,
         link=order_url(order),
         totals=order_totals(order),
     )

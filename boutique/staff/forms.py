@@ -25,6 +25,7 @@ from wtforms.validators import (
 )
 
 from ..catalog.services import find_product
+from ..formatting import parse_id
 from ..forms import MoneyField, not_negative_money
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
@@ -168,10 +169,10 @@ class GridForm(FlaskForm):
         """Row product ids, or None if a hidden field was tampered with."""
         ids = []
         for row in self.rows:
-            raw = row.form.product_id.data
-            if not (raw or "").isdigit():
+            product_id = parse_id(row.form.product_id.data)
+            if product_id is None:
                 return None
-            ids.append(int(raw))
+            ids.append(product_id)
         return ids if len(ids) == len(set(ids)) else None
 
 

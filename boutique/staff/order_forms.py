@@ -63,6 +63,16 @@ class CancelForm(FlaskForm):
     )
 
 
+class OptionalIdField(SelectField):
+    """A select of ids where 0 (or nothing sent) means "none"; other values must be listed."""
+
+    def pre_validate(self, form):
+        if not self.data:
+            self.data = 0
+            return
+        super().pre_validate(form)
+
+
 class StaffOrderForm(FlaskForm):
     """An order entered by staff for a customer (phone orders)."""
 
@@ -83,14 +93,22 @@ class StaffOrderForm(FlaskForm):
             Regexp(r"^[0-9 +().-]{6,30}$", message=_l("Numéro de téléphone invalide.")),
         ],
     )
-    slot = SelectField(_l("Créneau"), coerce=int, validators=[DataRequired()])
+    slot = OptionalIdField(_l("Créneau"), coerce=int, default=0)
+    preferred_point = OptionalIdField(
+        _l("Point souhaité (si le planning place la commande)"), coerce=int, default=0
+    )
     payment_method = SelectField(_l("Paiement"))
     note = TextAreaField(_l("Remarque"), validators=[Optional(), Length(max=1000)])
     after_deadline = BooleanField(_l("Accepter la commande après la clôture"))
 
-    def __init__(self, *args, slots=(), slot_label=str, **kwargs):
+    def __init__(self, *args, slots=(), points=(), slot_label=str, **kwargs):
         super().__init__(*args, **kwargs)
         self.payment_method.choices = [
             SelectChoice(key, str(PAYMENT_LABELS[key])) for key in ("on_pickup", "invoice")
         ]
-        self.slot.choices = [SelectChoice(s.id, slot_label(s)) for s in slots]
+        self.slot.choices = [SelectChoice(0, str(_l("À placer par le planning des retraits")))] + [
+            SelectChoice(s.id, slot_label(s)) for s in slots
+        ]
+        self.preferred_point.choices = [SelectChoice(0, str(_l("Sans préférence")))] + [
+            SelectChoice(p.id, p.name) for p in points
+        ]

@@ -10,6 +10,7 @@ from flask_login import current_user
 from ..account.services import find_user_by_email
 from ..auth import staff_required
 from ..extensions import db
+from ..formatting import parse_count, parse_id
 from ..models import SalesWeek
 from ..ordering import services as ordering
 from ..pickup.services import points, week_slots
@@ -27,14 +28,14 @@ def slot_label(slot):
 
 
 def _week_from_args():
-    week_id = request.args.get("semaine", "")
-    if week_id.isdigit():
-        return db.get_or_404(SalesWeek, int(week_id))
+    week_id = parse_id(request.args.get("semaine"))
+    if week_id is not None:
+        return db.get_or_404(SalesWeek, week_id)
     return storefront_weeks()[0] or latest_week()
 
 
 def _int_or_none(value):
-    return int(value) if value and value.isdigit() else None
+    return parse_id(value)
 
 
 @bp.get("/commandes")
@@ -69,7 +70,7 @@ def orders():
 @bp.post("/commandes/confirmer")
 @staff_required
 def confirm_orders():
-    ids = [int(i) for i in request.form.getlist("order_ids") if i.isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("order_ids")) if i is not None]
     back = request.form.get("back") or ""
     if not ids:
         flash(_("Cochez au moins une commande."), "error")
@@ -126,11 +127,11 @@ def lower_quantities(order_id):
     order = _order_or_404(order_id)
     quantities = {}
     for line in order.lines:
-        raw = (request.form.get(f"qty-{line.id}") or "").strip()
-        if not raw.isdigit() or len(raw) > 6:
+        quantity = parse_count(request.form.get(f"qty-{line.id}"))
+        if quantity is None:
             flash(_("Quantité invalide pour « %(name)s ».", name=line.product_name), "error")
             return redirect(url_for("staff.order", order_id=order_id))
-        quantities[line.id] = int(raw)
+        quantities[line.id] = quantity
     try:
         changed = ordering.lower_quantities(order, quantities, current_user)
         db.session.commit()
@@ -169,7 +170,7 @@ def new_order():
     if week is None:
         abort(404)
     offers = ordering.week_offers_for_staff(week)
-    form = StaffOrderForm(slots=week_slots(week), slot_label=slot_label)
+    form = StaffOrderForm(slots=week_slots(week), points=points(), slot_label=slot_label)
     quantities, errors = _typed_quantities(offers)
     if form.validate_on_submit() and not errors:
         try:
@@ -177,7 +178,8 @@ def new_order():
             order = ordering.place_order(
                 week=week,
                 items=quantities,
-                slot_id=form.slot.data,
+                slot_id=form.slot.data or None,
+                preferred_point_id=form.preferred_point.data or None,
                 payment_method=form.payment_method.data,
                 contact=contact,
                 kind=customer.price_kind if customer else "individual",
@@ -222,10 +224,11 @@ def _typed_quantities(offers):
         raw = (request.form.get(f"qty-{offer.id}") or "").strip()
         if not raw:
             continue
-        if not raw.isdigit() or len(raw) > 6:
+        quantity = parse_count(raw)
+        if quantity is None:
             errors.append(_("Quantité invalide pour « %(name)s ».", name=offer.product.full_name))
-        elif int(raw) > 0:
-            quantities[offer.id] = int(raw)
+        elif quantity > 0:
+            quantities[offer.id] = quantity
     return quantities, errors
 
 

@@ -3,10 +3,12 @@
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..auth import staff_required
 from ..extensions import db
 from ..models import PickupPoint, PickupSlot, SalesWeek, SlotTemplate
+from ..pickup import schedule
 from ..pickup import services as pickup
 from . import bp
 from .pickup_forms import (
@@ -201,11 +203,23 @@ def close_slot(slot_id):
     if not form.validate():
         abort(400)
     pickup.set_slot_closed(slot, form.action.data == "close")
+    # Its orders go to other slots (customers told if the schedule was published), or wait listed.
+    moved = schedule.generate_schedule(slot.week, actor=current_user) if slot.closed else None
     db.session.commit()
-    if slot.closed:
-        flash(_("%(slot)s : fermé, il ne prend plus de commandes.", slot=_slot_name(slot)), "info")
-    else:
+    if not slot.closed:
         flash(_("%(slot)s : rouvert aux commandes.", slot=_slot_name(slot)), "success")
+        return redirect(url_for("staff.week_slots", week_id=slot.week_id))
+    flash(_("%(slot)s : fermé, il ne prend plus de commandes.", slot=_slot_name(slot)), "info")
+    if moved.placed or moved.unplaced:
+        flash(
+            _(
+                "Ses commandes : %(placed)d placées sur d'autres créneaux, %(left)d sans créneau "
+                "(voir le planning).",
+                placed=len(moved.placed),
+                left=len(moved.unplaced),
+            ),
+            "info",
+        )
     return redirect(url_for("staff.week_slots", week_id=slot.week_id))
 
 

@@ -1,0 +1,290 @@
+"""Handing an order over at pick-up: the signed link printed as a QR code on its label,
+the day's list, and marking an order collected, paid on the spot or not collected."""
+
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from ..extensions import db
+from ..formatting import format_cents, format_when
+from ..models import Order, Payment, PickupPoint, PickupSlot, utcnow
+from ..ordering.services import record
+from ..timezones import shop_zone
+
+# Orders the day's list shows: still to hand over, or already settled at the counter.
+DAY_STATUSES = ("placed", "confirmed", "ready", "collected", "no_show")
+TO_HAND_OVER = ("placed", "confirmed", "ready")
+# A customer may pay before or after taking the goods.
+PAYABLE = (*TO_HAND_OVER, "collected")
+PICKUP_PAYMENT_METHODS = ("cash", "cheque", "card_terminal")
+MAX_TOKEN_LENGTH = 200
+
+
+class HandoverError(ValueError):
+    """The handover step is refused; the message is for the staff member."""
+
+
+# --- The signed link of the label's QR code ------------------------------------------------------
+
+
+def _serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="handover")
+
+
+def handover_token(order):
+    return _serializer().dumps(order.id)
+
+
+def handover_url(order):
+    """The staff-only address printed as a QR code on the order's label."""
+    values = {"token": handover_token(order), "_external": True}
+    if has_request_context():
+        return url_for("staff.handover_order", **values)
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return url_for("staff.handover_order", **values)
+
+
+def order_from_handover_token(token):
+    """The order a handover link opens; HandoverError if it is forged, expired or gone."""
+    invalid = _(
+        "Ce lien de retrait n'est pas valide. Cherchez la commande par son numéro "
+        "dans les retraits du jour."
+    )
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise HandoverError(invalid)
+    try:
+        order_id = _serializer().loads(token, max_age=current_app.config["HANDOVER_LINK_MAX_AGE"])
+    except SignatureExpired:
+        # Only a genuine link gets here: the signature is checked before the age.
+        raise HandoverError(
+            _(
+                "Ce lien de retrait a expiré. Cherchez la commande par son numéro "
+                "dans les retraits du jour."
+            )
+        ) from None
+    except BadData:
+        raise HandoverError(invalid) from None
+    order = db.session.get(Order, order_id) if isinstance(order_id, int) else None
+    if order is None:
+        raise HandoverError(_("Cette commande n'existe plus."))
+    return order
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+def day_orders(day, point_id=None, search=None):
+    """The day's orders to hand over or handed over, slot by slot in time order, in two queries."""
+    query = (
+        select(Order)
+        .join(Order.slot)
+        .join(PickupSlot.point)
+        .options(
+            contains_eager(Order.slot).contains_eager(PickupSlot.point),
+            joinedload(Order.lines),
+            selectinload(Order.payments),
+        )
+        .where(PickupSlot.day == day, Order.status.in_(DAY_STATUSES))
+        .order_by(
+            PickupSlot.starts_at,
+            PickupSlot.ends_at,
+            PickupPoint.position,
+            PickupPoint.name,
+            PickupSlot.id,
+            func.lower(Order.contact_name),
+            Order.number,
+        )
+    )
+    if point_id:
+        query = query.where(PickupSlot.point_id == point_id)
+    term = (search or "").strip()
+    if term:
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(
+            or_(
+                Order.number.ilike(pattern, escape="\\"),
+                Order.contact_name.ilike(pattern, escape="\\"),
+            )
+        )
+    return db.session.scalars(query).unique().all()
+
+
+def by_slot(orders):
+    """[(slot, [orders])] in the orders' order (day_orders gives them slot by slot)."""
+    groups = []
+    for order in orders:
+        if not groups or groups[-1][0].id != order.slot_id:
+            groups.append((order.slot, []))
+        groups[-1][1].append(order)
+    return groups
+
+
+def order_for_handover(order_id):
+    return db.session.scalar(
+        select(Order)
+        .options(
+            selectinload(Order.lines),
+            selectinload(Order.payments).selectinload(Payment.recorded_by),
+            selectinload(Order.slot).selectinload(PickupSlot.point),
+            selectinload(Order.collected_by),
+        )
+        .where(Order.id == order_id)
+    )
+
+
+def amount_due(order):
+    """What is left to collect at pick-up, in cents; invoice orders owe nothing here."""
+    return order.amount_due_cents
+
+
+def no_show_allowed_from(order):
+    """When staff may mark the order not collected: the slot's end (Paris) plus the grace time."""
+    slot = order.slot
+    if slot is None:
+        return None
+    end = datetime.combine(slot.day, slot.ends_at, tzinfo=shop_zone()).astimezone(UTC)
+    return end + timedelta(minutes=current_app.config["NO_SHOW_GRACE_MINUTES"])
+
+
+def can_mark_no_show(order, now=None):
+    allowed_from = no_show_allowed_from(order)
+    return (
+        order.status in TO_HAND_OVER
+        and allowed_from is not None
+        and (now or utcnow()) >= allowed_from
+    )
+
+
+# --- At the counter ------------------------------------------------------------------------------
+
+
+def _lock(order):
+    """Hold the order's row until the commit, then re-read what another phone may have changed.
+
+    Two taps on the same button (or two staff on the same order) then act one after the other:
+    the second one sees the first one's payment or handover. A no-op UPDATE locks the row on
+    PostgreSQL and takes the write lock on SQLite.
+    """
+    db.session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(status=Order.status)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(order, ["status", "collected_at", "collected_by_id", "payments"])
+
+
+def _refusal(order):
+    messages = {
+        "pending_payment": _(
+            "La commande %(number)s attend encore son paiement en ligne : ne la remettez pas.",
+            number=order.number,
+        ),
+        "cancelled": _(
+            "La commande %(number)s est annulée : ne la remettez pas.", number=order.number
+        ),
+        "expired": _(
+            "La commande %(number)s a expiré sans être payée : ne la remettez pas.",
+            number=order.number,
+        ),
+        "no_show": _(
+            "La commande %(number)s a été notée absente (non retirée).", number=order.number
+        ),
+        "collected": _("La commande %(number)s est déjà remise.", number=order.number),
+    }
+    return messages.get(
+        order.status, _("La commande %(number)s ne peut pas être remise.", number=order.number)
+    )
+
+
+def mark_collected(order, staff, now=None):
+    """Record that the customer took the order; False (and nothing changed) if already done."""
+    _lock(order)
+    if order.status == "collected":
+        return False
+    if order.status not in TO_HAND_OVER:
+        raise HandoverError(_refusal(order))
+    order.status = "collected"
+    order.collected_at = now or utcnow()
+    order.collected_by = staff
+    db.session.flush()
+    record(order, staff, "collected", amount_due_cents=amount_due(order))
+    return True
+
+
+def record_payment(order, staff, method, amount_cents):
+    """Record money taken at the counter (cash, cheque or card terminal), never above what is due."""
+    if method not in PICKUP_PAYMENT_METHODS:
+        raise HandoverError(_("Choisissez le moyen de paiement : espèces, chèque ou carte (TPE)."))
+    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
+        raise HandoverError(_("Indiquez un montant supérieur à zéro."))
+    _lock(order)
+    if order.status not in PAYABLE:
+        raise HandoverError(_refusal(order))
+    if order.payment_method == "invoice":
+        raise HandoverError(
+            _(
+                "La commande %(number)s est réglée sur facture : rien à encaisser au retrait.",
+                number=order.number,
+            )
+        )
+    due = amount_due(order)
+    if due == 0:
+        raise HandoverError(
+            _("La commande %(number)s est déjà entièrement payée.", number=order.number)
+        )
+    if amount_cents > due:
+        raise HandoverError(
+            _(
+                "%(amount)s, c'est plus que le reste à payer (%(due)s) : "
+                "enregistrez %(due)s et rendez la monnaie.",
+                amount=format_cents(amount_cents),
+                due=format_cents(due),
+            )
+        )
+    payment = Payment(order=order, method=method, amount_cents=amount_cents, recorded_by=staff)
+    db.session.add(payment)
+    db.session.flush()
+    record(
+        order,
+        staff,
+        "payment_recorded",
+        method=method,
+        amount_cents=amount_cents,
+        amount_due_cents=amount_due(order),
+    )
+    return payment
+
+
+def mark_no_show(order, staff, now=None):
+    """The customer did not come: only after the slot's end plus the grace time.
+
+    Stock and slot stay as they are: the goods were prepared.
+    """
+    now = now or utcnow()
+    _lock(order)
+    if order.status not in TO_HAND_OVER:
+        raise HandoverError(_refusal(order))
+    allowed_from = no_show_allowed_from(order)
+    if allowed_from is None:
+        raise HandoverError(
+            _("La commande %(number)s n'a pas de créneau de retrait.", number=order.number)
+        )
+    if now < allowed_from:
+        raise HandoverError(
+            _(
+                "Trop tôt pour noter la commande %(number)s absente : possible à partir du "
+                "%(when)s (fin du créneau + %(grace)d min).",
+                number=order.number,
+                when=format_when(allowed_from),
+                grace=current_app.config["NO_SHOW_GRACE_MINUTES"],
+            )
+        )
+    order.status = "no_show"
+    db.session.flush()
+    record(order, staff, "no_show", amount_due_cents=amount_due(order))

@@ -1,0 +1,272 @@
+"""The week's pick-up schedule: place the orders that have no usable slot, review, publish.
+
+`assign` is a pure function (easy to test with random data); the other functions apply its
+result to the database. Orders that chose a slot keep it.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import CUSTOMER_KINDS, OPEN_STATUSES, Order, PickupSlot, utcnow
+from .services import SlotError, release_place, reserve_place
+
+NO_SLOT_FOR_KIND = "no_slot_for_kind"
+ALL_FULL = "all_full"
+REASONS = {
+    NO_SLOT_FOR_KIND: _l("Aucun créneau ouvert à ce type de client cette semaine."),
+    ALL_FULL: _l("Tous les créneaux possibles sont complets."),
+}
+
+
+@dataclass(frozen=True)
+class SlotSpec:
+    id: int
+    point_id: int
+    day: date
+    starts_at: time
+    capacity: int
+    booked: int
+    kinds: frozenset
+    open: bool = True
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    id: int
+    kind: str
+    created_at: datetime
+    preferred_point_id: int | None = None
+    preferred_day: date | None = None
+
+
+@dataclass
+class Assignment:
+    placed: dict = field(default_factory=dict)  # order id -> slot id
+    unplaced: dict = field(default_factory=dict)  # order id -> reason code
+
+
+def assign(slots, orders):
+    """Place each order in a slot of a point open to its kind that still has room.
+
+    First come, first served (order time, then id). Among the slots with room, prefer the
+    customer's preferred point, then their preferred day, then the least-loaded slot, then the
+    earliest; the slot id breaks the last ties, so the same input always gives the same output.
+    Never exceeds a capacity; every order is either placed once or reported with a reason.
+    """
+    load = {slot.id: slot.booked for slot in slots}
+    by_kind = {kind: [s for s in slots if s.open and kind in s.kinds] for kind in CUSTOMER_KINDS}
+    result = Assignment()
+    for order in sorted(orders, key=lambda o: (o.created_at, o.id)):
+        candidates = by_kind.get(order.kind, [])
+        if not candidates:
+            result.unplaced[order.id] = NO_SLOT_FOR_KIND
+            continue
+        best, best_key = None, None
+        for slot in candidates:
+            if load[slot.id] >= slot.capacity:
+                continue
+            key = (
+                order.preferred_point_id is not None and slot.point_id != order.preferred_point_id,
+                order.preferred_day is not None and slot.day != order.preferred_day,
+                Fraction(load[slot.id], slot.capacity),
+                slot.day,
+                slot.starts_at,
+                slot.id,
+            )
+            if best_key is None or key < best_key:
+                best, best_key = slot, key
+        if best is None:
+            result.unplaced[order.id] = ALL_FULL
+            continue
+        load[best.id] += 1
+        result.placed[order.id] = best.id
+    return result
+
+
+# --- Applying it --------------------------------------------------------------------------
+
+
+def week_slot_specs(week):
+    slots = db.session.scalars(
+        select(PickupSlot)
+        .options(selectinload(PickupSlot.point))
+        .where(PickupSlot.week_id == week.id)
+    ).all()
+    specs = [
+        SlotSpec(
+            id=slot.id,
+            point_id=slot.point_id,
+            day=slot.day,
+            starts_at=slot.starts_at,
+            capacity=slot.capacity,
+            booked=slot.booked,
+            kinds=frozenset(slot.point.allowed_kinds),
+            open=not slot.closed and slot.point.active,
+        )
+        for slot in slots
+    ]
+    return specs, {slot.id: slot for slot in slots}
+
+
+def orders_to_place(week):
+    """Open orders of the week without a slot, or in a slot that was closed."""
+    return db.session.scalars(
+        select(Order)
+        .outerjoin(Order.slot)
+        .where(
+            Order.week_id == week.id,
+            Order.status.in_(OPEN_STATUSES),
+            (Order.slot_id.is_(None)) | (PickupSlot.closed.is_(True)),
+        )
+        .order_by(Order.created_at, Order.id)
+    ).all()
+
+
+def generate_schedule(week, actor=None):
+    """Place every order that needs a slot; returns the Assignment (unplaced with reasons)."""
+    from ..ordering.services import record
+
+    orders = orders_to_place(week)
+    for order in orders:
+        if order.slot_id is not None:  # its slot was closed: free the place, keep the wish
+            order.preferred_point_id = order.preferred_point_id or order.slot.point_id
+            order.preferred_day = order.preferred_day or order.slot.day
+            release_place(order.slot_id)
+            order.slot_id = None
+    db.session.flush()
+    specs, slots = week_slot_specs(week)
+    result = assign(
+        specs,
+        [
+            OrderSpec(o.id, o.customer_kind, o.created_at, o.preferred_point_id, o.preferred_day)
+            for o in orders
+        ],
+    )
+    by_id = {order.id: order for order in orders}
+    for order_id, slot_id in sorted(result.placed.items()):
+        if not reserve_place(slot_id):  # taken meanwhile by a customer: report it
+            result.unplaced[order_id] = ALL_FULL
+            continue
+        by_id[order_id].slot_id = slot_id
+        record(by_id[order_id], actor, "slot_assigned", slot=_slot_text(slots[slot_id]))
+    for order_id in result.unplaced:
+        result.placed.pop(order_id, None)
+    db.session.flush()
+    if week.schedule_published_at is not None:  # already published: tell the moved customers
+        for order_id in result.placed:
+            db.session.refresh(by_id[order_id])
+            notify_slot(by_id[order_id])
+    return result
+
+
+def move_order(order, slot, actor=None):
+    """Staff move an order to another slot of its week (room and customer kind checked)."""
+    from ..ordering.services import record
+
+    if slot.week_id != order.week_id:
+        raise SlotError(_l("Ce créneau n'est pas dans la semaine de la commande."))
+    if not slot.point.allows(order.customer_kind):
+        raise SlotError(_l("Ce point de retrait n'est pas ouvert à ce type de client."))
+    if slot.id == order.slot_id:
+        return False
+    if not reserve_place(slot.id):
+        raise SlotError(_l("Ce créneau est complet ou fermé."))
+    if order.slot_id is not None:
+        release_place(order.slot_id)
+    order.slot_id = slot.id
+    db.session.flush()
+    db.session.refresh(order)
+    record(order, actor, "slot_moved", slot=_slot_text(slot))
+    if order.week.schedule_published_at is not None:
+        notify_slot(order)
+    return True
+
+
+def week_schedule(week):
+    """{slot: [orders]} for the review page, and the orders still without a slot."""
+    orders = db.session.scalars(
+        select(Order)
+        .options(selectinload(Order.lines))
+        .where(Order.week_id == week.id, Order.status.in_(OPEN_STATUSES))
+        .order_by(Order.created_at, Order.id)
+    ).all()
+    by_slot = defaultdict(list)
+    waiting = []
+    for order in orders:
+        (by_slot[order.slot_id] if order.slot_id else waiting).append(order)
+    return by_slot, waiting
+
+
+def publish_schedule(week, now=None):
+    """Mail every customer whose slot is new or changed since their last schedule mail."""
+    orders = db.session.scalars(
+        select(Order)
+        .options(selectinload(Order.lines), selectinload(Order.slot).selectinload(PickupSlot.point))
+        .where(
+            Order.week_id == week.id,
+            Order.status.in_(OPEN_STATUSES),
+            Order.slot_id.is_not(None),
+        )
+    ).all()
+    told = 0
+    for order in orders:
+        if order.notified_slot_id != order.slot_id:
+            notify_slot(order)
+            told += 1
+    week.schedule_published_at = now or utcnow()
+    db.session.flush()
+    return told
+
+
+def notify_slot(order):
+    """Tell the customer where and when to collect, with an .ics invitation."""
+    from ..ordering.services import mail_customer
+    from .calendar import order_calendar
+
+    mail_customer(
+        order,
+        "pickup_schedule",
+        attachments=[
+            (f"retrait-{order.number}.ics", "text/calendar", order_calendar(order).decode())
+        ],
+    )
+    order.notified_slot_id = order.slot_id
+
+
+def send_reminders(day):
+    """Remind the customers collecting on `day` (once each); returns how many were mailed."""
+    from ..ordering.services import mail_customer
+
+    orders = db.session.scalars(
+        select(Order)
+        .join(Order.slot)
+        .options(selectinload(Order.lines), selectinload(Order.slot).selectinload(PickupSlot.point))
+        .where(
+            PickupSlot.day == day,
+            Order.status.in_(OPEN_STATUSES),
+            Order.reminded_at.is_(None),
+        )
+    ).all()
+    for order in orders:
+        mail_customer(order, "pickup_reminder")
+        order.reminded_at = utcnow()
+    db.session.flush()
+    return len(orders)
+
+
+def tomorrow_in_shop_zone(now=None):
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return ((now or utcnow()).astimezone(zone) + timedelta(days=1)).date()
+
+
+def _slot_text(slot):
+    return f"{slot.day.isoformat()} {slot.starts_at:%H:%M}"

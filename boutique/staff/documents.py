@@ -1,0 +1,192 @@
+"""Staff: a week's pick-up documents (printable page, PDF, CSV) and the page listing them."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Response, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from ..auth import staff_required
+from ..extensions import db
+from ..models import PickupPoint, SalesWeek, utcnow
+from ..pickup import documents
+from ..pickup.services import slots_by_point, week_slots
+from . import bp
+
+FORMATS = ("html", "pdf", "csv")
+
+
+class DocumentRequestError(Exception):
+    """A parameter of the document's address is wrong; the message is for staff."""
+
+    def __init__(self, message, status=400, week=None):
+        super().__init__(message)
+        self.message, self.status, self.week = message, status, week
+
+
+@bp.errorhandler(DocumentRequestError)
+def document_request_error(error):
+    return render_template(
+        "staff/documents/error.html", message=error.message, week=error.week
+    ), error.status
+
+
+@dataclass(frozen=True)
+class DocumentRequest:
+    week: SalesWeek
+    slots: list
+    day: date | None
+    point: PickupPoint | None
+    format: str
+
+
+def _shown(value):
+    return value if len(value) <= 40 else value[:40] + "…"
+
+
+def _week(week_id):
+    week = db.session.get(SalesWeek, week_id)
+    if week is None:
+        raise DocumentRequestError(_("Cette semaine de vente n'existe pas."), 404)
+    return week
+
+
+def _document_request(week_id, delivery=False):
+    """Read ?format=, ?jour= and ?point=; refuse what does not fit this week, clearly."""
+    week = _week(week_id)
+    fmt = request.args.get("format") or "html"
+    if fmt not in FORMATS:
+        raise DocumentRequestError(
+            _("Format « %(format)s » inconnu : choisissez html, pdf ou csv.", format=_shown(fmt)),
+            400,
+            week,
+        )
+    slots = week_slots(week)
+    day = None
+    if raw := request.args.get("jour"):
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise DocumentRequestError(
+                _(
+                    "« %(value)s » n'est pas une date : écrivez-la AAAA-MM-JJ, par exemple %(example)s.",
+                    value=_shown(raw),
+                    example=week.pickup_dates[0] if week.pickup_dates else "2026-12-04",
+                ),
+                400,
+                week,
+            ) from None
+        if day not in documents.document_days(week, slots):
+            raise DocumentRequestError(
+                _(
+                    "Pas de retrait le %(day)s dans « %(week)s ».",
+                    day=format_date(day, "full"),
+                    week=week.label,
+                ),
+                404,
+                week,
+            )
+    point = None
+    if raw := request.args.get("point"):
+        # Nine digits at most: larger numbers are no id and would overflow the column.
+        if raw.isascii() and raw.isdigit() and len(raw) <= 9:
+            point = db.session.get(PickupPoint, int(raw))
+        if point is None:
+            raise DocumentRequestError(
+                _("Point de retrait inconnu : « %(value)s ».", value=_shown(raw)), 404, week
+            )
+        if delivery and not point.is_delivery:
+            raise DocumentRequestError(
+                _("« %(name)s » n'est pas une tournée de livraison.", name=point.name), 400, week
+            )
+    return DocumentRequest(week, slots, day, point, fmt)
+
+
+def _respond(kind, filename, params, document, to_csv):
+    """The document as a printable page, a PDF or a CSV file, as asked."""
+    name = f"{filename}-semaine-{params.week.id}"
+    if params.day:
+        name += f"-{params.day.isoformat()}"
+    if params.point:
+        name += f"-point-{params.point.id}"
+    if params.format == "csv":
+        return Response(
+            to_csv(document),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+        )
+    layout = "_pdf.html" if params.format == "pdf" else "_screen.html"
+    html = render_template(
+        f"staff/documents/{kind}.html",
+        layout=f"staff/documents/{layout}",
+        kind=kind,
+        pdf=params.format == "pdf",
+        week=params.week,
+        day=params.day,
+        point=params.point,
+        document=document,
+        generated_at=utcnow(),
+        qr_image=documents.qr_image,
+        format_links=_format_links(),
+    )
+    if params.format == "html":
+        return html
+    return Response(
+        documents.render_pdf(html, base_url=request.url_root),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename={name}.pdf"},
+    )
+
+
+def _format_links():
+    """This document's address in each format, keeping its other parameters."""
+    args = {key: request.args[key] for key in ("jour", "point") if request.args.get(key)}
+    return {
+        fmt: url_for(request.endpoint, **request.view_args, **args, format=fmt) for fmt in FORMATS
+    }
+
+
+@bp.get("/semaines/<int:week_id>/documents")
+@staff_required
+def documents_index(week_id):
+    week = _week(week_id)
+    slots = week_slots(week)
+    return render_template(
+        "staff/documents/index.html",
+        week=week,
+        days=documents.document_days(week, slots),
+        groups=slots_by_point(slots),
+    )
+
+
+@bp.get("/semaines/<int:week_id>/documents/preparation")
+@staff_required
+def preparation_list(week_id):
+    params = _document_request(week_id)
+    document = documents.preparation(params.week, params.day, params.point)
+    return _respond("preparation", "preparation", params, document, documents.preparation_csv)
+
+
+@bp.get("/semaines/<int:week_id>/documents/etiquettes")
+@staff_required
+def order_labels(week_id):
+    params = _document_request(week_id)
+    document = documents.labels(params.week, params.day, params.point)
+    return _respond("labels", "etiquettes", params, document, documents.labels_csv)
+
+
+@bp.get("/semaines/<int:week_id>/documents/emargement")
+@staff_required
+def pickup_list(week_id):
+    params = _document_request(week_id)
+    document = documents.pickup_list(params.week, params.slots, params.day, params.point)
+    return _respond("pickup_list", "emargement", params, document, documents.pickup_list_csv)
+
+
+@bp.get("/semaines/<int:week_id>/documents/tournee")
+@staff_required
+def delivery_round(week_id):
+    params = _document_request(week_id, delivery=True)
+    document = documents.delivery_round(params.week, params.slots, params.day, params.point)
+    return _respond("delivery_round", "tournee", params, document, documents.delivery_round_csv)

@@ -1,0 +1,113 @@
+"""Staff: generate, review and publish the week's pick-up schedule; move an order."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from ..auth import staff_required
+from ..extensions import db
+from ..formatting import parse_id
+from ..models import Order, PickupSlot, SalesWeek
+from ..pickup import schedule
+from ..pickup.services import SlotError, slots_by_point, week_slots
+from . import bp
+from .orders import slot_label
+
+
+@bp.get("/semaines/<int:week_id>/planning")
+@staff_required
+def schedule_page(week_id):
+    week = db.get_or_404(SalesWeek, week_id)
+    slots = week_slots(week)
+    by_slot, waiting = schedule.week_schedule(week)
+    # Why each waiting order cannot be placed now (a dry run of the assignment).
+    specs, _slots = schedule.week_slot_specs(week)
+    dry_run = schedule.assign(
+        specs,
+        [
+            schedule.OrderSpec(
+                o.id, o.customer_kind, o.created_at, o.preferred_point_id, o.preferred_day
+            )
+            for o in waiting
+        ],
+    )
+    return render_template(
+        "staff/schedule.html",
+        week=week,
+        groups=slots_by_point(slots),
+        by_slot=by_slot,
+        waiting=waiting,
+        reasons={oid: schedule.REASONS[r] for oid, r in dry_run.unplaced.items()},
+        slots=slots,
+        slot_label=slot_label,
+    )
+
+
+@bp.post("/semaines/<int:week_id>/planning/generer")
+@staff_required
+def generate_schedule(week_id):
+    week = db.get_or_404(SalesWeek, week_id)
+    result = schedule.generate_schedule(week, actor=current_user)
+    db.session.commit()
+    flash(
+        ngettext("%(num)d commande placée.", "%(num)d commandes placées.", len(result.placed)),
+        "success",
+    )
+    if result.unplaced:
+        flash(
+            ngettext(
+                "%(num)d commande n'a pas pu être placée : voir la liste.",
+                "%(num)d commandes n'ont pas pu être placées : voir la liste.",
+                len(result.unplaced),
+            ),
+            "error",
+        )
+    return redirect(url_for("staff.schedule_page", week_id=week.id))
+
+
+@bp.post("/semaines/<int:week_id>/planning/publier")
+@staff_required
+def publish_schedule(week_id):
+    week = db.get_or_404(SalesWeek, week_id)
+    told = schedule.publish_schedule(week)
+    db.session.commit()
+    flash(
+        ngettext(
+            "Planning publié : %(num)d client prévenu par e-mail.",
+            "Planning publié : %(num)d clients prévenus par e-mail.",
+            told,
+        ),
+        "success",
+    )
+    return redirect(url_for("staff.schedule_page", week_id=week.id))
+
+
+@bp.post("/commandes/<int:order_id>/creneau")
+@staff_required
+def move_order(order_id):
+    order = db.get_or_404(Order, order_id)
+    raw = request.form.get("slot_id", "")
+    slot_id = parse_id(raw)
+    slot = db.session.get(PickupSlot, slot_id) if slot_id is not None else None
+    back = url_for("staff.schedule_page", week_id=order.week_id)
+    if slot is None:
+        flash(_("Choisissez un créneau."), "error")
+        return redirect(back)
+    try:
+        moved = schedule.move_order(order, slot, actor=current_user)
+        db.session.commit()
+    except SlotError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        if moved:
+            flash(
+                _(
+                    "Commande %(number)s déplacée : %(slot)s.",
+                    number=order.number,
+                    slot=slot_label(slot),
+                ),
+                "success",
+            )
+    return redirect(back)

@@ -1,0 +1,116 @@
+"""Staff hand an order over on a phone: find it in the day's list, hand it over, take cash."""
+
+import re
+from datetime import datetime, time
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from boutique.extensions import db
+from boutique.models import Offer, Order, PickupPoint, PickupSlot
+from boutique.ordering.services import Contact, place_order
+from tests.browser import ARTIFACTS, PARIS, euros, log_in, serious_violations
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 375, "height": 812}
+
+
+@pytest.fixture
+def todays_orders(make_product, make_week):
+    """Two orders to collect today (Paris) at the nursery gate."""
+    tomato = make_product(name="Tomate", variety="Cœur de bœuf", price_individual_cents=250)
+    leek = make_product(
+        name="Poireau",
+        variety="Bleu de Solaise",
+        unit_label="plaque de 40 mottes",
+        price_individual_cents=1450,
+    )
+    week = make_week(offers=[tomato, leek])
+    gate = PickupPoint(name="Portail de la pépinière", address="Chemin des Jardins, Avignon")
+    slot = PickupSlot(
+        week=week,
+        point=gate,
+        day=datetime.now(PARIS).date(),
+        starts_at=time(16),
+        ends_at=time(18),
+        capacity=10,
+        booked=0,
+    )
+    db.session.add_all([gate, slot])
+    db.session.commit()
+    offers = {o.product_id: o.id for o in db.session.scalars(select(Offer))}
+    numbers = {}
+    for name, tomatoes in (("Léa Durand", 3), ("Marc Petit", 1)):
+        order = place_order(
+            week=week,
+            items={offers[tomato.id]: tomatoes, offers[leek.id]: 1},
+            slot_id=slot.id,
+            payment_method="on_pickup",
+            contact=Contact(name, f"{name.split()[0].lower()}@exemple.fr", "06 11 22 33 44"),
+            kind="individual",
+            checkout_token=f"token-{tomatoes}",
+        )
+        numbers[name] = order.number
+    db.session.commit()
+    return numbers
+
+
+def assert_fits_a_phone(page):
+    """No sideways scrolling, and every control in the page body is at least 44 px high."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    small = page.evaluate(
+        """[...document.querySelectorAll(
+              'main a.button, main button, main select, main input:not([type=hidden]), '
+              + 'main .handover-item, main .back-link a')]
+            .filter(el => el.getBoundingClientRect().height < 44)
+            .map(el => el.outerHTML.slice(0, 80))"""
+    )
+    assert small == []
+
+
+def test_staff_hand_over_an_order_and_take_cash_on_a_phone(page, staff, todays_orders):
+    page.set_viewport_size(PHONE)
+    log_in(page, staff.email)
+    page.get_by_role("link", name="Gestion").click()
+    page.locator(".staff-nav").get_by_role("link", name="Retraits du jour").click()
+    expect(page.locator("h1")).to_contain_text("Retraits du")
+    expect(page.locator(".handover-item")).to_have_count(2)
+    expect(page.locator(".handover-summary")).to_contain_text(euros("à encaisser : 39,00 €"))
+    assert serious_violations(page) == []
+    assert_fits_a_phone(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "handover-phone-day.png"), full_page=True)
+
+    page.get_by_label("Numéro ou nom").fill("durand")
+    page.get_by_role("button", name="Chercher").click()
+    expect(page.locator(".handover-item")).to_have_count(1)
+    expect(page.locator(".handover-item")).to_contain_text("Léa Durand")
+    page.get_by_role("link", name=re.compile("Léa Durand")).click()
+
+    number = todays_orders["Léa Durand"]
+    expect(page.locator("h1")).to_contain_text(f"Léa Durand {number}")
+    expect(page.locator(".handover-lines")).to_contain_text("3 Tomate Cœur de bœuf")
+    expect(page.locator(".amount-due")).to_contain_text(euros("Reste à payer : 22,00 €"))
+    expect(page.get_by_label("Montant encaissé (€)")).to_have_value("22,00")
+    assert serious_violations(page) == []
+    assert_fits_a_phone(page)
+    page.screenshot(path=str(ARTIFACTS / "handover-phone.png"), full_page=True)
+
+    page.get_by_role("button", name="Remis au client").click()
+    expect(page.locator(".flash-success")).to_have_text(f"Commande {number} remise à Léa Durand.")
+    expect(page.locator("h1 .badge")).to_have_text("Retirée")
+
+    page.get_by_label("Moyen de paiement").select_option(label="Espèces")
+    page.get_by_role("button", name="Enregistrer le paiement").click()
+    expect(page.locator(".flash-success")).to_contain_text(euros("Paiement enregistré : 22,00 €"))
+    expect(page.locator(".amount-due")).to_contain_text(euros("Reste à payer : 0,00 €"))
+    expect(page.locator(".payments")).to_contain_text("Espèces")
+    assert serious_violations(page) == []
+    page.screenshot(path=str(ARTIFACTS / "handover-phone-done.png"), full_page=True)
+
+    order = db.session.scalar(select(Order).filter_by(number=number))
+    db.session.refresh(order)
+    assert order.status == "collected"
+    assert [(p.method, p.amount_cents) for p in order.payments] == [("cash", 2200)]

@@ -1,0 +1,247 @@
+"""The week's pick-up schedule in the database: generate, move, publish, remind."""
+
+from datetime import date, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from boutique.extensions import db
+from boutique.models import Order, OutboxMessage, PickupPoint, PickupSlot, utcnow
+from boutique.ordering.services import Contact, place_order
+from boutique.pickup import schedule
+from tests.conftest import page_text
+
+FRIDAY = date(2026, 12, 4)
+
+
+@pytest.fixture
+def week_setup(make_product, make_week, staff):
+    basil = make_product(name="Basilic", variety="Grand vert")
+    week = make_week(offers=[(basil, {"quantity_available": None})])
+    gate = PickupPoint(name="Portail", address="Chemin des Jardins", position=1)
+    town = PickupPoint(
+        name="Local en ville",
+        address="8 rue des Lices",
+        for_restaurant=False,
+        for_amap=False,
+        position=2,
+    )
+    db.session.add_all([gate, town])
+    slots = {
+        "gate_fri": PickupSlot(
+            week=week,
+            point=gate,
+            day=FRIDAY,
+            starts_at=time(16),
+            ends_at=time(18),
+            capacity=2,
+            booked=0,
+        ),
+        "gate_sat": PickupSlot(
+            week=week,
+            point=gate,
+            day=FRIDAY + timedelta(days=1),
+            starts_at=time(9),
+            ends_at=time(12),
+            capacity=2,
+            booked=0,
+        ),
+        "town_fri": PickupSlot(
+            week=week,
+            point=town,
+            day=FRIDAY,
+            starts_at=time(12),
+            ends_at=time(14),
+            capacity=1,
+            booked=0,
+        ),
+    }
+    db.session.add_all(slots.values())
+    db.session.commit()
+    return {
+        "week": week,
+        "offer": week.offers[0],
+        "gate": gate,
+        "town": town,
+        "slots": slots,
+        "staff": staff,
+    }
+
+
+def phone_order(setup, name, slot=None, kind="individual", customer=None, point=None):
+    """An order entered by staff, with or without a slot."""
+    order = place_order(
+        week=setup["week"],
+        items={setup["offer"].id: 1},
+        slot_id=setup["slots"][slot].id if slot else None,
+        payment_method="on_pickup",
+        contact=Contact(name, f"{name.lower()}@exemple.fr"),
+        kind=kind,
+        customer=customer,
+        checkout_token=f"token-{name}",
+        entered_by=setup["staff"],
+        preferred_point_id=point.id if point else None,
+    )
+    db.session.commit()
+    return order
+
+
+def booked(slot):
+    db.session.expire_all()
+    return db.session.get(PickupSlot, slot.id).booked
+
+
+def test_orders_without_a_slot_are_placed_first_come_first_served(week_setup):
+    first = phone_order(week_setup, "Alice")
+    second = phone_order(week_setup, "Bruno", point=week_setup["town"])
+    result = schedule.generate_schedule(week_setup["week"])
+    db.session.commit()
+    slots = week_setup["slots"]
+    # Alice has no preference: the earliest of the empty slots. Bruno wanted the town point,
+    # now full: the least-loaded slot elsewhere.
+    assert result.placed == {first.id: slots["town_fri"].id, second.id: slots["gate_fri"].id}
+    assert booked(slots["gate_fri"]) == 1 and booked(slots["town_fri"]) == 1
+    events = [e.action for e in db.session.get(Order, first.id).events]
+    assert events == ["entered_by_staff", "slot_assigned"]
+
+
+def test_orders_that_do_not_fit_are_listed_with_a_reason(week_setup, make_user, staff_client):
+    for index in range(6):
+        phone_order(week_setup, f"Client{index}")
+    amap = make_user(kind="amap")
+    waiting_amap = phone_order(week_setup, "Amap", kind="amap", customer=amap)
+    week_setup["gate"].for_amap = False
+    db.session.commit()
+    result = schedule.generate_schedule(week_setup["week"])
+    db.session.commit()
+    assert len(result.placed) == 5  # 2 + 2 + 1 places in all
+    assert result.unplaced[waiting_amap.id] == schedule.NO_SLOT_FOR_KIND
+    assert list(result.unplaced.values()).count(schedule.ALL_FULL) == 1
+    assert all(booked(s) <= s.capacity for s in week_setup["slots"].values())
+    page = page_text(staff_client.get(f"/gestion/semaines/{week_setup['week'].id}/planning"))
+    assert "Aucun créneau ouvert à ce type de client cette semaine." in page
+    assert "Tous les créneaux possibles sont complets." in page
+
+
+def test_closing_a_slot_moves_its_orders_near_where_they_were(week_setup, staff_client):
+    slots = week_setup["slots"]
+    order = phone_order(week_setup, "Alice", slot="gate_fri")
+    response = staff_client.post(
+        f"/gestion/creneaux/{slots['gate_fri'].id}/fermeture",
+        data={"action": "close", "week_id": str(week_setup["week"].id)},
+        follow_redirects=True,
+    )
+    assert "1 placées sur d'autres créneaux" in page_text(response)
+    db.session.expire_all()
+    moved = db.session.get(Order, order.id)
+    assert moved.slot_id == slots["gate_sat"].id  # same point, next day
+    assert (booked(slots["gate_fri"]), booked(slots["gate_sat"])) == (0, 1)
+
+
+def test_generating_twice_changes_nothing(week_setup):
+    phone_order(week_setup, "Alice")
+    schedule.generate_schedule(week_setup["week"])
+    db.session.commit()
+    assert schedule.generate_schedule(week_setup["week"]).placed == {}
+    assert sum(booked(slot) for slot in week_setup["slots"].values()) == 1
+
+
+def test_staff_move_an_order_within_capacity_and_kind(week_setup, staff_client):
+    slots = week_setup["slots"]
+    order = phone_order(week_setup, "Alice", slot="gate_fri")
+    phone_order(week_setup, "Bruno", slot="town_fri")
+    response = staff_client.post(
+        f"/gestion/commandes/{order.id}/creneau",
+        data={"slot_id": slots["town_fri"].id},
+        follow_redirects=True,
+    )
+    assert "complet ou fermé" in page_text(response)
+    response = staff_client.post(
+        f"/gestion/commandes/{order.id}/creneau",
+        data={"slot_id": slots["gate_sat"].id},
+        follow_redirects=True,
+    )
+    assert f"Commande {order.number} déplacée" in page_text(response)
+    assert (booked(slots["gate_fri"]), booked(slots["gate_sat"])) == (0, 1)
+    response = staff_client.post(
+        f"/gestion/commandes/{order.id}/creneau", data={"slot_id": "x"}, follow_redirects=True
+    )
+    assert "Choisissez un créneau." in page_text(response)
+
+
+def test_publish_mails_each_customer_once_with_an_invitation(week_setup, staff_client, mailbox):
+    from boutique.outbox import send_due
+
+    slots = week_setup["slots"]
+    alice = phone_order(week_setup, "Alice", slot="gate_fri")
+    phone_order(week_setup, "Bruno", slot="town_fri")
+    response = staff_client.post(
+        f"/gestion/semaines/{week_setup['week'].id}/planning/publier", follow_redirects=True
+    )
+    assert "2 clients prévenus par e-mail" in page_text(response)
+    send_due()
+    mails = {m["To"]: m for m in mailbox.messages if m["Subject"].startswith("Retrait")}
+    mail = mails["alice@exemple.fr"]
+    assert mail["Subject"] == f"Retrait de votre commande {alice.number}"
+    body = mailbox.body(mail)
+    assert "Portail, Chemin des Jardins" in body and "de 16:00 à 18:00" in body
+    assert "Reste à payer au retrait" in body
+    invitation = next(part for part in mail.iter_attachments())
+    assert invitation.get_content_type() == "text/calendar"
+    assert "BEGIN:VEVENT" in invitation.get_content()
+
+    # Publishing again tells nobody; a move after publication tells only that customer.
+    response = staff_client.post(
+        f"/gestion/semaines/{week_setup['week'].id}/planning/publier", follow_redirects=True
+    )
+    assert "Planning publié" in page_text(response)
+    before = db.session.query(OutboxMessage).count()
+    assert before == 4  # two "reçue" mails, then two schedule mails
+    staff_client.post(
+        f"/gestion/commandes/{alice.id}/creneau", data={"slot_id": slots["gate_sat"].id}
+    )
+    new = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id).offset(before)).all()
+    assert [(m.recipient, m.subject) for m in new] == [
+        ("alice@exemple.fr", f"Retrait de votre commande {alice.number}")
+    ]
+
+
+def test_reminders_go_once_to_tomorrows_customers(week_setup, runner):
+    alice = phone_order(week_setup, "Alice", slot="gate_fri")
+    phone_order(week_setup, "Bruno", slot="gate_sat")
+    result = runner.invoke(args=["schedule", "remind", "--day", FRIDAY.isoformat()])
+    assert "1 reminders queued for 2026-12-04" in result.output
+    again = runner.invoke(args=["schedule", "remind", "--day", FRIDAY.isoformat()])
+    assert "0 reminders" in again.output
+    subjects = [m.subject for m in db.session.scalars(select(OutboxMessage))]
+    assert subjects.count(f"Rappel : retrait de votre commande {alice.number} demain") == 1
+
+
+def test_schedule_commands_take_a_week_by_label(week_setup, runner):
+    phone_order(week_setup, "Alice")
+    result = runner.invoke(args=["schedule", "generate", week_setup["week"].label])
+    assert result.exit_code == 0 and "1 orders placed, 0 not" in result.output
+    result = runner.invoke(args=["schedule", "publish", str(week_setup["week"].id)])
+    assert "1 customers mailed" in result.output
+    result = runner.invoke(args=["schedule", "generate", "Semaine 99"])
+    assert result.exit_code != 0 and "no week" in result.output
+
+
+def test_schedule_page_is_for_staff(client, week_setup, make_user, login):
+    url = f"/gestion/semaines/{week_setup['week'].id}/planning"
+    assert client.get(url).status_code == 302
+    login(make_user())
+    assert client.get(url).status_code == 403
+    assert client.post(url + "/publier").status_code == 403
+    assert (
+        db.session.get(type(week_setup["week"]), week_setup["week"].id).schedule_published_at
+        is None
+    )
+
+
+def test_tomorrow_follows_paris_time(app):
+    from datetime import UTC, datetime
+
+    late_evening_utc = datetime(2026, 12, 3, 23, 30, tzinfo=UTC)  # already Dec 4 in Paris
+    assert schedule.tomorrow_in_shop_zone(late_evening_utc) == date(2026, 12, 5)
+    assert utcnow().tzinfo is not None
