@@ -48,4 +48,5 @@ clean:
 bench: $(VENV)/.dev-installed $(MO_FILES)
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/checkout.py
+	$(BIN)/python bench/schedule.py
 	$(BIN)/python bench/documents.py

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import CUSTOMER_KINDS, OPEN_STATUSES, Order, PickupSlot, utcnow
-from .services import SlotError, release_place, reserve_place
+from .services import SlotError, release_place, reserve_place, reserve_places
 
 NO_SLOT_FOR_KIND = "no_slot_for_kind"
 ALL_FULL = "all_full"
@@ -152,14 +152,19 @@ def generate_schedule(week, actor=None):
         ],
     )
     by_id = {order.id: order for order in orders}
+    per_slot = defaultdict(list)
     for order_id, slot_id in sorted(result.placed.items()):
-        if not reserve_place(slot_id):  # taken meanwhile by a customer: report it
-            result.unplaced[order_id] = ALL_FULL
+        per_slot[slot_id].append(order_id)
+    for slot_id, order_ids in sorted(per_slot.items()):
+        # One guarded statement per slot (rule 1): all its new orders fit, or none are put there.
+        if not reserve_places(slot_id, len(order_ids)):
+            for order_id in order_ids:
+                result.unplaced[order_id] = ALL_FULL
+                del result.placed[order_id]
             continue
-        by_id[order_id].slot_id = slot_id
-        record(by_id[order_id], actor, "slot_assigned", slot=_slot_text(slots[slot_id]))
-    for order_id in result.unplaced:
-        result.placed.pop(order_id, None)
+        for order_id in order_ids:
+            by_id[order_id].slot_id = slot_id
+            record(by_id[order_id], actor, "slot_assigned", slot=_slot_text(slots[slot_id]))
     db.session.flush()
     if week.schedule_published_at is not None:  # already published: tell the moved customers
         for order_id in result.placed:

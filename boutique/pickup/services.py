@@ -114,14 +114,19 @@ def set_slot_closed(slot, closed):
 
 def reserve_place(slot_id):
     """Take one place in a slot if it is open and has room; True on success (rule 1)."""
+    return reserve_places(slot_id, 1)
+
+
+def reserve_places(slot_id, count):
+    """Take `count` places in an open slot if they all fit; True on success. One statement."""
     result = db.session.execute(
         update(PickupSlot)
         .where(
             PickupSlot.id == slot_id,
             PickupSlot.closed.is_(False),
-            PickupSlot.booked < PickupSlot.capacity,
+            PickupSlot.booked + count <= PickupSlot.capacity,
         )
-        .values(booked=PickupSlot.booked + 1)
+        .values(booked=PickupSlot.booked + count)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
