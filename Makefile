@@ -26,7 +26,8 @@ translations: $(MO_FILES)
 # Refresh the catalog of texts to translate after changing templates or code.
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o boutique/translations/messages.pot .
-	$(BIN)/pybabel update -i boutique/translations/messages.pot -d boutique/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i boutique/translations/messages.pot -d boutique/translations -l en --no-fuzzy-matching
+	$(BIN)/python scripts/french_plurals.py
 
 %.mo: %.po $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@

@@ -24,3 +24,11 @@ def test_english_login_prompt(client):
     client.post("/langue", data={"lang": "en"})
     response = client.get("/gestion/", follow_redirects=True)
     assert "Please log in to see this page." in response.get_data(as_text=True)
+
+
+def test_french_plurals_follow_french_rules(app):
+    from flask_babel import force_locale, ngettext
+
+    with app.test_request_context(), force_locale("fr"):
+        texts = [ngettext("%(num)d commande", "%(num)d commandes", n) for n in (0, 1, 2)]
+    assert texts == ["0 commande", "1 commande", "2 commandes"]

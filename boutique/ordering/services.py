@@ -42,6 +42,11 @@ class Contact:
 # --- Reading -------------------------------------------------------------------------------------
 
 
+def initial_status(payment_method):
+    """Card orders wait for the card's authorisation (payments feature); the others are placed."""
+    return "pending_payment" if payment_method == "card" else "placed"
+
+
 def payment_methods_for(customer):
     """Payment methods a customer may choose (card comes with the payments feature)."""
     methods = ["on_pickup"]
@@ -262,7 +267,7 @@ def place_order(
         locale=locale,
         slot=slot,
         payment_method=payment_method,
-        status="placed",
+        status=initial_status(payment_method),
         prices_include_vat=kind == "individual",
         note=(note or "").strip(),
         entered_by=entered_by,
