@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Field, StringField
 from wtforms.validators import ValidationError
 
-from .formatting import cents_to_input, parse_euros
+from .formatting import cents_to_input, parse_count, parse_euros
 
 MAX_PRICE_CENTS = 10_000_000  # 100,000 euros: far above any price, below integer limits
 
@@ -33,3 +33,21 @@ def not_negative_money(form, field: Field):
         raise ValidationError(_l("Le montant ne peut pas être négatif."))
     if field.data is not None and field.data > MAX_PRICE_CENTS:
         raise ValidationError(_l("Montant trop élevé."))
+
+
+def line_quantities(lines, formdata):
+    """{line id: quantity} from the qty-<line id> fields of an order form.
+
+    Raises ValueError with a message for the user when a quantity is not a whole number.
+    """
+    from flask_babel import gettext
+
+    quantities = {}
+    for line in lines:
+        quantity = parse_count(formdata.get(f"qty-{line.id}"))
+        if quantity is None:
+            raise ValueError(
+                gettext("Quantité invalide pour « %(name)s ».", name=line.product_name)
+            )
+        quantities[line.id] = quantity
+    return quantities

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..formatting import parse_count
+from ..forms import line_quantities
 from ..pickup.calendar import order_calendar
 from ..pricing import order_totals
 from . import bp
@@ -55,17 +55,11 @@ def download_calendar(token):
 @bp.post("/commande/suivi/<token>/modifier")
 def change_order(token):
     order = _order_or_404(token)
-    quantities = {}
-    for line in order.lines:
-        quantity = parse_count(request.form.get(f"qty-{line.id}"))
-        if quantity is None:
-            flash(_("Quantité invalide pour « %(name)s ».", name=line.product_name), "error")
-            return redirect(url_for("ordering.order_page", token=token))
-        quantities[line.id] = quantity
     try:
+        quantities = line_quantities(order.lines, request.form)
         changed = change_quantities(order, quantities, actor=_actor())
         db.session.commit()
-    except OrderError as error:
+    except ValueError as error:  # OrderError included
         db.session.rollback()
         flash(str(error), "error")
     else:

@@ -11,6 +11,7 @@ from ..account.services import find_user_by_email
 from ..auth import staff_required
 from ..extensions import db
 from ..formatting import parse_count, parse_id
+from ..forms import line_quantities
 from ..models import SalesWeek
 from ..ordering import services as ordering
 from ..pickup.services import points, week_slots
@@ -125,17 +126,11 @@ def confirm_order(order_id):
 @staff_required
 def lower_quantities(order_id):
     order = _order_or_404(order_id)
-    quantities = {}
-    for line in order.lines:
-        quantity = parse_count(request.form.get(f"qty-{line.id}"))
-        if quantity is None:
-            flash(_("Quantité invalide pour « %(name)s ».", name=line.product_name), "error")
-            return redirect(url_for("staff.order", order_id=order_id))
-        quantities[line.id] = quantity
     try:
+        quantities = line_quantities(order.lines, request.form)
         changed = ordering.lower_quantities(order, quantities, current_user)
         db.session.commit()
-    except ordering.OrderError as error:
+    except ValueError as error:  # OrderError included
         db.session.rollback()
         flash(str(error), "error")
     else:
