@@ -54,6 +54,17 @@ class Config:
     # Address of the shop for links in mails sent outside a request (flask commands).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
 
+    # The seller printed on invoices (copied into each invoice when it is issued).
+    SELLER_NAME = os.environ.get("SELLER_NAME", "Association La Pépinière")
+    SELLER_ADDRESS = os.environ.get("SELLER_ADDRESS", "Chemin des Jardins, 84000 Avignon")
+    SELLER_SIRET = os.environ.get("SELLER_SIRET", "12345678900011")
+    # Empty: the association is not registered for VAT; SELLER_VAT_EXEMPTION is printed instead.
+    SELLER_VAT_NUMBER = os.environ.get("SELLER_VAT_NUMBER", "FR32123456789")
+    SELLER_VAT_EXEMPTION = os.environ.get("SELLER_VAT_EXEMPTION", "")
+    INVOICE_DUE_DAYS = _env_int("INVOICE_DUE_DAYS", 30)
+    LATE_PAYMENT_RATE = os.environ.get("LATE_PAYMENT_RATE", "trois fois le taux d'intérêt légal")
+    RECOVERY_INDEMNITY_EUROS = _env_int("RECOVERY_INDEMNITY_EUROS", 40)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

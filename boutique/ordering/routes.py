@@ -4,6 +4,8 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import line_quantities
+from ..models import Invoice
+from ..payments import invoices
 from ..pickup.calendar import order_calendar
 from ..pricing import order_totals
 from . import bp
@@ -36,6 +38,21 @@ def order_page(token):
         order=order,
         totals=order_totals(order),
         can_change=can_customer_change(order),
+        documents=invoices.order_documents(order),
+    )
+
+
+@bp.get("/commande/suivi/<token>/factures/<int:invoice_id>.pdf")
+def download_invoice(token, invoice_id):
+    """One of this order's invoices or credit notes; any other id is not found."""
+    order = _order_or_404(token)
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None or invoice.order_id != order.id:
+        abort(404)
+    return Response(
+        invoices.invoice_pdf(invoice),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename={invoices.pdf_filename(invoice)}"},
     )
 
 

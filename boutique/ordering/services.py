@@ -22,6 +22,7 @@ from ..models import (
     utcnow,
 )
 from ..outbox import queue_email
+from ..payments.invoices import credit_note_for_change, issue_invoice
 from ..pickup.services import release_place, reserve_place
 from ..pricing import order_totals
 
@@ -356,7 +357,8 @@ def cancel_order(order, actor=None, reason=""):
     order.cancel_reason = (reason or "").strip()
     _bump_week_version(order.week_id)
     db.session.flush()
-    record(order, actor, "cancelled", reason=order.cancel_reason)
+    credit_note = credit_note_for_change(order, actor)
+    record(order, actor, "cancelled", reason=order.cancel_reason, **_document(credit_note))
     mail_customer(order, "order_cancelled")
 
 
@@ -369,7 +371,14 @@ def confirm_order(order, actor):
     order.status = "confirmed"
     order.confirmed_at = utcnow()
     db.session.flush()
-    record(order, actor, "confirmed", total_cents=order_totals(order).gross_cents)
+    invoice = issue_invoice(order) if order.payment_method == "invoice" else None
+    record(
+        order,
+        actor,
+        "confirmed",
+        total_cents=order_totals(order).gross_cents,
+        **_document(invoice),
+    )
     mail_customer(order, "order_confirmed")
 
 
@@ -400,12 +409,18 @@ def lower_quantities(order, quantities, actor):
         return False
     _bump_week_version(order.week_id)
     db.session.flush()
-    record(order, actor, "lowered_by_staff", lines=changes)
+    credit_note = credit_note_for_change(order, actor)
+    record(order, actor, "lowered_by_staff", lines=changes, **_document(credit_note))
     mail_customer(order, "order_changed")
     return True
 
 
 # --- Audit log and mails -------------------------------------------------------------------------
+
+
+def _document(invoice):
+    """The invoice or credit note issued by a move, for its line in the audit log."""
+    return {"document": invoice.number} if invoice is not None else {}
 
 
 def record(order, actor, action, **details):

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__)
 
-from . import documents, handover, orders, pickup, routes, schedule  # noqa: E402,F401
+from . import documents, handover, invoices, orders, pickup, routes, schedule  # noqa: E402,F401

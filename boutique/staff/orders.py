@@ -14,6 +14,7 @@ from ..formatting import parse_count, parse_id
 from ..forms import line_quantities
 from ..models import SalesWeek
 from ..ordering import services as ordering
+from ..payments.invoices import InvoiceError, order_documents
 from ..pickup.services import points, week_slots
 from ..pricing import order_totals
 from ..weeks.services import latest_week, storefront_weeks
@@ -76,8 +77,13 @@ def confirm_orders():
     if not ids:
         flash(_("Cochez au moins une commande."), "error")
     else:
-        confirmed, skipped = ordering.confirm_orders(ids, current_user)
-        db.session.commit()
+        try:
+            confirmed, skipped = ordering.confirm_orders(ids, current_user)
+            db.session.commit()
+        except (ordering.OrderError, InvoiceError) as error:  # nothing is confirmed
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("staff.orders"))
         if confirmed:
             flash(_("Commandes confirmées : %(numbers)s.", numbers=", ".join(confirmed)), "success")
         if skipped:
@@ -104,7 +110,11 @@ def _order_or_404(order_id):
 def order(order_id):
     order = _order_or_404(order_id)
     return render_template(
-        "staff/order.html", order=order, totals=order_totals(order), cancel_form=CancelForm()
+        "staff/order.html",
+        order=order,
+        totals=order_totals(order),
+        cancel_form=CancelForm(),
+        documents=order_documents(order),
     )
 
 
@@ -116,7 +126,7 @@ def confirm_order(order_id):
         ordering.confirm_order(order, current_user)
         db.session.commit()
         flash(_("Commande %(number)s confirmée.", number=order.number), "success")
-    except ordering.OrderError as error:
+    except (ordering.OrderError, InvoiceError) as error:
         db.session.rollback()
         flash(str(error), "error")
     return redirect(url_for("staff.order", order_id=order_id))
@@ -151,7 +161,7 @@ def cancel_order(order_id):
         ordering.cancel_order(order, current_user, reason=form.reason.data)
         db.session.commit()
         flash(_("Commande %(number)s annulée.", number=order.number), "info")
-    except ordering.OrderError as error:
+    except (ordering.OrderError, InvoiceError) as error:
         db.session.rollback()
         flash(str(error), "error")
     return redirect(url_for("staff.order", order_id=order_id))
@@ -186,7 +196,7 @@ def new_order():
                 bypass_deadline=form.after_deadline.data,
             )
             db.session.commit()
-        except ordering.OrderError as error:
+        except (ordering.OrderError, InvoiceError) as error:
             db.session.rollback()
             errors.append(str(error))
         else:

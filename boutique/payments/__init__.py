@@ -1,0 +1,1 @@
+"""Payments: invoices and credit notes for approved restaurants and AMAPs."""

@@ -1,0 +1,406 @@
+"""Invoices and credit notes: frozen snapshots with gap-free yearly numbers.
+
+An invoice is issued when staff confirm an order paid by invoice; it never changes afterwards
+(only its payment is recorded). A later lowering or cancellation issues a credit note for the
+difference. Numbers come from a counter row updated in the invoice's own transaction, so a
+rolled-back transaction gives its number back and the series has no gap.
+"""
+
+from datetime import timedelta
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, joinedload
+
+from ..extensions import db
+from ..models import Invoice, InvoiceCounter, OrderEvent, Payment, utcnow
+from ..pricing import compute_totals
+from ..timezones import shop_zone
+
+PREFIXES = {"invoice": "FA", "credit_note": "AV"}
+MAX_REFERENCE = 120
+FILTERS = ("a_payer", "en_retard", "payees")
+
+
+class InvoiceError(ValueError):
+    """The invoice cannot be issued or changed; the message is for staff."""
+
+
+def shop_today(now=None):
+    return (now or utcnow()).astimezone(shop_zone()).date()
+
+
+# --- Numbering ----------------------------------------------------------------------------------
+
+
+def next_sequence(kind, year):
+    """Take the next number of a kind of document for a year, in the caller's transaction.
+
+    The UPDATE locks the counter row until commit, so concurrent issuers queue up; the first
+    document of a year inserts the row, and a racing insert falls back to the UPDATE.
+    """
+    bump = (
+        update(InvoiceCounter)
+        .where(InvoiceCounter.kind == kind, InvoiceCounter.year == year)
+        .values(last=InvoiceCounter.last + 1)
+        .returning(InvoiceCounter.last)
+        .execution_options(synchronize_session=False)
+    )
+    sequence = db.session.execute(bump).scalar_one_or_none()
+    if sequence is not None:
+        return sequence
+    try:
+        with db.session.begin_nested():
+            db.session.execute(insert(InvoiceCounter).values(kind=kind, year=year, last=1))
+    except IntegrityError:
+        return db.session.execute(bump).scalar_one()
+    return 1
+
+
+def _numbered(document, now):
+    document.year = shop_today(now).year
+    document.sequence = next_sequence(document.kind, document.year)
+    document.number = f"{PREFIXES[document.kind]}-{document.year}-{document.sequence:04d}"
+    return document
+
+
+# --- Snapshots ----------------------------------------------------------------------------------
+
+
+def _seller():
+    config = current_app.config
+    vat_number = (config["SELLER_VAT_NUMBER"] or "").strip()
+    return {
+        "seller_name": config["SELLER_NAME"],
+        "seller_address": config["SELLER_ADDRESS"],
+        "seller_siret": config["SELLER_SIRET"],
+        "seller_vat_number": vat_number,
+        "seller_vat_exemption": "" if vat_number else (config["SELLER_VAT_EXEMPTION"] or ""),
+        "late_payment_rate": config["LATE_PAYMENT_RATE"],
+        "recovery_indemnity_cents": int(config["RECOVERY_INDEMNITY_EUROS"]) * 100,
+    }
+
+
+def _buyer(order):
+    customer = order.customer
+    if customer is None:
+        return {"buyer_name": order.contact_name}
+    return {
+        "buyer_name": order.contact_name,
+        "buyer_organisation": customer.organisation or "",
+        "buyer_address": customer.address or "",
+        "buyer_postcode": customer.postcode or "",
+        "buyer_city": customer.city or "",
+        "buyer_siren": (customer.siret or "")[:9],
+    }
+
+
+def _line(line_id, name, unit, quantity, unit_price_cents, vat_rate_bp):
+    return {
+        "line_id": line_id,
+        "name": name,
+        "unit": unit,
+        "quantity": quantity,
+        "unit_price_cents": unit_price_cents,
+        "vat_rate_bp": vat_rate_bp,
+        "total_cents": unit_price_cents * quantity,
+    }
+
+
+def _by_rate_json(totals):
+    return [
+        {
+            "rate_bp": r.rate_bp,
+            "net_cents": r.net_cents,
+            "vat_cents": r.vat_cents,
+            "gross_cents": r.gross_cents,
+        }
+        for r in totals.by_rate
+    ]
+
+
+def _set_totals(document, by_rate):
+    document.by_rate = by_rate
+    document.net_cents = sum(r["net_cents"] for r in by_rate)
+    document.vat_cents = sum(r["vat_cents"] for r in by_rate)
+    document.gross_cents = sum(r["gross_cents"] for r in by_rate)
+
+
+def _totals_of_lines(lines):
+    totals = compute_totals(
+        ((li["unit_price_cents"], li["quantity"], li["vat_rate_bp"]) for li in lines), False
+    )
+    return _by_rate_json(totals)
+
+
+def _sale_date(order, now):
+    if order.slot is not None:
+        return order.slot.day
+    return shop_today(order.confirmed_at or now)
+
+
+# --- Reading ------------------------------------------------------------------------------------
+
+
+def order_invoice(order):
+    """The order's invoice (not its credit notes), or None."""
+    return db.session.scalar(
+        select(Invoice).where(Invoice.order_id == order.id, Invoice.kind == "invoice")
+    )
+
+
+def order_documents(order):
+    """The order's invoice and credit notes, oldest first."""
+    return db.session.scalars(
+        select(Invoice).where(Invoice.order_id == order.id).order_by(Invoice.id)
+    ).all()
+
+
+def credit_notes_of(invoice):
+    return db.session.scalars(
+        select(Invoice).where(Invoice.credit_note_of_id == invoice.id).order_by(Invoice.id)
+    ).all()
+
+
+def _credited_sum():
+    credit = aliased(Invoice)
+    return (
+        select(func.coalesce(func.sum(credit.gross_cents), 0))
+        .where(credit.credit_note_of_id == Invoice.id)
+        .correlate(Invoice)
+        .scalar_subquery()
+    )
+
+
+def balance_cents(invoice):
+    """What is still to pay on an invoice: its total less its credit notes."""
+    if invoice.is_credit_note:
+        return 0
+    return invoice.gross_cents - sum(note.gross_cents for note in credit_notes_of(invoice))
+
+
+def invoice_list(status="", today=None):
+    """Documents for the staff list, newest first, as (invoice, balance) pairs; one query.
+
+    status: "" (every document), "a_payer", "en_retard" or "payees" (invoices only).
+    """
+    credited = _credited_sum()
+    balance = (Invoice.gross_cents - credited).label("balance")
+    query = (
+        select(Invoice, balance)
+        .options(joinedload(Invoice.order), joinedload(Invoice.credit_note_of))
+        .order_by(Invoice.issued_at.desc(), Invoice.id.desc())
+    )
+    if status in ("a_payer", "en_retard"):
+        query = query.where(
+            Invoice.kind == "invoice", Invoice.paid_at.is_(None), Invoice.gross_cents > credited
+        )
+    if status == "en_retard":
+        query = query.where(Invoice.due_date < (today or shop_today()))
+    if status == "payees":
+        query = query.where(Invoice.kind == "invoice", Invoice.paid_at.is_not(None))
+    return [(row.Invoice, row.balance) for row in db.session.execute(query)]
+
+
+def overdue_invoices(today=None):
+    """Unpaid invoices whose due date has passed and that credit notes do not cancel."""
+    return [invoice for invoice, _balance in invoice_list("en_retard", today)]
+
+
+def is_overdue(invoice, balance, today=None):
+    return (
+        not invoice.is_credit_note
+        and not invoice.is_paid
+        and balance > 0
+        and invoice.due_date < (today or shop_today())
+    )
+
+
+# --- Issuing ------------------------------------------------------------------------------------
+
+
+def issue_invoice(order, now=None):
+    """Issue the invoice of a confirmed order from its current lines; None if nothing to bill."""
+    if order.payment_method != "invoice":
+        return None
+    if order.prices_include_vat:
+        # Invoice orders are professional orders, priced excluding VAT.
+        raise InvoiceError(_("Une facture demande des prix hors taxes (compte professionnel)."))
+    if order_invoice(order) is not None:
+        raise InvoiceError(_("La commande %(number)s a déjà sa facture.", number=order.number))
+    lines = [
+        _line(
+            line.id,
+            line.product_name,
+            line.unit_label,
+            line.quantity,
+            line.unit_price_cents,
+            line.vat_rate_bp,
+        )
+        for line in order.lines
+        if line.quantity > 0
+    ]
+    if not lines:
+        return None
+    now = now or utcnow()
+    issued_on = shop_today(now)
+    invoice = Invoice(
+        kind="invoice",
+        order=order,
+        issued_at=now,
+        sale_date=_sale_date(order, now),
+        due_date=issued_on + timedelta(days=current_app.config["INVOICE_DUE_DAYS"]),
+        lines=lines,
+        **_buyer(order),
+        **_seller(),
+    )
+    _set_totals(invoice, _totals_of_lines(lines))
+    _numbered(invoice, now)
+    db.session.add(invoice)
+    db.session.flush()
+    return invoice
+
+
+def credit_note_for_change(order, actor=None, now=None):
+    """Credit what the invoice bills beyond what the order now holds; None if nothing.
+
+    A lowering credits the removed quantities; a cancellation credits all that is left.
+    The invoice itself is never touched.
+    """
+    invoice = order_invoice(order)
+    if invoice is None:
+        return None
+    previous = credit_notes_of(invoice)
+    credited = {}
+    for note in previous:
+        for line in note.lines:
+            credited[line["line_id"]] = credited.get(line["line_id"], 0) + line["quantity"]
+    cancelled = order.status in ("cancelled", "expired")
+    current = {} if cancelled else {line.id: line.quantity for line in order.lines}
+    lines = []
+    for billed in invoice.lines:
+        still_billed = billed["quantity"] - credited.get(billed["line_id"], 0)
+        removed = still_billed - current.get(billed["line_id"], 0)
+        if removed > 0:
+            lines.append(
+                _line(
+                    billed["line_id"],
+                    billed["name"],
+                    billed["unit"],
+                    removed,
+                    billed["unit_price_cents"],
+                    billed["vat_rate_bp"],
+                )
+            )
+    if not lines:
+        return None
+    now = now or utcnow()
+    note = Invoice(
+        kind="credit_note",
+        order=order,
+        credit_note_of=invoice,
+        issued_at=now,
+        sale_date=invoice.sale_date,
+        due_date=None,
+        lines=lines,
+        **{key: getattr(invoice, key) for key in _SNAPSHOT_FROM_INVOICE},
+        **_seller(),
+    )
+    # A cancellation credits exactly what is left, so the invoice and its notes add up to zero.
+    _set_totals(
+        note, _remaining_by_rate(invoice, previous) if cancelled else _totals_of_lines(lines)
+    )
+    _numbered(note, now)
+    db.session.add(note)
+    db.session.flush()
+    return note
+
+
+_SNAPSHOT_FROM_INVOICE = (
+    "buyer_name",
+    "buyer_organisation",
+    "buyer_address",
+    "buyer_postcode",
+    "buyer_city",
+    "buyer_siren",
+)
+
+
+def _remaining_by_rate(invoice, notes):
+    remaining = {r["rate_bp"]: dict(r) for r in invoice.by_rate}
+    for note in notes:
+        for r in note.by_rate:
+            left = remaining[r["rate_bp"]]
+            for key in ("net_cents", "vat_cents", "gross_cents"):
+                left[key] -= r[key]
+    return [r for _rate, r in sorted(remaining.items()) if r["gross_cents"] > 0]
+
+
+# --- Payment ------------------------------------------------------------------------------------
+
+
+def mark_paid(invoice, staff, reference, now=None):
+    """Record that an invoice was paid by transfer, with the bank's reference."""
+    reference = (reference or "").strip()
+    if invoice.is_credit_note:
+        raise InvoiceError(_("Un avoir ne se paie pas."))
+    if invoice.is_paid:
+        raise InvoiceError(_("La facture %(number)s est déjà payée.", number=invoice.number))
+    if not reference:
+        raise InvoiceError(_("Indiquez la référence du virement."))
+    if len(reference) > MAX_REFERENCE:
+        raise InvoiceError(
+            _("La référence est trop longue (%(max)d caractères au plus).", max=MAX_REFERENCE)
+        )
+    balance = balance_cents(invoice)
+    if balance <= 0:
+        raise InvoiceError(
+            _("La facture %(number)s est soldée par ses avoirs.", number=invoice.number)
+        )
+    now = now or utcnow()
+    invoice.paid_at = now
+    invoice.paid_by = staff
+    invoice.payment_reference = reference
+    db.session.add(
+        Payment(
+            order_id=invoice.order_id,
+            method="transfer",
+            amount_cents=balance,
+            recorded_by=staff,
+            created_at=now,
+        )
+    )
+    db.session.add(
+        OrderEvent(
+            order_id=invoice.order_id,
+            at=now,
+            actor_id=staff.id,
+            actor_label=staff.email,
+            action="invoice_paid",
+            details={"number": invoice.number, "reference": reference, "amount_cents": balance},
+        )
+    )
+    db.session.flush()
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+
+
+def render_invoice_html(invoice):
+    """The document's page, always in French (the legal language of the invoice)."""
+    with force_locale("fr"):
+        return render_template("payments/invoice_pdf.html", invoice=invoice)
+
+
+def invoice_pdf(invoice):
+    """The document as a PDF: from the frozen snapshot, so the same one every time."""
+    from ..pickup.documents import render_pdf
+
+    return render_pdf(render_invoice_html(invoice), base_url=None)
+
+
+def pdf_filename(invoice):
+    return f"{invoice.number}.pdf"

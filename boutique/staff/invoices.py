@@ -1,0 +1,66 @@
+"""Staff: invoices and credit notes — the list, recording a transfer, the PDF."""
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth import staff_required
+from ..extensions import db
+from ..models import Invoice
+from ..payments import invoices
+from ..payments.forms import MarkPaidForm
+from . import bp
+
+
+@bp.get("/factures")
+@staff_required
+def invoice_list():
+    status = request.args.get("statut") or ""
+    if status and status not in invoices.FILTERS:
+        flash(_("Filtre inconnu : toutes les factures sont affichées."), "info")
+        status = ""
+    today = invoices.shop_today()
+    return render_template(
+        "staff/invoices.html",
+        rows=invoices.invoice_list(status, today),
+        status=status,
+        today=today,
+        is_overdue=invoices.is_overdue,
+        form=MarkPaidForm(),
+    )
+
+
+@bp.post("/factures/<int:invoice_id>/payee")
+@staff_required
+def mark_invoice_paid(invoice_id):
+    invoice = db.get_or_404(Invoice, invoice_id)
+    form = MarkPaidForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+    else:
+        try:
+            invoices.mark_paid(invoice, current_user, form.reference.data)
+            db.session.commit()
+            flash(_("Facture %(number)s marquée payée.", number=invoice.number), "success")
+        except invoices.InvoiceError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+    back = request.form.get("back") or ""
+    return redirect(url_for("staff.invoice_list") + (back if back.startswith("?") else ""))
+
+
+@bp.get("/factures/<int:invoice_id>.pdf")
+@staff_required
+def invoice_pdf(invoice_id):
+    invoice = db.get_or_404(Invoice, invoice_id)
+    return _pdf_response(invoice)
+
+
+def _pdf_response(invoice):
+    return Response(
+        invoices.invoice_pdf(invoice),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename={invoices.pdf_filename(invoice)}"},
+    )
