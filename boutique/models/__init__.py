@@ -1,0 +1,59 @@
+"""Database models. Money is integer cents; datetimes are timezone-aware UTC.
+
+Split by feature; import them from here (`from boutique.models import Order`).
+"""
+
+from .accounts import User
+from .base import (
+    CUSTOMER_KINDS,
+    PRO_KINDS,
+    ROLES,
+    VAT_RATES,
+    UTCDateTime,
+    utcnow,
+)
+from .catalog import Category, Offer, Product, SalesWeek
+from .invoices import INVOICE_KINDS, Invoice, InvoiceCounter
+from .orders import (
+    OPEN_STATUSES,
+    ORDER_STATUSES,
+    PAYMENT_KINDS,
+    PAYMENT_METHODS,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OutboxMessage,
+    Payment,
+    PickupPoint,
+    PickupSlot,
+    SlotTemplate,
+)
+
+__all__ = [
+    "CUSTOMER_KINDS",
+    "INVOICE_KINDS",
+    "OPEN_STATUSES",
+    "ORDER_STATUSES",
+    "PAYMENT_KINDS",
+    "PAYMENT_METHODS",
+    "PRO_KINDS",
+    "ROLES",
+    "VAT_RATES",
+    "Category",
+    "Invoice",
+    "InvoiceCounter",
+    "Offer",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OutboxMessage",
+    "Payment",
+    "PickupPoint",
+    "PickupSlot",
+    "Product",
+    "SalesWeek",
+    "SlotTemplate",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

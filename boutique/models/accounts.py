@@ -1,0 +1,77 @@
+"""Accounts: customers (individuals, restaurants, AMAPs) and staff."""
+
+from datetime import datetime
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import (
+    CheckConstraint,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import PRO_KINDS, UTCDateTime, utcnow
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="customer")
+    # Customer kind; None for staff accounts.
+    kind: Mapped[str | None] = mapped_column(String(16))
+    # For restaurants and AMAPs: pending until staff approve, then approved or refused.
+    pro_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    first_name: Mapped[str] = mapped_column(String(80), default="")
+    last_name: Mapped[str] = mapped_column(String(80), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    organisation: Mapped[str] = mapped_column(String(160), default="")
+    siret: Mapped[str | None] = mapped_column(String(14))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    postcode: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    locale: Mapped[str] = mapped_column(String(5), default="fr")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role"),
+        CheckConstraint(
+            "kind IS NULL OR kind IN ('individual', 'restaurant', 'amap')", name="kind"
+        ),
+    )
+
+    def set_password(self, password):
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_staff(self):
+        return self.role in ("staff", "admin")
+
+    @property
+    def is_professional(self):
+        return self.kind in PRO_KINDS
+
+    @property
+    def is_approved_professional(self):
+        return self.is_professional and self.pro_status == "approved"
+
+    @property
+    def price_kind(self):
+        """The price list this account sees: professional prices only once approved."""
+        return self.kind if self.is_approved_professional else "individual"
+
+    @property
+    def display_name(self):
+        full = f"{self.first_name} {self.last_name}".strip()
+        if self.is_professional and self.organisation:
+            return self.organisation
+        return full or self.email
