@@ -25,8 +25,8 @@ translations: $(MO_FILES)
 
 # Refresh the catalog of texts to translate after changing templates or code.
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o boutique/translations/messages.pot .
-	$(BIN)/pybabel update -i boutique/translations/messages.pot -d boutique/translations -l en --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -w 100 -o boutique/translations/messages.pot .
+	$(BIN)/pybabel update -i boutique/translations/messages.pot -d boutique/translations -l en -w 100 --no-fuzzy-matching
 	$(BIN)/python scripts/french_plurals.py
 
 %.mo: %.po $(VENV)/.installed

@@ -7,6 +7,7 @@ from flask_babel import format_date, get_locale, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event, text
+from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS
 
@@ -24,6 +25,8 @@ def create_app(config_name=None, **overrides):
         template_folder="../templates",
         static_folder="../static",
     )
+    # Ids in addresses stay within database integers: a huge one is a 404, not a 500.
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.config.from_object(config_class)
     app.config.update(overrides)
     if hasattr(config_class, "check"):
@@ -36,6 +39,12 @@ def create_app(config_name=None, **overrides):
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def select_locale():

@@ -1193,3 +1193,37 @@ def test_english_speaking_guest_gets_pages_and_mails_in_english(client, shop, ma
     body = mail_text(mailbox, message)
     assert "Hello Camille Martin," in body and "Total incl. VAT" in body
     assert "Bonjour" not in body and "Total TTC" not in body
+
+
+def test_a_second_cancel_with_a_stale_page_releases_nothing_twice(client, shop, make_app):
+    order = place(shop.week, [(shop.tomato, 3)], shop.slot)
+    stale = db.session.get(Order, order.id)  # what the first page showed: still "placed"
+    other = make_app()  # another request, its own session, cancels first
+    with other.app_context():
+        from boutique.ordering.services import cancel_order as cancel_elsewhere
+
+        cancel_elsewhere(db.session.get(Order, order.id), reason="Annulée")
+        db.session.commit()
+    with pytest.raises(OrderError, match="ne peut plus être annulée"):
+        cancel_order(stale, reason="Encore")
+    db.session.rollback()
+    assert fresh(shop.tomato).quantity_reserved == 0
+    assert fresh(shop.slot).booked == 0
+    assert [e.action for e in fresh(order).events].count("cancelled") == 1
+
+
+def test_a_second_confirm_with_a_stale_page_mails_once(client, shop, make_app, staff):
+    order = place(shop.week, [(shop.tomato, 1)], shop.slot)
+    stale = db.session.get(Order, order.id)
+    other = make_app()
+    with other.app_context():
+        from boutique.models import User as Account
+        from boutique.ordering.services import confirm_order as confirm_elsewhere
+
+        confirm_elsewhere(db.session.get(Order, order.id), db.session.get(Account, staff.id))
+        db.session.commit()
+    with pytest.raises(OrderError, match="pas en attente de confirmation"):
+        confirm_order(stale, staff)
+    db.session.rollback()
+    subjects = [m.subject for m in db.session.scalars(select(OutboxMessage))]
+    assert subjects.count(f"Commande {order.number} confirmée") == 1

@@ -270,3 +270,39 @@ def test_phone_order_bad_input(staff_client, shop, data, message):
     assert message in page_text(response)
     assert db.session.scalar(select(Order)) is None
     assert reserved(shop["tomato"]) == 0
+
+
+def test_phone_order_sent_twice_makes_one_order(staff_client, shop):
+    data = {
+        "name": "Mme Roux",
+        "email": "roux@exemple.fr",
+        f"qty-{shop['tomato'].id}": "2",
+        "slot": str(shop["slots"][0].id),
+        "payment_method": "on_pickup",
+        "checkout_token": "phone-order-token-twice",
+    }
+    first = staff_client.post("/gestion/commandes/nouvelle", data=data)
+    second = staff_client.post("/gestion/commandes/nouvelle", data=data)
+    assert first.status_code == second.status_code == 302
+    assert first.location == second.location
+    assert len(db.session.scalars(select(Order)).all()) == 1
+    assert reserved(shop["tomato"]) == 2
+
+
+def test_huge_ids_in_addresses_are_404_not_500(staff_client, shop):
+    huge = "9" * 25
+    for url in (f"/produit/{huge}", f"/gestion/commandes/{huge}", f"/gestion/semaines/{huge}"):
+        assert staff_client.get(url).status_code == 404
+
+
+def test_a_cancelled_order_cannot_be_moved(staff_client, shop):
+    order = order_for(shop, "Alice")
+    staff_client.post(f"/gestion/commandes/{order.id}/annuler", data={"reason": "Erreur"})
+    response = staff_client.post(
+        f"/gestion/commandes/{order.id}/creneau",
+        data={"slot_id": shop["slots"][1].id},
+        follow_redirects=True,
+    )
+    assert "ne change pas de créneau" in page_text(response)
+    db.session.expire_all()
+    assert [db.session.get(PickupSlot, s.id).booked for s in shop["slots"]] == [0, 0]

@@ -3,14 +3,18 @@ import secrets
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..basket import services as basket
 from ..basket.routes import open_week_or_none
 from ..extensions import db
-from ..models import Order
-from ..ordering.services import Contact, OrderError, payment_methods_for, place_order
+from ..ordering.services import (
+    Contact,
+    OrderError,
+    order_by_checkout_token,
+    payment_methods_for,
+    place_order,
+)
 from ..pickup.services import slots_by_point, week_slots
 from . import bp
 from .forms import CheckoutForm, PlaceOrderForm
@@ -130,17 +134,13 @@ def summary():
     )
 
 
-def _order_by_token(token):
-    return db.session.scalar(select(Order).where(Order.checkout_token == token))
-
-
 @bp.post("/commande/valider")
 def place():
     form = PlaceOrderForm()
     if not form.validate():
         abort(400)
     token = form.checkout_token.data
-    existing = _order_by_token(token)
+    existing = order_by_checkout_token(token)
     if existing is not None:  # a second click on "Commander"
         return redirect(url_for("ordering.order_page", token=existing.access_token))
     customer, choices = _customer(), session.get("checkout")
@@ -166,14 +166,14 @@ def place():
         db.session.commit()
     except OrderError as error:
         db.session.rollback()
-        existing = _order_by_token(token)
+        existing = order_by_checkout_token(token)
         if existing is not None:  # the first click took the last units: show its order
             return redirect(url_for("ordering.order_page", token=existing.access_token))
         flash(str(error), "error")
         return redirect(url_for("basket.show"))
     except IntegrityError:
         db.session.rollback()
-        existing = _order_by_token(token)
+        existing = order_by_checkout_token(token)
         if existing is None:
             raise
         return redirect(url_for("ordering.order_page", token=existing.access_token))

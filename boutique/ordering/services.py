@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
 from ..models import (
+    OPEN_STATUSES,
     Offer,
     Order,
     OrderEvent,
@@ -67,6 +68,11 @@ def offers_by_id(week, offer_ids):
         .where(Offer.id.in_(offer_ids), Offer.week_id == week.id)
     ).all()
     return {offer.id: offer for offer in offers}
+
+
+def order_by_checkout_token(token):
+    """The order a checkout (or phone-order) form already made, if any: double submissions."""
+    return db.session.scalar(select(Order).where(Order.checkout_token == token))
 
 
 def order_for_page(token):
@@ -215,6 +221,26 @@ def _reserve_lines(offers, items):
 # --- The order's life ----------------------------------------------------------------------------
 
 
+def lock_order(order, statuses):
+    """Take the order's row before changing it, and re-read it: False if its status moved on.
+
+    The guarded statement is the transaction's first write, so a second request for the same
+    order waits for the first one (a row lock on PostgreSQL, the write lock on SQLite), then sees
+    what it did: a double click cannot release stock twice or mail twice.
+    """
+    result = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status.in_(statuses))
+        .values(status=Order.status)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(order)
+    for line in order.lines:
+        db.session.refresh(line)
+    db.session.expire(order, ["lines"])
+    return result.rowcount == 1
+
+
 def place_order(
     *,
     week,
@@ -302,7 +328,7 @@ def place_order(
 
 def change_quantities(order, quantities, actor=None, now=None):
     """The customer changes quantities before the deadline; 0 removes a line."""
-    if not can_customer_change(order, now):
+    if not can_customer_change(order, now) or not lock_order(order, ("placed",)):
         raise OrderError(_("Cette commande ne peut plus être modifiée en ligne."))
     lines = {line.id: line for line in order.lines}
     if set(quantities) - set(lines):
@@ -346,7 +372,7 @@ def change_quantities(order, quantities, actor=None, now=None):
 
 def cancel_order(order, actor=None, reason=""):
     """Cancel an open order: stock and slot go back on sale."""
-    if not order.is_open:
+    if not order.is_open or not lock_order(order, OPEN_STATUSES):
         raise OrderError(_("Cette commande ne peut plus être annulée."))
     for line in order.lines:
         release_stock(line.offer_id, line.quantity)
@@ -364,7 +390,7 @@ def cancel_order(order, actor=None, reason=""):
 
 def confirm_order(order, actor):
     """Staff checked availability: the final lines and amount are known."""
-    if order.status != "placed":
+    if order.status != "placed" or not lock_order(order, ("placed",)):
         raise OrderError(
             _("La commande %(number)s n'est pas en attente de confirmation.", number=order.number)
         )
@@ -384,7 +410,9 @@ def confirm_order(order, actor):
 
 def lower_quantities(order, quantities, actor):
     """Staff lower lines (a crop failed); units go back on sale. True if something changed."""
-    if order.status not in ("placed", "confirmed"):
+    if order.status not in ("placed", "confirmed") or not lock_order(
+        order, ("placed", "confirmed")
+    ):
         raise OrderError(_("Les quantités de cette commande ne peuvent plus changer."))
     lines = {line.id: line for line in order.lines}
     if set(quantities) - set(lines):

@@ -361,7 +361,16 @@ def mark_paid(invoice, staff, reference, now=None):
             _("La facture %(number)s est soldée par ses avoirs.", number=invoice.number)
         )
     now = now or utcnow()
-    invoice.paid_at = now
+    # First write of the transaction, guarded: two clicks record one transfer.
+    claimed = db.session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice.id, Invoice.paid_at.is_(None))
+        .values(paid_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise InvoiceError(_("La facture %(number)s est déjà payée.", number=invoice.number))
+    db.session.refresh(invoice)
     invoice.paid_by = staff
     invoice.payment_reference = reference
     db.session.add(

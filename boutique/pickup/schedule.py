@@ -8,15 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import CUSTOMER_KINDS, OPEN_STATUSES, Order, PickupSlot, utcnow
+from ..timezones import shop_zone
 from .services import SlotError, release_place, reserve_place, reserve_places
 
 NO_SLOT_FOR_KIND = "no_slot_for_kind"
@@ -177,6 +176,8 @@ def move_order(order, slot, actor=None):
     """Staff move an order to another slot of its week (room and customer kind checked)."""
     from ..ordering.services import record
 
+    if not order.is_open:
+        raise SlotError(_l("Cette commande n'est plus à retirer : elle ne change pas de créneau."))
     if slot.week_id != order.week_id:
         raise SlotError(_l("Ce créneau n'est pas dans la semaine de la commande."))
     if not slot.point.allows(order.customer_kind):
@@ -269,8 +270,7 @@ def send_reminders(day):
 
 
 def tomorrow_in_shop_zone(now=None):
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return ((now or utcnow()).astimezone(zone) + timedelta(days=1)).date()
+    return ((now or utcnow()).astimezone(shop_zone()) + timedelta(days=1)).date()
 
 
 def _slot_text(slot):

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from ..auth import staff_required
 from ..extensions import db
+from ..formatting import parse_id
 from ..models import PickupPoint, SalesWeek, utcnow
 from ..pickup import documents
 from ..pickup.services import slots_by_point, week_slots
@@ -89,9 +90,9 @@ def _document_request(week_id, delivery=False):
             )
     point = None
     if raw := request.args.get("point"):
-        # Nine digits at most: larger numbers are no id and would overflow the column.
-        if raw.isascii() and raw.isdigit() and len(raw) <= 9:
-            point = db.session.get(PickupPoint, int(raw))
+        point_id = parse_id(raw)
+        if point_id is not None:
+            point = db.session.get(PickupPoint, point_id)
         if point is None:
             raise DocumentRequestError(
                 _("Point de retrait inconnu : « %(value)s ».", value=_shown(raw)), 404, week

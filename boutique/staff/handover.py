@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ..auth import staff_required
 from ..extensions import db
-from ..formatting import format_cents, format_when
+from ..formatting import format_cents, format_when, parse_id
 from ..pickup import handover
 from ..pickup.services import points
 from ..pricing import order_totals
@@ -38,8 +38,7 @@ def _day_from_args():
 @staff_required
 def handover_day():
     day, notice = _day_from_args()
-    point = request.args.get("point", "")
-    point_id = int(point) if point.isascii() and point.isdigit() and len(point) < 10 else None
+    point_id = parse_id(request.args.get("point"))
     search = (request.args.get("q") or "").strip()[:80]
     orders = handover.day_orders(day, point_id=point_id, search=search)
     return render_template(

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from ..account.services import find_user_by_email
 from ..auth import staff_required
@@ -177,6 +178,10 @@ def new_order():
     offers = ordering.week_offers_for_staff(week)
     form = StaffOrderForm(slots=week_slots(week), points=points(), slot_label=slot_label)
     quantities, errors = _typed_quantities(offers)
+    token = request.form.get("checkout_token") or ""
+    existing = ordering.order_by_checkout_token(token) if token else None
+    if existing is not None:  # the same form sent twice
+        return redirect(url_for("staff.order", order_id=existing.id))
     if form.validate_on_submit() and not errors:
         try:
             customer, contact = _customer_and_contact(form)
@@ -191,11 +196,17 @@ def new_order():
                 customer=customer,
                 locale=customer.locale if customer else "fr",
                 note=form.note.data or "",
-                checkout_token=request.form.get("checkout_token") or secrets.token_urlsafe(24),
+                checkout_token=token or secrets.token_urlsafe(24),
                 entered_by=current_user,
                 bypass_deadline=form.after_deadline.data,
             )
             db.session.commit()
+        except IntegrityError:  # the same form sent twice at once: show the first order
+            db.session.rollback()
+            existing = ordering.order_by_checkout_token(token)
+            if existing is None:
+                raise
+            return redirect(url_for("staff.order", order_id=existing.id))
         except (ordering.OrderError, InvoiceError) as error:
             db.session.rollback()
             errors.append(str(error))
