@@ -53,10 +53,6 @@ def save_photo(stream):
     return key
 
 
-def photo_filename(key, size="medium"):
-    return f"products/{key}-{size}.webp"
-
-
 def delete_photo(key):
     for name in SIZES:
         (photo_folder() / f"{key}-{name}.webp").unlink(missing_ok=True)

@@ -18,7 +18,7 @@ from ..ordering import services as ordering
 from ..payments.invoices import InvoiceError, order_documents
 from ..pickup.services import points, week_slots
 from ..pricing import order_totals
-from ..weeks.services import latest_week, storefront_weeks
+from ..weeks.services import all_weeks, latest_week, storefront_weeks
 from . import bp
 from .order_forms import CancelForm, OrderFilterForm, StaffOrderForm
 
@@ -66,7 +66,7 @@ def orders():
         form=form,
         orders=week_orders,
         totals={order.id: order_totals(order) for order in week_orders},
-        weeks=db.session.scalars(db.select(SalesWeek).order_by(SalesWeek.opens_at.desc())).all(),
+        weeks=all_weeks(),
     )
 
 
