@@ -362,3 +362,59 @@ def page(browser, live_server, request):
         except Exception as error:  # never hide the real failure behind this one
             print(f"Could not save the page of {name}: {error}")
     context.close()
+
+
+# --- A fake Stripe ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    """A localstripe server (test-only, GPL) for the whole run; yields its base URL."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "localstripe"
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 (our own venv script, fixed arguments)
+        [str(script), "--port", str(port), "--from-scratch"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"localstripe exited with code {process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"localstripe did not answer on port {port} within 15 s")
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def stripe_gateway(app, localstripe):
+    """A StripeGateway on an emptied localstripe, configured through the app's config."""
+    import urllib.request
+
+    from boutique.payments.gateway import StripeGateway
+
+    url = f"{localstripe}/_config/data"  # always http://127.0.0.1:<port>
+    request = urllib.request.Request(url, method="DELETE")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        assert response.status == 200
+    app.config.update(STRIPE_SECRET_KEY="sk_test_12345", STRIPE_API_BASE=localstripe)
+    return StripeGateway.from_app(app)
