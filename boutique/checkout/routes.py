@@ -11,6 +11,7 @@ from ..extensions import db
 from ..ordering.services import (
     Contact,
     OrderError,
+    default_payment_method,
     order_by_checkout_token,
     payment_methods_for,
     place_order,
@@ -35,16 +36,15 @@ def _prefill(customer):
             k: saved.get(k) for k in ("name", "email", "phone", "slot", "payment_method", "note")
         }
     if customer is None:
-        return {"payment_method": "on_pickup"}
+        return {"payment_method": default_payment_method(None)}
     name = f"{customer.first_name} {customer.last_name}".strip()
     if customer.is_professional and customer.organisation:
         name = f"{customer.organisation} ({name})" if name else customer.organisation
-    method = "invoice" if customer.is_approved_professional else "on_pickup"
     return {
         "name": name,
         "email": customer.email,
         "phone": customer.phone,
-        "payment_method": method,
+        "payment_method": default_payment_method(customer),
     }
 
 

@@ -57,6 +57,11 @@ def payment_methods_for(customer):
     return methods
 
 
+def default_payment_method(customer):
+    """What the checkout form proposes first: invoice for approved professionals."""
+    return payment_methods_for(customer)[-1]
+
+
 def offers_by_id(week, offer_ids):
     """The week's offers among these ids, with their product, in one query."""
     if not offer_ids:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
-from ..models import Invoice, InvoiceCounter, OrderEvent, Payment, utcnow
+from ..models import Invoice, InvoiceCounter, Payment, utcnow
 from ..pricing import compute_totals
 from ..timezones import shop_zone
 
@@ -382,15 +382,15 @@ def mark_paid(invoice, staff, reference, now=None):
             created_at=now,
         )
     )
-    db.session.add(
-        OrderEvent(
-            order_id=invoice.order_id,
-            at=now,
-            actor_id=staff.id,
-            actor_label=staff.email,
-            action="invoice_paid",
-            details={"number": invoice.number, "reference": reference, "amount_cents": balance},
-        )
+    from ..ordering.services import record  # ordering imports this module
+
+    record(
+        invoice.order,
+        staff,
+        "invoice_paid",
+        number=invoice.number,
+        reference=reference,
+        amount_cents=balance,
     )
     db.session.flush()
 
