@@ -1093,3 +1093,21 @@ def test_csv_import_over_2_mb_is_refused(staff_client, plants):
     assert response.status_code == 422
     assert "Fichier trop gros (2 Mo au plus)." in page_text(response)
     assert product_count() == 0
+
+
+def test_csv_import_queries_do_not_grow_with_the_rows(staff_client, plants, count_queries):
+    def import_rows(count, prefix):
+        raw = csv_bytes(
+            *(
+                f"Plants potagers;{prefix} {i};;godet 8 cm;5,5;2,50;1,90;1,80;;oui"
+                for i in range(count)
+            )
+        )
+        post_csv(staff_client, raw)  # a first import creates them; the second updates them
+        with count_queries() as statements:
+            response = post_csv(staff_client, raw)
+        assert response.status_code == 302
+        return sum(not s.lstrip().upper().startswith(("INSERT", "UPDATE")) for s in statements)
+
+    assert import_rows(3, "Petit") == import_rows(30, "Grand")
+    assert product_count() == 33

@@ -62,11 +62,15 @@ def find_product(name, variety):
     )
 
 
-def save_product(product, data):
-    """Copy the form's values onto a product (new or existing)."""
+def _copy_fields(product, data):
     for field in PRODUCT_FIELDS:
         value = data[field]
         setattr(product, field, value.strip() if isinstance(value, str) else value)
+
+
+def save_product(product, data):
+    """Copy the form's values onto a product (new or existing)."""
+    _copy_fields(product, data)
     if product.id is None:
         db.session.add(product)
     db.session.flush()
@@ -196,15 +200,18 @@ def import_csv(raw):
     if not rows:
         raise CsvImportError([_("Le fichier ne contient aucun produit.")])
 
+    # One query for the existing products, one flush for the whole file.
+    existing = {(p.name, p.variety): p for p in db.session.scalars(select(Product))}
     created = updated = 0
     for values in rows:
-        product = find_product(values["name"], values["variety"])
+        product = existing.get((values["name"], values["variety"]))
         if product is None:
             product = Product()
+            db.session.add(product)
             created += 1
         else:
             updated += 1
-        save_product(product, values)
+        _copy_fields(product, values)
         product.active = values["active"]
     db.session.flush()
     return created, updated
