@@ -1111,3 +1111,26 @@ def test_csv_import_queries_do_not_grow_with_the_rows(staff_client, plants, coun
 
     assert import_rows(3, "Petit") == import_rows(30, "Grand")
     assert product_count() == 33
+
+
+def test_product_changes_bump_the_version_of_weeks_showing_it(
+    staff_client, plants, make_product, make_week
+):
+    from boutique.models import SalesWeek
+
+    shown = make_product(name="Tomate", variety="Cerise", category=plants)
+    other = make_product(name="Courge", variety="Butternut", category=plants)
+    week = make_week(offers=[shown])
+
+    def version():
+        db.session.expire_all()
+        return db.session.get(SalesWeek, week.id).version
+
+    start = version()
+    staff_client.post(f"{PRODUCTS_URL}/{other.id}/activation")
+    assert version() == start  # not offered this week: the storefront does not change
+    staff_client.post(f"{PRODUCTS_URL}/{shown.id}/activation")
+    assert version() == start + 1
+    raw = csv_bytes("Plants potagers;Tomate;Cerise;godet 8 cm;5,5;2,70;1,90;1,80;;oui")
+    assert post_csv(staff_client, raw).status_code == 302
+    assert version() == start + 2

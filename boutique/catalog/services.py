@@ -4,12 +4,12 @@ import csv
 import io
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..formatting import cents_to_input, parse_euros
-from ..models import VAT_RATES, Category, Product
+from ..models import VAT_RATES, Category, Offer, Product, SalesWeek
 
 PRODUCT_FIELDS = (
     "name",
@@ -68,12 +68,23 @@ def _copy_fields(product, data):
         setattr(product, field, value.strip() if isinstance(value, str) else value)
 
 
+def bump_weeks_showing(product_ids):
+    """The storefront of every week offering these products changes: bump those weeks' version."""
+    db.session.execute(
+        update(SalesWeek)
+        .where(SalesWeek.id.in_(select(Offer.week_id).where(Offer.product_id.in_(product_ids))))
+        .values(version=SalesWeek.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def save_product(product, data):
     """Copy the form's values onto a product (new or existing)."""
     _copy_fields(product, data)
     if product.id is None:
         db.session.add(product)
     db.session.flush()
+    bump_weeks_showing([product.id])
     return product
 
 
@@ -81,6 +92,7 @@ def set_active(product, active):
     """Deactivated products leave the grid of future weeks but stay on past orders."""
     product.active = active
     db.session.flush()
+    bump_weeks_showing([product.id])
 
 
 def export_csv():
@@ -214,4 +226,5 @@ def import_csv(raw):
         _copy_fields(product, values)
         product.active = values["active"]
     db.session.flush()
+    bump_weeks_showing([product.id for product in existing.values()])
     return created, updated
