@@ -70,6 +70,12 @@ class Config:
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+    # Without Stripe keys, card payment goes to the shop's own demo page (never in production).
+    PAYMENT_DEMO = True
+    # Minutes a card order holds its stock and slot while the customer pays.
+    PAYMENT_HOLD_MINUTES = _env_int("PAYMENT_HOLD_MINUTES", 30)
+    # Card authorisations lapse after about 7 days: capture-due acts on those older than this.
+    CARD_AUTHORISATION_DAYS = _env_int("CARD_AUTHORISATION_DAYS", 6)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -96,6 +102,7 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    PAYMENT_DEMO = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
@@ -107,6 +114,12 @@ class ProductionConfig(Config):
             raise RuntimeError("SECRET_KEY must be set to a long random value in production.")
         if len(config["SECRET_KEY"]) < 24:
             raise RuntimeError("SECRET_KEY is too short for production (24 characters at least).")
+        if config.get("PAYMENT_DEMO"):
+            raise RuntimeError("The demo payment page cannot run in production.")
+        if not config.get("STRIPE_SECRET_KEY") or not config.get("STRIPE_WEBHOOK_SECRET"):
+            raise RuntimeError(
+                "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set in production."
+            )
 
 
 CONFIGS = {

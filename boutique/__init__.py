@@ -88,6 +88,7 @@ def register_blueprints(app):
     from .basket import bp as basket_bp
     from .checkout import bp as checkout_bp
     from .ordering import bp as ordering_bp
+    from .payments import bp as payments_bp
     from .shop import bp as shop_bp
     from .staff import bp as staff_bp
 
@@ -95,6 +96,7 @@ def register_blueprints(app):
     app.register_blueprint(basket_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(ordering_bp)
+    app.register_blueprint(payments_bp)
     app.register_blueprint(account_bp, url_prefix="/compte")
     app.register_blueprint(staff_bp, url_prefix="/gestion")
     app.after_request(send_after_response)

@@ -15,6 +15,8 @@ def register(app):
     app.cli.add_command(demo_data_command)
     app.cli.add_command(outbox_group)
     app.cli.add_command(schedule_group)
+    app.cli.add_command(orders_group)
+    app.cli.add_command(payments_group)
 
 
 def _week_argument(value):
@@ -74,6 +76,74 @@ def schedule_remind_command(day):
     count = send_reminders(day)
     db.session.commit()
     click.echo(f"{count} reminders queued for {day.isoformat()}.")
+
+
+@click.group("orders")
+def orders_group():
+    """Orders waiting for something."""
+
+
+@orders_group.command("expire")
+def orders_expire_command():
+    """Put back on sale the stock and slots of card orders not paid in time (cron: every 5 min)."""
+    from .ordering.services import expire_holds
+
+    numbers = expire_holds()
+    db.session.commit()
+    click.echo(f"{len(numbers)} unpaid orders expired{': ' + ', '.join(numbers) if numbers else '.'}")
+
+
+@click.group("payments")
+def payments_group():
+    """Card payments with Stripe."""
+
+
+def _gateway():
+    from .payments.gateway import PaymentGatewayError, gateway_for
+
+    try:
+        return gateway_for()
+    except PaymentGatewayError as error:
+        raise click.ClickException(error.message) from None
+
+
+@payments_group.command("capture-due")
+def payments_capture_due_command():
+    """Capture, release or refund what cards owe, and what would lapse within a day; mail staff.
+
+    Safe to run repeatedly (cron: hourly): each Stripe call has a deterministic idempotency key.
+    """
+    from .payments.card import capture_due, notify_staff
+
+    report = capture_due(_gateway())
+    db.session.commit()
+    if report:
+        notify_staff(report)
+        db.session.commit()
+    for number, outcome in report:
+        click.echo(f"  {number}: {outcome}")
+    failed = sum(1 for _, outcome in report if outcome == "failed")
+    click.echo(f"{len(report)} card payments handled, {failed} to retry.")
+    if failed:
+        raise SystemExit(1)
+
+
+@payments_group.command("reconcile")
+@click.argument("week", required=False)
+@click.option("--fix", is_flag=True, help="Bring the shop in line with Stripe.")
+def payments_reconcile_command(week, fix):
+    """Compare every card order (of WEEK, or all) with Stripe and list the differences."""
+    from .payments.card import reconcile
+
+    week = _week_argument(week) if week else None
+    differences = reconcile(_gateway(), week=week, fix=fix)
+    db.session.commit()
+    for number, difference in differences:
+        click.echo(f"  {number}: {difference}")
+    verb = "fixed" if fix else "found"
+    click.echo(f"{len(differences)} differences {verb}.")
+    if differences and not fix:
+        raise SystemExit(1)
 
 
 @click.group("outbox")

@@ -19,8 +19,23 @@ def test_production_refuses_the_default_secret_key(monkeypatch):
         create_app("production")
 
 
+def test_production_refuses_to_start_without_stripe_keys_or_with_the_demo_page(monkeypatch):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "x" * 40)
+    with pytest.raises(RuntimeError, match="STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET"):
+        create_app("production")
+    monkeypatch.setattr(ProductionConfig, "STRIPE_SECRET_KEY", "sk_live_x")
+    with pytest.raises(RuntimeError, match="STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET"):
+        create_app("production")
+    monkeypatch.setattr(ProductionConfig, "STRIPE_WEBHOOK_SECRET", "whsec_x")
+    monkeypatch.setattr(ProductionConfig, "PAYMENT_DEMO", True)
+    with pytest.raises(RuntimeError, match="demo payment page"):
+        create_app("production")
+
+
 def test_production_starts_with_a_real_secret_and_secure_cookies(monkeypatch, make_app):
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "x" * 40)
+    monkeypatch.setattr(ProductionConfig, "STRIPE_SECRET_KEY", "sk_live_x")
+    monkeypatch.setattr(ProductionConfig, "STRIPE_WEBHOOK_SECRET", "whsec_x")
     app = make_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.test_client().get("/healthz").status_code == 200

@@ -268,7 +268,7 @@ def test_staff_menu_links_to_the_days_handovers(staff_client):
     assert 'href="/gestion/retrait">Retraits du jour</a>' in page
 
 
-def test_day_orders_runs_two_queries_whatever_the_number_of_orders(app, counter, count_queries):
+def test_day_orders_runs_three_queries_whatever_the_number_of_orders(app, counter, count_queries):
     def queries():
         db.session.expire_all()
         with count_queries() as statements:
@@ -278,10 +278,10 @@ def test_day_orders_runs_two_queries_whatever_the_number_of_orders(app, counter,
         return len(statements), len(orders)
 
     order_for(counter, "Alice")
-    assert queries() == (2, 1)
+    assert queries() == (3, 1)  # orders, their payments, their card payment
     for index in range(8):
         order_for(counter, f"Client{index}", slot="morning" if index % 2 else "afternoon")
-    assert queries() == (2, 9)
+    assert queries() == (3, 9)
 
 
 # --- Handing over --------------------------------------------------------------------------------

@@ -12,10 +12,12 @@ from ..ordering.services import (
     Contact,
     OrderError,
     default_payment_method,
+    expire_holds,
     order_by_checkout_token,
     payment_methods_for,
     place_order,
 )
+from ..payments.routes import payment_redirect
 from ..pickup.services import slots_by_point, week_slots
 from . import bp
 from .forms import CheckoutForm, PlaceOrderForm
@@ -150,6 +152,7 @@ def place():
     if not choices or week is None:
         flash(_("Les commandes de cette semaine sont fermées."), "error")
         return redirect(url_for("basket.show"))
+    expire_holds(week_id=week.id)  # unpaid card orders give their stock back first
     try:
         order = place_order(
             week=week,
@@ -177,6 +180,15 @@ def place():
         if existing is None:
             raise
         return redirect(url_for("ordering.order_page", token=existing.access_token))
+    if order.status == "pending_payment":
+        # The basket stays until the payment page opens: if Stripe cannot be reached,
+        # the customer still has it (and the order, held until its hold runs out).
+        response = payment_redirect(order)
+        if response is None:
+            return redirect(url_for("ordering.order_page", token=order.access_token))
+        basket.clear(session)
+        session.pop("checkout", None)
+        return response
     basket.clear(session)
     session.pop("checkout", None)
     flash(

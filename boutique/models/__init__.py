@@ -28,8 +28,13 @@ from .orders import (
     PickupSlot,
     SlotTemplate,
 )
+from .payments import CARD_STATUSES, CardPayment, DemoIntent, WebhookEvent
 
 __all__ = [
+    "CARD_STATUSES",
+    "CardPayment",
+    "DemoIntent",
+    "WebhookEvent",
     "CUSTOMER_KINDS",
     "INVOICE_KINDS",
     "OPEN_STATUSES",

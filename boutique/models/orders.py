@@ -152,6 +152,8 @@ class Order(db.Model):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     collected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # A card order holds its stock and slot until then (pending_payment); later it expires.
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     week: Mapped[SalesWeek] = relationship()
     customer: Mapped[User | None] = relationship(foreign_keys=[customer_id])
@@ -167,6 +169,9 @@ class Order(db.Model):
     )
     events: Mapped[list["OrderEvent"]] = relationship(
         back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
+    )
+    card: Mapped["CardPayment | None"] = relationship(  # noqa: F821 (models/payments.py)
+        back_populates="order", cascade="all, delete-orphan", uselist=False
     )
 
     __table_args__ = (
@@ -201,6 +206,8 @@ class Order(db.Model):
 
         if self.payment_method == "invoice" or self.status in ("cancelled", "expired"):
             return 0
+        if self.card is not None and self.card.status in ("authorised", "captured"):
+            return 0  # the card pays (captured at confirmation)
         paid = sum(payment.amount_cents for payment in self.payments)
         return max(0, order_totals(self).gross_cents - paid)
 
@@ -238,12 +245,18 @@ PAYMENT_KINDS = ("cash", "cheque", "card_terminal", "card", "transfer")
 
 
 class Payment(db.Model):
-    """Money received for an order (on pick-up here; card and transfers come with payments)."""
+    """Money received for an order, or given back (a refund is a row with a negative amount).
+
+    Card captures and refunds carry Stripe's id in `reference`; on pick-up payments and
+    transfers are recorded by staff.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("customer_order.id"), index=True)
     method: Mapped[str] = mapped_column(String(16))
     amount_cents: Mapped[int] = mapped_column(Integer)
+    # A provider's id (PaymentIntent, refund): the same capture or refund is never recorded twice.
+    reference: Mapped[str | None] = mapped_column(String(255), unique=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -251,11 +264,15 @@ class Payment(db.Model):
     recorded_by: Mapped[User | None] = relationship()
 
     __table_args__ = (
-        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint("amount_cents <> 0", name="amount_not_zero"),
         CheckConstraint(
             "method IN ('cash', 'cheque', 'card_terminal', 'card', 'transfer')", name="method"
         ),
     )
+
+    @property
+    def is_refund(self):
+        return self.amount_cents < 0
 
 
 class OrderEvent(db.Model):

@@ -6,6 +6,7 @@ from ..extensions import db
 from ..forms import line_quantities
 from ..models import Invoice
 from ..payments import invoices
+from ..payments.routes import settle_after
 from ..pickup.calendar import order_calendar
 from ..pricing import order_totals
 from . import bp
@@ -15,6 +16,7 @@ from .services import (
     cancel_order,
     change_quantities,
     customer_orders,
+    expire_holds,
     order_for_page,
 )
 
@@ -33,6 +35,9 @@ def _actor():
 @bp.get("/commande/suivi/<token>")
 def order_page(token):
     order = _order_or_404(token)
+    if order.status == "pending_payment" and expire_holds(week_id=order.week_id):
+        db.session.commit()
+        order = _order_or_404(token)
     return render_template(
         "ordering/order.html",
         order=order,
@@ -99,6 +104,7 @@ def cancel(token):
         flash(str(error), "error")
     else:
         flash(_("Votre commande est annulée."), "info")
+        settle_after(order)
     return redirect(url_for("ordering.order_page", token=token))
 
 

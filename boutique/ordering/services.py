@@ -11,8 +11,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
+from ..formatting import format_cents
 from ..models import (
     OPEN_STATUSES,
+    CardPayment,
     Offer,
     Order,
     OrderEvent,
@@ -23,6 +25,7 @@ from ..models import (
     utcnow,
 )
 from ..outbox import queue_email
+from ..payments.card import hold_until
 from ..payments.invoices import credit_note_for_change, issue_invoice
 from ..pickup.services import release_place, reserve_place
 from ..pricing import order_totals
@@ -45,21 +48,21 @@ class Contact:
 
 
 def initial_status(payment_method):
-    """Card orders wait for the card's authorisation (payments feature); the others are placed."""
+    """Card orders wait for the card's authorisation; the others are placed at once."""
     return "pending_payment" if payment_method == "card" else "placed"
 
 
 def payment_methods_for(customer):
-    """Payment methods a customer may choose (card comes with the payments feature)."""
-    methods = ["on_pickup"]
+    """Payment methods a customer may choose: invoice only for approved professionals."""
+    methods = ["card", "on_pickup"]
     if customer is not None and customer.is_approved_professional:
         methods.append("invoice")
     return methods
 
 
 def default_payment_method(customer):
-    """What the checkout form proposes first: invoice for approved professionals."""
-    return payment_methods_for(customer)[-1]
+    """What the checkout form proposes first: card, or invoice for approved professionals."""
+    return "invoice" if "invoice" in payment_methods_for(customer) else "card"
 
 
 def offers_by_id(week, offer_ids):
@@ -308,6 +311,7 @@ def place_order(
         access_token=secrets.token_urlsafe(24),
         created_at=now,
         preferred_point_id=preferred_point_id,
+        hold_expires_at=hold_until(now) if payment_method == "card" else None,
     )
     for offer_id in sorted(items):
         offer = offers[offer_id]
@@ -327,8 +331,54 @@ def place_order(
     db.session.flush()
     action = "entered_by_staff" if entered_by else "placed"
     record(order, entered_by or customer, action, after_deadline=after_deadline)
-    mail_customer(order, "order_received")
+    if order.status == "placed":  # a card order is received once the card is authorised
+        mail_customer(order, "order_received")
     return order
+
+
+def mark_paid_by_card(order, amount_cents):
+    """The card is authorised: the order is placed and keeps its stock and slot."""
+    if not lock_order(order, ("pending_payment",)):
+        return False
+    order.status = "placed"
+    order.hold_expires_at = None
+    db.session.flush()
+    record(order, None, "card_authorised", amount_cents=amount_cents)
+    mail_customer(order, "order_received")
+    return True
+
+
+def _release(order):
+    for line in order.lines:
+        release_stock(line.offer_id, line.quantity)
+    if order.slot_id:
+        release_place(order.slot_id)
+    _bump_week_version(order.week_id)
+
+
+def expire_order(order, reason="payment_not_received"):
+    """A card order not paid in time: its stock and slot go back on sale."""
+    if not lock_order(order, ("pending_payment",)):
+        return False
+    _release(order)
+    order.status = "expired"
+    order.cancelled_at = utcnow()
+    if order.card is not None and order.card.status == "authorised":
+        order.card.settle_due = True
+    db.session.flush()
+    record(order, None, "expired", reason=reason)
+    mail_customer(order, "order_expired")
+    return True
+
+
+def expire_holds(now=None, week_id=None):
+    """Expire the card orders whose hold has run out; returns their numbers."""
+    now = now or utcnow()
+    query = select(Order).where(Order.status == "pending_payment", Order.hold_expires_at <= now)
+    if week_id is not None:
+        query = query.where(Order.week_id == week_id)
+    orders = db.session.scalars(query.order_by(Order.id)).all()
+    return [order.number for order in orders if expire_order(order)]
 
 
 def change_quantities(order, quantities, actor=None, now=None):
@@ -368,6 +418,7 @@ def change_quantities(order, quantities, actor=None, now=None):
             line.quantity = line.quantity_ordered = new
     if not changes:
         return False
+    _check_card_allows(order)
     _bump_week_version(order.week_id)
     db.session.flush()
     record(order, actor, "changed_by_customer", lines=changes)
@@ -375,18 +426,39 @@ def change_quantities(order, quantities, actor=None, now=None):
     return True
 
 
+def _check_card_allows(order):
+    """A customer's change may not cost more than what the card holds."""
+    card = order.card
+    if card is None or card.status != "authorised":
+        return
+    db.session.flush()
+    db.session.expire(order, ["lines"])
+    total = order_totals(order).gross_cents
+    if total > (card.amount_authorised_cents or 0):
+        raise OrderError(
+            _(
+                "Votre carte est autorisée pour %(amount)s : pour commander davantage, "
+                "passez une nouvelle commande.",
+                amount=format_cents(card.amount_authorised_cents or 0),
+            )
+        )
+
+
+def _settle_card_later(order):
+    """The card must follow the order's new amount (payments/card.py makes the Stripe call)."""
+    if order.card is not None and order.card.status in ("authorised", "captured"):
+        order.card.settle_due = True
+
+
 def cancel_order(order, actor=None, reason=""):
     """Cancel an open order: stock and slot go back on sale."""
     if not order.is_open or not lock_order(order, OPEN_STATUSES):
         raise OrderError(_("Cette commande ne peut plus être annulée."))
-    for line in order.lines:
-        release_stock(line.offer_id, line.quantity)
-    if order.slot_id:
-        release_place(order.slot_id)
+    _release(order)
     order.status = "cancelled"
     order.cancelled_at = utcnow()
     order.cancel_reason = (reason or "").strip()
-    _bump_week_version(order.week_id)
+    _settle_card_later(order)
     db.session.flush()
     credit_note = credit_note_for_change(order, actor)
     record(order, actor, "cancelled", reason=order.cancel_reason, **_document(credit_note))
@@ -401,6 +473,7 @@ def confirm_order(order, actor):
         )
     order.status = "confirmed"
     order.confirmed_at = utcnow()
+    _settle_card_later(order)
     db.session.flush()
     invoice = issue_invoice(order) if order.payment_method == "invoice" else None
     record(
@@ -440,6 +513,8 @@ def lower_quantities(order, quantities, actor):
         line.quantity = new
     if not changes:
         return False
+    if order.status == "confirmed":
+        _settle_card_later(order)
     _bump_week_version(order.week_id)
     db.session.flush()
     credit_note = credit_note_for_change(order, actor)
@@ -480,6 +555,7 @@ MAIL_SUBJECTS = {
     "order_confirmed": _l("Commande %(number)s confirmée"),
     "order_changed": _l("Commande %(number)s modifiée"),
     "order_cancelled": _l("Commande %(number)s annulée"),
+    "order_expired": _l("Commande %(number)s non payée : annulée"),
     "pickup_schedule": _l("Retrait de votre commande %(number)s"),
     "pickup_reminder": _l("Rappel : retrait de votre commande %(number)s demain"),
 }
@@ -590,6 +666,16 @@ def confirm_orders(order_ids, actor):
         else:
             skipped.append(order.number)
     return confirmed, skipped
+
+
+def orders_with_card_due(order_ids):
+    """Among these orders, those whose card still owes Stripe a call."""
+    return db.session.scalars(
+        select(Order)
+        .join(Order.card)
+        .where(Order.id.in_(order_ids), CardPayment.settle_due.is_(True))
+        .order_by(Order.id)
+    ).all()
 
 
 def week_offers_for_staff(week):

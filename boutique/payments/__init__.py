@@ -1,1 +1,7 @@
-"""Payments: invoices and credit notes for approved restaurants and AMAPs."""
+"""Payments: card payments through Stripe (or the demo page), invoices and credit notes."""
+
+from flask import Blueprint
+
+bp = Blueprint("payments", __name__)
+
+from . import routes  # noqa: E402,F401

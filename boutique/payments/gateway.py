@@ -9,10 +9,13 @@ for what is actually handed over at pick-up, so the captured amount may be lower
 authorised one.
 """
 
+import json
+import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 import stripe
-from flask import current_app
+from flask import current_app, url_for
 
 CURRENCY = "eur"
 # Seconds before a call to Stripe gives up; a customer is waiting on the other side.
@@ -44,6 +47,32 @@ class IntentState:
     status: str
     amount: int
     amount_received: int | None = None
+    # The order the shop asked for (the intent's metadata), to check the event is ours.
+    order_number: str = ""
+
+
+@dataclass(frozen=True)
+class ChargeState:
+    """A charge's money: `amount_refunded` includes the uncaptured rest of a partial capture."""
+
+    id: str
+    intent_id: str
+    amount: int
+    amount_refunded: int
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """What the shop asks a hosted payment page for: one order, one amount, held not taken."""
+
+    order_id: int
+    order_number: str
+    amount_cents: int
+    email: str
+    locale: str
+    success_url: str
+    cancel_url: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -76,12 +105,32 @@ def _translate(error):
 
 
 def _state(intent):
+    metadata = getattr(intent, "metadata", None)
     return IntentState(
         id=intent.id,
         status=intent.status,
         amount=intent.amount,
         amount_received=getattr(intent, "amount_received", None),
+        order_number=getattr(metadata, "order_number", "") if metadata else "",
     )
+
+
+def verify_webhook(payload, signature_header, secret, tolerance=300):
+    """The event (a dict) if `payload` is signed with `secret` within `tolerance` seconds.
+
+    Raises PaymentGatewayError("bad_signature") otherwise: unsigned, forged or stale.
+    """
+    if not secret:
+        raise PaymentGatewayError("STRIPE_WEBHOOK_SECRET n'est pas configurée.", "bad_signature")
+    try:
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(text, signature_header or "", secret, tolerance)
+        event = json.loads(text)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
+        raise PaymentGatewayError("Signature du webhook invalide.", "bad_signature") from None
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+        raise PaymentGatewayError("Événement mal formé.", "bad_signature")
+    return event
 
 
 class StripeGateway:
@@ -151,7 +200,45 @@ class StripeGateway:
         )
         return RefundResult(id=refund.id, status=refund.status, amount=refund.amount)
 
+    def charge(self, charge_id):
+        charge = self._call(self.client.v1.charges.retrieve, charge_id)
+        intent = charge.payment_intent
+        return ChargeState(
+            id=charge.id,
+            intent_id=intent if isinstance(intent, str) else getattr(intent, "id", ""),
+            amount=charge.amount,
+            amount_refunded=charge.amount_refunded or 0,
+        )
+
     # --- Checkout Sessions ------------------------------------------------------------------
+
+    def start_checkout(self, request: CheckoutRequest):
+        """Open a hosted Checkout page that authorises (not captures) the order's amount."""
+        metadata = {"order_id": str(request.order_id), "order_number": request.order_number}
+        params = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": CURRENCY,
+                        "unit_amount": request.amount_cents,
+                        "product_data": {"name": f"Commande {request.order_number}"},
+                    },
+                }
+            ],
+            "payment_intent_data": {"capture_method": "manual", "metadata": metadata},
+            "client_reference_id": str(request.order_id),
+            "customer_email": request.email,
+            "locale": request.locale if request.locale in ("fr", "en") else "auto",
+            "expires_at": int(request.expires_at.timestamp()),
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "metadata": metadata,
+        }
+        return self.create_checkout_session(
+            params, idempotency_key=f"checkout-{request.order_id}-{request.order_number}"
+        )
 
     def create_checkout_session(self, params, idempotency_key=None):
         """Create a Checkout Session from ready-made `params`; returns (id, url).
@@ -163,3 +250,105 @@ class StripeGateway:
             self.client.v1.checkout.sessions.create, params=params, options=options
         )
         return session.id, session.url
+
+
+class DemoGateway:
+    """Stands in for Stripe when no keys are configured (development, demonstrations).
+
+    Its "hosted page" is the shop's own demo payment page; its intents are `DemoIntent` rows
+    written in the caller's transaction. No money moves. Production refuses it (config.py).
+    """
+
+    is_demo = True
+
+    def _intent(self, intent_id):
+        from ..extensions import db
+        from ..models import DemoIntent
+
+        intent = db.session.get(DemoIntent, intent_id)
+        if intent is None:
+            raise PaymentGatewayError("Paiement inconnu.", "resource_missing")
+        return intent
+
+    @staticmethod
+    def _state(intent):
+        return IntentState(
+            id=intent.id,
+            status=intent.status,
+            amount=intent.amount,
+            amount_received=intent.amount_received,
+            order_number=intent.order_number,
+        )
+
+    def start_checkout(self, request: CheckoutRequest):
+        from ..extensions import db
+        from ..models import DemoIntent
+
+        token = secrets.token_urlsafe(16)
+        intent = DemoIntent(
+            id=f"demo_pi_{token}",
+            session_id=f"demo_cs_{token}",
+            order_number=request.order_number,
+            amount=request.amount_cents,
+            success_url=request.success_url,
+            cancel_url=request.cancel_url,
+            expires_at=request.expires_at,
+        )
+        db.session.add(intent)
+        db.session.flush()
+        url = url_for("payments.demo_checkout", session_id=intent.session_id, _external=True)
+        return intent.session_id, url
+
+    def retrieve(self, intent_id):
+        return self._state(self._intent(intent_id))
+
+    def capture(self, intent_id, amount_cents, idempotency_key):
+        intent = self._intent(intent_id)
+        if intent.status == "succeeded":
+            return self._state(intent)
+        if intent.status != "requires_capture":
+            raise PaymentGatewayError("Ce paiement ne peut pas être débité.", "invalid_state")
+        if amount_cents > intent.amount:
+            raise PaymentGatewayError(
+                "Montant supérieur à l'autorisation.", "amount_too_large"
+            )
+        intent.status, intent.amount_received = "succeeded", amount_cents
+        return self._state(intent)
+
+    def cancel(self, intent_id):
+        intent = self._intent(intent_id)
+        if intent.status == "succeeded":
+            raise PaymentGatewayError("Ce paiement est déjà débité.", "invalid_state")
+        intent.status = "canceled"
+        return self._state(intent)
+
+    def refund(self, intent_id, amount_cents, idempotency_key):
+        intent = self._intent(intent_id)
+        if amount_cents > intent.amount_received - intent.amount_refunded:
+            raise PaymentGatewayError("Remboursement supérieur au montant débité.", "invalid_amount")
+        intent.amount_refunded += amount_cents
+        return RefundResult(
+            id=f"demo_re_{intent.id[8:]}_{intent.amount_refunded}",
+            status="succeeded",
+            amount=amount_cents,
+        )
+
+    def charge(self, charge_id):
+        intent = self._intent(charge_id.removeprefix("demo_ch_"))
+        uncaptured = intent.amount - intent.amount_received if intent.status == "succeeded" else 0
+        return ChargeState(
+            id=charge_id,
+            intent_id=intent.id,
+            amount=intent.amount,
+            amount_refunded=intent.amount_refunded + uncaptured,
+        )
+
+
+def gateway_for(app=None):
+    """Stripe when a secret key is configured; otherwise the demo gateway if allowed."""
+    config = (app or current_app).config
+    if config.get("STRIPE_SECRET_KEY"):
+        return StripeGateway.from_app(app)
+    if config.get("PAYMENT_DEMO"):
+        return DemoGateway()
+    raise PaymentGatewayError("Le paiement par carte n'est pas configuré.", "not_configured")

@@ -220,6 +220,7 @@ def _load_orders(week, statuses, day=None, point=None, delivery_only=False):
             joinedload(Order.customer),
             subqueryload(Order.lines),
             subqueryload(Order.payments),
+            subqueryload(Order.card),
         )
         .where(Order.week_id == week.id, Order.status.in_(statuses))
     )

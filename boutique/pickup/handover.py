@@ -87,6 +87,7 @@ def day_orders(day, point_id=None, search=None):
             contains_eager(Order.slot).contains_eager(PickupSlot.point),
             joinedload(Order.lines),
             selectinload(Order.payments),
+            selectinload(Order.card),
         )
         .where(PickupSlot.day == day, Order.status.in_(DAY_STATUSES))
         .order_by(

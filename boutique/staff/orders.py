@@ -5,17 +5,20 @@ import secrets
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from ..account.services import find_user_by_email
 from ..auth import staff_required
 from ..extensions import db
-from ..formatting import parse_count, parse_id
+from ..formatting import format_cents, parse_count, parse_id
 from ..forms import line_quantities
 from ..models import SalesWeek
 from ..ordering import services as ordering
+from ..payments import card
 from ..payments.invoices import InvoiceError, order_documents
+from ..payments.routes import settle_after
 from ..pickup.services import points, week_slots
 from ..pricing import order_totals
 from ..weeks.services import all_weeks, latest_week, storefront_weeks
@@ -85,6 +88,7 @@ def confirm_orders():
             db.session.rollback()
             flash(str(error), "error")
             return redirect(url_for("staff.orders"))
+        _settle_cards(ids)
         if confirmed:
             flash(_("Commandes confirmées : %(numbers)s.", numbers=", ".join(confirmed)), "success")
         if skipped:
@@ -114,6 +118,7 @@ def order(order_id):
         "staff/order.html",
         order=order,
         totals=order_totals(order),
+        problem_text=card.problem_text,
         cancel_form=CancelForm(),
         documents=order_documents(order),
     )
@@ -130,6 +135,8 @@ def confirm_order(order_id):
     except (ordering.OrderError, InvoiceError) as error:
         db.session.rollback()
         flash(str(error), "error")
+    else:
+        _flash_settlement(order)
     return redirect(url_for("staff.order", order_id=order_id))
 
 
@@ -147,6 +154,7 @@ def lower_quantities(order_id):
     else:
         if changed:
             flash(_("Quantités enregistrées ; le client est prévenu par e-mail."), "success")
+            _flash_settlement(order)
     return redirect(url_for("staff.order", order_id=order_id))
 
 
@@ -165,7 +173,42 @@ def cancel_order(order_id):
     except (ordering.OrderError, InvoiceError) as error:
         db.session.rollback()
         flash(str(error), "error")
+    else:
+        _flash_settlement(order)
     return redirect(url_for("staff.order", order_id=order_id))
+
+
+@bp.post("/commandes/<int:order_id>/carte")
+@staff_required
+def settle_card(order_id):
+    """Retry the Stripe call an order's card still owes (capture, release or refund)."""
+    order = _order_or_404(order_id)
+    if order.card is not None:
+        order.card.settle_due = True
+    _flash_settlement(order)
+    return redirect(url_for("staff.order", order_id=order_id))
+
+
+SETTLEMENT_MESSAGES = {
+    "captured": (_l("Carte débitée de %(amount)s."), "success"),
+    "cancelled": (_l("Autorisation de la carte libérée : rien n'est débité."), "info"),
+    "refunded": (_l("Remboursement envoyé sur la carte du client."), "info"),
+    "refused": (_l("Montant final supérieur à l'autorisation de la carte : rien n'est débité."), "error"),
+    "failed": (_l("Stripe n'a pas répondu : le débit sera relancé (flask payments capture-due)."), "error"),
+}
+
+
+def _flash_settlement(order):
+    """Make the card follow the order (after its commit) and tell staff what happened."""
+    outcome = settle_after(order)
+    if outcome in SETTLEMENT_MESSAGES:
+        message, category = SETTLEMENT_MESSAGES[outcome]
+        flash(str(message) % {"amount": format_cents(card.card_net(order.card))}, category)
+
+
+def _settle_cards(order_ids):
+    for order in ordering.orders_with_card_due(order_ids):
+        _flash_settlement(order)
 
 
 @bp.route("/commandes/nouvelle", methods=["GET", "POST"])

@@ -1,0 +1,175 @@
+"""The customer's way to the payment page, Stripe's webhook and the demo payment page."""
+
+import logging
+import secrets
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import csrf, db
+from ..formatting import format_when
+from ..models import DemoIntent
+from ..ordering.services import expire_holds, order_for_page
+from ..pricing import order_totals
+from . import bp, card
+from .gateway import DemoGateway, PaymentGatewayError, gateway_for, verify_webhook
+
+log = logging.getLogger(__name__)
+
+
+def payment_redirect(order):
+    """Send the customer to the payment page of a pending card order.
+
+    Runs after the order is committed (the Stripe call must not hold its row). Returns None,
+    with a message flashed, when the page cannot be opened: the order stays pending.
+    """
+    page = url_for("ordering.order_page", token=order.access_token, _external=True)
+    try:
+        url = card.start_checkout(
+            order,
+            gateway_for(),
+            success_url=f"{page}?paiement=retour",
+            cancel_url=f"{page}?paiement=abandon",
+        )
+        db.session.commit()
+    except card.CardError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return None
+    except PaymentGatewayError as error:
+        db.session.rollback()
+        log.warning("checkout session for %s failed: %s", order.number, error.code)
+        flash(
+            _(
+                "Le paiement par carte est momentanément indisponible. Votre commande "
+                "%(number)s reste réservée jusqu'au %(time)s : réessayez depuis cette page.",
+                number=order.number,
+                time=format_when(order.hold_expires_at),
+            ),
+            "error",
+        )
+        return None
+    return redirect(url)
+
+
+def settle_after(order):
+    """After an order's move is committed: the Stripe call it needs (capture, cancel, refund).
+
+    A second unit of work on purpose: the order's row is not locked while Stripe answers.
+    Returns the outcome, or None when there was nothing to do.
+    """
+    payment = order.card
+    if payment is None or not payment.settle_due:
+        return None
+    try:
+        outcome = card.settle(payment, gateway_for())
+        db.session.commit()
+    except PaymentGatewayError:
+        db.session.rollback()
+        return "failed"
+    except IntegrityError:  # capture-due recorded the same capture at the same moment
+        db.session.rollback()
+        return "nothing"
+    return outcome
+
+
+@bp.post("/commande/suivi/<token>/payer")
+def pay(token):
+    order = order_for_page(token) if len(token) <= 64 else None
+    if order is None:
+        abort(404)
+    expire_holds(week_id=order.week_id)
+    db.session.commit()
+    return payment_redirect(order) or redirect(
+        url_for("ordering.order_page", token=order.access_token)
+    )
+
+
+@bp.post("/paiement/stripe/webhook")
+@csrf.exempt  # verified by Stripe's signature instead
+def stripe_webhook():
+    try:
+        event = verify_webhook(
+            request.get_data(),
+            request.headers.get("Stripe-Signature"),
+            current_app.config["STRIPE_WEBHOOK_SECRET"],
+        )
+    except PaymentGatewayError:
+        return jsonify(error="bad signature"), 400
+    try:
+        result = card.handle_event(event, gateway_for())
+        db.session.commit()
+    except PaymentGatewayError as error:  # Stripe unreachable: it will send the event again
+        db.session.rollback()
+        log.warning("webhook %s not applied: %s", event["id"], error.code)
+        return jsonify(error=error.code), 503
+    except IntegrityError:  # the same event, handled by a concurrent request
+        db.session.rollback()
+        return jsonify(outcome="duplicate"), 200
+    if result.order_id is not None:
+        _settle_order(result.order_id)
+    return jsonify(outcome=result.outcome), 200
+
+
+def _settle_order(order_id):
+    from ..models import Order
+
+    order = db.session.get(Order, order_id)
+    if order is not None:
+        settle_after(order)
+
+
+# --- Demo payment page (no Stripe keys: development and demonstrations) ---------------------------
+
+
+def _demo_or_404(session_id):
+    if not isinstance(_gateway_or_none(), DemoGateway) or len(session_id) > 64:
+        abort(404)
+    payment = card.card_for_demo_session(session_id)
+    intent = db.session.scalar(
+        db.select(DemoIntent).where(DemoIntent.session_id == session_id)
+    )
+    if payment is None or intent is None:
+        abort(404)
+    return payment, intent
+
+
+def _gateway_or_none():
+    try:
+        return gateway_for()
+    except PaymentGatewayError:
+        return None
+
+
+@bp.route("/paiement/demo/<session_id>", methods=["GET", "POST"])
+def demo_checkout(session_id):
+    payment, intent = _demo_or_404(session_id)
+    order = payment.order
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action == "abandon":
+            return redirect(intent.cancel_url)
+        if intent.status in ("requires_payment_method", "requires_capture") and action in (
+            "pay",
+            "decline",
+        ):
+            intent.status = "requires_capture" if action == "pay" else "requires_payment_method"
+            kind = "checkout.session.completed" if action == "pay" else "payment_intent.payment_failed"
+            obj = {"id": session_id, "payment_intent": intent.id} if action == "pay" else {
+                "id": intent.id
+            }
+            event = {"id": f"evt_demo_{secrets.token_hex(12)}", "type": kind, "data": {"object": obj}}
+            card.handle_event(event, DemoGateway())
+            db.session.commit()
+            if action == "pay":
+                return redirect(intent.success_url)
+            flash(_("Paiement refusé (démonstration). Essayez à nouveau."), "error")
+        return redirect(url_for("payments.demo_checkout", session_id=session_id))
+    return render_template(
+        "payments/demo_checkout.html",
+        order=order,
+        payment=payment,
+        intent=intent,
+        totals=order_totals(order),
+    )
