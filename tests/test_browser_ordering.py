@@ -1,4 +1,5 @@
-"""A guest orders in Chromium, gets the mail, changes a quantity; staff lower and confirm."""
+"""A guest orders in Chromium and pays by card on the demo payment page, gets the mail, changes a
+quantity; staff lower and confirm, the final amount is captured; a restaurant gets its invoice."""
 
 import re
 from datetime import date, time
@@ -81,10 +82,17 @@ def test_guest_orders_changes_a_quantity_and_sees_the_staff_adjustment(
     expect(page.locator("main")).to_contain_text("Portail de la pépinière")
     page.get_by_role("button", name="Commander").click()
 
-    expect(page.locator(".flash-success")).to_contain_text("Merci ! Votre commande")
+    # No Stripe keys here: the card is authorised on the shop's clearly labelled demo page.
+    expect(page.locator(".demo-banner")).to_contain_text("Mode démonstration")
+    expect(page.locator("main")).to_contain_text("aucun argent n'est débité")
+    assert serious_violations(page) == []
+    page.get_by_role("button", name=re.compile("Autoriser")).click()
+
+    expect(page.locator(".flash-success, .notice-success")).to_contain_text("Merci !")
     number = re.search(r"S\d{2}-\d{3}", page.locator("h1").inner_text()).group(0)
     expect(page.locator(".timeline li[aria-current=step]")).to_have_text("Reçue")
     expect(page.locator("tfoot")).to_contain_text(euros("22,00 €"))
+    expect(page.locator("main")).to_contain_text(euros("Carte autorisée pour 22,00 €"))
 
     # The mail left through the outbox and reached the SMTP server.
     send_due()
@@ -110,13 +118,19 @@ def test_guest_orders_changes_a_quantity_and_sees_the_staff_adjustment(
     staff_page.get_by_role("button", name="Enregistrer les quantités").click()
     expect(staff_page.locator(".flash-success")).to_contain_text("le client est prévenu")
     staff_page.get_by_role("button", name="Confirmer la commande").click()
-    expect(staff_page.locator(".flash-success")).to_contain_text(f"Commande {number} confirmée")
+    expect(staff_page.locator(".flash-success").first).to_contain_text(
+        f"Commande {number} confirmée"
+    )
+    expect(staff_page.locator("main")).to_contain_text(euros("Carte débitée de 5,00 €"))
     staff_page.context.close()
 
-    # The customer sees the new total and the confirmed state.
-    page.reload()
+    # The customer sees the new total, the confirmed state and what the card paid.
+    page.goto(link)
     expect(page.locator(".timeline li[aria-current=step]")).to_have_text("Confirmée")
     expect(page.locator("tfoot")).to_contain_text(euros("5,00 €"))
+    expect(page.locator(".payments-list")).to_contain_text(
+        euros("Débité sur votre carte : 5,00 €")
+    )
     expect(page.locator("main")).to_contain_text("Commandé : 1 — disponible : 0")
     send_due()
     subjects = [m["Subject"] for m in mailbox.messages]

@@ -1,0 +1,716 @@
+"""Card payments: authorised at checkout, captured for the final amount, refunded when it drops.
+
+Stripe is localstripe (started by the `localstripe` fixture) reached through the real `stripe`
+library. localstripe has no Checkout Sessions, so the one call that creates a session is
+replaced; the rest is driven the way Stripe drives it: a PaymentIntent authorised with
+`pm_card_visa`, then webhook events signed with the endpoint's secret.
+"""
+
+import json
+import time
+from datetime import time as clock
+from datetime import timedelta
+
+import pytest
+import stripe
+from sqlalchemy import func, select
+
+from boutique.extensions import db
+from boutique.models import (
+    CardPayment,
+    DemoIntent,
+    Offer,
+    Order,
+    OrderEvent,
+    OutboxMessage,
+    Payment,
+    PickupPoint,
+    PickupSlot,
+    WebhookEvent,
+    utcnow,
+)
+from boutique.ordering.services import (
+    Contact,
+    OrderError,
+    cancel_order,
+    confirm_order,
+    lower_quantities,
+    place_order,
+)
+from boutique.payments import card
+from boutique.payments.gateway import StripeGateway, gateway_for
+from boutique.pricing import order_totals
+from tests.conftest import free_port, page_text
+from tests.test_ordering import checkout, submit
+
+SECRET = "whsec_test_secret"
+SESSION_URL = "https://checkout.stripe.test/c/pay/"
+
+
+@pytest.fixture
+def shop(make_product, make_week):
+    tomato = make_product(name="Tomate", variety="Cerise", price_individual_cents=250)
+    basil = make_product(name="Basilic", variety="Grand vert", price_individual_cents=300)
+    week = make_week(offers=[tomato, basil])
+    gate = PickupPoint(name="Portail", address="12 chemin des Jardins, Avignon")
+    slot = PickupSlot(
+        week=week,
+        point=gate,
+        day=week.closes_at.date() + timedelta(days=1),
+        starts_at=clock(16),
+        ends_at=clock(18),
+        capacity=5,
+    )
+    db.session.add_all([gate, slot])
+    db.session.commit()
+    offers = {o.product_id: o for o in db.session.scalars(select(Offer))}
+    return {"week": week, "tomato": offers[tomato.id], "basil": offers[basil.id], "slot": slot}
+
+
+@pytest.fixture
+def sessions(monkeypatch):
+    """Replace the one call localstripe cannot answer; keep what the shop asked for."""
+    created = []
+
+    def create_checkout_session(self, params, idempotency_key=None):
+        session_id = f"cs_test_{len(created) + 1}"
+        created.append({"params": params, "idempotency_key": idempotency_key, "id": session_id})
+        return session_id, SESSION_URL + session_id
+
+    monkeypatch.setattr(StripeGateway, "create_checkout_session", create_checkout_session)
+    return created
+
+
+@pytest.fixture
+def stripe_shop(app, stripe_gateway, sessions, shop):
+    app.config.update(STRIPE_WEBHOOK_SECRET=SECRET)
+    return {**shop, "gateway": stripe_gateway, "sessions": sessions}
+
+
+def place_card_order(shop, tomatoes=4, basil=2, reference="checkout-1"):
+    """A guest's card order, pending its payment (4 × 2,50 + 2 × 3,00 = 16,00 €)."""
+    items = {shop["tomato"].id: tomatoes}
+    if basil:
+        items[shop["basil"].id] = basil
+    order = place_order(
+        week=shop["week"],
+        items=items,
+        slot_id=shop["slot"].id,
+        payment_method="card",
+        contact=Contact("Camille Martin", "camille@exemple.fr"),
+        kind="individual",
+        checkout_token=reference,
+    )
+    db.session.commit()
+    return order
+
+
+def open_session(app, order, gateway):
+    with app.test_request_context():
+        url = card.start_checkout(
+            order, gateway, "https://shop.test/ok", "https://shop.test/cancel"
+        )
+    db.session.commit()
+    return url
+
+
+def authorise_in_stripe(gateway, order, amount=None, number=None):
+    """What the customer does on Stripe's page: a manual-capture intent, authorised."""
+    intent = gateway.client.v1.payment_intents.create(
+        params={
+            "amount": amount or order_totals(order).gross_cents,
+            "currency": "eur",
+            "capture_method": "manual",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "metadata": {"order_number": number or order.number, "order_id": str(order.id)},
+        }
+    )
+    assert intent.status == "requires_capture"
+    return intent
+
+
+def event(kind, obj, event_id=None):
+    return {
+        "id": event_id or f"evt_{kind.replace('.', '_')}_{obj['id']}",
+        "object": "event",
+        "type": kind,
+        "data": {"object": obj},
+    }
+
+
+def post_event(client, payload, secret=SECRET, timestamp=None, header=None):
+    body = json.dumps(payload)
+    if header is None:
+        header = stripe.WebhookSignature.generate_signature_header(body, secret, timestamp)
+    return client.post(
+        "/paiement/stripe/webhook",
+        data=body,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+    )
+
+
+def authorised_order(app, client, stripe_shop, **kwargs):
+    """A card order paid on Stripe's page: the session completed, the card authorised."""
+    order = place_card_order(stripe_shop, **kwargs)
+    open_session(app, order, stripe_shop["gateway"])
+    intent = authorise_in_stripe(stripe_shop["gateway"], order)
+    session_id = stripe_shop["sessions"][-1]["id"]
+    response = post_event(
+        client,
+        event("checkout.session.completed", {"id": session_id, "payment_intent": intent.id}),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return fresh(order), intent
+
+
+def fresh(order):
+    db.session.expire_all()
+    return db.session.get(Order, order.id)
+
+
+def charge(gateway, intent_id):
+    return gateway.client.v1.payment_intents.retrieve(intent_id).latest_charge
+
+
+def card_payments(order):
+    return db.session.scalars(
+        select(Payment.amount_cents).where(Payment.order_id == order.id).order_by(Payment.id)
+    ).all()
+
+
+def mails_to(address, subject_part):
+    return db.session.scalar(
+        select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.recipient == address, OutboxMessage.subject.contains(subject_part)
+        )
+    )
+
+
+# --- Checkout: the order waits for its payment, holding stock and slot ---------------------------
+
+
+def test_card_order_holds_stock_and_opens_a_manual_capture_session(app, stripe_shop):
+    before = utcnow()
+    order = place_card_order(stripe_shop)
+
+    assert order.status == "pending_payment"
+    assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 4
+    assert db.session.get(PickupSlot, stripe_shop["slot"].id).booked == 1
+    assert order.hold_expires_at >= before + timedelta(minutes=30)
+    assert mails_to("camille@exemple.fr", "reçue") == 0  # told once the card is authorised
+
+    url = open_session(app, order, stripe_shop["gateway"])
+
+    assert url == SESSION_URL + "cs_test_1"
+    sent = stripe_shop["sessions"][0]
+    params = sent["params"]
+    assert params["payment_intent_data"]["capture_method"] == "manual"
+    assert params["payment_intent_data"]["metadata"]["order_number"] == order.number
+    assert params["line_items"][0]["price_data"]["unit_amount"] == 1600
+    assert params["line_items"][0]["price_data"]["currency"] == "eur"
+    assert params["expires_at"] - time.time() >= 30 * 60  # Stripe's minimum
+    assert params["customer_email"] == "camille@exemple.fr"
+    assert sent["idempotency_key"] == f"checkout-{order.id}-{order.number}"
+    # Coming back to pay reuses the same page: no second session, no longer hold.
+    assert open_session(app, fresh(order), stripe_shop["gateway"]) == url
+    assert len(stripe_shop["sessions"]) == 1
+
+
+def test_session_completed_authorises_the_order_after_re_reading_stripe(
+    app, client, stripe_shop
+):
+    order, intent = authorised_order(app, client, stripe_shop)
+
+    assert order.status == "placed"
+    assert order.hold_expires_at is None
+    assert order.card.status == "authorised"
+    assert order.card.intent_id == intent.id
+    assert order.card.amount_authorised_cents == 1600
+    assert order.card.problem == ""
+    assert card_payments(order) == []  # authorised, not taken
+    assert mails_to("camille@exemple.fr", "reçue") == 1
+    page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
+    assert "Carte autorisée pour 16,00" in page
+
+
+def test_a_duplicate_event_changes_nothing(app, client, stripe_shop):
+    order, intent = authorised_order(app, client, stripe_shop)
+    payload = event("checkout.session.completed", {"id": "cs_test_1", "payment_intent": intent.id})
+    events_before = db.session.scalar(select(func.count(OrderEvent.id)))
+
+    response = post_event(client, payload)
+
+    assert response.status_code == 200
+    assert response.get_json() == {"outcome": "duplicate"}
+    assert db.session.scalar(select(func.count(OrderEvent.id))) == events_before
+    assert mails_to("camille@exemple.fr", "reçue") == 1
+
+
+def test_events_out_of_order_end_in_the_same_state(app, client, stripe_shop):
+    """The intent's event arrives before the session's; then an old 'failed' one arrives."""
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    intent = authorise_in_stripe(stripe_shop["gateway"], order)
+
+    first = post_event(
+        client, event("payment_intent.amount_capturable_updated", {"id": intent.id})
+    )
+    assert first.get_json()["outcome"] == "authorised"
+    late = post_event(
+        client, event("checkout.session.completed", {"id": "cs_test_1", "payment_intent": intent.id})
+    )
+    stale = post_event(client, event("payment_intent.payment_failed", {"id": intent.id}))
+
+    assert late.get_json()["outcome"] == "unchanged"
+    assert stale.get_json()["outcome"] == "unchanged"  # Stripe says requires_capture
+    order = fresh(order)
+    assert order.status == "placed"
+    assert order.card.status == "authorised"
+    assert order.card.intent_id == intent.id
+
+
+def test_the_event_body_is_not_trusted(app, client, stripe_shop):
+    """A signed event claiming 'succeeded' for 999 € moves nothing Stripe does not confirm."""
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    intent = authorise_in_stripe(stripe_shop["gateway"], order)
+
+    post_event(
+        client,
+        event(
+            "payment_intent.succeeded",
+            {"id": intent.id, "status": "succeeded", "amount": 99900, "amount_received": 99900},
+        ),
+    )
+
+    order = fresh(order)
+    assert order.card.status == "authorised"  # what Stripe says: requires_capture
+    assert order.card.amount_authorised_cents == 1600
+    assert card_payments(order) == []
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",  # unsigned
+        "t=1,v1=0000",  # forged
+        "wrong secret",
+        "stale",
+    ],
+)
+def test_bad_signatures_are_refused_and_change_nothing(app, client, stripe_shop, header):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    intent = authorise_in_stripe(stripe_shop["gateway"], order)
+    payload = event("checkout.session.completed", {"id": "cs_test_1", "payment_intent": intent.id})
+
+    if header == "wrong secret":
+        response = post_event(client, payload, secret="whsec_other")
+    elif header == "stale":
+        response = post_event(client, payload, timestamp=int(time.time()) - 3600)
+    else:
+        response = post_event(client, payload, header=header)
+
+    assert response.status_code == 400
+    assert fresh(order).status == "pending_payment"
+    assert db.session.scalar(select(func.count(WebhookEvent.id))) == 0
+
+
+def test_unknown_events_are_acknowledged_and_ignored(client, stripe_shop):
+    response = post_event(client, event("customer.created", {"id": "cus_1"}))
+
+    assert response.status_code == 200
+    assert response.get_json() == {"outcome": "ignored"}
+    assert db.session.scalar(select(func.count(WebhookEvent.id))) == 0
+
+
+def test_an_intent_for_another_amount_is_flagged_and_never_captured_above_it(
+    app, client, stripe_shop, staff
+):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    intent = authorise_in_stripe(stripe_shop["gateway"], order, amount=1000)
+    post_event(
+        client, event("checkout.session.completed", {"id": "cs_test_1", "payment_intent": intent.id})
+    )
+    order = fresh(order)
+    assert order.card.problem == "amount_mismatch"
+
+    confirm_order(order, staff)
+    db.session.commit()
+    outcome = card.settle(order.card, stripe_shop["gateway"])
+    db.session.commit()
+
+    assert outcome == "refused"
+    assert fresh(order).card.status == "authorised"
+    assert charge(stripe_shop["gateway"], intent.id).captured is False
+    assert card_payments(order) == []
+
+
+# --- Confirmation: the final amount is captured ---------------------------------------------------
+
+
+def test_staff_confirm_a_lowered_order_and_the_final_amount_is_captured(
+    app, client, stripe_shop, staff, login
+):
+    order, intent = authorised_order(app, client, stripe_shop)
+    login(staff)
+    quantities = {
+        f"qty-{line.id}": "2" if line.product_name.startswith("Tomate") else str(line.quantity)
+        for line in order.lines
+    }
+    client.post(f"/gestion/commandes/{order.id}/quantites", data=quantities)
+
+    response = client.post(f"/gestion/commandes/{order.id}/confirmer", follow_redirects=True)
+
+    assert "Carte débitée de 11,00" in page_text(response)
+    order = fresh(order)
+    assert order.status == "confirmed"
+    assert order.card.status == "captured"
+    assert card_payments(order) == [1100]
+    stripe_charge = charge(stripe_shop["gateway"], intent.id)
+    assert stripe_charge.captured is True
+    assert stripe_charge.amount - stripe_charge.amount_refunded == 1100
+    customer_page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
+    assert "Débité sur votre carte : 11,00" in customer_page
+
+
+def test_a_double_click_on_confirm_captures_once(app, client, stripe_shop, staff):
+    order, _intent = authorised_order(app, client, stripe_shop)
+    confirm_order(order, staff)
+    db.session.commit()
+    card.settle(fresh(order).card, stripe_shop["gateway"])
+    db.session.commit()
+
+    with pytest.raises(OrderError):
+        confirm_order(fresh(order), staff)
+    db.session.rollback()
+    # Even a repeated settle (cron and a click at once) records the capture once.
+    assert card.settle(fresh(order).card, stripe_shop["gateway"]) == "nothing"
+    db.session.commit()
+
+    assert card_payments(order) == [1600]
+
+
+def test_a_zero_total_cancels_the_authorisation(app, client, stripe_shop, staff):
+    order, intent = authorised_order(app, client, stripe_shop)
+    lower_quantities(order, {line.id: 0 for line in order.lines}, staff)
+    confirm_order(fresh(order), staff)
+    db.session.commit()
+
+    assert card.settle(fresh(order).card, stripe_shop["gateway"]) == "cancelled"
+    db.session.commit()
+
+    assert fresh(order).card.status == "cancelled"
+    assert stripe_shop["gateway"].retrieve(intent.id).status == "canceled"
+    assert card_payments(order) == []
+
+
+def test_lowering_after_capture_refunds_the_difference(app, client, stripe_shop, staff):
+    order, intent = authorised_order(app, client, stripe_shop)
+    confirm_order(order, staff)
+    db.session.commit()
+    card.settle(fresh(order).card, stripe_shop["gateway"])
+    db.session.commit()
+    basil = next(line for line in fresh(order).lines if line.product_name.startswith("Basilic"))
+
+    lower_quantities(fresh(order), {basil.id: 0}, staff)
+    db.session.commit()
+    assert card.settle(fresh(order).card, stripe_shop["gateway"]) == "refunded"
+    db.session.commit()
+
+    assert card_payments(order) == [1600, -600]
+    assert charge(stripe_shop["gateway"], intent.id).amount_refunded == 600
+    assert fresh(order).amount_due_cents == 0
+
+
+def test_cancelling_releases_an_authorisation_or_refunds_a_capture(
+    app, client, stripe_shop, staff
+):
+    placed, placed_intent = authorised_order(app, client, stripe_shop, reference="a")
+    cancel_order(placed, staff, reason="Gel")
+    db.session.commit()
+    assert card.settle(fresh(placed).card, stripe_shop["gateway"]) == "cancelled"
+    db.session.commit()
+    assert stripe_shop["gateway"].retrieve(placed_intent.id).status == "canceled"
+
+    captured, captured_intent = authorised_order(app, client, stripe_shop, reference="b")
+    confirm_order(captured, staff)
+    db.session.commit()
+    card.settle(fresh(captured).card, stripe_shop["gateway"])
+    cancel_order(fresh(captured), staff, reason="Gel")
+    db.session.commit()
+    assert card.settle(fresh(captured).card, stripe_shop["gateway"]) == "refunded"
+    db.session.commit()
+
+    assert card_payments(captured) == [1600, -1600]
+    assert charge(stripe_shop["gateway"], captured_intent.id).amount_refunded == 1600
+
+
+def test_stripe_down_at_capture_keeps_the_order_confirmed_and_capture_due_retries(
+    app, client, stripe_shop, staff, runner, localstripe
+):
+    order, intent = authorised_order(app, client, stripe_shop)
+    app.config["STRIPE_API_BASE"] = f"http://127.0.0.1:{free_port()}"  # nobody listens
+
+    confirm_order(order, staff)
+    db.session.commit()
+    assert card.settle(fresh(order).card, gateway_for(app)) == "failed"
+    db.session.commit()
+
+    order = fresh(order)
+    assert order.status == "confirmed"
+    assert order.card.settle_due is True
+    assert order.card.problem == "capture_failed"
+    assert "unreachable" in order.card.last_error
+
+    app.config["STRIPE_API_BASE"] = localstripe
+    result = runner.invoke(args=["payments", "capture-due"])
+
+    assert result.exit_code == 0, result.output
+    assert f"{order.number}: captured" in result.output
+    order = fresh(order)
+    assert order.card.status == "captured"
+    assert order.card.problem == ""
+    assert card_payments(order) == [1600]
+    assert mails_to(staff.email, "Paiements par carte") == 1
+    # Run again from cron: nothing left to do, nothing taken twice.
+    again = runner.invoke(args=["payments", "capture-due"])
+    assert "0 card payments handled" in again.output
+    assert card_payments(order) == [1600]
+
+
+def test_capture_due_captures_authorisations_about_to_lapse(app, client, stripe_shop, runner):
+    order, intent = authorised_order(app, client, stripe_shop)
+    order.card.authorised_at = utcnow() - timedelta(days=6, hours=1)
+    db.session.commit()
+
+    result = runner.invoke(args=["payments", "capture-due"])
+
+    assert result.exit_code == 0, result.output
+    order = fresh(order)
+    assert order.status == "placed"  # staff still confirm; a lower amount will be refunded
+    assert order.card.status == "captured"
+    assert card_payments(order) == [1600]
+
+
+def test_stripe_down_at_checkout_keeps_the_order_pending_and_the_basket(app, client, shop):
+    stripe_shop = shop  # the real session call, to a port nobody listens on
+    app.config.update(
+        STRIPE_SECRET_KEY="sk_test_12345", STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}"
+    )
+    token = checkout(client, stripe_shop["slot"], [(stripe_shop["tomato"], 2)], payment_method="card")
+
+    response = client.post(
+        "/commande/valider", data={"checkout_token": token}, follow_redirects=True
+    )
+
+    text = page_text(response)
+    assert response.status_code == 200
+    assert "momentanément indisponible" in text
+    assert "Payer 5,00" in text
+    order = db.session.scalar(select(Order))
+    assert order.status == "pending_payment"
+    assert "Tomate" in page_text(client.get("/panier"))  # the basket is kept
+
+
+# --- Holds that run out --------------------------------------------------------------------------
+
+
+def test_unpaid_orders_expire_and_give_their_stock_back(app, client, stripe_shop, runner):
+    order = place_card_order(stripe_shop)
+    order.hold_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+    result = runner.invoke(args=["orders", "expire"])
+
+    assert result.exit_code == 0, result.output
+    assert order.number in result.output
+    order = fresh(order)
+    assert order.status == "expired"
+    assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 0
+    assert db.session.get(PickupSlot, stripe_shop["slot"].id).booked == 0
+    assert mails_to("camille@exemple.fr", "non payée") == 1
+    assert "pas été reçu à temps" in page_text(client.get(f"/commande/suivi/{order.access_token}"))
+    assert runner.invoke(args=["orders", "expire"]).output.startswith("0 unpaid")
+
+
+def test_an_expired_hold_is_released_lazily_when_the_order_page_is_opened(
+    client, stripe_shop
+):
+    order = place_card_order(stripe_shop)
+    order.hold_expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+    page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
+
+    assert "pas été reçu à temps" in page
+    assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 0
+
+
+def test_a_payment_arriving_after_expiry_is_released(app, client, stripe_shop):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    intent = authorise_in_stripe(stripe_shop["gateway"], order)
+    order.hold_expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    client.get(f"/commande/suivi/{order.access_token}")  # expires it
+
+    post_event(
+        client, event("checkout.session.completed", {"id": "cs_test_1", "payment_intent": intent.id})
+    )
+
+    order = fresh(order)
+    assert order.status == "expired"
+    assert order.card.status == "cancelled"
+    assert stripe_shop["gateway"].retrieve(intent.id).status == "canceled"
+
+
+def test_session_expired_event_expires_the_order(app, client, stripe_shop):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+
+    response = post_event(client, event("checkout.session.expired", {"id": "cs_test_1"}))
+
+    assert response.get_json()["outcome"] == "expired"
+    assert fresh(order).status == "expired"
+    assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 0
+
+
+# --- Refunds made elsewhere, reconciliation ------------------------------------------------------
+
+
+def test_a_refund_made_in_the_stripe_dashboard_is_recorded_once(app, client, stripe_shop, staff):
+    order, intent = authorised_order(app, client, stripe_shop)
+    confirm_order(order, staff)
+    db.session.commit()
+    card.settle(fresh(order).card, stripe_shop["gateway"])
+    db.session.commit()
+    stripe_shop["gateway"].client.v1.refunds.create(
+        params={"payment_intent": intent.id, "amount": 500}
+    )
+    charge_id = charge(stripe_shop["gateway"], intent.id).id
+
+    post_event(client, event("charge.refunded", {"id": charge_id}, event_id="evt_r1"))
+    post_event(client, event("charge.refunded", {"id": charge_id}, event_id="evt_r2"))
+
+    assert card_payments(order) == [1600, -500]
+
+
+def test_reconcile_reports_and_fixes_a_capture_made_outside_the_shop(
+    app, client, stripe_shop, runner
+):
+    order, intent = authorised_order(app, client, stripe_shop)
+    stripe_shop["gateway"].capture(intent.id, 1600, idempotency_key="dashboard")
+
+    report = runner.invoke(args=["payments", "reconcile"])
+
+    assert report.exit_code == 1
+    assert f"{order.number}: statut boutique authorised, Stripe succeeded" in report.output
+    assert fresh(order).card.status == "authorised"  # a report changes nothing
+
+    fixed = runner.invoke(args=["payments", "reconcile", "--fix"])
+
+    assert fixed.exit_code == 0, fixed.output
+    order = fresh(order)
+    assert order.card.status == "captured"
+    assert card_payments(order) == [1600]
+    assert runner.invoke(args=["payments", "reconcile"]).output.strip() == "0 differences found."
+
+
+# --- The demo payment page (no Stripe keys) -------------------------------------------------------
+
+
+def checkout_by_card(client, shop, quantity=2):
+    """A guest's checkout by card, through the pages; returns the response to "Commander"."""
+    token = checkout(client, shop["slot"], [(shop["tomato"], quantity)], payment_method="card")
+    return submit(client, token)
+
+
+def test_without_keys_card_payment_goes_to_a_labelled_demo_page(client, shop):
+    response = checkout_by_card(client, shop)
+
+    assert response.status_code == 302
+    assert "/paiement/demo/demo_cs_" in response.headers["Location"]
+    demo = page_text(client.get(response.headers["Location"]))
+    assert "Mode démonstration" in demo
+    assert "aucun argent n'est débité" in demo
+    assert "Autoriser 5,00" in demo
+
+    paid = client.post(response.headers["Location"], data={"action": "pay"})
+    order_page = page_text(client.get(paid.headers["Location"]))
+
+    order = db.session.scalar(select(Order))
+    assert order.status == "placed"
+    assert order.card.status == "authorised"
+    assert "Carte autorisée pour 5,00" in order_page
+    assert mails_to("camille@exemple.fr", "reçue") == 1
+
+
+def test_a_declined_demo_card_can_try_again(client, shop):
+    location = checkout_by_card(client, shop).headers["Location"]
+
+    declined = client.post(location, data={"action": "decline"}, follow_redirects=True)
+
+    assert "Paiement refusé" in page_text(declined)
+    order = db.session.scalar(select(Order))
+    assert order.status == "pending_payment"
+    assert order.card.status == "failed"
+    assert "Votre carte a été refusée" in page_text(client.get(f"/commande/suivi/{order.access_token}"))
+
+    client.post(location, data={"action": "pay"})
+    assert fresh(order).card.status == "authorised"
+
+
+def test_the_demo_page_does_not_exist_when_stripe_is_configured(app, client, shop):
+    location = checkout_by_card(client, shop).headers["Location"]
+    app.config.update(STRIPE_SECRET_KEY="sk_test_12345")
+
+    assert client.get(location).status_code == 404
+    assert client.post(location, data={"action": "pay"}).status_code == 404
+    assert db.session.scalar(select(DemoIntent.status)) == "requires_payment_method"
+
+
+def test_demo_gateway_captures_at_confirmation(client, shop, staff):
+    location = checkout_by_card(client, shop, quantity=3).headers["Location"]
+    client.post(location, data={"action": "pay"})
+    order = db.session.scalar(select(Order))
+
+    confirm_order(order, staff)
+    db.session.commit()
+    assert card.settle(fresh(order).card, gateway_for()) == "captured"
+    db.session.commit()
+
+    assert card_payments(order) == [750]
+    assert db.session.scalar(select(DemoIntent.amount_received)) == 750
+
+
+def test_a_card_order_cannot_grow_beyond_what_the_card_holds(client, shop):
+    location = checkout_by_card(client, shop).headers["Location"]
+    client.post(location, data={"action": "pay"})
+    order = db.session.scalar(select(Order))
+    line = order.lines[0]
+
+    response = client.post(
+        f"/commande/suivi/{order.access_token}/modifier",
+        data={f"qty-{line.id}": "3"},
+        follow_redirects=True,
+    )
+
+    assert "Votre carte est autorisée pour 5,00" in page_text(response)
+    assert fresh(order).lines[0].quantity == 2
+    assert db.session.get(Offer, shop["tomato"].id).quantity_reserved == 2
+
+
+def test_card_payments_are_listed_for_staff(client, shop, staff, login):
+    location = checkout_by_card(client, shop).headers["Location"]
+    client.post(location, data={"action": "pay"})
+    order = db.session.scalar(select(Order))
+    login(staff)
+
+    page = page_text(client.get(f"/gestion/commandes/{order.id}"))
+
+    assert "autorisée pour 5,00" in page
+    assert order.card.intent_id in page
+    assert db.session.scalar(select(func.count(CardPayment.id))) == 1
