@@ -1,11 +1,13 @@
 """A guest orders in Chromium and pays by card on the demo payment page, gets the mail, changes a
 quantity; staff lower and confirm, the final amount is captured; a restaurant gets its invoice."""
 
+import io
 import re
 from datetime import date, time
 
 import pytest
 from playwright.sync_api import expect
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from boutique.extensions import db
@@ -142,3 +144,46 @@ def test_guest_orders_changes_a_quantity_and_sees_the_staff_adjustment(
     db.session.expire_all()
     reserved = {o.product_id: o.quantity_reserved for o in db.session.scalars(select(Offer))}
     assert reserved == {week_with_slots["tomato"].id: 2, week_with_slots["leek"].id: 0}
+
+
+def test_restaurant_orders_on_invoice_and_downloads_the_invoice(
+    page, week_with_slots, make_user, staff
+):
+    restaurant = make_user(kind="restaurant", organisation="Le Jardin Gourmand")
+    log_in(page, restaurant.email)
+    page.goto("/")
+    add_to_basket(page, "Tomate", 10)
+    page.get_by_role("link", name=re.compile("Panier")).first.click()
+    page.get_by_role("link", name="Passer commande").click()
+    # Approved professionals are offered the invoice, chosen by default; prices are excl. VAT.
+    expect(page.get_by_label(re.compile("Sur facture"))).to_be_checked()
+    page.get_by_label("Téléphone").fill("04 90 00 00 00")
+    page.get_by_label(re.compile("de 16:00 à 18:00")).check()
+    page.get_by_label("J'accepte les conditions générales de vente").check()
+    page.get_by_role("button", name="Voir le récapitulatif").click()
+    page.get_by_role("button", name="Commander").click()
+    expect(page.locator(".flash-success")).to_contain_text("Merci ! Votre commande")
+    number = re.search(r"S\d{2}-\d{3}", page.locator("h1").inner_text()).group(0)
+
+    staff_page = page.context.browser.new_context(
+        base_url=page.url.split("/commande")[0], locale="fr-FR"
+    ).new_page()
+    log_in(staff_page, staff.email)
+    staff_page.goto("/gestion/commandes")
+    staff_page.get_by_role("link", name=number).click()
+    staff_page.get_by_role("button", name="Confirmer la commande").click()
+    expect(staff_page.locator("main")).to_contain_text("Document émis : FA-")
+    staff_page.context.close()
+
+    page.goto("/compte/commandes")
+    link = page.locator("table").get_by_role("link", name=re.compile(r"^FA-\d{4}-\d{4}$"))
+    invoice_number = link.inner_text()
+    response = page.request.get(link.get_attribute("href"))
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    pages = PdfReader(io.BytesIO(response.body())).pages
+    text = "".join("".join(p.extract_text().split()) for p in pages)  # pypdf spaces vary
+    assert invoice_number in text
+    assert "LeJardinGourmand" in text
+    assert "TomateCœurdebœuf" in text
+    assert "20,05€" in text  # 10 × 1,90 € HT + 5,5 % VAT

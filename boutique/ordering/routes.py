@@ -111,4 +111,9 @@ def cancel(token):
 @bp.get("/compte/commandes")
 @login_required
 def my_orders():
-    return render_template("ordering/my_orders.html", orders=customer_orders(current_user))
+    orders = customer_orders(current_user)
+    return render_template(
+        "ordering/my_orders.html",
+        orders=orders,
+        documents=invoices.documents_by_order([order.id for order in orders]),
+    )

@@ -366,7 +366,7 @@ def expire_order(order, reason="payment_not_received"):
     if order.card is not None and order.card.status == "authorised":
         order.card.settle_due = True
     db.session.flush()
-    record(order, None, "expired", reason=reason)
+    record(order, SYSTEM, "expired", cause=reason)
     mail_customer(order, "order_expired")
     return True
 
@@ -531,9 +531,15 @@ def _document(invoice):
     return {"document": invoice.number} if invoice is not None else {}
 
 
+# The actor of moves nobody clicked: expiry, captures and refunds made by the shop itself.
+SYSTEM = "système"
+
+
 def record(order, actor, action, **details):
-    """Add a line to the order's audit log."""
-    if actor is None:
+    """Add a line to the order's audit log (actor: a user, None for a guest, or SYSTEM)."""
+    if isinstance(actor, str):
+        label, actor = actor, None
+    elif actor is None:
         label = "client"
     elif actor.is_staff:
         label = actor.email

@@ -147,7 +147,7 @@ def apply_intent(card, state, now=None):
         ordering.expire_order(order, reason="card_cancelled")
     elif order.is_open:
         card.problem = "authorisation_cancelled"
-        ordering.record(order, None, "card_authorisation_cancelled")
+        ordering.record(order, ordering.SYSTEM, "card_authorisation_cancelled")
     return "cancelled"
 
 
@@ -322,14 +322,14 @@ def settle(card, gateway, force=False):
 
 
 def _settle(card, target, gateway):
-    from ..ordering.services import record
+    from ..ordering.services import SYSTEM, record
 
     order = card.order
     if card.status == "authorised":
         if target == 0:
             gateway.cancel(card.intent_id)
             card.status = "cancelled"
-            record(order, None, "card_released")
+            record(order, SYSTEM, "card_released")
             return "cancelled"
         if target > (card.amount_authorised_cents or 0):
             card.problem = "above_authorised"
@@ -337,7 +337,7 @@ def _settle(card, target, gateway):
         gateway.capture(card.intent_id, target, idempotency_key=f"capture-{card.intent_id}")
         card.status = "captured"
         _record_capture(card, target)
-        record(order, None, "card_captured", amount_cents=target)
+        record(order, SYSTEM, "card_captured", amount_cents=target)
         return "captured"
     if card.status == "captured":
         net = card_net(card)
@@ -351,7 +351,7 @@ def _settle(card, target, gateway):
             db.session.add(
                 Payment(order=order, method="card", amount_cents=-amount, reference=refund.id)
             )
-        record(order, None, "card_refunded", amount_cents=amount)
+        record(order, SYSTEM, "card_refunded", amount_cents=amount)
         return "refunded"
     return "nothing"
 

@@ -159,6 +159,17 @@ def order_documents(order):
     ).all()
 
 
+def documents_by_order(order_ids):
+    """{order id: [invoice, credit notes…]} for these orders, in one query."""
+    documents = {}
+    if order_ids:
+        for invoice in db.session.scalars(
+            select(Invoice).where(Invoice.order_id.in_(order_ids)).order_by(Invoice.id)
+        ):
+            documents.setdefault(invoice.order_id, []).append(invoice)
+    return documents
+
+
 def credit_notes_of(invoice):
     return db.session.scalars(
         select(Invoice).where(Invoice.credit_note_of_id == invoice.id).order_by(Invoice.id)
