@@ -111,12 +111,24 @@ def _gateway():
 def payments_capture_due_command():
     """Capture, release or refund what cards owe, and what would lapse within a day; mail staff.
 
-    Safe to run repeatedly (cron: hourly): each Stripe call has a deterministic idempotency key.
+    Safe to run repeatedly (cron: hourly): each Stripe call has a deterministic idempotency key,
+    and each card is committed on its own (no lock is held while Stripe answers for the next).
     """
-    from .payments.card import capture_due, notify_staff
+    from sqlalchemy.exc import IntegrityError
 
-    report = capture_due(_gateway())
-    db.session.commit()
+    from .models import CardPayment
+    from .payments.card import cards_to_settle, notify_staff, settle_due_card
+
+    gateway, report = _gateway(), []
+    for card_id in cards_to_settle():
+        card = db.session.get(CardPayment, card_id)
+        try:
+            outcome = settle_due_card(card, gateway)
+            db.session.commit()
+        except IntegrityError:  # a click settled the same card at the same moment
+            db.session.rollback()
+            outcome = "nothing"
+        report.append((db.session.get(CardPayment, card_id).order.number, outcome))
     if report:
         notify_staff(report)
         db.session.commit()
@@ -133,11 +145,14 @@ def payments_capture_due_command():
 @click.option("--fix", is_flag=True, help="Bring the shop in line with Stripe.")
 def payments_reconcile_command(week, fix):
     """Compare every card order (of WEEK, or all) with Stripe and list the differences."""
-    from .payments.card import reconcile
+    from .models import CardPayment
+    from .payments.card import card_ids, reconcile_card
 
     week = _week_argument(week) if week else None
-    differences = reconcile(_gateway(), week=week, fix=fix)
-    db.session.commit()
+    gateway, differences = _gateway(), []
+    for card_id in card_ids(week):
+        differences += reconcile_card(db.session.get(CardPayment, card_id), gateway, fix=fix)
+        db.session.commit()
     for number, difference in differences:
         click.echo(f"  {number}: {difference}")
     verb = "fixed" if fix else "found"

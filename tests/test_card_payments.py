@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 import stripe
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from boutique.extensions import db
 from boutique.models import (
@@ -211,7 +212,7 @@ def test_card_order_holds_stock_and_opens_a_manual_capture_session(app, stripe_s
     assert params["line_items"][0]["price_data"]["currency"] == "eur"
     assert params["expires_at"] - time.time() >= 30 * 60  # Stripe's minimum
     assert params["customer_email"] == "camille@exemple.fr"
-    assert sent["idempotency_key"] == f"checkout-{order.id}-{order.number}"
+    assert sent["idempotency_key"] == f"checkout-{order.id}-{params['expires_at']}"
     # Coming back to pay reuses the same page: no second session, no longer hold.
     assert open_session(app, fresh(order), stripe_shop["gateway"]) == url
     assert len(stripe_shop["sessions"]) == 1
@@ -581,6 +582,45 @@ def test_session_expired_event_expires_the_order(app, client, stripe_shop):
 # --- Refunds made elsewhere, reconciliation ------------------------------------------------------
 
 
+def test_a_refund_is_recorded_once_whether_the_webhook_or_the_shop_sees_it_first(
+    app, client, stripe_shop, staff
+):
+    """The shop refunds after a lowered line; Stripe's charge.refunded arrives before the shop
+    records it: one row, under Stripe's refund id, and nothing refunded twice."""
+    order, intent = authorised_order(app, client, stripe_shop)
+    confirm_order(order, staff)
+    db.session.commit()
+    card.settle(fresh(order).card, stripe_shop["gateway"])
+    db.session.commit()
+    basil = next(line for line in fresh(order).lines if line.product_name.startswith("Basilic"))
+    lower_quantities(fresh(order), {basil.id: 0}, staff)
+    db.session.commit()
+    gateway = stripe_shop["gateway"]
+    real_refund = gateway.refund
+
+    def refund_then_webhook(intent_id, amount, idempotency_key):
+        result = real_refund(intent_id, amount, idempotency_key)
+        # Stripe's event is handled (in its own request and transaction) before settle writes.
+        charge_id = charge(gateway, intent_id).id
+        response = post_event(client, event("charge.refunded", {"id": charge_id}))
+        assert response.get_json()["outcome"] == "refund_recorded"
+        return result
+
+    gateway.refund = refund_then_webhook
+    order = fresh(order)
+    try:
+        outcome = card.settle(order.card, gateway)
+        db.session.commit()
+    except IntegrityError:  # the webhook's row won: the refund is recorded once
+        db.session.rollback()
+        outcome = "refunded"
+
+    assert outcome == "refunded"
+    assert card_payments(order) == [1600, -600]
+    assert charge(gateway, intent.id).amount_refunded == 600
+    assert card.settle(fresh(order).card, gateway) == "nothing"
+
+
 def test_a_refund_made_in_the_stripe_dashboard_is_recorded_once(app, client, stripe_shop, staff):
     order, intent = authorised_order(app, client, stripe_shop)
     confirm_order(order, staff)
@@ -714,3 +754,87 @@ def test_card_payments_are_listed_for_staff(client, shop, staff, login):
     assert "autorisée pour 5,00" in page
     assert order.card.intent_id in page
     assert db.session.scalar(select(func.count(CardPayment.id))) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "evt_1", "type": "checkout.session.completed", "data": "x"},
+        {"id": "evt_2", "type": "checkout.session.completed", "data": {"object": ["x"]}},
+        {"id": "evt_3", "type": "checkout.session.completed", "data": {"object": {"id": {"a": 1}}}},
+        {"id": "evt_4", "type": "checkout.session.completed", "data": {"object": {"id": 12}}},
+        {"id": "evt_5", "type": "charge.refunded", "data": {"object": {}}},
+        {"id": ["evt_6"], "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_1"}}},
+        {
+            "id": "evt_7",
+            "type": "checkout.session.completed",
+            "data": {"object": {"id": "cs_test_1", "payment_intent": 5}},
+        },
+    ],
+)
+def test_malformed_events_are_acknowledged_and_change_nothing(client, stripe_shop, body):
+    response = post_event(client, body)
+
+    assert response.status_code in (200, 400)
+    assert response.status_code == 400 or response.get_json() == {"outcome": "malformed"}
+    assert db.session.scalar(select(func.count(WebhookEvent.id))) == 0
+
+
+def test_retrying_the_payment_page_later_holds_the_order_30_minutes_again(
+    app, client, stripe_shop
+):
+    order = place_card_order(stripe_shop)
+    # The first attempt failed (Stripe unreachable) and the customer comes back 20 minutes later.
+    order.hold_expires_at = utcnow() + timedelta(minutes=16)
+    db.session.commit()
+
+    open_session(app, fresh(order), stripe_shop["gateway"])
+
+    params = stripe_shop["sessions"][0]["params"]
+    assert params["expires_at"] - time.time() >= 30 * 60
+    assert fresh(order).hold_expires_at >= utcnow() + timedelta(minutes=31)
+
+
+def test_a_captured_order_cannot_grow_beyond_what_was_taken(app, client, stripe_shop, runner):
+    order, _intent = authorised_order(app, client, stripe_shop)
+    order.card.authorised_at = utcnow() - timedelta(days=7)
+    db.session.commit()
+    runner.invoke(args=["payments", "capture-due"])  # captured before the week closed
+    line = fresh(order).lines[0]
+
+    response = client.post(
+        f"/commande/suivi/{order.access_token}/modifier",
+        data={f"qty-{other.id}": str(other.quantity + (other.id == line.id)) for other in fresh(order).lines},
+        follow_redirects=True,
+    )
+
+    assert "Votre carte est autorisée pour 16,00" in page_text(response)
+    assert card_payments(order) == [1600]
+    assert fresh(order).amount_due_cents == 0
+
+
+def test_card_payment_needs_stripes_minimum_amount(stripe_shop):
+    cheap = stripe_shop["tomato"]
+    cheap.product.price_individual_cents = 40
+    db.session.commit()
+
+    with pytest.raises(OrderError, match="au moins 0,50"):
+        place_card_order(stripe_shop, tomatoes=1, basil=0)
+    db.session.rollback()
+
+    assert db.session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_the_demo_page_refuses_an_order_whose_hold_ran_out(client, shop):
+    location = checkout_by_card(client, shop).headers["Location"]
+    order = db.session.scalar(select(Order))
+    order.hold_expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    client.get(f"/commande/suivi/{order.access_token}")  # expires it
+
+    page = page_text(client.get(location))
+    client.post(location, data={"action": "pay"})
+
+    assert "n'attend plus de paiement" in page
+    assert fresh(order).status == "expired"
+    assert db.session.scalar(select(DemoIntent.status)) == "requires_payment_method"

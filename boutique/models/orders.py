@@ -206,8 +206,8 @@ class Order(db.Model):
 
         if self.payment_method == "invoice" or self.status in ("cancelled", "expired"):
             return 0
-        if self.card is not None and self.card.status in ("authorised", "captured"):
-            return 0  # the card pays (captured at confirmation)
+        if self.card is not None and self.card.status == "authorised":
+            return 0  # the card pays: the final amount is captured at confirmation
         paid = sum(payment.amount_cents for payment in self.payments)
         return max(0, order_totals(self).gross_cents - paid)
 

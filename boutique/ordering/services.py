@@ -25,7 +25,7 @@ from ..models import (
     utcnow,
 )
 from ..outbox import queue_email
-from ..payments.card import hold_until
+from ..payments.card import MIN_CARD_CENTS, card_net, hold_until
 from ..payments.invoices import credit_note_for_change, issue_invoice
 from ..pickup.services import release_place, reserve_place
 from ..pricing import order_totals
@@ -327,6 +327,14 @@ def place_order(
                 quantity=items[offer_id],
             )
         )
+    if payment_method == "card" and order_totals(order).gross_cents < MIN_CARD_CENTS:
+        raise OrderError(
+            _(
+                "Le paiement par carte demande au moins %(amount)s : choisissez un autre "
+                "moyen de paiement.",
+                amount=format_cents(MIN_CARD_CENTS),
+            )
+        )
     db.session.add(order)
     db.session.flush()
     action = "entered_by_staff" if entered_by else "placed"
@@ -377,7 +385,9 @@ def expire_holds(now=None, week_id=None):
     query = select(Order).where(Order.status == "pending_payment", Order.hold_expires_at <= now)
     if week_id is not None:
         query = query.where(Order.week_id == week_id)
-    orders = db.session.scalars(query.order_by(Order.id)).all()
+    orders = db.session.scalars(
+        query.options(selectinload(Order.lines), selectinload(Order.card)).order_by(Order.id)
+    ).all()
     return [order.number for order in orders if expire_order(order)]
 
 
@@ -429,17 +439,17 @@ def change_quantities(order, quantities, actor=None, now=None):
 def _check_card_allows(order):
     """A customer's change may not cost more than what the card holds."""
     card = order.card
-    if card is None or card.status != "authorised":
+    if card is None or card.status not in ("authorised", "captured"):
         return
+    limit = (card.amount_authorised_cents or 0) if card.status == "authorised" else card_net(card)
     db.session.flush()
     db.session.expire(order, ["lines"])
-    total = order_totals(order).gross_cents
-    if total > (card.amount_authorised_cents or 0):
+    if order_totals(order).gross_cents > limit:
         raise OrderError(
             _(
                 "Votre carte est autorisée pour %(amount)s : pour commander davantage, "
                 "passez une nouvelle commande.",
-                amount=format_cents(card.amount_authorised_cents or 0),
+                amount=format_cents(limit),
             )
         )
 

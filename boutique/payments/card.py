@@ -78,6 +78,9 @@ def start_checkout(order, gateway, success_url, cancel_url, now=None):
     if card is None:
         card = CardPayment(order=order, amount_requested_cents=amount)
         db.session.add(card)
+    # The first session failed (Stripe unreachable): Stripe wants 30 minutes at least, so a
+    # retry holds the order that long again. Only while no payment page exists.
+    order.hold_expires_at = max(order.hold_expires_at, hold_until(now))
     session_id, url = gateway.start_checkout(
         CheckoutRequest(
             order_id=order.id,
@@ -130,25 +133,33 @@ def apply_intent(card, state, now=None):
         card.authorised_at = now
         if state.amount != card.amount_requested_cents:
             card.problem = "amount_mismatch"
-        if order.status == "pending_payment":
-            ordering.mark_paid_by_card(order, state.amount)
-        elif order.status in ("cancelled", "expired"):
-            card.settle_due = True  # paid after the hold ran out: give the money back
+        _place_or_give_back(card, state.amount)
         return "authorised"
     if status == "captured":
         amount = state.amount_received or card.amount_authorised_cents or state.amount
         _record_capture(card, amount)
-        if order.status == "pending_payment":
-            ordering.mark_paid_by_card(order, state.amount)
+        _place_or_give_back(card, state.amount)
         card.settle_due = True  # a later change may owe a refund
         return "captured"
     # cancelled: the authorisation lapsed or was released.
     if order.status == "pending_payment":
         ordering.expire_order(order, reason="card_cancelled")
-    elif order.is_open:
+    elif order.is_open or (target_cents(order) or 0) > 0:
         card.problem = "authorisation_cancelled"
         ordering.record(order, ordering.SYSTEM, "card_authorisation_cancelled")
     return "cancelled"
+
+
+def _place_or_give_back(card, amount):
+    """The card is paid: place its order, or, if the order ran out of time meanwhile, give
+    the money back (settle releases or refunds it)."""
+    from ..ordering import services as ordering
+
+    order = card.order
+    if order.status == "pending_payment" and ordering.mark_paid_by_card(order, amount):
+        return
+    if order.status in ("cancelled", "expired"):
+        card.settle_due = True
 
 
 def _record_capture(card, amount):
@@ -162,22 +173,32 @@ def _payment_exists(reference):
     return db.session.scalar(select(Payment.id).where(Payment.reference == reference)) is not None
 
 
-def apply_refunds(card, charge):
-    """Record refunds made outside the shop (the Stripe dashboard) that a charge shows."""
-    captured = card_net(card, refunds=False)
-    # A partial capture shows the uncaptured rest as refunded on the charge.
-    refunded_of_captured = charge.amount_refunded - (charge.amount - captured)
-    already = -sum(p.amount_cents for p in card.order.payments if p.method == "card" and p.is_refund)
-    missing = refunded_of_captured - already
-    if missing <= 0:
-        return "unchanged"
-    reference = f"{charge.id}:refunded:{charge.amount_refunded}"
-    if _payment_exists(reference):
-        return "unchanged"
-    db.session.add(
-        Payment(order=card.order, method="card", amount_cents=-missing, reference=reference)
-    )
-    return "refund_recorded"
+def apply_refunds(card, refunds):
+    """Record the refunds Stripe lists that the shop did not make (the Stripe dashboard).
+
+    Each refund is recorded under its Stripe id, as `settle` records its own: the unique
+    reference keeps one row per refund whichever path sees it first.
+    """
+    unrecorded = unrecorded_refunds(card, refunds)
+    for refund in unrecorded:
+        db.session.add(
+            Payment(
+                order=card.order, method="card", amount_cents=-refund.amount, reference=refund.id
+            )
+        )
+    return "refund_recorded" if unrecorded else "unchanged"
+
+
+def unrecorded_refunds(card, refunds):
+    """Among Stripe's refunds of the card (oldest first), those the shop has no row for."""
+    recorded = {p.reference for p in card.order.payments if p.reference}
+    unrecorded = [r for r in refunds if r.id not in recorded and r.status != "failed"]
+    # Before Stripe's 2025-03-31 API (and in localstripe) a partial capture lists the
+    # uncaptured rest as the first refund: that money was never taken.
+    rest = (card.amount_authorised_cents or 0) - card_net(card, refunds=False)
+    if rest > 0 and refunds and refunds[0].amount == rest and refunds[0] in unrecorded:
+        unrecorded.remove(refunds[0])
+    return unrecorded
 
 
 def card_net(card, refunds=True):
@@ -224,10 +245,13 @@ def handle_event(event, gateway, now=None):
     kind = event.get("type")
     if kind not in HANDLED_EVENTS:
         return EventOutcome("ignored")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not _well_formed(event["id"], obj):
+        return EventOutcome("malformed")
     if db.session.get(WebhookEvent, event["id"]) is not None:
         return EventOutcome("duplicate")
-    obj = (event.get("data") or {}).get("object") or {}
-    card, state, charge = _find(kind, obj, gateway)
+    card, state, refunds = _find(kind, obj, gateway)
     stored = WebhookEvent(id=event["id"], type=kind, order_id=card.order_id if card else None)
     db.session.add(stored)
     if card is None:
@@ -236,8 +260,8 @@ def handle_event(event, gateway, now=None):
         return EventOutcome(stored.outcome)
     if state is not None:
         stored.outcome = apply_intent(card, state, now)
-    if charge is not None:
-        stored.outcome = apply_refunds(card, charge)
+    if refunds is not None:
+        stored.outcome = apply_refunds(card, refunds)
     if kind == "checkout.session.expired" and card.status in ("open", "failed"):
         from ..ordering import services as ordering
 
@@ -249,19 +273,35 @@ def handle_event(event, gateway, now=None):
     return EventOutcome(stored.outcome, card.order_id)
 
 
+def _is_id(value):
+    return isinstance(value, str) and 0 < len(value) <= 255
+
+
+def _well_formed(event_id, obj):
+    """Stripe's shape: a string id and an object with a string id (else: acknowledged, unused)."""
+    if not _is_id(event_id) or not isinstance(obj, dict) or not _is_id(obj.get("id")):
+        return False
+    intent = obj.get("payment_intent")
+    return intent is None or _is_id(intent)
+
+
 def _find(kind, obj, gateway):
-    """The card an event is about, with the intent (and charge) re-read from Stripe."""
-    charge = None
+    """The card an event is about, with the intent (and refunds) re-read from Stripe.
+
+    Every Stripe call happens here, before the event writes anything: no lock is held
+    while Stripe answers.
+    """
+    refunds = None
     if kind.startswith("checkout.session."):
-        card = db.session.scalar(select(CardPayment).where(CardPayment.session_id == obj.get("id")))
+        card = db.session.scalar(select(CardPayment).where(CardPayment.session_id == obj["id"]))
         intent_id = obj.get("payment_intent") or (card.intent_id if card else None)
     elif kind.startswith("charge."):
-        charge = gateway.charge(obj.get("id"))
-        intent_id, card = charge.intent_id, None
+        intent_id, card = gateway.charge(obj["id"]).intent_id, None
+        refunds = gateway.refunds(intent_id) if intent_id else None
     else:
-        intent_id, card = obj.get("id"), None
-    if not isinstance(intent_id, str) or not intent_id:
-        return card, None, charge
+        intent_id, card = obj["id"], None
+    if not _is_id(intent_id):
+        return card, None, None
     state = gateway.retrieve(intent_id)
     if card is None:
         card = db.session.scalar(select(CardPayment).where(CardPayment.intent_id == intent_id))
@@ -275,7 +315,7 @@ def _find(kind, obj, gateway):
         )
     if card is not None and state.order_number and state.order_number != card.order.number:
         return None, None, None
-    return card, state, charge
+    return card, state, refunds
 
 
 # --- Settling with Stripe after the order moved --------------------------------------------------
@@ -288,6 +328,10 @@ def target_cents(order):
     if order.status in SETTLED_STATUSES:
         return order_totals(order).gross_cents
     return None
+
+
+# Stripe's smallest card payment in euros.
+MIN_CARD_CENTS = 50
 
 
 def settle(card, gateway, force=False):
@@ -357,12 +401,14 @@ def _settle(card, target, gateway):
 
 
 def cards_to_settle(now=None, days=None):
-    """Cards owing Stripe a call, and authorisations that would lapse within a day."""
+    """Ids of the cards owing Stripe a call, and of authorisations that would lapse within a day.
+
+    Ids, so that the caller can settle and commit them one by one.
+    """
     now = now or utcnow()
     days = current_app.config["CARD_AUTHORISATION_DAYS"] if days is None else days
     return db.session.scalars(
-        select(CardPayment)
-        .options(selectinload(CardPayment.order).selectinload(Order.lines))
+        select(CardPayment.id)
         .where(
             or_(
                 CardPayment.settle_due.is_(True),
@@ -374,15 +420,12 @@ def cards_to_settle(now=None, days=None):
     ).all()
 
 
-def capture_due(gateway, now=None):
-    """Settle every card that needs it; returns [(order number, outcome)]."""
+def settle_due_card(card, gateway, now=None):
+    """Settle one card for capture-due: authorisations about to lapse are captured as they are."""
     now = now or utcnow()
     days = current_app.config["CARD_AUTHORISATION_DAYS"]
-    report = []
-    for card in cards_to_settle(now, days):
-        lapsing = card.authorised_at is not None and card.authorised_at <= now - timedelta(days=days)
-        report.append((card.order.number, settle(card, gateway, force=lapsing)))
-    return report
+    lapsing = card.authorised_at is not None and card.authorised_at <= now - timedelta(days=days)
+    return settle(card, gateway, force=lapsing)
 
 
 def notify_staff(report):
@@ -409,14 +452,11 @@ def notify_staff(report):
 # --- Reconciliation ------------------------------------------------------------------------------
 
 
-def card_orders(week=None):
+def card_ids(week=None):
+    """Ids of the card payments that reached Stripe (of a week, or all), oldest order first."""
     query = (
-        select(CardPayment)
+        select(CardPayment.id)
         .join(CardPayment.order)
-        .options(
-            selectinload(CardPayment.order).selectinload(Order.payments),
-            selectinload(CardPayment.order).selectinload(Order.lines),
-        )
         .where(CardPayment.intent_id.is_not(None))
         .order_by(Order.id)
     )
@@ -425,34 +465,36 @@ def card_orders(week=None):
     return db.session.scalars(query).all()
 
 
-def reconcile(gateway, week=None, fix=False, now=None):
-    """Compare each card order with Stripe; returns [(number, difference)]; `fix` repairs them."""
+def reconcile_card(card, gateway, fix=False, now=None):
+    """What differs between the shop and Stripe for one card; `fix` brings the shop in line.
+
+    Stripe is read first; the shop writes only after (and only with `fix`).
+    """
+    number = card.order.number
+    try:
+        state = gateway.retrieve(card.intent_id)
+        refunds = gateway.refunds(card.intent_id) if state.status == "succeeded" else []
+    except PaymentGatewayError as error:
+        return [(number, f"Stripe: {error.code}")]
     differences = []
-    for card in card_orders(week):
-        try:
-            state = gateway.retrieve(card.intent_id)
-        except PaymentGatewayError as error:
-            differences.append((card.order.number, f"Stripe: {error.code}"))
-            continue
-        expected = INTENT_STATUSES.get(state.status)
-        if expected is not None and expected != card.status:
-            differences.append(
-                (card.order.number, f"statut boutique {card.status}, Stripe {state.status}")
-            )
-            if fix:
-                apply_intent(card, state, now)
-        target = target_cents(card.order)
-        if card.settle_due or (
-            target is not None
-            and (
-                (card.status == "authorised")
-                or (card.status == "captured" and card_net(card) > target)
-            )
-        ):
-            differences.append((card.order.number, "débit ou remboursement en attente"))
-            if fix:
-                settle(card, gateway)
-    db.session.flush()
+    expected = INTENT_STATUSES.get(state.status)
+    if expected is not None and expected != card.status:
+        differences.append((number, f"statut boutique {card.status}, Stripe {state.status}"))
+        if fix:
+            apply_intent(card, state, now)
+    if unrecorded_refunds(card, refunds):
+        differences.append((number, "remboursement fait chez Stripe, absent de la boutique"))
+        if fix:
+            apply_refunds(card, refunds)
+    target = target_cents(card.order)
+    owes = card.status == "authorised" or (
+        card.status == "captured" and card_net(card) > (target or 0)
+    )
+    if card.settle_due or (target is not None and owes):
+        differences.append((number, "débit ou remboursement en attente"))
+        if fix:
+            db.session.flush()
+            settle(card, gateway)
     return differences
 
 

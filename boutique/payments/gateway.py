@@ -53,12 +53,8 @@ class IntentState:
 
 @dataclass(frozen=True)
 class ChargeState:
-    """A charge's money: `amount_refunded` includes the uncaptured rest of a partial capture."""
-
     id: str
     intent_id: str
-    amount: int
-    amount_refunded: int
 
 
 @dataclass(frozen=True)
@@ -201,14 +197,21 @@ class StripeGateway:
         return RefundResult(id=refund.id, status=refund.status, amount=refund.amount)
 
     def charge(self, charge_id):
+        """Which PaymentIntent a charge belongs to."""
         charge = self._call(self.client.v1.charges.retrieve, charge_id)
         intent = charge.payment_intent
         return ChargeState(
             id=charge.id,
             intent_id=intent if isinstance(intent, str) else getattr(intent, "id", ""),
-            amount=charge.amount,
-            amount_refunded=charge.amount_refunded or 0,
         )
+
+    def refunds(self, intent_id):
+        """Every refund of the intent, oldest first."""
+        listed = self._call(
+            self.client.v1.refunds.list, params={"payment_intent": intent_id, "limit": 100}
+        )
+        refunds = sorted(listed.data, key=lambda refund: (refund.created, refund.id))
+        return [RefundResult(id=r.id, status=r.status, amount=r.amount) for r in refunds]
 
     # --- Checkout Sessions ------------------------------------------------------------------
 
@@ -236,9 +239,9 @@ class StripeGateway:
             "cancel_url": request.cancel_url,
             "metadata": metadata,
         }
-        return self.create_checkout_session(
-            params, idempotency_key=f"checkout-{request.order_id}-{request.order_number}"
-        )
+        # A new hold (a retry after Stripe could not be reached) is a new request.
+        key = f"checkout-{request.order_id}-{int(request.expires_at.timestamp())}"
+        return self.create_checkout_session(params, idempotency_key=key)
 
     def create_checkout_session(self, params, idempotency_key=None):
         """Create a Checkout Session from ready-made `params`; returns (id, url).
@@ -335,13 +338,11 @@ class DemoGateway:
 
     def charge(self, charge_id):
         intent = self._intent(charge_id.removeprefix("demo_ch_"))
-        uncaptured = intent.amount - intent.amount_received if intent.status == "succeeded" else 0
-        return ChargeState(
-            id=charge_id,
-            intent_id=intent.id,
-            amount=intent.amount,
-            amount_refunded=intent.amount_refunded + uncaptured,
-        )
+        return ChargeState(id=charge_id, intent_id=intent.id)
+
+    def refunds(self, intent_id):
+        """The demo keeps a running total; the shop records its own refunds as it makes them."""
+        return []
 
 
 def gateway_for(app=None):

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import csrf, db
 from ..formatting import format_when
-from ..models import DemoIntent
+from ..models import DemoIntent, utcnow
 from ..ordering.services import expire_holds, order_for_page
 from ..pricing import order_totals
 from . import bp, card
@@ -53,14 +53,14 @@ def payment_redirect(order):
     return redirect(url)
 
 
-def settle_after(order):
+def settle_after(order, retry=False):
     """After an order's move is committed: the Stripe call it needs (capture, cancel, refund).
 
     A second unit of work on purpose: the order's row is not locked while Stripe answers.
-    Returns the outcome, or None when there was nothing to do.
+    Returns the outcome, or None when there was nothing to do. `retry`: staff asked again.
     """
     payment = order.card
-    if payment is None or not payment.settle_due:
+    if payment is None or not (payment.settle_due or retry):
         return None
     try:
         outcome = card.settle(payment, gateway_for())
@@ -142,32 +142,41 @@ def _gateway_or_none():
         return None
 
 
+def _demo_pay(intent, session_id, accepted):
+    """What Stripe's page and webhook do, in one step: the card answers, the event arrives."""
+    intent.status = "requires_capture" if accepted else "requires_payment_method"
+    if accepted:
+        kind, obj = "checkout.session.completed", {"id": session_id, "payment_intent": intent.id}
+    else:
+        kind, obj = "payment_intent.payment_failed", {"id": intent.id}
+    event = {"id": f"evt_demo_{secrets.token_hex(12)}", "type": kind, "data": {"object": obj}}
+    card.handle_event(event, DemoGateway())
+    db.session.commit()
+
+
 @bp.route("/paiement/demo/<session_id>", methods=["GET", "POST"])
 def demo_checkout(session_id):
     payment, intent = _demo_or_404(session_id)
     order = payment.order
+    open_ = (
+        intent.status == "requires_payment_method"
+        and intent.expires_at > utcnow()
+        and order.status == "pending_payment"
+    )
     if request.method == "POST":
         action = request.form.get("action")
         if action == "abandon":
             return redirect(intent.cancel_url)
-        if intent.status in ("requires_payment_method", "requires_capture") and action in (
-            "pay",
-            "decline",
-        ):
-            intent.status = "requires_capture" if action == "pay" else "requires_payment_method"
-            kind = "checkout.session.completed" if action == "pay" else "payment_intent.payment_failed"
-            obj = {"id": session_id, "payment_intent": intent.id} if action == "pay" else {
-                "id": intent.id
-            }
-            event = {"id": f"evt_demo_{secrets.token_hex(12)}", "type": kind, "data": {"object": obj}}
-            card.handle_event(event, DemoGateway())
-            db.session.commit()
+        if open_ and action in ("pay", "decline"):
+            _demo_pay(intent, session_id, action == "pay")
             if action == "pay":
+                _settle_order(order.id)
                 return redirect(intent.success_url)
             flash(_("Paiement refusé (démonstration). Essayez à nouveau."), "error")
         return redirect(url_for("payments.demo_checkout", session_id=session_id))
     return render_template(
         "payments/demo_checkout.html",
+        open=open_,
         order=order,
         payment=payment,
         intent=intent,

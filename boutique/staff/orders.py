@@ -183,9 +183,7 @@ def cancel_order(order_id):
 def settle_card(order_id):
     """Retry the Stripe call an order's card still owes (capture, release or refund)."""
     order = _order_or_404(order_id)
-    if order.card is not None:
-        order.card.settle_due = True
-    _flash_settlement(order)
+    _flash_settlement(order, retry=True)
     return redirect(url_for("staff.order", order_id=order_id))
 
 
@@ -198,9 +196,9 @@ SETTLEMENT_MESSAGES = {
 }
 
 
-def _flash_settlement(order):
+def _flash_settlement(order, retry=False):
     """Make the card follow the order (after its commit) and tell staff what happened."""
-    outcome = settle_after(order)
+    outcome = settle_after(order, retry=retry)
     if outcome in SETTLEMENT_MESSAGES:
         message, category = SETTLEMENT_MESSAGES[outcome]
         flash(str(message) % {"amount": format_cents(card.card_net(order.card))}, category)
