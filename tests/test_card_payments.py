@@ -838,3 +838,18 @@ def test_the_demo_page_refuses_an_order_whose_hold_ran_out(client, shop):
     assert "n'attend plus de paiement" in page
     assert fresh(order).status == "expired"
     assert db.session.scalar(select(DemoIntent.status)) == "requires_payment_method"
+
+
+def test_the_pick_up_list_collects_nothing_for_an_authorised_card(client, shop, staff):
+    from boutique.pickup.documents import pickup_list
+    from boutique.pickup.services import week_slots
+
+    location = checkout_by_card(client, shop).headers["Location"]
+    client.post(location, data={"action": "pay"})
+
+    document = pickup_list(shop["week"], week_slots(shop["week"], "individual"))
+    rows = [row for group in document.groups for row in group.orders]
+
+    assert [(row.to_collect_cents, str(row.payment_state_label)) for row in rows] == [
+        (0, "Carte autorisée, débitée à la confirmation")
+    ]

@@ -34,6 +34,7 @@ PAYMENT_STATES = {
     "partial": _l("Payé en partie"),
     "due": _l("À encaisser"),
     "card_due": _l("Carte : paiement non enregistré"),
+    "card_authorised": _l("Carte autorisée, débitée à la confirmation"),
     "overpaid": _l("Trop-perçu à rendre"),
 }
 LABELS_PER_SHEET = 24  # 3 columns x 8 rows of 70 x 37 mm on A4
@@ -99,6 +100,8 @@ class OrderRow:
     address: str
     note: str
     handover_url: str = ""
+    # The card is authorised: its final amount is captured at confirmation, nothing to collect.
+    card_authorised: bool = False
 
     @property
     def item_count(self):
@@ -107,7 +110,7 @@ class OrderRow:
     @property
     def to_collect_cents(self):
         """What to ask at pick-up: the total incl. VAT less what is recorded; invoices: 0."""
-        if self.payment_method == "invoice":
+        if self.payment_method == "invoice" or self.card_authorised:
             return 0
         return max(0, self.total_cents - self.paid_cents)
 
@@ -115,6 +118,8 @@ class OrderRow:
     def payment_state(self):
         if self.payment_method == "invoice":
             return "invoice"
+        if self.card_authorised:
+            return "card_authorised"
         if self.paid_cents > self.total_cents:
             return "overpaid"
         if self.paid_cents == self.total_cents:
@@ -259,6 +264,7 @@ def _row(order, slot_info, with_url=False):
         address=address,
         note=order.note,
         handover_url=handover_url(order) if with_url else "",
+        card_authorised=order.card is not None and order.card.status == "authorised",
     )
 
 
