@@ -26,6 +26,15 @@ PRODUCTS = 300
 REQUESTS = 300
 
 
+# Production configuration as the benches run it: a real-looking secret and Stripe keys that
+# are never used (no bench pays by card), since production refuses to start without them.
+PRODUCTION = {
+    "SECRET_KEY": "b" * 40,
+    "STRIPE_SECRET_KEY": "sk_test_bench_never_called",
+    "STRIPE_WEBHOOK_SECRET": "whsec_bench_never_called",
+}
+
+
 def database():
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if not admin_url:
@@ -77,7 +86,7 @@ def seed():
 def main():
     url, drop = database()
     try:
-        app = create_app("production", SECRET_KEY="b" * 40, SQLALCHEMY_DATABASE_URI=url)
+        app = create_app("production", **PRODUCTION, SQLALCHEMY_DATABASE_URI=url)
         with app.app_context():
             upgrade()
             seed()

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.catalog import database  # noqa: E402
+from bench.catalog import PRODUCTION, database  # noqa: E402
 from boutique import create_app  # noqa: E402
 from boutique.extensions import db  # noqa: E402
 from boutique.models import (  # noqa: E402
@@ -125,7 +125,7 @@ def main():
     try:
         app = create_app(
             "production",
-            SECRET_KEY="b" * 40,
+            **PRODUCTION,
             SQLALCHEMY_DATABASE_URI=url,
             SQLALCHEMY_ENGINE_OPTIONS={"pool_size": BUYERS + 4},
             MAIL_BACKEND="file",

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.catalog import database  # noqa: E402
+from bench.catalog import PRODUCTION, database  # noqa: E402
 from boutique import create_app  # noqa: E402
 from boutique.extensions import db  # noqa: E402
 from boutique.models import (  # noqa: E402
@@ -173,7 +173,7 @@ def main():
     try:
         app = create_app(
             "production",
-            SECRET_KEY="b" * 40,
+            **PRODUCTION,
             SQLALCHEMY_DATABASE_URI=url,
             MAIL_BACKEND="file",
             MAIL_FILE_DIR=tempfile.mkdtemp(),

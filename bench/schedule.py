@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.catalog import database  # noqa: E402
+from bench.catalog import PRODUCTION, database  # noqa: E402
 from boutique import create_app  # noqa: E402
 from boutique.extensions import db  # noqa: E402
 from boutique.models import (  # noqa: E402
@@ -121,7 +121,7 @@ def main():
     )
     url, drop = database()
     try:
-        app = create_app("production", SECRET_KEY="b" * 40, SQLALCHEMY_DATABASE_URI=url)
+        app = create_app("production", **PRODUCTION, SQLALCHEMY_DATABASE_URI=url)
         with app.app_context():
             upgrade()
             week_id = seed(rng)
