@@ -3,7 +3,7 @@
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from boutique.extensions import db
 from boutique.models import Order, OutboxMessage, PickupPoint, PickupSlot, utcnow
@@ -245,3 +245,65 @@ def test_tomorrow_follows_paris_time(app):
     late_evening_utc = datetime(2026, 12, 3, 23, 30, tzinfo=UTC)  # already Dec 4 in Paris
     assert schedule.tomorrow_in_shop_zone(late_evening_utc) == date(2026, 12, 5)
     assert utcnow().tzinfo is not None
+
+
+def test_moving_a_slot_tells_its_customers_the_new_time(week_setup, staff_client, mailbox):
+    from boutique.outbox import send_due
+
+    slots = week_setup["slots"]
+    alice = phone_order(week_setup, "Alice", slot="gate_fri")
+    phone_order(week_setup, "Bruno", slot="town_fri")  # another slot: not told
+    send_due()
+    mailbox.messages.clear()
+
+    response = staff_client.post(
+        f"/gestion/creneaux/{slots['gate_fri'].id}/horaire",
+        data={
+            "week_id": str(week_setup["week"].id),
+            "day": FRIDAY.isoformat(),
+            "starts_at": "17:00",
+            "ends_at": "19:00",
+        },
+        follow_redirects=True,
+    )
+
+    assert "créneau déplacé, 1 client prévenu par e-mail" in page_text(response)
+    db.session.expire_all()
+    slot = db.session.get(PickupSlot, slots["gate_fri"].id)
+    assert (slot.starts_at, slot.ends_at) == (time(17), time(19))
+    send_due()
+    assert [m["To"] for m in mailbox.messages] == ["alice@exemple.fr"]
+    body = mailbox.body(mailbox.messages[0])
+    assert "le créneau de retrait de votre commande a changé" in body
+    assert "de 17:00 à 19:00" in body
+    invitation = next(part for part in mailbox.messages[0].iter_attachments()).get_content()
+    assert "DTSTART;TZID=Europe/Paris:" in invitation and "T170000" in invitation
+    assert "SEQUENCE:" in invitation
+    events = db.session.get(Order, alice.id).events
+    assert events[-1].action == "slot_retimed"
+
+
+def test_a_slot_cannot_move_onto_another_or_backwards(week_setup, staff_client):
+    slots = week_setup["slots"]
+    phone_order(week_setup, "Alice", slot="gate_fri")
+    week_id = str(week_setup["week"].id)
+    url = f"/gestion/creneaux/{slots['gate_fri'].id}/horaire"
+    onto_saturday = {
+        "week_id": week_id,
+        "day": (FRIDAY + timedelta(days=1)).isoformat(),
+        "starts_at": "09:00",
+        "ends_at": "12:00",
+    }
+    backwards = {**onto_saturday, "starts_at": "18:00", "ends_at": "16:00"}
+    garbage = {**onto_saturday, "day": "vendredi", "starts_at": "25:99"}
+
+    texts = [page_text(staff_client.post(url, data=data, follow_redirects=True))
+             for data in (onto_saturday, backwards, garbage)]
+
+    assert "déjà un créneau ce jour-là à cette heure" in texts[0]
+    assert "La fin du créneau doit suivre son début" in texts[1]
+    assert "Date invalide" in texts[2] and "Heure invalide" in texts[2]
+    db.session.expire_all()
+    slot = db.session.get(PickupSlot, slots["gate_fri"].id)
+    assert (slot.day, slot.starts_at) == (FRIDAY, time(16))
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1  # only "reçue"

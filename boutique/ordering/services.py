@@ -585,7 +585,7 @@ def order_url(order):
         return url_for("ordering.order_page", **values)
 
 
-def mail_customer(order, template, attachments=()):
+def mail_customer(order, template, attachments=(), **context):
     subject = MAIL_SUBJECTS[template]
     queue_email(
         order.email,
@@ -596,6 +596,7 @@ def mail_customer(order, template, attachments=()):
         attachments=attachments,
         link=order_url(order),
         totals=order_totals(order),
+        **context,
     )
 
 

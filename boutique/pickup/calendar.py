@@ -34,7 +34,10 @@ def order_calendar(order):
 
     event = Event()
     event.add("uid", f"retrait-commande-{order.id}@{host}")
-    event.add("dtstamp", utcnow())
+    now = utcnow()
+    event.add("dtstamp", now)
+    # A later invitation (slot moved) must replace the earlier one: its sequence is higher.
+    event.add("sequence", int(now.timestamp()) // 60)
     event.add("dtstart", datetime.combine(slot.day, slot.starts_at, tzinfo=zone))
     event.add("dtend", datetime.combine(slot.day, slot.ends_at, tzinfo=zone))
     event.add("summary", summary)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -233,8 +234,11 @@ def publish_schedule(week, now=None):
     return told
 
 
-def notify_slot(order):
-    """Tell the customer where and when to collect, with an .ics invitation."""
+def notify_slot(order, changed=False):
+    """Tell the customer where and when to collect, with an .ics invitation.
+
+    changed: the slot they knew moved (new day or time), said first in the mail.
+    """
     from ..ordering.services import mail_customer
     from .calendar import order_calendar
 
@@ -244,8 +248,47 @@ def notify_slot(order):
         attachments=[
             (f"retrait-{order.number}.ics", "text/calendar", order_calendar(order).decode())
         ],
+        changed=changed,
     )
     order.notified_slot_id = order.slot_id
+
+
+def retime_slot(slot, day, starts_at, ends_at, actor=None):
+    """Move a slot to another day or time; every customer booked in it is told (new .ics).
+
+    Returns how many customers were told. Raises SlotError when another slot of the point
+    already starts then, or the times are backwards.
+    """
+    from ..ordering.services import record
+
+    if ends_at <= starts_at:
+        raise SlotError(_("La fin du créneau doit suivre son début."))
+    if (slot.day, slot.starts_at, slot.ends_at) == (day, starts_at, ends_at):
+        return 0
+    taken = db.session.scalar(
+        select(PickupSlot.id).where(
+            PickupSlot.week_id == slot.week_id,
+            PickupSlot.point_id == slot.point_id,
+            PickupSlot.day == day,
+            PickupSlot.starts_at == starts_at,
+            PickupSlot.id != slot.id,
+        )
+    )
+    if taken is not None:
+        raise SlotError(_("Ce point a déjà un créneau ce jour-là à cette heure."))
+    before = _slot_text(slot)
+    slot.day, slot.starts_at, slot.ends_at = day, starts_at, ends_at
+    db.session.flush()
+    orders = db.session.scalars(
+        select(Order)
+        .options(selectinload(Order.lines))
+        .where(Order.slot_id == slot.id, Order.status.in_(OPEN_STATUSES))
+        .order_by(Order.id)
+    ).all()
+    for order in orders:
+        record(order, actor, "slot_retimed", before=before, slot=_slot_text(slot))
+        notify_slot(order, changed=True)
+    return len(orders)
 
 
 def send_reminders(day):

@@ -15,6 +15,7 @@ from .pickup_forms import (
     CapacityForm,
     ClosingForm,
     PointForm,
+    RetimeForm,
     SlotForm,
     TemplateForm,
     weekday_names,
@@ -189,6 +190,36 @@ def resize_slot(slot_id):
                 "%(slot)s : capacité de %(num)d commandes.",
                 form.capacity.data,
                 slot=name,
+            ),
+            "success",
+        )
+    return redirect(url_for("staff.week_slots", week_id=week_id))
+
+
+@bp.post("/creneaux/<int:slot_id>/horaire")
+@staff_required
+def retime_slot(slot_id):
+    """Move a slot to another day or time; its customers get the new time and invitation."""
+    form = RetimeForm()
+    slot = _slot_or_404(slot_id, form.week_id.data)
+    week_id, before = slot.week_id, _slot_name(slot)
+    try:
+        if not form.validate():
+            raise pickup.SlotError(" ".join(str(e) for errors in form.errors.values() for e in errors))
+        told = schedule.retime_slot(
+            slot, form.day.data, form.starts_at.data, form.ends_at.data, actor=current_user
+        )
+    except pickup.SlotError as error:
+        db.session.rollback()
+        flash(_("%(slot)s — %(error)s", slot=before, error=str(error)), "error")
+    else:
+        db.session.commit()
+        flash(
+            ngettext(
+                "%(slot)s : créneau déplacé, %(num)d client prévenu par e-mail.",
+                "%(slot)s : créneau déplacé, %(num)d clients prévenus par e-mail.",
+                told,
+                slot=_slot_name(slot),
             ),
             "success",
         )

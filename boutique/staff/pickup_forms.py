@@ -199,6 +199,23 @@ class SlotForm(SlotTimesForm):
         return True
 
 
+class RetimeForm(FlaskForm):
+    """A slot's new day and times (its customers are told)."""
+
+    week_id = HiddenField()
+    day = DateField(
+        _l("Jour"),
+        validators=[InputRequired(_l("Indiquez la date du créneau."))],
+        invalid_value_message=_l("Date invalide."),
+    )
+    starts_at = time_field(_l("Début"))
+    ends_at = time_field(_l("Fin"))
+
+    def validate_ends_at(self, field):
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("La fin du créneau doit suivre son début."))
+
+
 class CapacityForm(FlaskForm):
     week_id = HiddenField()
     capacity = capacity_field(_l("Capacité"))
