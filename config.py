@@ -25,6 +25,12 @@ class Config:
 
     # Uploaded product photos (originals re-encoded and thumbnails).
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+    # Rendered PDFs and label QR codes, reused while what they show is unchanged (shared by
+    # every worker: a shared volume when several hosts serve).
+    DOCUMENT_CACHE_FOLDER = os.environ.get(
+        "DOCUMENT_CACHE_FOLDER", str(INSTANCE_DIR / "cache" / "documents")
+    )
+    DOCUMENT_CACHE_MAX_AGE = _env_int("DOCUMENT_CACHE_MAX_AGE", 7 * 24 * 3600)
     PHOTO_MAX_BYTES = 5 * 1024 * 1024
     # Above the photo limit so that the form, not the server, explains a too-big file.
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024

@@ -17,6 +17,7 @@ def register(app):
     app.cli.add_command(schedule_group)
     app.cli.add_command(orders_group)
     app.cli.add_command(payments_group)
+    app.cli.add_command(documents_group)
 
 
 def _week_argument(value):
@@ -159,6 +160,26 @@ def payments_reconcile_command(week, fix):
     click.echo(f"{len(differences)} differences {verb}.")
     if differences and not fix:
         raise SystemExit(1)
+
+
+@click.group("documents")
+def documents_group():
+    """The staff's pick-up documents."""
+
+
+@documents_group.command("prepare")
+@click.argument("week")
+def documents_prepare_command(week):
+    """Render the week's PDFs ahead, so staff get them at once (cron: every 10 minutes).
+
+    Only what changed since the last run is rendered again (the cache knows by content).
+    """
+    from .staff.documents import prepare_pdfs
+
+    week = _week_argument(week)
+    for kind, outcome in prepare_pdfs(week):
+        click.echo(f"  {kind}: {outcome}")
+    db.session.rollback()  # read-only
 
 
 @click.group("outbox")

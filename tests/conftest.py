@@ -113,6 +113,7 @@ def app(migrated, smtp_server, tmp_path):
         "testing",
         SQLALCHEMY_DATABASE_URI=migrated,
         UPLOAD_FOLDER=str(tmp_path / "uploads"),
+        DOCUMENT_CACHE_FOLDER=str(tmp_path / "document-cache"),
         MAIL_PORT=smtp_server.port,
     )
     app.test_client_class = FreshContextClient

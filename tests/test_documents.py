@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from boutique.extensions import db
 from boutique.models import Offer, Order, Payment, PickupPoint, PickupSlot
-from boutique.ordering.services import Contact, place_order
+from boutique.ordering.services import Contact, lower_quantities, place_order
+from boutique.pickup import documents
 from tests.browser import ARTIFACTS
 from tests.conftest import page_text
 
@@ -516,3 +517,83 @@ def test_other_query_parameters_are_ignored(staff_client, shop):
     assert f"/gestion/semaines/{shop['week'].id}/documents/preparation?format=pdf" in page_text(
         response
     )
+
+
+# --- The document cache: a PDF is rendered once per content -------------------------------------
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """Count WeasyPrint runs and QR codes drawn, keeping the real ones."""
+    counts = {"pdf": 0, "qr": 0}
+    real_pdf, real_qr = documents.render_pdf, documents.qr_image
+
+    def render_pdf(html, base_url):
+        counts["pdf"] += 1
+        return real_pdf(html, base_url)
+
+    def qr_image(data):
+        counts["qr"] += 1
+        return real_qr(data)
+
+    monkeypatch.setattr(documents, "render_pdf", render_pdf)
+    monkeypatch.setattr(documents, "qr_image", qr_image)
+    return counts
+
+
+def test_an_unchanged_pdf_is_served_again_without_rendering(staff_client, shop, renders, staff):
+    first = staff_client.get(url(shop, "emargement", format="pdf"))
+    again = staff_client.get(url(shop, "emargement", format="pdf"))
+
+    assert renders["pdf"] == 1
+    assert again.data == first.data
+
+    # Lowering a line changes what the list shows: a new PDF, with the new quantity.
+    alice = db.session.scalar(select(Order).where(Order.contact_name == "Alice"))
+    tomato = next(line for line in alice.lines if line.product_name.startswith("Tomate"))
+    lower_quantities(alice, {tomato.id: 1}, staff)
+    db.session.commit()
+    changed = pdf_text(staff_client.get(url(shop, "emargement", format="pdf")))
+
+    assert renders["pdf"] == 2
+    assert squash("1 × Tomate Cœur de bœuf") in changed
+    # Another filter is another document.
+    staff_client.get(url(shop, "emargement", format="pdf", point=shop["points"]["gate"].id))
+    assert renders["pdf"] == 3
+
+
+def test_labels_draw_each_qr_code_once(staff_client, shop, renders):
+    page = staff_client.get(url(shop, "etiquettes")).get_data(as_text=True)
+    drawn = renders["qr"]
+    assert drawn == 4  # Alice, Bruno, Chef, Cantine (cancelled and collected orders get none)
+    assert page.count("data:image/png;base64,") == 4
+
+    staff_client.get(url(shop, "etiquettes"))
+    staff_client.get(url(shop, "etiquettes", format="pdf"))
+
+    assert renders["qr"] == drawn
+
+
+def test_a_cached_pdf_older_than_the_maximum_age_is_rendered_again(app, staff_client, shop, renders):
+    staff_client.get(url(shop, "preparation", format="pdf"))
+    app.config["DOCUMENT_CACHE_MAX_AGE"] = 0
+
+    staff_client.get(url(shop, "preparation", format="pdf"))
+
+    assert renders["pdf"] == 2
+
+
+def test_documents_prepare_renders_the_weeks_pdfs_ahead(app, runner, staff_client, shop, renders):
+    app.config["PUBLIC_URL"] = "http://localhost"  # where the test client's requests go
+
+    result = runner.invoke(args=["documents", "prepare", "Semaine 49"])
+
+    assert result.exit_code == 0, result.output
+    for kind in ("preparation", "labels", "pickup_list", "delivery_round"):
+        assert f"{kind}: rendered" in result.output
+    assert renders["pdf"] == 4
+    again = runner.invoke(args=["documents", "prepare", "Semaine 49"])
+    assert "pickup_list: cached" in again.output and renders["pdf"] == 4
+    # Staff asking for the list now get the prepared one.
+    staff_client.get(url(shop, "emargement", format="pdf"))
+    assert renders["pdf"] == 4

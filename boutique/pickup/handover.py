@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
-from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -31,12 +31,35 @@ class HandoverError(ValueError):
 # --- The signed link of the label's QR code ------------------------------------------------------
 
 
-def _serializer():
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="handover")
+class _SignedAsOf(TimestampSigner):
+    """Signs with a given time instead of now: the same order always gets the same link."""
+
+    def __init__(self, *args, as_of, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.as_of = as_of
+
+    def get_timestamp(self):
+        return self.as_of
+
+
+def _serializer(**signer_kwargs):
+    signer = _SignedAsOf if signer_kwargs else TimestampSigner
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"],
+        salt="handover",
+        signer=signer,
+        signer_kwargs=signer_kwargs,
+    )
 
 
 def handover_token(order):
-    return _serializer().dumps(order.id)
+    """The label's token, signed as of the week's opening (never a future time).
+
+    The same order always gets the same token (labels print the same QR code, which the
+    document cache can keep); it expires HANDOVER_LINK_MAX_AGE after the week opened.
+    """
+    as_of = int(min(order.week.opens_at, utcnow()).timestamp())
+    return _serializer(as_of=as_of).dumps(order.id)
 
 
 def handover_url(order):

@@ -3,15 +3,15 @@
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Response, render_template, request, url_for
-from flask_babel import format_date
+from flask import Response, current_app, render_template, request, url_for
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from ..auth import staff_required
 from ..extensions import db
 from ..formatting import parse_id
 from ..models import PickupPoint, SalesWeek, utcnow
-from ..pickup import documents
+from ..pickup import document_cache, documents
 from ..pickup.services import slots_by_point, week_slots
 from . import bp
 
@@ -117,26 +117,59 @@ def _respond(kind, filename, params, document, to_csv):
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={name}.csv"},
         )
-    layout = "_pdf.html" if params.format == "pdf" else "_screen.html"
-    html = render_template(
+    if params.format == "html":
+        return _html(kind, params, document, "_screen.html")
+    pdf = document_cache.fetch(
+        _cache_key(kind, params, document),
+        "pdf",
+        lambda: documents.render_pdf(
+            _html(kind, params, document, "_pdf.html"), base_url=request.url_root
+        ),
+    )
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename={name}.pdf"},
+    )
+
+
+def _cache_key(kind, params, document):
+    """Everything a PDF shows: same key, same PDF."""
+    return document_cache.key(
+        kind,
+        params.week.id,
+        params.week.label,
+        params.week.pickup_dates,
+        params.day,
+        params.point.id if params.point else None,
+        params.point.name if params.point else None,
+        str(get_locale()),
+        request.host_url,
+        current_app.config["SHOP_NAME"],
+        documents.fingerprint(document),
+    )
+
+
+def _html(kind, params, document, layout):
+    qr_images = {}
+    if kind == "labels":  # the same QR codes as last time come from the cache
+        qr_images = document_cache.qr_images(
+            [row.handover_url for row in document],
+            documents.qr_image,
+            namespace=("labels", params.week.id, request.host_url),
+        )
+    return render_template(
         f"staff/documents/{kind}.html",
         layout=f"staff/documents/{layout}",
         kind=kind,
-        pdf=params.format == "pdf",
+        pdf=layout == "_pdf.html",
         week=params.week,
         day=params.day,
         point=params.point,
         document=document,
         generated_at=utcnow(),
-        qr_image=documents.qr_image,
+        qr_image=qr_images.get,
         format_links=_format_links(),
-    )
-    if params.format == "html":
-        return html
-    return Response(
-        documents.render_pdf(html, base_url=request.url_root),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f"inline; filename={name}.pdf"},
     )
 
 
@@ -161,11 +194,19 @@ def documents_index(week_id):
     )
 
 
+BUILDERS = {
+    "preparation": lambda p: documents.preparation(p.week, p.day, p.point),
+    "labels": lambda p: documents.labels(p.week, p.day, p.point),
+    "pickup_list": lambda p: documents.pickup_list(p.week, p.slots, p.day, p.point),
+    "delivery_round": lambda p: documents.delivery_round(p.week, p.slots, p.day, p.point),
+}
+
+
 @bp.get("/semaines/<int:week_id>/documents/preparation")
 @staff_required
 def preparation_list(week_id):
     params = _document_request(week_id)
-    document = documents.preparation(params.week, params.day, params.point)
+    document = BUILDERS["preparation"](params)
     return _respond("preparation", "preparation", params, document, documents.preparation_csv)
 
 
@@ -173,7 +214,7 @@ def preparation_list(week_id):
 @staff_required
 def order_labels(week_id):
     params = _document_request(week_id)
-    document = documents.labels(params.week, params.day, params.point)
+    document = BUILDERS["labels"](params)
     return _respond("labels", "etiquettes", params, document, documents.labels_csv)
 
 
@@ -181,7 +222,7 @@ def order_labels(week_id):
 @staff_required
 def pickup_list(week_id):
     params = _document_request(week_id)
-    document = documents.pickup_list(params.week, params.slots, params.day, params.point)
+    document = BUILDERS["pickup_list"](params)
     return _respond("pickup_list", "emargement", params, document, documents.pickup_list_csv)
 
 
@@ -189,5 +230,36 @@ def pickup_list(week_id):
 @staff_required
 def delivery_round(week_id):
     params = _document_request(week_id, delivery=True)
-    document = documents.delivery_round(params.week, params.slots, params.day, params.point)
+    document = BUILDERS["delivery_round"](params)
     return _respond("delivery_round", "tournee", params, document, documents.delivery_round_csv)
+
+
+def prepare_pdfs(week):
+    """Render the week's whole-week PDFs into the document cache (for `flask documents prepare`).
+
+    Each is rendered as staff will ask for it, at the shop's public address, so that their
+    request finds it. Returns [(kind, "cached" or "rendered")].
+    """
+    base_url = current_app.config["PUBLIC_URL"]
+    views = [
+        ("preparation", "preparation_list", False),
+        ("labels", "order_labels", False),
+        ("pickup_list", "pickup_list", False),
+        ("delivery_round", "delivery_round", True),
+    ]
+    done = []
+    for kind, endpoint, delivery in views:
+        with current_app.test_request_context(base_url=base_url):
+            path = url_for(f"staff.{endpoint}", week_id=week.id, format="pdf")
+        with current_app.test_request_context(path, base_url=base_url):
+            try:
+                params = _document_request(week.id, delivery=delivery)
+            except DocumentRequestError:
+                continue  # no delivery round this week
+            if delivery and not any(point.is_delivery for point, _slots in slots_by_point(params.slots)):
+                continue
+            document = BUILDERS[kind](params)
+            hit = document_cache.is_cached(_cache_key(kind, params, document), "pdf")
+            _respond(kind, kind, params, document, None)
+            done.append((kind, "cached" if hit else "rendered"))
+    return done
