@@ -168,17 +168,22 @@ def documents_group():
 
 
 @documents_group.command("prepare")
-@click.argument("week")
+@click.argument("week", required=False)
 def documents_prepare_command(week):
-    """Render the week's PDFs ahead, so staff get them at once (cron: every 10 minutes).
+    """Render the PDFs of WEEK (default: every week with pick-ups today or later) ahead, so
+    staff get them at once (cron: every 10 minutes).
 
     Only what changed since the last run is rendered again (the cache knows by content).
     """
+    from .payments.invoices import shop_today
     from .staff.documents import prepare_pdfs
+    from .weeks.services import weeks_with_pickups_ahead
 
-    week = _week_argument(week)
-    for kind, outcome in prepare_pdfs(week):
-        click.echo(f"  {kind}: {outcome}")
+    weeks = [_week_argument(week)] if week else weeks_with_pickups_ahead(shop_today())
+    for each in weeks:
+        click.echo(f"{each.label}:")
+        for kind, outcome in prepare_pdfs(each):
+            click.echo(f"  {kind}: {outcome}")
     db.session.rollback()  # read-only
 
 

@@ -6,7 +6,7 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
@@ -584,7 +584,12 @@ def test_a_cached_pdf_older_than_the_maximum_age_is_rendered_again(app, staff_cl
 
 
 def test_documents_prepare_renders_the_weeks_pdfs_ahead(app, runner, staff_client, shop, renders):
+    from boutique.payments.invoices import shop_today
+
     app.config["PUBLIC_URL"] = "http://localhost"  # where the test client's requests go
+    # Without a week, prepare takes those with pick-ups ahead (whatever day the suite runs).
+    shop["week"].pickup_dates = [(shop_today() + timedelta(days=1)).isoformat()]
+    db.session.commit()
 
     result = runner.invoke(args=["documents", "prepare", "Semaine 49"])
 
@@ -592,7 +597,8 @@ def test_documents_prepare_renders_the_weeks_pdfs_ahead(app, runner, staff_clien
     for kind in ("preparation", "labels", "pickup_list", "delivery_round"):
         assert f"{kind}: rendered" in result.output
     assert renders["pdf"] == 4
-    again = runner.invoke(args=["documents", "prepare", "Semaine 49"])
+    again = runner.invoke(args=["documents", "prepare"])  # the weeks with pick-ups ahead
+    assert "Semaine 49:" in again.output
     assert "pickup_list: cached" in again.output and renders["pdf"] == 4
     # Staff asking for the list now get the prepared one.
     staff_client.get(url(shop, "emargement", format="pdf"))

@@ -85,6 +85,14 @@ def all_weeks():
     return db.session.scalars(select(SalesWeek).order_by(SalesWeek.opens_at.desc())).all()
 
 
+def weeks_with_pickups_ahead(today):
+    """Published weeks with a pick-up day today or later (the ones whose lists get printed)."""
+    weeks = db.session.scalars(
+        select(SalesWeek).where(SalesWeek.status == "published").order_by(SalesWeek.opens_at)
+    ).all()
+    return [w for w in weeks if any(day >= today.isoformat() for day in w.pickup_dates)]
+
+
 def previous_week(week):
     return db.session.scalar(
         select(SalesWeek)
