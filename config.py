@@ -109,6 +109,8 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     PAYMENT_DEMO = False
+    # Served over HTTPS behind the reverse proxy: browsers must never come back in plain HTTP.
+    HSTS_ENABLED = True
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

@@ -34,6 +34,7 @@ def create_app(config_name=None, **overrides):
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)
+    register_security_headers(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_errorhandlers(app)
@@ -149,6 +150,12 @@ def register_errorhandlers(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_template("errors/csrf.html", status=400), 400
+
+
+def register_security_headers(app):
+    from .security import register_security_headers as register
+
+    register(app)
 
 
 def register_commands(app):

@@ -307,40 +307,107 @@ def test_home_page_screenshots_phone_and_desktop(page, make_category, make_produ
 def test_main_pages_have_no_serious_accessibility_violations(
     page, staff, make_category, make_product, make_week, make_user
 ):
+    """axe-core on every main page, for visitors, customers and staff; none breaks the CSP."""
+    from datetime import time
+
+    from boutique.models import PickupPoint, PickupSlot
+    from boutique.ordering.services import Contact, place_order
+    from boutique.payments.invoices import shop_today
+
     herbs = make_category("Aromatiques", "aromatiques", 2)
     basil = make_product(name="Basilic", variety="Grand vert", category=herbs)
     sold_out = make_product(name="Persil", variety="Plat", category=herbs)
     week = make_week(offers=[basil, (sold_out, {"quantity_available": 3, "quantity_reserved": 3})])
     make_user(kind="restaurant", pro_status="pending")
-    visitor_pages = [
+    gate = PickupPoint(name="Portail", address="Chemin des Jardins, Avignon")
+    slot = PickupSlot(
+        week=week, point=gate, day=shop_today(), starts_at=time(0, 1), ends_at=time(23, 59),
+        capacity=10, booked=0,
+    )
+    db.session.add_all([gate, slot])
+    db.session.commit()
+    customer = make_user(email="lea@exemple.fr")
+    order = place_order(
+        week=week,
+        items={week.offers[0].id: 2},
+        slot_id=slot.id,
+        payment_method="on_pickup",
+        contact=Contact("Léa Durand", customer.email, "06 11 22 33 44"),
+        kind="individual",
+        customer=customer,
+        checkout_token="token-a11y",
+    )
+    db.session.commit()
+    csp_errors = []
+    page.on(
+        "console",
+        lambda message: csp_errors.append((page.url, message.text))
+        if "Content Security Policy" in message.text
+        else None,
+    )
+    found = {}
+
+    def check(url, label=None):
+        if url:
+            page.goto(url)
+        found[label or url] = serious_violations(page)
+
+    for url in (
         "/",
         f"/produit/{basil.id}",
         "/compte/connexion",
         "/compte/inscription",
         "/compte/mot-de-passe-oublie",
+        "/conditions-generales-de-vente",
+        f"/commande/suivi/{order.access_token}",
         "/page-absente",
-    ]
-    staff_pages = [
-        "/gestion/",
-        "/gestion/produits",
-        "/gestion/produits/nouveau",
-        f"/gestion/semaines/{week.id}",
-        "/gestion/semaines/nouvelle",
-        "/gestion/professionnels",
-        "/gestion/produits/import",
-        "/compte/profil",
-    ]
-    found = {}
-    for url in visitor_pages:
-        page.goto(url)
-        found[url] = serious_violations(page)
+    ):
+        check(url)
     # A form showing its errors: each message is tied to its field.
     page.goto("/compte/inscription")
     page.get_by_role("button", name="Créer mon compte").click()
     expect(page.locator("#email-error")).to_be_visible()
-    found["/compte/inscription (errors)"] = serious_violations(page)
+    check(None, "/compte/inscription (errors)")
+    # The basket and the checkout steps, as a visitor with a product in the basket.
+    page.goto(f"/produit/{basil.id}")
+    page.get_by_role("button", name=re.compile("Ajouter")).first.click()
+    check("/panier")
+    check("/commande")
+    page.get_by_role("button", name="Voir le récapitulatif").click()
+    check(None, "/commande (errors)")
+    # A customer's own pages.
+    log_in(page, customer.email)
+    check("/compte/commandes")
+    check("/compte/profil")
+    page.context.clear_cookies()
     log_in(page, staff.email)
-    for url in staff_pages:
-        page.goto(url)
-        found[url] = serious_violations(page)
+    for url in (
+        "/gestion/",
+        "/gestion/commandes",
+        f"/gestion/commandes/{order.id}",
+        "/gestion/commandes/nouvelle",
+        "/gestion/produits",
+        "/gestion/produits/nouveau",
+        "/gestion/produits/import",
+        f"/gestion/semaines/{week.id}",
+        "/gestion/semaines/nouvelle",
+        f"/gestion/semaines/{week.id}/creneaux",
+        f"/gestion/semaines/{week.id}/planning",
+        f"/gestion/semaines/{week.id}/documents",
+        f"/gestion/semaines/{week.id}/documents/emargement",
+        f"/gestion/semaines/{week.id}/documents/etiquettes",
+        "/gestion/retrait",
+        f"/gestion/retrait/commande/{order.id}",
+        "/gestion/factures",
+        "/gestion/points",
+        "/gestion/professionnels",
+    ):
+        check(url)
     assert {url: v for url, v in found.items() if v} == {}
+    assert csp_errors == []
+    # The page language is French, and the printable documents got their stylesheet.
+    assert page.locator("html").get_attribute("lang") == "fr"
+    page.goto(f"/gestion/semaines/{week.id}/documents/etiquettes")
+    assert page.locator(".doc").evaluate("e => getComputedStyle(e).backgroundColor") == (
+        "rgb(255, 255, 255)"
+    )

@@ -181,6 +181,14 @@ def _format_links():
     }
 
 
+@bp.get("/documents.css")
+@staff_required
+def documents_stylesheet():
+    """The documents' print styles, shared with the PDFs, as a stylesheet (no inline styles)."""
+    css = render_template("staff/documents/_screen.css")
+    return Response(css, mimetype="text/css", headers={"Cache-Control": "private, max-age=3600"})
+
+
 @bp.get("/semaines/<int:week_id>/documents")
 @staff_required
 def documents_index(week_id):
