@@ -20,6 +20,7 @@ test: $(VENV)/.dev-installed $(MO_FILES)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
+	$(BIN)/bandit -r boutique -q
 
 translations: $(MO_FILES)
 

@@ -225,7 +225,8 @@ def create_staff_command(email, role, password):
     click.echo(f"Staff account {email} ({role}) ready. Password: {password}")
 
 
-DEMO_PASSWORD = "pepiniere-demo-2026"  # noqa: S105  (printed for the demo, documented)
+# Not a secret: printed by `make run` and in the README for the demo accounts.
+DEMO_PASSWORD = "pepiniere-demo-2026"  # noqa: S105  # nosec B105
 DEMO_ACCOUNTS = (
     ("admin@lapepiniere.example", "admin", None),
     ("particulier@exemple.fr", "customer", "individual"),
