@@ -153,9 +153,10 @@ def register_errorhandlers(app):
 
 
 def register_security_headers(app):
-    from .security import register_security_headers as register
+    from .security import register_input_guard, register_security_headers
 
-    register(app)
+    register_security_headers(app)
+    register_input_guard(app)
 
 
 def register_commands(app):

@@ -36,3 +36,28 @@ def register_security_headers(app):
         if app.config.get("HSTS_ENABLED"):
             headers.setdefault("Strict-Transport-Security", HSTS)
         return response
+
+
+def _has_nul(values):
+    return any("\x00" in value for value in values if isinstance(value, str))
+
+
+def register_input_guard(app):
+    """Refuse input with NUL characters before any view sees it.
+
+    No form field has a use for them, and PostgreSQL refuses them in text: they would turn
+    a typo or a probe into a server error. The signed webhook reads its raw body itself.
+    """
+    from flask import abort, request
+
+    @app.before_request
+    def refuse_nul_characters():
+        if request.endpoint == "payments.stripe_webhook":
+            return None
+        if (
+            _has_nul(request.args.values())
+            or _has_nul((request.view_args or {}).values())
+            or _has_nul(request.form.values())
+        ):
+            abort(400)
+        return None

@@ -238,3 +238,14 @@ def test_login_next_cannot_send_anyone_to_another_site(client, make_user):
         location = response.location
         assert "evil" not in location and not location.startswith("javascript"), target
         client.post("/compte/deconnexion")
+
+
+def test_nul_characters_get_a_clear_refusal_not_a_server_error(client):
+    """PostgreSQL refuses NUL in text; the shop refuses it first, for every form and address."""
+    response = client.post("/compte/connexion", data={"email": "a\x00@exemple.fr", "password": "x"})
+
+    assert response.status_code == 400
+    assert "mal formée. Rien n'a été enregistré." in page_text(response)
+    assert client.get("/?q=tomate\x00").status_code == 400
+    assert client.get("/commande/suivi/abc%00def").status_code == 400
+    assert db_users() == 0
