@@ -184,3 +184,96 @@ def test_healthz_says_when_the_database_is_down():
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json == {"status": "error", "database": "error"}
+
+
+# --- The catalog's product grid is rendered once per week version ---------------------------------
+
+
+def catalog(client, **args):
+    response = client.get("/", query_string=args)
+    assert response.status_code == 200
+    return page_text(response)
+
+
+def test_the_grid_comes_from_the_cache_until_the_week_changes(
+    client, nursery, count_queries, make_user, staff
+):
+    from boutique.ordering.services import Contact, place_order
+
+    catalog(client)  # renders the grid
+    with count_queries() as cached:
+        page = catalog(client)
+    assert "18 disponibles" in page
+    assert not any("FROM offer" in q for q in cached)  # no offer read: the grid was kept
+
+    # Someone orders 3 tomatoes: the week's version moves, the next visitor sees 15 left.
+    from datetime import time, timedelta
+
+    from boutique.models import PickupPoint, PickupSlot
+
+    week = nursery["week"]
+    slot = PickupSlot(
+        week=week,
+        point=PickupPoint(name="Portail"),
+        day=week.closes_at.date() + timedelta(days=1),
+        starts_at=time(16),
+        ends_at=time(18),
+        capacity=5,
+        booked=0,
+    )
+    db.session.add(slot)
+    db.session.commit()
+    tomato_offer = next(o for o in week.offers if o.product_id == nursery["tomato"].id)
+    before = catalog(client)
+    place_order(
+        week=week,
+        items={tomato_offer.id: 3},
+        slot_id=slot.id,
+        payment_method="on_pickup",
+        contact=Contact("Alice", "alice@exemple.fr"),
+        kind="individual",
+        checkout_token="token-cache",
+    )
+    db.session.commit()
+    after = catalog(client)
+    assert "18 disponibles" in before and "15 disponibles" in after
+
+    # A product renamed by staff shows at once (its weeks' versions move too).
+    nursery["basil"].name = "Basilic sacré"
+    from boutique.catalog.services import bump_weeks_showing
+
+    bump_weeks_showing([nursery["basil"].id])
+    db.session.commit()
+    assert "Basilic sacré" in catalog(client)
+
+
+def test_each_visitor_gets_their_own_form_token_in_a_cached_grid(app, nursery):
+    import re
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    first, second = app.test_client(), app.test_client()
+    tokens = []
+    for visitor in (first, second):
+        html = visitor.get("/").get_data(as_text=True)
+        found = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+        assert len(found) == 1
+        tokens.append(found.pop())
+    assert tokens[0] != tokens[1]
+    basil_offer = next(o for o in nursery["week"].offers if o.product_id == nursery["basil"].id)
+    response = second.post(
+        "/panier/ajouter",
+        data={"csrf_token": tokens[1], "offer_id": basil_offer.id, "quantity": "1"},
+        follow_redirects=True,
+    )
+    assert "ajouté au panier" in page_text(response)
+
+
+def test_professionals_and_english_get_their_own_grid(client, nursery, make_user, login):
+    french = catalog(client)
+    client.post("/langue", data={"lang": "en"})
+    english = catalog(client)
+    login(make_user(kind="restaurant"))
+    pro = catalog(client)
+
+    assert "Ajouter" in french and "Add" in english
+    assert "HT" in pro and "2,80" not in pro

@@ -1,0 +1,61 @@
+"""The rendered product grid of the catalog, reused until something it shows changes.
+
+The catalog takes the rush when a week opens. Its grid (hundreds of product cards) only
+changes when the week's offers, stock or products change, and each of those bumps the week's
+`version`; the grid is kept per (week, version, phase, price kind, language, address) in each
+process. The page around it (header, basket count, messages) is rendered for every request,
+and the form token of the add-to-basket buttons is put back per visitor. Checkout checks
+everything again, so a grid a few milliseconds old can never sell what is gone.
+"""
+
+import threading
+from collections import OrderedDict
+
+# Stands for the visitor's CSRF token in a stored grid (not a secret: a marker).
+TOKEN_PLACEHOLDER = "\x1fcsrf-token\x1f"  # noqa: S105  # nosec B105
+MAX_ENTRIES = 256
+
+
+class GridCache:
+    """A small thread-safe LRU of rendered grids."""
+
+    def __init__(self, max_entries=MAX_ENTRIES):
+        self.max_entries = max_entries
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            grid = self._entries.get(key)
+            if grid is not None:
+                self._entries.move_to_end(key)
+            return grid
+
+    def put(self, key, grid):
+        with self._lock:
+            self._entries[key] = grid
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+
+
+def _grids():
+    """The app's cache (one per app: tests building a new app start empty)."""
+    from flask import current_app
+
+    return current_app.extensions.setdefault("catalog_grids", GridCache())
+
+
+def store(key, html, token):
+    """Keep a grid rendered for one visitor, with their token taken out."""
+    _grids().put(key, html.replace(token, TOKEN_PLACEHOLDER))
+
+
+def fetch(key, token):
+    """A kept grid with this visitor's token, or None."""
+    grid = _grids().get(key)
+    return None if grid is None else grid.replace(TOKEN_PLACEHOLDER, token)
