@@ -48,7 +48,9 @@ clean:
 	find boutique -name '*.mo' -delete
 
 bench: $(VENV)/.dev-installed $(MO_FILES)
+	command -v wrk >/dev/null || (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/checkout.py
 	$(BIN)/python bench/schedule.py
 	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/load.py

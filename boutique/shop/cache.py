@@ -4,15 +4,16 @@ The catalog takes the rush when a week opens. Its grid (hundreds of product card
 changes when the week's offers, stock or products change, and each of those bumps the week's
 `version`; the grid is kept per (week, version, phase, price kind, language, address) in each
 process. The page around it (header, basket count, messages) is rendered for every request,
-and the form token of the add-to-basket buttons is put back per visitor. Checkout checks
+the grid is put in as bytes, and the form token of the add-to-basket buttons is put back
+per visitor. Checkout checks
 everything again, so a grid a few milliseconds old can never sell what is gone.
 """
 
 import threading
 from collections import OrderedDict
 
-# Stands for the visitor's CSRF token in a stored grid (not a secret: a marker).
-TOKEN_PLACEHOLDER = "\x1fcsrf-token\x1f"  # noqa: S105  # nosec B105
+# Where the grid goes in the page rendered around it (not a secret: a marker).
+GRID_MARKER = "\x1ecatalog-grid\x1e"
 MAX_ENTRIES = 256
 
 
@@ -51,11 +52,26 @@ def _grids():
 
 
 def store(key, html, token):
-    """Keep a grid rendered for one visitor, with their token taken out."""
-    _grids().put(key, html.replace(token, TOKEN_PLACEHOLDER))
+    """Keep a grid rendered for one visitor: UTF-8 pieces around each of their tokens."""
+    parts = [part.encode() for part in html.split(token)]
+    _grids().put(key, parts)
+    return parts
 
 
-def fetch(key, token):
-    """A kept grid with this visitor's token, or None."""
-    grid = _grids().get(key)
-    return None if grid is None else grid.replace(TOKEN_PLACEHOLDER, token)
+def fetch(key):
+    """The kept pieces of a grid, or None."""
+    return _grids().get(key)
+
+
+def page_body(page, parts, token):
+    """The response body: the page around the grid, the visitor's token between the pieces.
+
+    Bytes joined once: the grid (hundreds of KiB) is never copied through the templates.
+    """
+    head, tail = page.split(GRID_MARKER, 1)
+    token = token.encode()
+    chunks = [head.encode(), parts[0]]
+    for part in parts[1:]:
+        chunks += (token, part)
+    chunks.append(tail.encode())
+    return b"".join(chunks)

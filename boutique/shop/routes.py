@@ -1,4 +1,5 @@
 from flask import (
+    Response,
     abort,
     current_app,
     redirect,
@@ -16,7 +17,13 @@ from markupsafe import Markup
 from ..account.routes import safe_next
 from ..catalog.services import categories
 from ..extensions import db
-from ..weeks.services import storefront_offer, storefront_weeks, week_offers
+from ..weeks.services import (
+    next_week,
+    storefront_offer,
+    storefront_week,
+    storefront_weeks,
+    week_offers,
+)
 from . import bp, cache
 
 
@@ -26,27 +33,31 @@ def viewer_price_kind():
 
 @bp.get("/")
 def home():
-    week, upcoming = storefront_weeks()
-    category = request.args.get("categorie", "").strip()[:80] or None
-    search = request.args.get("q", "").strip()[:80] or None
+    week = storefront_week()  # the one query of a cached catalog page
+    # The next opening is only shown when no week is open: no query for it during the rush.
+    upcoming = next_week() if week is None or not week.is_open() else None
     kind = viewer_price_kind()
-    all_categories = categories()
-    grid = _catalog_grid(week, category, search, kind, all_categories) if week else ""
-    return render_template(
+    page = render_template(
         "shop/home.html",
         week=week,
         upcoming=upcoming,
-        # Rendered by our own autoescaped template (_catalog_grid.html), kept as is.
-        catalog_grid=Markup(grid),  # noqa: S704  # nosec B704
-        categories=all_categories,
-        selected_category=category,
-        search=search or "",
+        catalog_grid=Markup(cache.GRID_MARKER),  # noqa: S704  # nosec B704 (a fixed marker)
         price_kind=kind,
+    )
+    if week is None:
+        return page.replace(cache.GRID_MARKER, "")
+    token = generate_csrf()
+    return Response(
+        cache.page_body(page, _catalog_grid(week, kind, token), token), mimetype="text/html"
     )
 
 
-def _catalog_grid(week, category, search, kind, all_categories):
-    """The product grid, from the cache while the week's version is the same."""
+def _catalog_grid(week, kind, token):
+    """The filters and product grid, in pieces, from the cache while the week's version holds.
+
+    Categories only change with demo data (no screen edits them): whatever changes them must
+    bump the weeks' versions, as product edits do.
+    """
     key = (
         week.id,
         week.version,
@@ -56,19 +67,22 @@ def _catalog_grid(week, category, search, kind, all_categories):
         kind,
         str(get_locale()),
         request.full_path,
-        tuple((c.id, c.slug, c.name, c.position) for c in all_categories),
     )
-    token = generate_csrf()
-    grid = cache.fetch(key, token)
-    if grid is None:
+    parts = cache.fetch(key)
+    if parts is None:
+        category = request.args.get("categorie", "").strip()[:80] or None
+        search = request.args.get("q", "").strip()[:80] or None
         grid = render_template(
             "shop/_catalog_grid.html",
             week=week,
             offers=week_offers(week, category, search),
+            categories=categories(),
+            selected_category=category,
+            search=search or "",
             price_kind=kind,
         )
-        cache.store(key, grid, token)
-    return grid
+        parts = cache.store(key, grid, token)
+    return parts
 
 
 @bp.get("/produit/<int:product_id>")

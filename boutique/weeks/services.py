@@ -24,23 +24,30 @@ class WeekError(ValueError):
     """A rule refused the change; the message is for the user."""
 
 
-def storefront_weeks(now=None):
-    """The week the shop shows (open, else the last one that opened) and the next to open."""
-    now = now or utcnow()
-    published = SalesWeek.status == "published"
-    shown = db.session.scalar(
+def storefront_week(now=None):
+    """The week the shop shows: the open one, else the last one that opened."""
+    return db.session.scalar(
         select(SalesWeek)
-        .where(published, SalesWeek.opens_at <= now)
+        .where(SalesWeek.status == "published", SalesWeek.opens_at <= (now or utcnow()))
         .order_by(SalesWeek.opens_at.desc())
         .limit(1)
     )
-    upcoming = db.session.scalar(
+
+
+def next_week(now=None):
+    """The next published week to open."""
+    return db.session.scalar(
         select(SalesWeek)
-        .where(published, SalesWeek.opens_at > now)
+        .where(SalesWeek.status == "published", SalesWeek.opens_at > (now or utcnow()))
         .order_by(SalesWeek.opens_at)
         .limit(1)
     )
-    return shown, upcoming
+
+
+def storefront_weeks(now=None):
+    """The week the shop shows and the next to open."""
+    now = now or utcnow()
+    return storefront_week(now), next_week(now)
 
 
 def week_offers(week, category_slug=None, search=None):
