@@ -83,6 +83,10 @@ class Config:
     # Card authorisations lapse after about 7 days: capture-due acts on those older than this.
     CARD_AUTHORISATION_DAYS = _env_int("CARD_AUTHORISATION_DAYS", 6)
 
+    # How many reverse proxies stand in front (nginx: 1). Their X-Forwarded-* headers are then
+    # believed for the client's address, the scheme and the host; 0 trusts none.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

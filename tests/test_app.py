@@ -201,3 +201,26 @@ def test_odd_digits_in_forms_get_a_message_not_a_500(staff_client, make_product)
     )
     assert response.status_code == 200
     assert "Montant invalide" in page_text(response)
+
+
+def test_behind_one_trusted_proxy_the_forwarded_scheme_and_host_are_used(make_app):
+    from flask import url_for
+
+    app = make_app(TRUSTED_PROXIES=1)
+
+    @app.get("/where")
+    def where():
+        return url_for("shop.home", _external=True)
+
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "boutique.lapepiniere.example"}
+    assert app.test_client().get("/where", headers=headers).text == (
+        "https://boutique.lapepiniere.example/"
+    )
+    # Without a trusted proxy, nobody can pretend to be one.
+    untrusting = make_app()
+
+    @untrusting.get("/where")
+    def where_untrusted():
+        return url_for("shop.home", _external=True)
+
+    assert untrusting.test_client().get("/where", headers=headers).text == "http://localhost/"
