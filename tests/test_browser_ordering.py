@@ -187,3 +187,61 @@ def test_restaurant_orders_on_invoice_and_downloads_the_invoice(
     assert "LeJardinGourmand" in text
     assert "TomateCœurdebœuf" in text
     assert "20,05€" in text  # 10 × 1,90 € HT + 5,5 % VAT
+
+
+def tab_to(page, locator, limit=150):
+    """Press Tab until `locator` has the keyboard focus (fails if it never gets it)."""
+    target = locator.element_handle()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("element => document.activeElement === element", target):
+            return
+    raise AssertionError(f"Tab never reached {locator}")
+
+
+def test_checkout_with_the_keyboard_alone(page, week_with_slots):
+    page.goto("/")
+    tomato = page.locator(".product-card").filter(has=page.locator("h3", has_text="Tomate"))
+    tab_to(page, tomato.locator("input[name=quantity]"))
+    page.keyboard.press("Control+A")
+    page.keyboard.type("2")
+    tab_to(page, tomato.get_by_role("button", name=re.compile("Ajouter")))
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash-success")).to_contain_text("ajouté au panier")
+    tab_to(page, page.get_by_role("link", name=re.compile("Panier")).first)
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("link", name="Passer commande"))
+    page.keyboard.press("Enter")
+
+    for label, text in (
+        ("Nom et prénom", "Léa Durand"),
+        ("Adresse e-mail", "lea@exemple.fr"),
+        ("Téléphone", "06 11 22 33 44"),
+    ):
+        tab_to(page, page.get_by_label(label))
+        page.keyboard.type(text)
+    slot = page.get_by_label(re.compile("de 16:00 à 18:00"))
+    tab_to(page, slot)
+    page.keyboard.press("Space")
+    expect(slot).to_be_checked()
+    tab_to(page, page.get_by_label(re.compile("Carte bancaire")))  # the group's checked radio
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_label(re.compile("Paiement au retrait"))).to_be_checked()
+    terms = page.get_by_label("J'accepte les conditions générales de vente")
+    tab_to(page, terms)
+    page.keyboard.press("Space")
+    expect(terms).to_be_checked()
+    tab_to(page, page.get_by_role("button", name="Voir le récapitulatif"))
+    page.keyboard.press("Enter")
+
+    expect(page.locator("h1")).to_have_text("Récapitulatif de votre commande")
+    tab_to(page, page.get_by_role("button", name="Commander"))
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash-success")).to_contain_text("Merci ! Votre commande")
+    expect(page.locator("tfoot")).to_contain_text(euros("5,00 €"))
+    order = db.session.scalar(select(Order))
+    assert (order.contact_name, order.payment_method, order.status) == (
+        "Léa Durand",
+        "on_pickup",
+        "placed",
+    )
