@@ -17,6 +17,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'boutique.sqlite'}"
     )
+    # A dropped server connection (PostgreSQL restarted) is replaced before use.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
     BABEL_DEFAULT_LOCALE = "fr"

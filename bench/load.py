@@ -330,6 +330,10 @@ def run(settings, backend, base, week_id, product_id):
         "pick-up list (200)": ("staff", "GET", pickup_list, None),
     }
     cookies = {"visitor": "", "customer": customer, "staff": staff}
+    # The ceiling must serve the very page the catalog serves (same size, give or take tokens).
+    catalog_size = len(http(base, "GET", "/")[2])
+    ceiling_size = len(http(base, "GET", "/__ceiling__")[2])
+    assert abs(catalog_size - ceiling_size) < 1000, (catalog_size, ceiling_size)
     print(
         f"HTTP, gunicorn 2 workers x 4 threads, production config, {backend}; wrk "
         f"{CONNECTIONS} connections x {SECONDS} s per page:",

@@ -61,6 +61,11 @@ def select_locale():
 
 
 def register_extensions(app):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file never drops the connection: no ping before each request's first query.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["pool_pre_ping"] = False
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)

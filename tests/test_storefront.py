@@ -277,3 +277,17 @@ def test_professionals_and_english_get_their_own_grid(client, nursery, make_user
 
     assert "Ajouter" in french and "Add" in english
     assert "HT" in pro and "2,80" not in pro
+
+
+def test_anonymous_visitors_share_a_cached_page_but_not_a_basket_or_messages(app, nursery):
+    first, second = app.test_client(), app.test_client()
+    basil_offer = next(o for o in nursery["week"].offers if o.product_id == nursery["basil"].id)
+    first.get("/")
+    first.post("/panier/ajouter", data={"offer_id": basil_offer.id, "quantity": "2"})
+
+    with_basket = page_text(first.get("/"))  # the flash and the basket count are hers
+    plain = page_text(second.get("/"))
+
+    assert "ajouté au panier" in with_basket and "(2)" in with_basket
+    assert "ajouté au panier" not in plain and "(2)" not in plain
+    assert "Basilic" in plain and "Basilic" in with_basket

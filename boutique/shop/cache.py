@@ -5,7 +5,8 @@ changes when the week's offers, stock or products change, and each of those bump
 `version`; the grid is kept per (week, version, phase, price kind, language, address) in each
 process. The page around it (header, basket count, messages) is rendered for every request,
 the grid is put in as bytes, and the form token of the add-to-basket buttons is put back
-per visitor. Checkout checks
+per visitor. A visitor who is not logged in and has no basket and no message sees the same
+page as any other such visitor: the whole page is kept for them (their token put back). Checkout checks
 everything again, so a grid a few milliseconds old can never sell what is gone.
 """
 
@@ -51,16 +52,29 @@ def _grids():
     return current_app.extensions.setdefault("catalog_grids", GridCache())
 
 
-def store(key, html, token):
-    """Keep a grid rendered for one visitor: UTF-8 pieces around each of their tokens."""
-    parts = [part.encode() for part in html.split(token)]
+def store(key, content, token):
+    """Keep what was rendered for one visitor (text or UTF-8 bytes): the pieces around their
+    token, so that another visitor's token can go in its place."""
+    if isinstance(content, str):
+        content = content.encode()
+    parts = content.split(token.encode())
     _grids().put(key, parts)
     return parts
 
 
 def fetch(key):
-    """The kept pieces of a grid, or None."""
+    """The kept pieces, or None."""
     return _grids().get(key)
+
+
+def join(parts, token, head=b"", tail=b""):
+    """The pieces with the visitor's token between them, as one bytes object."""
+    token = token.encode()
+    chunks = [head, parts[0]]
+    for part in parts[1:]:
+        chunks += (token, part)
+    chunks.append(tail)
+    return b"".join(chunks)
 
 
 def page_body(page, parts, token):
@@ -69,9 +83,4 @@ def page_body(page, parts, token):
     Bytes joined once: the grid (hundreds of KiB) is never copied through the templates.
     """
     head, tail = page.split(GRID_MARKER, 1)
-    token = token.encode()
-    chunks = [head.encode(), parts[0]]
-    for part in parts[1:]:
-        chunks += (token, part)
-    chunks.append(tail.encode())
-    return b"".join(chunks)
+    return join(parts, token, head.encode(), tail.encode())

@@ -37,37 +37,53 @@ def home():
     # The next opening is only shown when no week is open: no query for it during the rush.
     upcoming = next_week() if week is None or not week.is_open() else None
     kind = viewer_price_kind()
-    page = render_template(
-        "shop/home.html",
-        week=week,
-        upcoming=upcoming,
-        catalog_grid=Markup(cache.GRID_MARKER),  # noqa: S704  # nosec B704 (a fixed marker)
-        price_kind=kind,
-    )
     if week is None:
-        return page.replace(cache.GRID_MARKER, "")
+        return _home_page(week, upcoming, kind, grid="")
     token = generate_csrf()
-    return Response(
-        cache.page_body(page, _catalog_grid(week, kind, token), token), mimetype="text/html"
-    )
-
-
-def _catalog_grid(week, kind, token):
-    """The filters and product grid, in pieces, from the cache while the week's version holds.
-
-    Categories only change with demo data (no screen edits them): whatever changes them must
-    bump the weeks' versions, as product edits do.
-    """
     key = (
         week.id,
         week.version,
         week.label,
         week.opens_at,
         week.is_open(),
+        (upcoming.id, upcoming.opens_at) if upcoming else None,
         kind,
         str(get_locale()),
         request.full_path,
     )
+    # Not logged in, no basket, no message: the same page as for any such visitor.
+    plain = not (
+        current_user.is_authenticated
+        or (session.get("basket") or {}).get("items")
+        or session.get("_flashes")
+    )
+    parts = cache.fetch(("page", *key)) if plain else None
+    if parts is None:
+        page = _home_page(week, upcoming, kind, grid=cache.GRID_MARKER)
+        body = cache.page_body(page, _catalog_grid(key, week, kind, token), token)
+        if plain:
+            cache.store(("page", *key), body, token)
+    else:
+        body = cache.join(parts, token)
+    return Response(body, mimetype="text/html")
+
+
+def _home_page(week, upcoming, kind, grid):
+    return render_template(
+        "shop/home.html",
+        week=week,
+        upcoming=upcoming,
+        catalog_grid=Markup(grid),  # noqa: S704  # nosec B704 (empty, or a fixed marker)
+        price_kind=kind,
+    )
+
+
+def _catalog_grid(key, week, kind, token):
+    """The filters and product grid, in pieces, from the cache while the week's version holds.
+
+    Categories only change with demo data (no screen edits them): whatever changes them must
+    bump the weeks' versions, as product edits do.
+    """
     parts = cache.fetch(key)
     if parts is None:
         category = request.args.get("categorie", "").strip()[:80] or None
