@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
@@ -24,14 +24,19 @@ class WeekError(ValueError):
     """A rule refused the change; the message is for the user."""
 
 
+# Built once: the catalog runs it on every visit, and building a statement costs more than
+# running this one (SQLAlchemy caches its compiled form).
+STOREFRONT_WEEK = (
+    select(SalesWeek)
+    .where(SalesWeek.status == "published", SalesWeek.opens_at <= bindparam("now"))
+    .order_by(SalesWeek.opens_at.desc())
+    .limit(1)
+)
+
+
 def storefront_week(now=None):
     """The week the shop shows: the open one, else the last one that opened."""
-    return db.session.scalar(
-        select(SalesWeek)
-        .where(SalesWeek.status == "published", SalesWeek.opens_at <= (now or utcnow()))
-        .order_by(SalesWeek.opens_at.desc())
-        .limit(1)
-    )
+    return db.session.scalar(STOREFRONT_WEEK, {"now": now or utcnow()})
 
 
 def next_week(now=None):
