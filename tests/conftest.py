@@ -256,6 +256,30 @@ def make_week(app):
 
 
 @pytest.fixture
+def make_pickup_slot(app):
+    """A pick-up slot of a week at a new point, the day after the week's order deadline."""
+    from datetime import time
+
+    from boutique.models import PickupPoint, PickupSlot
+
+    def make(week, capacity=10, name="Portail", address="Chemin des Jardins"):
+        slot = PickupSlot(
+            week=week,
+            point=PickupPoint(name=name, address=address),
+            day=week.closes_at.date() + timedelta(days=1),
+            starts_at=time(16),
+            ends_at=time(18),
+            capacity=capacity,
+            booked=0,
+        )
+        db.session.add(slot)
+        db.session.commit()
+        return slot
+
+    return make
+
+
+@pytest.fixture
 def make_user(app):
     counter = iter(range(1, 100_000))
 

@@ -8,7 +8,6 @@ replaced; the rest is driven the way Stripe drives it: a PaymentIntent authorise
 
 import json
 import time
-from datetime import time as clock
 from datetime import timedelta
 
 import pytest
@@ -25,7 +24,6 @@ from boutique.models import (
     OrderEvent,
     OutboxMessage,
     Payment,
-    PickupPoint,
     PickupSlot,
     WebhookEvent,
     utcnow,
@@ -49,21 +47,11 @@ SESSION_URL = "https://checkout.stripe.test/c/pay/"
 
 
 @pytest.fixture
-def shop(make_product, make_week):
+def shop(make_product, make_week, make_pickup_slot):
     tomato = make_product(name="Tomate", variety="Cerise", price_individual_cents=250)
     basil = make_product(name="Basilic", variety="Grand vert", price_individual_cents=300)
     week = make_week(offers=[tomato, basil])
-    gate = PickupPoint(name="Portail", address="12 chemin des Jardins, Avignon")
-    slot = PickupSlot(
-        week=week,
-        point=gate,
-        day=week.closes_at.date() + timedelta(days=1),
-        starts_at=clock(16),
-        ends_at=clock(18),
-        capacity=5,
-    )
-    db.session.add_all([gate, slot])
-    db.session.commit()
+    slot = make_pickup_slot(week, capacity=5, address="12 chemin des Jardins, Avignon")
     offers = {o.product_id: o for o in db.session.scalars(select(Offer))}
     return {"week": week, "tomato": offers[tomato.id], "basil": offers[basil.id], "slot": slot}
 
@@ -163,6 +151,15 @@ def authorised_order(app, client, stripe_shop, **kwargs):
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     return fresh(order), intent
+
+
+def confirm_and_settle(order, staff, gateway):
+    """Staff confirm, then the card follows (as the view does after its commit)."""
+    confirm_order(order, staff)
+    db.session.commit()
+    outcome = card.settle(fresh(order).card, gateway)
+    db.session.commit()
+    return outcome
 
 
 def fresh(order):
@@ -379,10 +376,7 @@ def test_staff_confirm_a_lowered_order_and_the_final_amount_is_captured(
 
 def test_a_double_click_on_confirm_captures_once(app, client, stripe_shop, staff):
     order, _intent = authorised_order(app, client, stripe_shop)
-    confirm_order(order, staff)
-    db.session.commit()
-    card.settle(fresh(order).card, stripe_shop["gateway"])
-    db.session.commit()
+    confirm_and_settle(order, staff, stripe_shop["gateway"])
 
     with pytest.raises(OrderError):
         confirm_order(fresh(order), staff)
@@ -410,10 +404,7 @@ def test_a_zero_total_cancels_the_authorisation(app, client, stripe_shop, staff)
 
 def test_lowering_after_capture_refunds_the_difference(app, client, stripe_shop, staff):
     order, intent = authorised_order(app, client, stripe_shop)
-    confirm_order(order, staff)
-    db.session.commit()
-    card.settle(fresh(order).card, stripe_shop["gateway"])
-    db.session.commit()
+    confirm_and_settle(order, staff, stripe_shop["gateway"])
     basil = next(line for line in fresh(order).lines if line.product_name.startswith("Basilic"))
 
     lower_quantities(fresh(order), {basil.id: 0}, staff)
@@ -588,10 +579,7 @@ def test_a_refund_is_recorded_once_whether_the_webhook_or_the_shop_sees_it_first
     """The shop refunds after a lowered line; Stripe's charge.refunded arrives before the shop
     records it: one row, under Stripe's refund id, and nothing refunded twice."""
     order, intent = authorised_order(app, client, stripe_shop)
-    confirm_order(order, staff)
-    db.session.commit()
-    card.settle(fresh(order).card, stripe_shop["gateway"])
-    db.session.commit()
+    confirm_and_settle(order, staff, stripe_shop["gateway"])
     basil = next(line for line in fresh(order).lines if line.product_name.startswith("Basilic"))
     lower_quantities(fresh(order), {basil.id: 0}, staff)
     db.session.commit()
@@ -623,10 +611,7 @@ def test_a_refund_is_recorded_once_whether_the_webhook_or_the_shop_sees_it_first
 
 def test_a_refund_made_in_the_stripe_dashboard_is_recorded_once(app, client, stripe_shop, staff):
     order, intent = authorised_order(app, client, stripe_shop)
-    confirm_order(order, staff)
-    db.session.commit()
-    card.settle(fresh(order).card, stripe_shop["gateway"])
-    db.session.commit()
+    confirm_and_settle(order, staff, stripe_shop["gateway"])
     stripe_shop["gateway"].client.v1.refunds.create(
         params={"payment_intent": intent.id, "amount": 500}
     )

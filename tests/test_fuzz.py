@@ -5,15 +5,13 @@ field of a form, then checks the answer is not a server error and the shop's inv
 no stock or slot place taken without an order, no order without lines, nothing half-created.
 """
 
-from datetime import time, timedelta
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from boutique.extensions import db
-from boutique.models import Offer, Order, OrderLine, PickupPoint, PickupSlot, User
+from boutique.models import Offer, Order, OrderLine, PickupSlot, User
 from boutique.ordering.services import Contact, place_order
 
 NASTY = [
@@ -44,20 +42,9 @@ FUZZ = settings(
 
 
 @pytest.fixture
-def shop(make_product, make_week):
+def shop(make_product, make_week, make_pickup_slot):
     week = make_week(offers=[(make_product(name="Tomate"), {"quantity_available": 5})])
-    point = PickupPoint(name="Portail", address="Chemin des Jardins")
-    slot = PickupSlot(
-        week=week,
-        point=point,
-        day=week.closes_at.date() + timedelta(days=1),
-        starts_at=time(16),
-        ends_at=time(18),
-        capacity=3,
-        booked=0,
-    )
-    db.session.add_all([point, slot])
-    db.session.commit()
+    slot = make_pickup_slot(week, capacity=3)
     order = place_order(
         week=week,
         items={week.offers[0].id: 1},

@@ -131,26 +131,12 @@ def test_every_staff_route_refuses_customers(app, client, make_user, login):
 
 
 @pytest.fixture
-def two_customers(make_user, make_product, make_week, staff):
-    from datetime import time, timedelta
-
+def two_customers(make_user, make_product, make_week, make_pickup_slot, staff):
     from boutique.extensions import db
-    from boutique.models import PickupPoint, PickupSlot
     from boutique.ordering.services import Contact, confirm_order, place_order
 
     week = make_week(offers=[make_product(name="Tomate")])
-    point = PickupPoint(name="Portail", address="Chemin des Jardins")
-    slot = PickupSlot(
-        week=week,
-        point=point,
-        day=week.closes_at.date() + timedelta(days=1),
-        starts_at=time(16),
-        ends_at=time(18),
-        capacity=10,
-        booked=0,
-    )
-    db.session.add_all([point, slot])
-    db.session.commit()
+    slot = make_pickup_slot(week)
     orders = {}
     for name in ("alice", "bruno"):
         customer = make_user(kind="restaurant", email=f"{name}@exemple.fr")
