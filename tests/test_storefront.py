@@ -291,3 +291,15 @@ def test_anonymous_visitors_share_a_cached_page_but_not_a_basket_or_messages(app
     assert "ajouté au panier" in with_basket and "(2)" in with_basket
     assert "ajouté au panier" not in plain and "(2)" not in plain
     assert "Basilic" in plain and "Basilic" in with_basket
+
+
+def test_a_new_closing_time_or_pick_up_day_shows_at_once(client, nursery):
+    from datetime import date
+
+    week = nursery["week"]
+    catalog(client)
+    week.closes_at = week.closes_at + timedelta(hours=5)
+    week.pickup_dates = [date(2026, 12, 12).isoformat()]
+    db.session.commit()
+
+    assert "samedi 12 décembre 2026" in catalog(client)

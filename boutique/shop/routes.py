@@ -40,11 +40,14 @@ def home():
     if week is None:
         return _home_page(week, upcoming, kind, grid="")
     token = generate_csrf()
+    # Everything the page shows of the week (a staff edit of its dates or name changes it).
     key = (
         week.id,
         week.version,
         week.label,
         week.opens_at,
+        week.closes_at,
+        tuple(week.pickup_dates),
         week.is_open(),
         (upcoming.id, upcoming.opens_at) if upcoming else None,
         kind,
