@@ -17,10 +17,12 @@ from markupsafe import Markup
 from ..account.routes import safe_next
 from ..catalog.services import categories
 from ..extensions import db
+from ..models import SalesWeek
 from ..weeks.services import (
     next_week,
     storefront_offer,
     storefront_week,
+    storefront_week_summary,
     storefront_weeks,
     week_offers,
 )
@@ -33,33 +35,24 @@ def viewer_price_kind():
 
 @bp.get("/")
 def home():
-    week = storefront_week()  # the one query of a cached catalog page
-    # The next opening is only shown when no week is open: no query for it during the rush.
-    upcoming = next_week() if week is None or not week.is_open() else None
-    kind = viewer_price_kind()
-    if week is None:
-        return _home_page(week, upcoming, kind, grid="")
-    token = generate_csrf()
-    # Everything the page shows of the week (a staff edit of its dates or name changes it).
-    key = (
-        week.id,
-        week.version,
-        week.label,
-        week.opens_at,
-        week.closes_at,
-        tuple(week.pickup_dates),
-        week.is_open(),
-        (upcoming.id, upcoming.opens_at) if upcoming else None,
-        kind,
-        str(get_locale()),
-        request.full_path,
-    )
     # Not logged in, no basket, no message: the same page as for any such visitor.
     plain = not (
         current_user.is_authenticated
         or (session.get("basket") or {}).get("items")
         or session.get("_flashes")
     )
+    if plain:
+        fast = _cached_page_for_a_plain_visitor()
+        if fast is not None:
+            return fast
+    week = storefront_week()
+    # The next opening is only shown when no week is open: no query for it during the rush.
+    upcoming = next_week() if week is None or not week.is_open() else None
+    kind = viewer_price_kind()
+    if week is None:
+        return _home_page(week, upcoming, kind, grid="")
+    token = generate_csrf()
+    key = _page_key(week, upcoming, kind)
     parts = cache.fetch(("page", *key)) if plain else None
     if parts is None:
         page = _home_page(week, upcoming, kind, grid=cache.GRID_MARKER)
@@ -69,6 +62,40 @@ def home():
     else:
         body = cache.join(parts, token)
     return Response(body, mimetype="text/html")
+
+
+def _cached_page_for_a_plain_visitor():
+    """The rush: an open week, a visitor without session data, the page already rendered.
+
+    One autocommit read of the week's version, no ORM session; None when anything else applies.
+    """
+    summary = storefront_week_summary()
+    if summary is None or SalesWeek.phase(summary) != "open":
+        return None
+    parts = cache.fetch(("page", *_page_key(summary, None, "individual")))
+    if parts is None:
+        return None
+    return Response(cache.join(parts, generate_csrf()), mimetype="text/html")
+
+
+def _page_key(week, upcoming, kind):
+    """Everything the page shows of the week (a staff edit of its dates or name changes it).
+
+    `week` is the ORM week or the summary row: the same attributes, the same key.
+    """
+    return (
+        week.id,
+        week.version,
+        week.label,
+        week.opens_at,
+        week.closes_at,
+        tuple(week.pickup_dates),
+        SalesWeek.phase(week) == "open",
+        (upcoming.id, upcoming.opens_at) if upcoming else None,
+        kind,
+        str(get_locale()),
+        request.full_path,
+    )
 
 
 def _home_page(week, upcoming, kind, grid):

@@ -34,6 +34,33 @@ STOREFRONT_WEEK = (
 )
 
 
+# What the catalog's cache key needs of the shown week, read without an ORM session.
+STOREFRONT_WEEK_SUMMARY = (
+    select(
+        SalesWeek.id,
+        SalesWeek.version,
+        SalesWeek.label,
+        SalesWeek.status,
+        SalesWeek.opens_at,
+        SalesWeek.closes_at,
+        SalesWeek.pickup_dates,
+    )
+    .where(SalesWeek.status == "published", SalesWeek.opens_at <= bindparam("now"))
+    .order_by(SalesWeek.opens_at.desc())
+    .limit(1)
+)
+
+
+def storefront_week_summary(now=None):
+    """The shown week's identity, version and dates, in one autocommit read.
+
+    No transaction is opened (PostgreSQL: no BEGIN and ROLLBACK around it), which is what
+    a catalog page served from the cache costs.
+    """
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.execute(STOREFRONT_WEEK_SUMMARY, {"now": now or utcnow()}).first()
+
+
 def storefront_week(now=None):
     """The week the shop shows: the open one, else the last one that opened."""
     return db.session.scalar(STOREFRONT_WEEK, {"now": now or utcnow()})
