@@ -53,11 +53,13 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def select_locale():
+    from .formatting import babel_locale
+
     if not has_request_context():
         return None  # flask commands: the default locale (French)
     if current_user.is_authenticated and current_user.locale:
-        return current_user.locale
-    return session.get("lang", "fr")
+        return babel_locale(current_user.locale)
+    return babel_locale(session.get("lang", "fr"))
 
 
 def register_extensions(app):
@@ -140,7 +142,8 @@ def register_template_helpers(app):
         basket = (session.get("basket") if has_request_context() else None) or {}
         return {
             "shop_name": app.config["SHOP_NAME"],
-            "current_locale": str(get_locale()),
+            # The page's language ("fr", "en"): the lang attribute and the language switch.
+            "current_locale": get_locale().language,
             "basket_count": sum((basket.get("items") or {}).values()),
         }
 

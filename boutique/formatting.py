@@ -67,3 +67,13 @@ def format_when(value):
 
 def format_iso_date(value, fmt="full"):
     return format_date(date.fromisoformat(value), fmt) if value else ""
+
+
+# The shop's languages and how Babel formats them: English pages use British conventions
+# ("Friday, 4 December 2026", 24-hour times), closer to the French ones than American English.
+BABEL_LOCALES = {"fr": "fr", "en": "en_GB"}
+
+
+def babel_locale(language):
+    """The Babel locale for one of the shop's languages ("fr", "en"); French otherwise."""
+    return BABEL_LOCALES.get(language or "fr", "fr")

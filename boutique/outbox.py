@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from sqlalchemy import or_, select, update
 
 from .extensions import db
+from .formatting import babel_locale
 from .mail import MailError, deliver
 from .models import OutboxMessage, utcnow
 
@@ -26,7 +27,7 @@ def queue_email(to, subject, template, locale="fr", order=None, attachments=(), 
 
     attachments: (filename, content_type, text) triples, e.g. an .ics invitation.
     """
-    with force_locale(locale):
+    with force_locale(babel_locale(locale)):
         message = OutboxMessage(
             recipient=to,
             subject=str(subject),

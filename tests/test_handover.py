@@ -598,7 +598,7 @@ def test_handover_and_calendar_speak_english(staff_client, client, counter):
     order = order_for(counter, "Alice")
     staff_client.post("/langue", data={"lang": "en"})
     page = page_text(staff_client.get("/gestion/retrait?jour=2026-12-04"))
-    assert "Collections on Friday, December 4, 2026" in page
+    assert "Collections on Friday, 4 December 2026" in page  # British conventions
     assert "€8.00 to pay" in page
     page = card(staff_client, order)
     assert "Left to pay: €8.00" in page and "Handed over" in page and "Cash" in page

@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 
+from ..formatting import babel_locale
 from ..models import utcnow
 from ..timezones import shop_zone
 
@@ -18,7 +19,7 @@ def order_calendar(order):
     slot, point = order.slot, order.slot.point
     shop = current_app.config["SHOP_NAME"]
     zone = shop_zone()
-    with force_locale(order.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with force_locale(babel_locale(order.locale or current_app.config["BABEL_DEFAULT_LOCALE"])):
         summary = _(
             "Retrait de votre commande %(number)s — %(shop)s", number=order.number, shop=shop
         )
