@@ -22,7 +22,7 @@ from .services import (
 
 
 def _order_or_404(token):
-    order = order_for_page(token) if len(token) <= 64 else None
+    order = order_for_page(token)
     if order is None:
         abort(404)
     return order

@@ -83,15 +83,24 @@ def order_by_checkout_token(token):
     return db.session.scalar(select(Order).where(Order.checkout_token == token))
 
 
+# What an order's page shows (the customer's and the staff's), loaded with the order.
+ORDER_PAGE_LOADS = (
+    selectinload(Order.lines),
+    selectinload(Order.events),
+    selectinload(Order.slot).selectinload(PickupSlot.point),
+    selectinload(Order.payments),
+    selectinload(Order.card),
+)
+ACCESS_TOKEN_LENGTH = 64
+
+
 def order_for_page(token):
+    """The order behind a customer's secret link; None for any other token."""
+    if len(token) > ACCESS_TOKEN_LENGTH:
+        return None
     return db.session.scalar(
         select(Order)
-        .options(
-            selectinload(Order.lines),
-            selectinload(Order.events),
-            selectinload(Order.slot).selectinload(PickupSlot.point),
-            selectinload(Order.week),
-        )
+        .options(*ORDER_PAGE_LOADS, selectinload(Order.week))
         .where(Order.access_token == token)
     )
 
@@ -659,13 +668,7 @@ def staff_orders(week, filters=OrderFilters()):
 def order_for_staff(order_id):
     return db.session.scalar(
         select(Order)
-        .options(
-            selectinload(Order.lines),
-            selectinload(Order.events),
-            selectinload(Order.slot).selectinload(PickupSlot.point),
-            selectinload(Order.customer),
-            selectinload(Order.entered_by),
-        )
+        .options(*ORDER_PAGE_LOADS, selectinload(Order.customer), selectinload(Order.entered_by))
         .where(Order.id == order_id)
     )
 

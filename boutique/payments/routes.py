@@ -76,7 +76,7 @@ def settle_after(order, retry=False):
 
 @bp.post("/commande/suivi/<token>/payer")
 def pay(token):
-    order = order_for_page(token) if len(token) <= 64 else None
+    order = order_for_page(token)
     if order is None:
         abort(404)
     expire_holds(week_id=order.week_id)
