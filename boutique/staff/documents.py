@@ -1,5 +1,6 @@
 """Staff: a week's pick-up documents (printable page, PDF, CSV) and the page listing them."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -104,16 +105,16 @@ def _document_request(week_id, delivery=False):
     return DocumentRequest(week, slots, day, point, fmt)
 
 
-def _respond(kind, filename, params, document, to_csv):
+def _respond(kind, params, document):
     """The document as a printable page, a PDF or a CSV file, as asked."""
-    name = f"{filename}-semaine-{params.week.id}"
+    name = f"{KINDS[kind].filename}-semaine-{params.week.id}"
     if params.day:
         name += f"-{params.day.isoformat()}"
     if params.point:
         name += f"-point-{params.point.id}"
     if params.format == "csv":
         return Response(
-            to_csv(document),
+            KINDS[kind].to_csv(document),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={name}.csv"},
         )
@@ -202,44 +203,74 @@ def documents_index(week_id):
     )
 
 
-BUILDERS = {
-    "preparation": lambda p: documents.preparation(p.week, p.day, p.point),
-    "labels": lambda p: documents.labels(p.week, p.day, p.point),
-    "pickup_list": lambda p: documents.pickup_list(p.week, p.slots, p.day, p.point),
-    "delivery_round": lambda p: documents.delivery_round(p.week, p.slots, p.day, p.point),
+@dataclass(frozen=True)
+class Kind:
+    """A kind of document: its endpoint, file name, how it is built and exported."""
+
+    endpoint: str
+    filename: str
+    build: Callable
+    to_csv: Callable
+    delivery: bool = False
+
+
+KINDS = {
+    "preparation": Kind(
+        "preparation_list",
+        "preparation",
+        lambda p: documents.preparation(p.week, p.day, p.point),
+        documents.preparation_csv,
+    ),
+    "labels": Kind(
+        "order_labels",
+        "etiquettes",
+        lambda p: documents.labels(p.week, p.day, p.point),
+        documents.labels_csv,
+    ),
+    "pickup_list": Kind(
+        "pickup_list",
+        "emargement",
+        lambda p: documents.pickup_list(p.week, p.slots, p.day, p.point),
+        documents.pickup_list_csv,
+    ),
+    "delivery_round": Kind(
+        "delivery_round",
+        "tournee",
+        lambda p: documents.delivery_round(p.week, p.slots, p.day, p.point),
+        documents.delivery_round_csv,
+        delivery=True,
+    ),
 }
+
+
+def _document(kind, week_id):
+    """The document of this kind the address asks for, as a page, a PDF or a CSV file."""
+    params = _document_request(week_id, delivery=KINDS[kind].delivery)
+    return _respond(kind, params, KINDS[kind].build(params))
 
 
 @bp.get("/semaines/<int:week_id>/documents/preparation")
 @staff_required
 def preparation_list(week_id):
-    params = _document_request(week_id)
-    document = BUILDERS["preparation"](params)
-    return _respond("preparation", "preparation", params, document, documents.preparation_csv)
+    return _document("preparation", week_id)
 
 
 @bp.get("/semaines/<int:week_id>/documents/etiquettes")
 @staff_required
 def order_labels(week_id):
-    params = _document_request(week_id)
-    document = BUILDERS["labels"](params)
-    return _respond("labels", "etiquettes", params, document, documents.labels_csv)
+    return _document("labels", week_id)
 
 
 @bp.get("/semaines/<int:week_id>/documents/emargement")
 @staff_required
 def pickup_list(week_id):
-    params = _document_request(week_id)
-    document = BUILDERS["pickup_list"](params)
-    return _respond("pickup_list", "emargement", params, document, documents.pickup_list_csv)
+    return _document("pickup_list", week_id)
 
 
 @bp.get("/semaines/<int:week_id>/documents/tournee")
 @staff_required
 def delivery_round(week_id):
-    params = _document_request(week_id, delivery=True)
-    document = BUILDERS["delivery_round"](params)
-    return _respond("delivery_round", "tournee", params, document, documents.delivery_round_csv)
+    return _document("delivery_round", week_id)
 
 
 def prepare_pdfs(week):
@@ -249,25 +280,16 @@ def prepare_pdfs(week):
     request finds it. Returns [(kind, "cached" or "rendered")].
     """
     base_url = current_app.config["PUBLIC_URL"]
-    views = [
-        ("preparation", "preparation_list", False),
-        ("labels", "order_labels", False),
-        ("pickup_list", "pickup_list", False),
-        ("delivery_round", "delivery_round", True),
-    ]
     done = []
-    for kind, endpoint, delivery in views:
+    for name, kind in KINDS.items():
         with current_app.test_request_context(base_url=base_url):
-            path = url_for(f"staff.{endpoint}", week_id=week.id, format="pdf")
+            path = url_for(f"staff.{kind.endpoint}", week_id=week.id, format="pdf")
         with current_app.test_request_context(path, base_url=base_url):
-            try:
-                params = _document_request(week.id, delivery=delivery)
-            except DocumentRequestError:
+            params = _document_request(week.id, delivery=kind.delivery)
+            if kind.delivery and not any(p.is_delivery for p, _slots in slots_by_point(params.slots)):
                 continue  # no delivery round this week
-            if delivery and not any(point.is_delivery for point, _slots in slots_by_point(params.slots)):
-                continue
-            document = BUILDERS[kind](params)
-            hit = document_cache.is_cached(_cache_key(kind, params, document), "pdf")
-            _respond(kind, kind, params, document, None)
-            done.append((kind, "cached" if hit else "rendered"))
+            document = kind.build(params)
+            hit = document_cache.is_cached(_cache_key(name, params, document), "pdf")
+            _respond(name, params, document)
+            done.append((name, "cached" if hit else "rendered"))
     return done
