@@ -15,9 +15,6 @@ def open_week_or_none():
     return week if week is not None and week.is_open() else None
 
 
-_quantity = parse_count
-
-
 @bp.post("/panier/ajouter")
 def add():
     week = open_week_or_none()
@@ -26,8 +23,8 @@ def add():
         flash(_("Les commandes sont fermées pour le moment."), "error")
         return redirect(back)
     offer_id, quantity = (
-        _quantity(request.form.get("offer_id")),
-        _quantity(request.form.get("quantity")),
+        parse_count(request.form.get("offer_id")),
+        parse_count(request.form.get("quantity")),
     )
     offer = offers_by_id(week, [offer_id]).get(offer_id) if offer_id else None
     if offer is None:
@@ -72,7 +69,7 @@ def update():
         if f"remove-{offer_id}" in request.form:
             basket.set_quantity(session, week, offer, 0)
             continue
-        quantity = _quantity(request.form.get(f"qty-{offer_id}"))
+        quantity = parse_count(request.form.get(f"qty-{offer_id}"))
         if quantity is None:
             problems.append(_("Quantité invalide pour « %(name)s ».", name=offer.product.full_name))
             continue

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from ..models import Offer
-from ..ordering.services import MAX_QUANTITY, offers_by_id
+from ..ordering.services import MAX_QUANTITY, offers_by_id, quantity_problem
 from ..pricing import compute_totals
 
 
@@ -63,10 +63,8 @@ def check_line(offer, quantity):
     name = offer.product.full_name
     if not offer.offered or not offer.product.active:
         return _("« %(name)s » n'est plus proposé cette semaine.", name=name)
-    if quantity < 1 or quantity > MAX_QUANTITY:
-        return _("Quantité invalide pour « %(name)s ».", name=name)
-    if offer.max_per_order and quantity > offer.max_per_order:
-        return _("« %(name)s » : %(max)d au plus par commande.", name=name, max=offer.max_per_order)
+    if problem := quantity_problem(offer, quantity):
+        return problem
     if offer.remaining is not None and quantity > offer.remaining:
         if offer.remaining <= 0:
             return _("« %(name)s » est épuisé.", name=name)

@@ -192,10 +192,6 @@ class Order(db.Model):
         return self.status in OPEN_STATUSES
 
     @property
-    def active_lines(self):
-        return [line for line in self.lines if line.quantity > 0]
-
-    @property
     def item_count(self):
         return sum(line.quantity for line in self.lines)
 

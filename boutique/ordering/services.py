@@ -177,18 +177,19 @@ def _next_number(week):
 # --- Checks --------------------------------------------------------------------------------------
 
 
-def check_quantity(offer, quantity):
+def quantity_problem(offer, quantity):
+    """Why a customer may not ask for this quantity of an offer, or '' (stock aside)."""
     name = offer.product.full_name
     if not isinstance(quantity, int) or quantity < 1 or quantity > MAX_QUANTITY:
-        raise OrderError(_("Quantité invalide pour « %(name)s ».", name=name))
+        return _("Quantité invalide pour « %(name)s ».", name=name)
     if offer.max_per_order and quantity > offer.max_per_order:
-        raise OrderError(
-            _(
-                "« %(name)s » : %(max)d au plus par commande.",
-                name=name,
-                max=offer.max_per_order,
-            )
-        )
+        return _("« %(name)s » : %(max)d au plus par commande.", name=name, max=offer.max_per_order)
+    return ""
+
+
+def check_quantity(offer, quantity):
+    if problem := quantity_problem(offer, quantity):
+        raise OrderError(problem)
 
 
 def _check_items(week, items):
@@ -251,10 +252,13 @@ def lock_order(order, statuses):
         .values(status=Order.status)
         .execution_options(synchronize_session=False)
     )
-    db.session.refresh(order)
-    for line in order.lines:
-        db.session.refresh(line)
-    db.session.expire(order, ["lines"])
+    # The order and its lines as they are now, in two statements whatever the number of lines.
+    db.session.execute(
+        select(Order)
+        .options(selectinload(Order.lines))
+        .where(Order.id == order.id)
+        .execution_options(populate_existing=True)
+    )
     return result.rowcount == 1
 
 

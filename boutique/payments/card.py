@@ -162,11 +162,17 @@ def _place_or_give_back(card, amount):
         card.settle_due = True
 
 
-def _record_capture(card, amount):
-    if amount > 0 and not _payment_exists(card.intent_id):
+def _record_card_payment(card, amount, reference):
+    """A capture (positive) or a refund (negative), once per Stripe id."""
+    if amount and not _payment_exists(reference):
         db.session.add(
-            Payment(order=card.order, method="card", amount_cents=amount, reference=card.intent_id)
+            Payment(order=card.order, method="card", amount_cents=amount, reference=reference)
         )
+
+
+def _record_capture(card, amount):
+    if amount > 0:
+        _record_card_payment(card, amount, card.intent_id)
 
 
 def _payment_exists(reference):
@@ -181,11 +187,7 @@ def apply_refunds(card, refunds):
     """
     unrecorded = unrecorded_refunds(card, refunds)
     for refund in unrecorded:
-        db.session.add(
-            Payment(
-                order=card.order, method="card", amount_cents=-refund.amount, reference=refund.id
-            )
-        )
+        _record_card_payment(card, -refund.amount, refund.id)
     return "refund_recorded" if unrecorded else "unchanged"
 
 
@@ -391,29 +393,29 @@ def _settle(card, target, gateway):
         refund = gateway.refund(
             card.intent_id, amount, idempotency_key=f"refund-{card.intent_id}-{target}"
         )
-        if not _payment_exists(refund.id):
-            db.session.add(
-                Payment(order=order, method="card", amount_cents=-amount, reference=refund.id)
-            )
+        _record_card_payment(card, -amount, refund.id)
         record(order, SYSTEM, "card_refunded", amount_cents=amount)
         return "refunded"
     return "nothing"
 
 
-def cards_to_settle(now=None, days=None):
+def _lapse_cutoff(now=None):
+    """Authorisations older than this would lapse within a day (Stripe keeps them ~7 days)."""
+    return (now or utcnow()) - timedelta(days=current_app.config["CARD_AUTHORISATION_DAYS"])
+
+
+def cards_to_settle(now=None):
     """Ids of the cards owing Stripe a call, and of authorisations that would lapse within a day.
 
     Ids, so that the caller can settle and commit them one by one.
     """
-    now = now or utcnow()
-    days = current_app.config["CARD_AUTHORISATION_DAYS"] if days is None else days
     return db.session.scalars(
         select(CardPayment.id)
         .where(
             or_(
                 CardPayment.settle_due.is_(True),
                 (CardPayment.status == "authorised")
-                & (CardPayment.authorised_at <= now - timedelta(days=days)),
+                & (CardPayment.authorised_at <= _lapse_cutoff(now)),
             )
         )
         .order_by(CardPayment.id)
@@ -422,16 +424,14 @@ def cards_to_settle(now=None, days=None):
 
 def settle_due_card(card, gateway, now=None):
     """Settle one card for capture-due: authorisations about to lapse are captured as they are."""
-    now = now or utcnow()
-    days = current_app.config["CARD_AUTHORISATION_DAYS"]
-    lapsing = card.authorised_at is not None and card.authorised_at <= now - timedelta(days=days)
+    lapsing = card.authorised_at is not None and card.authorised_at <= _lapse_cutoff(now)
     return settle(card, gateway, force=lapsing)
 
 
 def notify_staff(report):
     """Mail the staff what capture-due did (and what is left to retry).
 
-    report: [(order number, outcome)] as returned by `capture_due`.
+    report: [(order number, outcome)] from `flask payments capture-due`.
     """
     from ..models import User
     from ..outbox import queue_email

@@ -40,10 +40,6 @@ class GridCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
-    def clear(self):
-        with self._lock:
-            self._entries.clear()
-
 
 def _grids():
     """The app's cache (one per app: tests building a new app start empty)."""
