@@ -307,3 +307,23 @@ def test_a_slot_cannot_move_onto_another_or_backwards(week_setup, staff_client):
     slot = db.session.get(PickupSlot, slots["gate_fri"].id)
     assert (slot.day, slot.starts_at) == (FRIDAY, time(16))
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1  # only "reçue"
+
+
+def test_publishing_reads_the_orders_in_a_constant_number_of_queries(
+    week_setup, count_queries
+):
+    def selects_to_publish(names, slot):
+        for name in names:
+            phone_order(week_setup, name, slot=slot)
+        week = db.session.get(type(week_setup["week"]), week_setup["week"].id)
+        week.schedule_published_at = None
+        db.session.expire_all()
+        with count_queries() as statements:
+            told = schedule.publish_schedule(db.session.get(type(week), week.id))
+        db.session.rollback()
+        return told, sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
+
+    few = selects_to_publish(["Alice"], "gate_fri")
+    many = selects_to_publish(["Bruno", "Chloé"], "gate_sat")
+    assert few[0] == 1 and many[0] == 3  # Alice is told again: the publication was rolled back
+    assert few[1] == many[1]

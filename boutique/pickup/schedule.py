@@ -117,11 +117,22 @@ def week_slot_specs(week):
     return specs, {slot.id: slot for slot in slots}
 
 
+# What a pick-up mail shows of an order (lines, what is left to pay, point and slot), loaded
+# with the orders rather than one order at a time.
+MAIL_LOADS = (
+    selectinload(Order.lines),
+    selectinload(Order.payments),
+    selectinload(Order.card),
+    selectinload(Order.slot).selectinload(PickupSlot.point),
+)
+
+
 def orders_to_place(week):
     """Open orders of the week without a slot, or in a slot that was closed."""
     return db.session.scalars(
         select(Order)
         .outerjoin(Order.slot)
+        .options(*MAIL_LOADS)
         .where(
             Order.week_id == week.id,
             Order.status.in_(OPEN_STATUSES),
@@ -163,12 +174,11 @@ def generate_schedule(week, actor=None):
                 del result.placed[order_id]
             continue
         for order_id in order_ids:
-            by_id[order_id].slot_id = slot_id
+            by_id[order_id].slot = slots[slot_id]
             record(by_id[order_id], actor, "slot_assigned", slot=_slot_text(slots[slot_id]))
     db.session.flush()
     if week.schedule_published_at is not None:  # already published: tell the moved customers
         for order_id in result.placed:
-            db.session.refresh(by_id[order_id])
             notify_slot(by_id[order_id])
     return result
 
@@ -217,7 +227,7 @@ def publish_schedule(week, now=None):
     """Mail every customer whose slot is new or changed since their last schedule mail."""
     orders = db.session.scalars(
         select(Order)
-        .options(selectinload(Order.lines), selectinload(Order.slot).selectinload(PickupSlot.point))
+        .options(*MAIL_LOADS)
         .where(
             Order.week_id == week.id,
             Order.status.in_(OPEN_STATUSES),
@@ -281,7 +291,7 @@ def retime_slot(slot, day, starts_at, ends_at, actor=None):
     db.session.flush()
     orders = db.session.scalars(
         select(Order)
-        .options(selectinload(Order.lines))
+        .options(*MAIL_LOADS)
         .where(Order.slot_id == slot.id, Order.status.in_(OPEN_STATUSES))
         .order_by(Order.id)
     ).all()
@@ -298,7 +308,7 @@ def send_reminders(day):
     orders = db.session.scalars(
         select(Order)
         .join(Order.slot)
-        .options(selectinload(Order.lines), selectinload(Order.slot).selectinload(PickupSlot.point))
+        .options(*MAIL_LOADS)
         .where(
             PickupSlot.day == day,
             Order.status.in_(OPEN_STATUSES),
