@@ -66,6 +66,8 @@ def counter(make_product, make_week):
         "morning": slot(town, DAY, 10, 12),
         "next_day": slot(gate, DAY + timedelta(days=1), 10, 12),
         "past": slot(gate, date.today() - timedelta(days=2), 9, 11),
+        # Always ahead, whatever day the suite runs (DAY itself is fixed: it will pass).
+        "later": slot(gate, date.today() + timedelta(days=14), 16, 18),
     }
     db.session.add_all(slots.values())
     db.session.commit()
@@ -259,7 +261,7 @@ def test_day_list_search_and_point_filter(staff_client, counter):
 
 
 def test_day_list_defaults_to_today_and_survives_bad_input(staff_client, counter):
-    order_for(counter, "Alice")
+    order_for(counter, "Alice", slot="later")
     today = datetime.now(PARIS).date()
     response = staff_client.get("/gestion/retrait")
     assert response.status_code == 200
@@ -479,10 +481,14 @@ def test_grace_time_comes_from_the_config_and_follows_summer_time(app, counter, 
 
 
 def test_no_show_button_only_after_the_grace_time(staff_client, counter):
-    upcoming = order_for(counter, "Alice")
+    from boutique.formatting import format_when
+
+    upcoming = order_for(counter, "Alice", slot="later")
     page = card(staff_client, upcoming)
     assert "Absent (non retiré)" not in page
-    assert "« Absent » possible à partir du vendredi 4 décembre 2026 à 19:00." in page
+    allowed = format_when(handover.no_show_allowed_from(upcoming))
+    assert allowed.endswith("à 19:00")  # the slot ends at 18:00, plus the hour of grace
+    assert f"« Absent » possible à partir du {allowed}." in page
     page = page_text(
         staff_client.post(f"/gestion/retrait/commande/{upcoming.id}/absent", follow_redirects=True)
     )

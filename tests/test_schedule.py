@@ -1,5 +1,7 @@
 """The week's pick-up schedule in the database: generate, move, publish, remind."""
 
+import re
+import time as time_module
 from datetime import date, time, timedelta
 
 import pytest
@@ -247,14 +249,29 @@ def test_tomorrow_follows_paris_time(app):
     assert utcnow().tzinfo is not None
 
 
+def notify_and_read_invitation(order, mailbox, send_due):
+    """The schedule mail of an order as the customer receives it: its .ics text."""
+    schedule.notify_slot(db.session.get(Order, order.id))
+    db.session.commit()
+    send_due()
+    mail = next(m for m in mailbox.messages if m["To"] == order.email and m["Subject"].startswith("Retrait"))
+    return next(part for part in mail.iter_attachments()).get_content()
+
+
+def uid_and_sequence(invitation):
+    uid = re.search(r"^UID:(.+)$", invitation, re.M).group(1).strip()
+    return uid, int(re.search(r"^SEQUENCE:(\d+)", invitation, re.M).group(1))
+
+
 def test_moving_a_slot_tells_its_customers_the_new_time(week_setup, staff_client, mailbox):
     from boutique.outbox import send_due
 
     slots = week_setup["slots"]
     alice = phone_order(week_setup, "Alice", slot="gate_fri")
     phone_order(week_setup, "Bruno", slot="town_fri")  # another slot: not told
-    send_due()
+    first_invitation = notify_and_read_invitation(alice, mailbox, send_due)
     mailbox.messages.clear()
+    time_module.sleep(1.1)  # the next invitation is made at least a second later
 
     response = staff_client.post(
         f"/gestion/creneaux/{slots['gate_fri'].id}/horaire",
@@ -278,7 +295,9 @@ def test_moving_a_slot_tells_its_customers_the_new_time(week_setup, staff_client
     assert "de 17:00 à 19:00" in body
     invitation = next(part for part in mailbox.messages[0].iter_attachments()).get_content()
     assert "DTSTART;TZID=Europe/Paris:" in invitation and "T170000" in invitation
-    assert "SEQUENCE:" in invitation
+    # Same event, later version: calendars replace the first invitation with this one.
+    assert uid_and_sequence(invitation)[0] == uid_and_sequence(first_invitation)[0]
+    assert uid_and_sequence(invitation)[1] > uid_and_sequence(first_invitation)[1]
     events = db.session.get(Order, alice.id).events
     assert events[-1].action == "slot_retimed"
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from boutique.models import Invoice, Order, User
+from boutique.models import Invoice, User
 from boutique.security import CONTENT_SECURITY_POLICY
 from tests.conftest import TEST_PASSWORD, page_text
 
@@ -189,8 +189,10 @@ def test_customer_a_cannot_read_customer_bs_order_invoice_or_label_link(
 
 
 def test_script_and_sql_in_search_and_names_are_shown_escaped(client, make_product, make_week):
-    week = make_week(offers=[make_product(name="<script>alert(1)</script>", variety="'; DROP--")])
-    assert week is not None
+    from boutique.extensions import db
+    from boutique.models import Product
+
+    make_week(offers=[make_product(name="<script>alert(1)</script>", variety="'; DROP--")])
 
     catalog = client.get("/?q=<script>alert(2)</script>").get_data(as_text=True)
     listing = client.get("/").get_data(as_text=True)
@@ -200,11 +202,10 @@ def test_script_and_sql_in_search_and_names_are_shown_escaped(client, make_produ
     assert "<script>" not in catalog and "<script>" not in listing
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in catalog
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in listing
+    # The SQL fragment is a search like any other: it matches nothing and breaks nothing.
     assert sql.status_code == 200
-    assert "alert(1)" not in page_text(sql)  # the SQL fragment matched nothing, broke nothing
-    from boutique.extensions import db
-
-    assert db.session.scalar(select(func.count(Order.id))) == 0
+    assert "Aucun produit ne correspond à votre recherche." in page_text(sql)
+    assert db.session.scalar(select(Product.variety)) == "'; DROP--"
 
 
 def test_login_next_cannot_send_anyone_to_another_site(client, make_user):
@@ -221,8 +222,7 @@ def test_login_next_cannot_send_anyone_to_another_site(client, make_user):
             data={"email": user.email, "password": TEST_PASSWORD},
         )
         assert response.status_code == 302
-        location = response.location
-        assert "evil" not in location and not location.startswith("javascript"), target
+        assert response.location == "/", target
         client.post("/compte/deconnexion")
 
 

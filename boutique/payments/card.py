@@ -249,7 +249,7 @@ def handle_event(event, gateway, now=None):
         return EventOutcome("ignored")
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
-    if not _well_formed(event["id"], obj):
+    if not _well_formed(event.get("id"), obj):
         return EventOutcome("malformed")
     if db.session.get(WebhookEvent, event["id"]) is not None:
         return EventOutcome("duplicate")

@@ -102,7 +102,7 @@ def stripe_webhook():
         db.session.commit()
     except PaymentGatewayError as error:  # Stripe unreachable: it will send the event again
         db.session.rollback()
-        log.warning("webhook %s not applied: %s", event["id"], error.code)
+        log.warning("webhook %s not applied: %s", event.get("id"), error.code)
         return jsonify(error=error.code), 503
     except IntegrityError:  # the same event, handled by a concurrent request
         db.session.rollback()

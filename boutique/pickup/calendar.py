@@ -38,7 +38,7 @@ def order_calendar(order):
     now = utcnow()
     event.add("dtstamp", now)
     # A later invitation (slot moved) must replace the earlier one: its sequence is higher.
-    event.add("sequence", int(now.timestamp()) // 60)
+    event.add("sequence", int(now.timestamp()))
     event.add("dtstart", datetime.combine(slot.day, slot.starts_at, tzinfo=zone))
     event.add("dtend", datetime.combine(slot.day, slot.ends_at, tzinfo=zone))
     event.add("summary", summary)
