@@ -657,13 +657,11 @@ def staff_orders(week, filters=OrderFilters()):
         query = query.where(Order.payment_method == filters.payment_method)
     if filters.search:
         term = filters.search.strip()
-        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
         query = query.where(
             or_(
-                Order.number.ilike(pattern, escape="\\"),
-                Order.contact_name.ilike(pattern, escape="\\"),
-                Order.email.ilike(pattern, escape="\\"),
+                Order.number.icontains(term, autoescape=True),
+                Order.contact_name.icontains(term, autoescape=True),
+                Order.email.icontains(term, autoescape=True),
             )
         )
     return db.session.scalars(query).unique().all()

@@ -127,12 +127,10 @@ def day_orders(day, point_id=None, search=None):
         query = query.where(PickupSlot.point_id == point_id)
     term = (search or "").strip()
     if term:
-        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
         query = query.where(
             or_(
-                Order.number.ilike(pattern, escape="\\"),
-                Order.contact_name.ilike(pattern, escape="\\"),
+                Order.number.icontains(term, autoescape=True),
+                Order.contact_name.icontains(term, autoescape=True),
             )
         )
     return db.session.scalars(query).unique().all()

@@ -95,12 +95,10 @@ def week_offers(week, category_slug=None, search=None):
     if category_slug:
         query = query.where(Category.slug == category_slug)
     if search:
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
         query = query.where(
             or_(
-                Product.name.ilike(pattern, escape="\\"),
-                Product.variety.ilike(pattern, escape="\\"),
+                Product.name.icontains(search, autoescape=True),
+                Product.variety.icontains(search, autoescape=True),
             )
         )
     return db.session.scalars(query).all()
