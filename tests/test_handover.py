@@ -17,7 +17,6 @@ from boutique.ordering.services import Contact, cancel_order, place_order
 from boutique.pickup import handover
 from boutique.pickup.handover import (
     HandoverError,
-    amount_due,
     day_orders,
     handover_token,
     handover_url,
@@ -285,7 +284,7 @@ def test_day_orders_runs_three_queries_whatever_the_number_of_orders(app, counte
         with count_queries() as statements:
             orders = day_orders(DAY)
             for order in orders:
-                amount_due(order), order.item_count, order.slot.point.name
+                _ = (order.amount_due_cents, order.item_count, order.slot.point.name)
         return len(statements), len(orders)
 
     order_for(counter, "Alice")
@@ -300,12 +299,12 @@ def test_day_orders_runs_three_queries_whatever_the_number_of_orders(app, counte
 
 def test_amount_due_counts_payments_and_invoices_owe_nothing(app, counter, staff, make_user):
     order = order_for(counter, "Alice")
-    assert amount_due(order) == 800
+    assert order.amount_due_cents == 800
     record_payment(order, staff, "cash", 300)
     db.session.commit()
-    assert amount_due(fresh(order)) == 500
+    assert fresh(order).amount_due_cents == 500
     chef = make_user(kind="restaurant", email="chef@bistrot.fr")
-    assert amount_due(order_for(counter, "Bistrot", customer=chef, kind="restaurant")) == 0
+    assert order_for(counter, "Bistrot", customer=chef, kind="restaurant").amount_due_cents == 0
 
 
 def test_collecting_twice_changes_nothing_the_second_time(staff_client, counter, staff):
@@ -433,7 +432,7 @@ def test_customer_may_pay_after_taking_the_goods_not_after_a_cancellation(app, c
     mark_collected(order, staff)
     record_payment(order, staff, "cash", 800)
     db.session.commit()
-    assert amount_due(fresh(order)) == 0
+    assert fresh(order).amount_due_cents == 0
     other = order_for(counter, "Bruno")
     cancel_order(other, reason="test")
     with pytest.raises(HandoverError, match="est annulée"):

@@ -96,6 +96,8 @@ class OrderRow:
     items: tuple
     total_cents: int
     paid_cents: int
+    # What to ask at pick-up (Order.amount_due_cents: invoices and authorised cards owe nothing).
+    to_collect_cents: int
     slot: SlotInfo | None
     address: str
     note: str
@@ -107,13 +109,6 @@ class OrderRow:
     @property
     def item_count(self):
         return sum(item.quantity for item in self.items)
-
-    @property
-    def to_collect_cents(self):
-        """What to ask at pick-up: the total incl. VAT less what is recorded; invoices: 0."""
-        if self.payment_method == "invoice" or self.card_authorised:
-            return 0
-        return max(0, self.total_cents - self.paid_cents)
 
     @property
     def payment_state(self):
@@ -261,6 +256,7 @@ def _row(order, slot_info, with_url=False):
         ),
         total_cents=order_totals(order).gross_cents,
         paid_cents=paid,
+        to_collect_cents=order.amount_due_cents,
         slot=slot_info,
         address=address,
         note=order.note,

@@ -159,11 +159,6 @@ def order_for_handover(order_id):
     )
 
 
-def amount_due(order):
-    """What is left to collect at pick-up, in cents; invoice orders owe nothing here."""
-    return order.amount_due_cents
-
-
 def no_show_allowed_from(order):
     """When staff may mark the order not collected: the slot's end (Paris) plus the grace time."""
     slot = order.slot
@@ -235,7 +230,7 @@ def mark_collected(order, staff, now=None):
     order.collected_at = now or utcnow()
     order.collected_by = staff
     db.session.flush()
-    record(order, staff, "collected", amount_due_cents=amount_due(order))
+    record(order, staff, "collected", amount_due_cents=order.amount_due_cents)
     return True
 
 
@@ -255,7 +250,7 @@ def record_payment(order, staff, method, amount_cents):
                 number=order.number,
             )
         )
-    due = amount_due(order)
+    due = order.amount_due_cents
     if due == 0:
         raise HandoverError(
             _("La commande %(number)s est déjà entièrement payée.", number=order.number)
@@ -278,7 +273,7 @@ def record_payment(order, staff, method, amount_cents):
         "payment_recorded",
         method=method,
         amount_cents=amount_cents,
-        amount_due_cents=amount_due(order),
+        amount_due_cents=order.amount_due_cents,
     )
     return payment
 
@@ -309,4 +304,4 @@ def mark_no_show(order, staff, now=None):
         )
     order.status = "no_show"
     db.session.flush()
-    record(order, staff, "no_show", amount_due_cents=amount_due(order))
+    record(order, staff, "no_show", amount_due_cents=order.amount_due_cents)

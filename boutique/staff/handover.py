@@ -50,7 +50,7 @@ def handover_day():
         notice=notice,
         orders=orders,
         groups=handover.by_slot(orders),
-        due={order.id: handover.amount_due(order) for order in orders},
+        due={order.id: order.amount_due_cents for order in orders},
         points=points(),
         point_id=point_id,
         search=search,
@@ -79,7 +79,7 @@ def _order_or_404(order_id):
 @staff_required
 def handover_card(order_id):
     order = _order_or_404(order_id)
-    due = handover.amount_due(order)
+    due = order.amount_due_cents
     form = PaymentForm(formdata=None, amount=due or None)
     return render_template(
         "staff/handover/order.html",
@@ -151,7 +151,7 @@ def handover_pay(order_id):
                 "Paiement enregistré : %(amount)s (%(method)s). Reste à payer : %(due)s.",
                 amount=format_cents(payment.amount_cents),
                 method=PAYMENT_KIND_LABELS[payment.method],
-                due=format_cents(handover.amount_due(order)),
+                due=format_cents(order.amount_due_cents),
             ),
             "success",
         )
