@@ -175,8 +175,8 @@ def documents_prepare_command(week):
 
     Only what changed since the last run is rendered again (the cache knows by content).
     """
-    from .payments.invoices import shop_today
     from .staff.documents import prepare_pdfs
+    from .timezones import shop_today
     from .weeks.services import weeks_with_pickups_ahead
 
     weeks = [_week_argument(week)] if week else weeks_with_pickups_ahead(shop_today())

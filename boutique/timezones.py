@@ -1,6 +1,6 @@
 """The shop works in Europe/Paris; the database in UTC."""
 
-from datetime import UTC
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -8,6 +8,11 @@ from flask import current_app
 
 def shop_zone():
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def shop_today(now=None):
+    """The date in Paris (now, or at the aware datetime `now`)."""
+    return (now or datetime.now(UTC)).astimezone(shop_zone()).date()
 
 
 def local_to_utc(naive):

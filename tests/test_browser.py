@@ -312,7 +312,7 @@ def test_main_pages_have_no_serious_accessibility_violations(
 
     from boutique.models import PickupPoint, PickupSlot
     from boutique.ordering.services import Contact, place_order
-    from boutique.payments.invoices import shop_today
+    from boutique.timezones import shop_today
 
     herbs = make_category("Aromatiques", "aromatiques", 2)
     basil = make_product(name="Basilic", variety="Grand vert", category=herbs)

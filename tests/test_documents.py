@@ -584,7 +584,7 @@ def test_a_cached_pdf_older_than_the_maximum_age_is_rendered_again(app, staff_cl
 
 
 def test_documents_prepare_renders_the_weeks_pdfs_ahead(app, runner, staff_client, shop, renders):
-    from boutique.payments.invoices import shop_today
+    from boutique.timezones import shop_today
 
     app.config["PUBLIC_URL"] = "http://localhost"  # where the test client's requests go
     # Without a week, prepare takes those with pick-ups ahead (whatever day the suite runs).

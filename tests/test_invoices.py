@@ -22,8 +22,8 @@ from boutique.payments.invoices import (
     invoice_pdf,
     mark_paid,
     overdue_invoices,
-    shop_today,
 )
+from boutique.timezones import shop_today
 from tests.conftest import page_text
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased, joinedload
 from ..extensions import db
 from ..models import Invoice, InvoiceCounter, Payment, utcnow
 from ..pricing import compute_totals
-from ..timezones import shop_zone
+from ..timezones import shop_today
 
 PREFIXES = {"invoice": "FA", "credit_note": "AV"}
 MAX_REFERENCE = 120
@@ -27,10 +27,6 @@ FILTERS = ("a_payer", "en_retard", "payees")
 
 class InvoiceError(ValueError):
     """The invoice cannot be issued or changed; the message is for staff."""
-
-
-def shop_today(now=None):
-    return (now or utcnow()).astimezone(shop_zone()).date()
 
 
 # --- Numbering ----------------------------------------------------------------------------------

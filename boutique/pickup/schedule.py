@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import CUSTOMER_KINDS, OPEN_STATUSES, Order, PickupSlot, utcnow
-from ..timezones import shop_zone
+from ..timezones import shop_today
 from .services import SlotError, release_place, reserve_place, reserve_places
 
 NO_SLOT_FOR_KIND = "no_slot_for_kind"
@@ -323,7 +323,7 @@ def send_reminders(day):
 
 
 def tomorrow_in_shop_zone(now=None):
-    return ((now or utcnow()).astimezone(shop_zone()) + timedelta(days=1)).date()
+    return shop_today(now) + timedelta(days=1)
 
 
 def _slot_text(slot):

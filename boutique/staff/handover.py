@@ -1,7 +1,7 @@
 """Staff at the counter, phone in hand: the day's pick-ups, an order's handover card
 (opened from the list or from the QR code on its label), handing over, payment, no-show."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,14 +13,14 @@ from ..formatting import format_cents, format_when, parse_id
 from ..pickup import handover
 from ..pickup.services import points
 from ..pricing import order_totals
-from ..timezones import shop_zone
+from ..timezones import shop_today
 from . import bp
 from .handover_forms import PAYMENT_KIND_LABELS, PaymentForm
 
 
 def _day_from_args():
     """The day asked for (jour=YYYY-MM-DD), else today in the shop's time zone."""
-    today = datetime.now(shop_zone()).date()
+    today = shop_today()
     raw = (request.args.get("jour") or "").strip()
     if not raw:
         return today, None
@@ -44,7 +44,7 @@ def handover_day():
     return render_template(
         "staff/handover/day.html",
         day=day,
-        today=datetime.now(shop_zone()).date(),
+        today=shop_today(),
         previous_day=day - timedelta(days=1),
         next_day=day + timedelta(days=1),
         notice=notice,
