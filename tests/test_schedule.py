@@ -134,6 +134,8 @@ def test_closing_a_slot_moves_its_orders_near_where_they_were(week_setup, staff_
         follow_redirects=True,
     )
     assert "1 placées sur d'autres créneaux" in page_text(response)
+    # What the page says of closing matches what closing did.
+    assert "celles qu'il avait sont placées sur d'autres créneaux" in page_text(response)
     db.session.expire_all()
     moved = db.session.get(Order, order.id)
     assert moved.slot_id == slots["gate_sat"].id  # same point, next day

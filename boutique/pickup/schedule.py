@@ -183,6 +183,14 @@ def generate_schedule(week, actor=None):
     return result
 
 
+def close_slot(slot, closed, actor=None):
+    """Close a slot (no new orders; its orders are placed in other slots, their customers told
+    once the schedule is published) or reopen it. Returns the Assignment when closing."""
+    slot.closed = closed
+    db.session.flush()
+    return generate_schedule(slot.week, actor=actor) if closed else None
+
+
 def move_order(order, slot, actor=None):
     """Staff move an order to another slot of its week (room and customer kind checked)."""
     from ..ordering.services import record

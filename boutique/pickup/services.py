@@ -106,12 +106,6 @@ def resize_slot(slot, capacity):
         )
 
 
-def set_slot_closed(slot, closed):
-    """A closed slot takes no new orders; the orders already in it keep it."""
-    slot.closed = closed
-    db.session.flush()
-
-
 def reserve_place(slot_id):
     """Take one place in a slot if it is open and has room; True on success (rule 1)."""
     return reserve_places(slot_id, 1)

@@ -233,9 +233,7 @@ def close_slot(slot_id):
     slot = _slot_or_404(slot_id, form.week_id.data)
     if not form.validate():
         abort(400)
-    pickup.set_slot_closed(slot, form.action.data == "close")
-    # Its orders go to other slots (customers told if the schedule was published), or wait listed.
-    moved = schedule.generate_schedule(slot.week, actor=current_user) if slot.closed else None
+    moved = schedule.close_slot(slot, form.action.data == "close", actor=current_user)
     db.session.commit()
     if not slot.closed:
         flash(_("%(slot)s : rouvert aux commandes.", slot=_slot_name(slot)), "success")
