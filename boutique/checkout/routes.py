@@ -1,4 +1,5 @@
 import secrets
+from functools import wraps
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -19,16 +20,13 @@ from ..ordering.services import (
 )
 from ..payments.routes import payment_redirect
 from ..pickup.services import slots_by_point, week_slots
+from ..shop.routes import viewer_price_kind
 from . import bp
 from .forms import CheckoutForm, PlaceOrderForm
 
 
 def _customer():
     return current_user if current_user.is_authenticated else None
-
-
-def _kind(customer):
-    return customer.price_kind if customer is not None else "individual"
 
 
 def _prefill(customer):
@@ -65,22 +63,24 @@ def _basket_or_redirect(week, kind):
     return lines, None
 
 
-def _waiting_for_approval(customer):
-    return (
-        customer is not None and customer.is_professional and not customer.is_approved_professional
-    )
+def orders_allowed(view):
+    """A professional account waiting for approval may not order yet: a clear 403 page."""
 
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        customer = _customer()
+        if customer is not None and customer.is_professional and not customer.is_approved_professional:
+            return render_template("checkout/pending_professional.html"), 403
+        return view(*args, **kwargs)
 
-def _pending_page():
-    return render_template("checkout/pending_professional.html"), 403
+    return wrapped
 
 
 @bp.route("/commande", methods=["GET", "POST"])
+@orders_allowed
 def start():
     customer = _customer()
-    if _waiting_for_approval(customer):
-        return _pending_page()
-    week, kind = open_week_or_none(), _kind(customer)
+    week, kind = open_week_or_none(), viewer_price_kind()
     lines, response = _basket_or_redirect(week, kind)
     if response:
         return response
@@ -111,11 +111,9 @@ def start():
 
 
 @bp.get("/commande/recapitulatif")
+@orders_allowed
 def summary():
-    customer = _customer()
-    if _waiting_for_approval(customer):
-        return _pending_page()
-    week, kind = open_week_or_none(), _kind(customer)
+    week, kind = open_week_or_none(), viewer_price_kind()
     lines, response = _basket_or_redirect(week, kind)
     if response:
         return response
@@ -137,6 +135,7 @@ def summary():
 
 
 @bp.post("/commande/valider")
+@orders_allowed
 def place():
     form = PlaceOrderForm()
     if not form.validate():
@@ -146,8 +145,6 @@ def place():
     if existing is not None:  # a second click on "Commander"
         return redirect(url_for("ordering.order_page", token=existing.access_token))
     customer, choices = _customer(), session.get("checkout")
-    if _waiting_for_approval(customer):
-        return _pending_page()
     week = open_week_or_none()
     if not choices or week is None:
         flash(_("Les commandes de cette semaine sont fermées."), "error")
@@ -160,7 +157,7 @@ def place():
             slot_id=choices["slot"],
             payment_method=choices["payment_method"],
             contact=Contact(choices["name"], choices["email"], choices["phone"]),
-            kind=_kind(customer),
+            kind=viewer_price_kind(),
             customer=customer,
             locale=session.get("lang", customer.locale if customer else "fr"),
             note=choices["note"],

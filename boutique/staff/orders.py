@@ -21,7 +21,7 @@ from ..payments.invoices import InvoiceError, order_documents
 from ..payments.routes import settle_after
 from ..pickup.services import points, week_slots
 from ..pricing import order_totals
-from ..weeks.services import all_weeks, latest_week, storefront_weeks
+from ..weeks.services import all_weeks, latest_week, storefront_week
 from . import bp
 from .order_forms import CancelForm, OrderFilterForm, StaffOrderForm
 
@@ -37,11 +37,7 @@ def _week_from_args():
     week_id = parse_id(request.args.get("semaine"))
     if week_id is not None:
         return db.get_or_404(SalesWeek, week_id)
-    return storefront_weeks()[0] or latest_week()
-
-
-def _int_or_none(value):
-    return parse_id(value)
+    return storefront_week() or latest_week()
 
 
 @bp.get("/commandes")
@@ -56,8 +52,8 @@ def orders():
     form.validate()
     filters = ordering.OrderFilters(
         status=form.statut.data if not form.statut.errors else "",
-        point_id=_int_or_none(form.point.data),
-        slot_id=_int_or_none(form.creneau.data),
+        point_id=parse_id(form.point.data),
+        slot_id=parse_id(form.creneau.data),
         kind=form.type.data if not form.type.errors else "",
         payment_method=form.paiement.data if not form.paiement.errors else "",
         search=form.q.data or "",
