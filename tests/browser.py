@@ -37,6 +37,16 @@ def card(page, name):
     )
 
 
+def add_to_basket(page, name, quantity):
+    """Put `quantity` of the product card named `name` in the basket, as a visitor does."""
+    from playwright.sync_api import expect
+
+    product = card(page, name)
+    product.locator("input[name=quantity]").fill(str(quantity))
+    product.get_by_role("button", name=re.compile("Ajouter")).click()
+    expect(page.locator(".flash-success")).to_contain_text("ajouté au panier")
+
+
 def grid_row(page, full_name):
     """The staff grid's row whose header cell names the product."""
     return page.locator("tr[id^='row-']").filter(has=page.locator("th", has_text=full_name))

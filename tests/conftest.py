@@ -30,6 +30,20 @@ def page_text(response):
     return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
+def squash(text):
+    """Text without any whitespace: PDF text extraction spaces words at will."""
+    return "".join(text.split())
+
+
+def pdf_words(data):
+    """A PDF's text (bytes in), squashed."""
+    import io
+
+    from pypdf import PdfReader
+
+    return squash("".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

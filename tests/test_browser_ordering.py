@@ -1,19 +1,18 @@
 """A guest orders in Chromium and pays by card on the demo payment page, gets the mail, changes a
 quantity; staff lower and confirm, the final amount is captured; a restaurant gets its invoice."""
 
-import io
 import re
 from datetime import date, time
 
 import pytest
 from playwright.sync_api import expect
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from boutique.extensions import db
 from boutique.models import Offer, Order, PickupPoint, PickupSlot
 from boutique.outbox import send_due
-from tests.browser import euros, log_in, serious_violations
+from tests.browser import add_to_basket, euros, log_in, serious_violations
+from tests.conftest import pdf_words
 
 pytestmark = pytest.mark.browser
 
@@ -53,13 +52,6 @@ def week_with_slots(make_category, make_product, make_week):
     )
     db.session.commit()
     return {"tomato": tomato, "leek": leek}
-
-
-def add_to_basket(page, name, quantity):
-    card = page.locator(".product-card").filter(has=page.locator("h3", has_text=name))
-    card.locator("input[name=quantity]").fill(str(quantity))
-    card.get_by_role("button", name=re.compile("Ajouter")).click()
-    expect(page.locator(".flash-success")).to_contain_text("ajouté au panier")
 
 
 def test_guest_orders_changes_a_quantity_and_sees_the_staff_adjustment(
@@ -181,8 +173,7 @@ def test_restaurant_orders_on_invoice_and_downloads_the_invoice(
     response = page.request.get(link.get_attribute("href"))
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
-    pages = PdfReader(io.BytesIO(response.body())).pages
-    text = "".join("".join(p.extract_text().split()) for p in pages)  # pypdf spaces vary
+    text = pdf_words(response.body())
     assert invoice_number in text
     assert "LeJardinGourmand" in text
     assert "TomateCœurdebœuf" in text

@@ -8,18 +8,17 @@ pick-up list PDF, and on a phone mark the orders collected and take the cash; th
 downloads its invoice. On failure, every open page leaves a screenshot and its HTML.
 """
 
-import io
 import re
 from datetime import datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import expect
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from boutique.extensions import db
 from boutique.models import Offer, Order, PickupPoint, SalesWeek, SlotTemplate
-from tests.browser import ARTIFACTS, PARIS, euros, grid_row, local_input, log_in
+from tests.browser import ARTIFACTS, PARIS, add_to_basket, euros, grid_row, local_input, log_in
+from tests.conftest import pdf_words
 
 pytestmark = pytest.mark.browser
 
@@ -96,13 +95,6 @@ def pages(browser, live_server, request):
         context.close()
 
 
-def add(page, name, quantity):
-    card = page.locator(".product-card").filter(has=page.locator("h3", has_text=name))
-    card.locator("input[name=quantity]").fill(str(quantity))
-    card.get_by_role("button", name=re.compile("Ajouter")).click()
-    expect(page.locator(".flash-success")).to_contain_text("ajouté au panier")
-
-
 def checkout(page, name, email, payment=None):
     """From the basket to the summary page, as a guest unless logged in."""
     page.goto("/panier")
@@ -151,14 +143,14 @@ def test_a_whole_week(page, pages, staff, last_week):
     # --- Tuesday: two visitors want the last leek tray; Chloé is at the summary first...
     chloe = pages()
     chloe.goto("/")
-    add(chloe, "Poireau", 1)
+    add_to_basket(chloe, "Poireau", 1)
     checkout(chloe, "Chloé Martin", "chloe@exemple.fr", payment="Paiement au retrait")
 
     # ...but Léa orders it (and tomatoes) and pays by card on the demo payment page.
     lea = pages()
     lea.goto("/")
-    add(lea, "Poireau", 1)
-    add(lea, "Tomate", 3)
+    add_to_basket(lea, "Poireau", 1)
+    add_to_basket(lea, "Tomate", 3)
     checkout(lea, "Léa Durand", "lea@exemple.fr")  # card is proposed first
     lea.get_by_role("button", name="Commander").click()
     expect(lea.locator(".demo-banner")).to_contain_text("Mode démonstration")
@@ -174,7 +166,7 @@ def test_a_whole_week(page, pages, staff, last_week):
     expect(chloe.locator("h1")).to_contain_text("panier", ignore_case=True)
     chloe.get_by_role("button", name=re.compile("Retirer")).click()
     chloe.goto("/")
-    add(chloe, "Basilic", 2)
+    add_to_basket(chloe, "Basilic", 2)
     checkout(chloe, "", "", payment="Paiement au retrait")
     chloe.get_by_role("button", name="Commander").click()
     expect(chloe.locator(".flash-success")).to_contain_text("Merci ! Votre commande")
@@ -184,7 +176,7 @@ def test_a_whole_week(page, pages, staff, last_week):
     chef = pages()
     log_in(chef, restaurant.email)
     chef.goto("/")
-    add(chef, "Tomate", 10)
+    add_to_basket(chef, "Tomate", 10)
     checkout(chef, "", "")
     expect(chef.locator("main")).to_contain_text("Sur facture")
     chef.get_by_role("button", name="Commander").click()
@@ -220,9 +212,7 @@ def test_a_whole_week(page, pages, staff, last_week):
     pdf_url = page.get_by_role("link", name="Télécharger en PDF").get_attribute("href")
     response = page.request.get(pdf_url)
     assert response.headers["content-type"] == "application/pdf"
-    text = "".join(
-        "".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(response.body())).pages
-    )
+    text = pdf_words(response.body())
     for number in (lea_number, chloe_number, chef_number):
         assert number in text
     assert "6,00€" in text  # what Chloé pays at the gate
@@ -250,9 +240,7 @@ def test_a_whole_week(page, pages, staff, last_week):
     invoice = chef.locator("table").get_by_role("link", name=re.compile(r"^FA-\d{4}-\d{4}$"))
     pdf = chef.request.get(invoice.get_attribute("href"))
     assert pdf.headers["content-type"] == "application/pdf"
-    invoice_text = "".join(
-        "".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf.body())).pages
-    )
+    invoice_text = pdf_words(pdf.body())
     assert invoice.inner_text() in invoice_text and "LeJardinGourmand" in invoice_text
 
     # What the shop's books say at the end of the week.

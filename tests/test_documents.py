@@ -18,7 +18,7 @@ from boutique.models import Offer, Order, Payment, PickupPoint, PickupSlot
 from boutique.ordering.services import Contact, lower_quantities, place_order
 from boutique.pickup import documents
 from tests.browser import ARTIFACTS
-from tests.conftest import page_text
+from tests.conftest import page_text, pdf_words, squash
 
 DAY_1, DAY_2 = date(2026, 12, 4), date(2026, 12, 5)
 MM = 72 / 25.4  # PDF points per millimetre
@@ -117,16 +117,11 @@ def visible(response):
     return " ".join(text.split())
 
 
-def squash(text):
-    return "".join(text.split())
-
-
 def pdf_text(response):
     """The PDF's text without any whitespace (PDF text extraction spaces words at will)."""
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    reader = PdfReader(io.BytesIO(response.data))
-    return squash("".join(page.extract_text() for page in reader.pages))
+    return pdf_words(response.data)
 
 
 def csv_rows(response):

@@ -1,11 +1,9 @@
-import io
 import shutil
 import subprocess
 from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from boutique.extensions import db
@@ -24,7 +22,7 @@ from boutique.payments.invoices import (
     overdue_invoices,
 )
 from boutique.timezones import shop_today
-from tests.conftest import page_text
+from tests.conftest import page_text, pdf_words
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PICKUP_DAY = date(2026, 12, 4)
@@ -93,13 +91,6 @@ def documents(order):
     ).all()
 
 
-def squash(text):
-    return "".join(text.split())
-
-
-def pdf_text(data):
-    reader = PdfReader(io.BytesIO(data))
-    return squash("".join(page.extract_text() for page in reader.pages))
 
 
 def lines_of(order):
@@ -196,7 +187,7 @@ def test_lowering_after_confirmation_issues_a_credit_note_for_the_difference(sho
     assert [li["quantity"] for li in invoice.lines] == [10, 3]
     assert invoice.gross_cents == 3445
 
-    text = pdf_text(invoice_pdf(note))
+    text = pdf_words(invoice_pdf(note))
     assert f"Avoir{note.number}" in text
     assert f"AvoirsurlafactureFA-{year}-0001" in text
 
@@ -239,7 +230,7 @@ def test_invoice_pdf_has_the_legal_mentions(shop, staff, staff_client):
     response = staff_client.get(f"/gestion/factures/{invoice.id}.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    text = pdf_text(response.data)
+    text = pdf_words(response.data)
     for expected in (
         f"FactureFA-{year}-0001",
         "AssociationLaPépinière",
@@ -274,7 +265,7 @@ def test_vat_exemption_is_printed_when_the_seller_has_no_vat_number(app, shop, s
         SELLER_VAT_NUMBER="", SELLER_VAT_EXEMPTION="TVA non applicable, art. 293 B du CGI"
     )
     order = confirmed(invoice_order(shop), staff)
-    text = pdf_text(invoice_pdf(documents(order)[0]))
+    text = pdf_words(invoice_pdf(documents(order)[0]))
     assert "TVAnonapplicable,art.293BduCGI" in text
     assert "intracommunautaire" not in text
 
@@ -389,7 +380,7 @@ def test_customers_download_only_their_own_invoices(client, shop, staff):
     assert their_invoice.number not in page_text(page)
     response = client.get(f"/commande/suivi/{mine.access_token}/factures/{my_invoice.id}.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert my_invoice.number in pdf_text(response.data).replace("Facture", " ")
+    assert my_invoice.number in pdf_words(response.data).replace("Facture", " ")
 
     for url in (
         f"/commande/suivi/{mine.access_token}/factures/{their_invoice.id}.pdf",
