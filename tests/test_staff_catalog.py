@@ -121,6 +121,15 @@ def csv_bytes(*rows, header=CSV_HEADER, encoding="utf-8"):
     return ("\n".join((header, *rows)) + "\n").encode(encoding)
 
 
+def assert_import_refused(response, *messages):
+    """The import is refused with these messages on the page, and nothing is imported."""
+    assert response.status_code == 422
+    page = page_text(response)
+    for message in messages:
+        assert message in page, message
+    assert product_count() == 0
+
+
 def post_csv(client, raw, filename="catalogue.csv", follow_redirects=False):
     return post_multipart(
         client,
@@ -1001,10 +1010,7 @@ def test_csv_import_reports_an_unknown_category_with_its_line(staff_client, plan
 
     response = post_csv(staff_client, raw)
 
-    page = page_text(response)
-    assert response.status_code == 422
-    assert "Ligne 3 : catégorie inconnue « Arbres fruitiers »" in page
-    assert product_count() == 0
+    assert_import_refused(response, "Ligne 3 : catégorie inconnue « Arbres fruitiers »")
 
 
 def test_csv_import_reports_duplicate_products_in_the_file(staff_client, plants):
@@ -1015,9 +1021,7 @@ def test_csv_import_reports_duplicate_products_in_the_file(staff_client, plants)
 
     response = post_csv(staff_client, raw)
 
-    assert response.status_code == 422
-    assert "Ligne 3 : produit en double dans le fichier" in page_text(response)
-    assert product_count() == 0
+    assert_import_refused(response, "Ligne 3 : produit en double dans le fichier")
 
 
 def test_csv_import_reports_missing_columns(staff_client, plants):
@@ -1028,10 +1032,7 @@ def test_csv_import_reports_missing_columns(staff_client, plants):
 
     response = post_csv(staff_client, raw)
 
-    page = page_text(response)
-    assert response.status_code == 422
-    assert "Colonnes manquantes : prix_amap_ht, description, actif" in page
-    assert product_count() == 0
+    assert_import_refused(response, "Colonnes manquantes : prix_amap_ht, description, actif")
 
 
 def test_csv_import_refuses_a_file_not_in_utf8(staff_client, plants):
@@ -1042,10 +1043,7 @@ def test_csv_import_refuses_a_file_not_in_utf8(staff_client, plants):
 
     response = post_csv(staff_client, raw)
 
-    page = page_text(response)
-    assert response.status_code == 422
-    assert "Le fichier doit être un CSV encodé en UTF-8." in page
-    assert product_count() == 0
+    assert_import_refused(response, "Le fichier doit être un CSV encodé en UTF-8.")
 
 
 def test_csv_import_without_a_file_asks_for_one(staff_client):
@@ -1079,9 +1077,7 @@ def test_csv_import_of_an_empty_file_says_so(staff_client, plants):
 def test_csv_import_with_only_the_header_says_there_is_no_product(staff_client, plants):
     response = post_csv(staff_client, csv_bytes())
 
-    assert response.status_code == 422
-    assert "Le fichier ne contient aucun produit." in page_text(response)
-    assert product_count() == 0
+    assert_import_refused(response, "Le fichier ne contient aucun produit.")
 
 
 def test_csv_import_over_2_mb_is_refused(staff_client, plants):
@@ -1090,9 +1086,7 @@ def test_csv_import_over_2_mb_is_refused(staff_client, plants):
 
     response = post_csv(staff_client, csv_bytes(*rows))
 
-    assert response.status_code == 422
-    assert "Fichier trop gros (2 Mo au plus)." in page_text(response)
-    assert product_count() == 0
+    assert_import_refused(response, "Fichier trop gros (2 Mo au plus).")
 
 
 def test_csv_import_queries_do_not_grow_with_the_rows(staff_client, plants, count_queries):
