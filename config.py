@@ -88,6 +88,10 @@ class Config:
     # believed for the client's address, the scheme and the host; 0 trusts none.
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
+    # Minutes after a password was typed during which sensitive staff actions (accounts, roles,
+    # approvals, exports of personal data, refunds) go through without asking for it again.
+    RECENT_LOGIN_MINUTES = _env_int("RECENT_LOGIN_MINUTES", 30)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

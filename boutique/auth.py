@@ -1,29 +1,78 @@
-"""Who may see what: the login user loader and the staff guard."""
+"""Who may see what: the login user loader and the role guards.
 
+Roles: `admin` (everything, including staff accounts, approvals and exports of personal
+data), `staff` (weeks, products, orders, documents, handover), `gate` (the handover pages
+only, showing no contact details). Customers have the role `customer`.
+"""
+
+import time
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import abort
+from flask import abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 from .extensions import db, login_manager
 from .formatting import parse_id
 from .models import User
 
+LOGIN_AT = "login_at"
+
 
 @login_manager.user_loader
-def load_user(user_id):
-    user_id = parse_id(user_id)
-    return db.session.get(User, user_id) if user_id is not None else None
+def load_user(login_id):
+    """The account a session or remember-me cookie names, if that session is still current."""
+    user_id, _, version = (login_id or "").partition(":")
+    user_id, version = parse_id(user_id), parse_id(version)
+    if user_id is None or version is None:
+        return None  # includes cookies made before session versions existed
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
 
 
-def staff_required(view):
-    """Let staff in; send anonymous visitors to login and refuse customers (403)."""
+def _role_required(allowed):
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not allowed(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+staff_required = _role_required(lambda user: user.is_staff)
+staff_required.__doc__ = "Let staff and admins in; anonymous visitors go to login, others get 403."
+admin_required = _role_required(lambda user: user.is_admin)
+gate_required = _role_required(lambda user: user.works_at_gate)
+
+
+def mark_login_recent():
+    session[LOGIN_AT] = int(time.time())
+
+
+def login_is_recent():
+    max_age = current_app.config["RECENT_LOGIN_MINUTES"] * 60
+    return time.time() - session.get(LOGIN_AT, 0) < max_age
+
+
+def recent_login_required(view):
+    """Sensitive actions (accounts, roles, approvals, exports, refunds) need a recent password."""
 
     @wraps(view)
-    @login_required
     def wrapped(*args, **kwargs):
-        if not current_user.is_staff:
-            abort(403)
+        if current_user.is_authenticated and not login_is_recent():
+            if request.method == "GET":
+                target = request.full_path
+            else:  # back to the page whose button was pressed, to press it again
+                referrer = urlsplit(request.referrer or "")
+                target = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+            return redirect(url_for("account.confirm_password", next=target or None))
         return view(*args, **kwargs)
 
     return wrapped

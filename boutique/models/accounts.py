@@ -37,13 +37,32 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="fr")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the owner followed the link mailed at registration.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session and remember-me cookie: bumping it ends them all at once
+    # (logout, password change or reset, role change, deactivation).
+    session_version: Mapped[int] = mapped_column(default=0)
+    # A disabled account cannot log in; its sessions end.
+    active: Mapped[bool] = mapped_column(default=True)
 
     __table_args__ = (
-        CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role"),
+        CheckConstraint("role IN ('customer', 'gate', 'staff', 'admin')", name="role"),
         CheckConstraint(
             "kind IS NULL OR kind IN ('individual', 'restaurant', 'amap')", name="kind"
         ),
     )
+
+    def get_id(self):
+        """Flask-Login's id: the account and its session version, so bumping one ends the other."""
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def end_sessions(self):
+        """Make every session and remember-me cookie of this account invalid."""
+        self.session_version = (self.session_version or 0) + 1
 
     def set_password(self, password):
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
@@ -54,7 +73,21 @@ class User(UserMixin, db.Model):
 
     @property
     def is_staff(self):
+        """Runs the week: everything but accounts, approvals and personal-data exports."""
         return self.role in ("staff", "admin")
+
+    @property
+    def is_admin(self):
+        return self.role == "admin"
+
+    @property
+    def works_at_gate(self):
+        """May use the handover pages (the gate role sees nothing else)."""
+        return self.role in ("gate", "staff", "admin")
+
+    @property
+    def email_verified(self):
+        return self.email_verified_at is not None
 
     @property
     def is_professional(self):

@@ -154,6 +154,9 @@ class Order(db.Model):
     collected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # A card order holds its stock and slot until then (pending_payment); later it expires.
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Keyed hash of the address the order came from (never the address itself): staff can
+    # find and cancel a burst of orders from one place.
+    ip_hash: Mapped[str | None] = mapped_column(String(32), index=True)
 
     week: Mapped[SalesWeek] = relationship()
     customer: Mapped[User | None] = relationship(foreign_keys=[customer_id])

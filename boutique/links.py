@@ -1,0 +1,23 @@
+"""Absolute links (mails, .ics, QR codes, payment returns) from the shop's public address.
+
+Never from the request: a forged `Host` or `X-Forwarded-Host` header must not be able to
+point a password-reset link at someone else's site (DESIGN rule 11).
+"""
+
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+
+def public_url(endpoint, **values):
+    """The absolute address of an endpoint at PUBLIC_URL, whatever the current request says."""
+    parts = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path.rstrip("/") or "/", url_scheme=parts.scheme
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def public_root():
+    """PUBLIC_URL with one trailing slash (a base for documents' relative links)."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + "/"
