@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -12,7 +13,14 @@ def _env_int(name, default):
     return int(os.environ.get(name, default))
 
 
+def _env_list(name, default=""):
+    """A comma-separated variable as a list of its non-empty items."""
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 class Config:
+    # Production settings and checks (flask demo-data refuses to run there).
+    PRODUCTION = False
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'boutique.sqlite'}"
@@ -39,6 +47,23 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+    # Orders placed from the storefront ("Commander") per client network (IPv6: its /64).
+    # Only placed orders count; a refused basket does not. Several limits: "20 per hour;60 per day".
+    ORDER_RATE_LIMIT = os.environ.get("ORDER_RATE_LIMIT", "20 per hour")
+    # Orders placed per email address given at checkout, from any network: one person cannot
+    # fill the week, nor have the shop mail someone else's address again and again.
+    ORDER_EMAIL_RATE_LIMIT = os.environ.get("ORDER_EMAIL_RATE_LIMIT", "5 per hour")
+    # Highest total (cents) of an order paid on pick-up by a guest or an account whose email is
+    # not verified; above it: card payment, or a verified account. 0 refuses every such order.
+    UNPAID_ORDER_CAP_CENTS = _env_int("UNPAID_ORDER_CAP_CENTS", 15000)
+    # Failed logins on one account, from any address, before its login locks for the window.
+    LOGIN_ACCOUNT_LIMIT = os.environ.get("LOGIN_ACCOUNT_LIMIT", "10 per 15 minutes")
+    # When the shared storage (Redis) fails, log it and let the request through, each
+    # worker counting in its own memory meanwhile; never answer 500 for it.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # A Redis that accepts and never answers must not hold a page: give up fast.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
     # Mail: "smtp" delivers through MAIL_SERVER; "file" writes .eml files to MAIL_FILE_DIR.
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
@@ -51,15 +76,33 @@ class Config:
         "MAIL_DEFAULT_SENDER", "La Pépinière <boutique@lapepiniere.example>"
     )
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mails"))
+    # Seconds an SMTP server may take to answer before the outbox tries it again later.
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 5)
+    # Deliver a request's mails in its own process once the response has gone. Off in
+    # production: a slow SMTP server would hold the worker; `flask outbox worker` sends them.
+    OUTBOX_SEND_AFTER_RESPONSE = False
+    # Seconds `flask outbox worker` sleeps when nothing is due.
+    OUTBOX_POLL_SECONDS = _env_int("OUTBOX_POLL_SECONDS", 5)
 
     PASSWORD_RESET_MAX_AGE = _env_int("PASSWORD_RESET_MAX_AGE", 3600)
+    # Seconds the link mailed at registration stays valid.
+    EMAIL_VERIFY_MAX_AGE = _env_int("EMAIL_VERIFY_MAX_AGE", 7 * 24 * 3600)
+    # Password hashes: argon2id at OWASP's parameters (19 MiB, 2 iterations).
+    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 2)
+    ARGON2_MEMORY_KIB = _env_int("ARGON2_MEMORY_KIB", 19 * 1024)
     # Seconds a handover link (the QR code on an order's label) stays valid: 60 days.
     HANDOVER_LINK_MAX_AGE = _env_int("HANDOVER_LINK_MAX_AGE", 60 * 24 * 3600)
     # Minutes after a slot's end before staff may mark an order as not collected.
     NO_SHOW_GRACE_MINUTES = _env_int("NO_SHOW_GRACE_MINUTES", 60)
     SHOP_NAME = os.environ.get("SHOP_NAME", "La Pépinière")
-    # Address of the shop for links in mails sent outside a request (flask commands).
+    # Shown where a customer is told to call (an order refused by a limit); empty: not shown.
+    SHOP_PHONE = os.environ.get("SHOP_PHONE", "")
+    # The shop's public address: every absolute link (mails, .ics, QR codes, payment returns)
+    # is built from it, never from the request's Host (boutique/links.py).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # Host names requests may carry (Flask answers 400 to others). None: any host, for
+    # development; production trusts PUBLIC_URL's host plus the TRUSTED_HOSTS list.
+    TRUSTED_HOSTS = None
 
     # The seller printed on invoices (copied into each invoice when it is issued).
     SELLER_NAME = os.environ.get("SELLER_NAME", "Association La Pépinière")
@@ -84,9 +127,11 @@ class Config:
     # Card authorisations lapse after about 7 days: capture-due acts on those older than this.
     CARD_AUTHORISATION_DAYS = _env_int("CARD_AUTHORISATION_DAYS", 6)
 
-    # How many reverse proxies stand in front (nginx: 1). Their X-Forwarded-* headers are then
-    # believed for the client's address, the scheme and the host; 0 trusts none.
+    # How many reverse proxies stand in front (nginx: 1). Their X-Forwarded-For and
+    # X-Forwarded-Proto are then believed (never X-Forwarded-Host), and only on connections
+    # coming from PROXY_ADDRESSES (addresses or networks); 0 trusts none.
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+    PROXY_ADDRESSES = _env_list("PROXY_ADDRESSES", "127.0.0.1,::1")
 
     # Minutes after a password was typed during which sensitive staff actions (accounts, roles,
     # approvals, exports of personal data, refunds) go through without asking for it again.
@@ -100,6 +145,7 @@ class Config:
 class DevelopmentConfig(Config):
     DEBUG = True
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")
+    OUTBOX_SEND_AFTER_RESPONSE = True
 
 
 class TestingConfig(Config):
@@ -112,12 +158,21 @@ class TestingConfig(Config):
     MAIL_BACKEND = "smtp"
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 0  # tests point this at their own SMTP server
-    # Fast hashing: tests create many accounts. Not a secret.
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105
+    # Like development: the tests see a request's mail arrive once its response is closed.
+    OUTBOX_SEND_AFTER_RESPONSE = True
+    PUBLIC_URL = "http://localhost"  # where the test client's requests go
+    # Fast hashing: tests create many accounts.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 64
 
 
 class ProductionConfig(Config):
+    PRODUCTION = True
     PAYMENT_DEMO = False
+    # No default address: links must never point at a development one.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    # Other host names the shop answers to (comma-separated), besides PUBLIC_URL's.
+    TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS")
     # Served over HTTPS behind the reverse proxy: browsers must never come back in plain HTTP.
     HSTS_ENABLED = True
     SESSION_COOKIE_SECURE = True
@@ -125,10 +180,22 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
 
     @classmethod
+    def complete(cls, config):
+        """Trust PUBLIC_URL's host name, and the TRUSTED_HOSTS listed besides it."""
+        host = urlsplit(config.get("PUBLIC_URL") or "").hostname
+        extra = config.get("TRUSTED_HOSTS") or []
+        if isinstance(extra, str):
+            extra = [name.strip() for name in extra.split(",") if name.strip()]
+        config["TRUSTED_HOSTS"] = list(dict.fromkeys([host, *extra] if host else extra))
+
+    @classmethod
     def check(cls, config):
         """Refuse to start with settings that are only fit for development."""
         if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
-            raise RuntimeError("SECRET_KEY must be set to a long random value in production.")
+            raise RuntimeError(
+                "SECRET_KEY must be set to a long random value in production "
+                "(production is the default: FLASK_CONFIG=development for a local run)."
+            )
         if len(config["SECRET_KEY"]) < 24:
             raise RuntimeError("SECRET_KEY is too short for production (24 characters at least).")
         if config.get("PAYMENT_DEMO"):
@@ -136,6 +203,17 @@ class ProductionConfig(Config):
         if not config.get("STRIPE_SECRET_KEY") or not config.get("STRIPE_WEBHOOK_SECRET"):
             raise RuntimeError(
                 "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set in production."
+            )
+        public = urlsplit(config.get("PUBLIC_URL") or "")
+        if public.scheme != "https" or not public.hostname:
+            raise RuntimeError(
+                "PUBLIC_URL must be the shop's https address in production "
+                "(e.g. https://boutique.lapepiniere.example): every link in mails is built from it."
+            )
+        if (config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
+            raise RuntimeError(
+                "RATELIMIT_STORAGE_URI must name a shared storage in production "
+                "(e.g. redis://127.0.0.1:6379/0): each process would count on its own."
             )
 
 

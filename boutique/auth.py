@@ -22,10 +22,12 @@ LOGIN_AT = "login_at"
 @login_manager.user_loader
 def load_user(login_id):
     """The account a session or remember-me cookie names, if that session is still current."""
-    user_id, _, version = (login_id or "").partition(":")
-    user_id, version = parse_id(user_id), parse_id(version)
+    parts = (login_id or "").split(":")
+    if len(parts) != 3:
+        return None  # a cookie made before session versions existed
+    user_id, version = parse_id(parts[0]), parse_id(parts[1])
     if user_id is None or version is None:
-        return None  # includes cookies made before session versions existed
+        return None
     user = db.session.get(User, user_id)
     if user is None or not user.active or user.session_version != version:
         return None
@@ -67,12 +69,17 @@ def recent_login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if current_user.is_authenticated and not login_is_recent():
-            if request.method == "GET":
-                target = request.full_path
-            else:  # back to the page whose button was pressed, to press it again
-                referrer = urlsplit(request.referrer or "")
-                target = referrer.path + (f"?{referrer.query}" if referrer.query else "")
-            return redirect(url_for("account.confirm_password", next=target or None))
+            return ask_for_password()
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def ask_for_password():
+    """Send the user to confirm their password, then back where they were."""
+    if request.method == "GET":
+        target = request.full_path
+    else:  # back to the page whose button was pressed, to press it again
+        referrer = urlsplit(request.referrer or "")
+        target = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return redirect(url_for("account.confirm_password", next=target or None))

@@ -11,7 +11,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from .services import find_user_by_email, siret_is_valid
+from .services import siret_is_valid
 
 KIND_CHOICES = [
     SelectChoice("individual", _l("Particulier")),
@@ -32,6 +32,10 @@ def strong_password(form, field):
     email = getattr(form, "email", None)
     if email is not None and email.data and password.lower() == email.data.strip().lower():
         raise ValidationError(_l("Le mot de passe ne doit pas être votre adresse e-mail."))
+
+
+def strip_spaces(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 def normalise_siret(value):
@@ -58,6 +62,7 @@ class RegisterForm(FlaskForm, ProfessionalDetails):
     kind = RadioField(_l("Vous êtes"), choices=KIND_CHOICES, default="individual")
     email = StringField(
         _l("Adresse e-mail"),
+        filters=[strip_spaces],
         validators=[DataRequired(), Email(message=_l("Adresse e-mail invalide.")), Length(max=254)],
     )
     password = PasswordField(_l("Mot de passe"), validators=[DataRequired(), strong_password])
@@ -84,10 +89,6 @@ class RegisterForm(FlaskForm, ProfessionalDetails):
     postcode = StringField(_l("Code postal"), validators=[Length(max=10)])
     city = StringField(_l("Ville"), validators=[Length(max=100)])
 
-    def validate_email(self, field):
-        if find_user_by_email(field.data):
-            raise ValidationError(_l("Un compte existe déjà avec cette adresse e-mail."))
-
     def validate_siret(self, field):
         if self.kind.data not in ("restaurant", "amap"):
             return
@@ -109,9 +110,14 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Rester connecté"))
 
 
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired()])
+
+
 class ForgotPasswordForm(FlaskForm):
     email = StringField(
         _l("Adresse e-mail"),
+        filters=[strip_spaces],
         validators=[DataRequired(), Email(message=_l("Adresse e-mail invalide.")), Length(max=254)],
     )
 

@@ -4,17 +4,28 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..auth import mark_login_recent
 from ..extensions import db, limiter
-from ..mail import MailError, send_email
-from . import bp
-from .forms import ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
+from . import bp, throttle
+from .forms import (
+    ConfirmPasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from .services import (
-    find_user_by_email,
-    make_reset_token,
-    register_customer,
+    authenticate,
+    normalise_email,
+    request_registration,
+    send_reset_link,
+    send_verification,
     update_profile,
     user_from_reset_token,
 )
+from .services import reset_password as reset_password_service
+from .services import verify_email as verify_email_token
 
 
 def auth_limit():
@@ -33,6 +44,32 @@ def safe_next(target):
     return target
 
 
+# What a visitor keeps across login and logout: their language, basket and checkout choices.
+KEPT_IN_SESSION = ("lang", "basket", "checkout")
+
+
+def _renew_session(keep=KEPT_IN_SESSION):
+    """Start from an empty session cookie (new CSRF secret, nothing of the previous person)."""
+    kept = {key: session[key] for key in keep if key in session}
+    session.clear()
+    session.update(kept)
+
+
+def start_session(user, remember=False):
+    """Log this account in on a fresh session; staff never get a long-lived cookie."""
+    _renew_session()
+    login_user(user, remember=remember and user.role == "customer")
+    mark_login_recent()
+
+
+def _home_for(user):
+    if user.is_staff:
+        return url_for("staff.dashboard")
+    if user.works_at_gate:
+        return url_for("staff.handover_day")
+    return url_for("shop.home")
+
+
 @bp.route("/inscription", methods=["GET", "POST"])
 @limiter.limit(auth_limit, methods=["POST"])
 def register():
@@ -41,7 +78,8 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         professional = form.kind.data in ("restaurant", "amap")
-        user = register_customer(
+        # The same answer whether the address has an account or not: its owner gets a mail.
+        request_registration(
             email=form.email.data,
             password=form.password.data,
             kind=form.kind.data,
@@ -56,19 +94,35 @@ def register():
             city=(form.city.data or "").strip(),
         )
         db.session.commit()
-        login_user(user)
-        if professional:
-            flash(
-                _(
-                    "Votre compte est créé. L'équipe doit le valider avant que vous voyiez "
-                    "les prix professionnels ; vous recevrez une réponse rapidement."
-                ),
-                "info",
-            )
-        else:
-            flash(_("Bienvenue ! Votre compte est créé."), "success")
-        return redirect(url_for("shop.home"))
+        return render_template(
+            "account/check_email.html", email=normalise_email(form.email.data), professional=professional
+        )
     return render_template("account/register.html", form=form)
+
+
+@bp.get("/verification/<token>")
+def verify_email(token):
+    user = verify_email_token(token)
+    if user is None:
+        flash(_("Ce lien de confirmation est invalide ou expiré. Connectez-vous pour en recevoir un nouveau."), "error")
+        return redirect(url_for("account.login"))
+    db.session.commit()
+    if not current_user.is_authenticated:
+        # The link was mailed to this address moments ago: it proves who opens it.
+        start_session(user)
+    flash(_("Votre adresse e-mail est confirmée. Bienvenue !"), "success")
+    return redirect(url_for("shop.home"))
+
+
+@bp.post("/verification")
+@login_required
+@limiter.limit(auth_limit)
+def resend_verification():
+    if not current_user.email_verified:
+        send_verification(current_user)
+        db.session.commit()
+    flash(_("Un lien de confirmation vient d'être envoyé à %(email)s.", email=current_user.email), "info")
+    return redirect(url_for("account.profile"))
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -78,22 +132,71 @@ def login():
         return redirect(url_for("shop.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = find_user_by_email(form.email.data)
-        if user is not None and user.check_password(form.password.data):
-            login_user(user, remember=form.remember.data)
-            flash(_("Vous êtes connecté."), "success")
-            default = url_for("staff.dashboard") if user.is_staff else url_for("shop.home")
-            return redirect(safe_next(request.args.get("next")) or default)
-        flash(_("Adresse e-mail ou mot de passe incorrect."), "error")
+        email = normalise_email(form.email.data)
+        if throttle.is_locked(email):
+            return _locked_page(form, email)
+        user = authenticate(email, form.password.data)
+        if user is None:
+            throttle.record_failure(email)
+            flash(_("Adresse e-mail ou mot de passe incorrect."), "error")
+            return render_template("account/login.html", form=form)
+        db.session.commit()  # a hash brought up to date
+        start_session(user, remember=form.remember.data)
+        flash(_("Vous êtes connecté."), "success")
+        return redirect(safe_next(request.args.get("next")) or _home_for(user))
     return render_template("account/login.html", form=form)
+
+
+def _locked_page(form, email):
+    message = _(
+        "Trop de tentatives de connexion pour ce compte. Réessayez dans %(minutes)d minutes, "
+        "ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? ».",
+        minutes=throttle.minutes_left(email),
+    )
+    return render_template("account/login.html", form=form, locked=message), 429
+
+
+@bp.route("/confirmer", methods=["GET", "POST"])
+@login_required
+@limiter.limit(auth_limit, methods=["POST"])
+def confirm_password():
+    """Type the password again before a sensitive action (accounts, exports, refunds)."""
+    form = ConfirmPasswordForm()
+    if form.validate_on_submit():
+        email = current_user.email
+        if throttle.is_locked(email):
+            return _locked_page(LoginForm(email=email), email)
+        if authenticate(email, form.password.data) is None:
+            throttle.record_failure(email)
+            form.password.errors.append(_("Mot de passe incorrect."))
+        else:
+            db.session.commit()
+            mark_login_recent()
+            return redirect(safe_next(request.args.get("next")) or _home_for(current_user))
+    return render_template("account/confirm_password.html", form=form)
 
 
 @bp.post("/deconnexion")
 @login_required
 def logout():
+    # Every copy of this session, and the remember-me cookie, stop working now.
+    current_user.end_sessions()
+    db.session.commit()
+    _renew_session(keep=("lang",))
     logout_user()
     flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("shop.home"))
+
+
+@bp.post("/deconnexion-partout")
+@login_required
+def logout_everywhere():
+    user = current_user._get_current_object()
+    user.end_sessions()
+    db.session.commit()
+    start_session(user)
+    flash(_("Vos autres appareils sont déconnectés ; vous restez connecté sur celui-ci."), "success")
+    return redirect(url_for("account.profile"))
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
@@ -101,24 +204,8 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        user = find_user_by_email(form.email.data)
-        if user is not None:
-            link = url_for("account.reset_password", token=make_reset_token(user), _external=True)
-            try:
-                send_email(
-                    user.email,
-                    _("Réinitialiser votre mot de passe"),
-                    "password_reset",
-                    user=user,
-                    link=link,
-                    minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
-                )
-            except MailError:
-                current_app.logger.exception("Password reset mail to %s failed", user.email)
-                flash(
-                    _("L'e-mail n'a pas pu être envoyé. Réessayez dans quelques minutes."), "error"
-                )
-                return render_template("account/forgot_password.html", form=form), 503
+        send_reset_link(form.email.data)  # through the outbox: no wait, no mail error here
+        db.session.commit()
         # Same answer whether the account exists or not: it reveals no address.
         flash(
             _(
@@ -140,8 +227,11 @@ def reset_password(token):
         return redirect(url_for("account.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        user.set_password(form.password.data)
+        reset_password_service(user, form.password.data)
         db.session.commit()
+        if current_user.is_authenticated:
+            _renew_session(keep=("lang",))
+            logout_user()
         flash(_("Votre mot de passe est changé. Vous pouvez vous connecter."), "success")
         return redirect(url_for("account.login"))
     return render_template("account/reset_password.html", form=form)
@@ -152,8 +242,11 @@ def reset_password(token):
 def profile():
     form = ProfileForm(obj=current_user, user=current_user)
     if form.validate_on_submit():
-        update_profile(current_user, form.data)
+        user = current_user._get_current_object()
+        update_profile(user, form.data)
         db.session.commit()
+        if form.new_password.data:  # the other sessions ended with the old password
+            start_session(user)
         flash(_("Votre profil est enregistré."), "success")
         return redirect(url_for("account.profile"))
     return render_template("account/profile.html", form=form)

@@ -3,13 +3,19 @@
 import hashlib
 
 from flask import current_app
+from flask_babel import lazy_gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..links import public_url
 from ..models import PRO_KINDS, User, utcnow
+from ..outbox import queue_email
+from ..passwords import hash_password, needs_rehash, waste_a_check
+from . import throttle
 
 RESET_SALT = "password-reset"
+VERIFY_SALT = "email-verification"
 
 
 def normalise_email(email):
@@ -37,6 +43,22 @@ def siret_is_valid(siret):
     return _luhn_ok(siret)
 
 
+def authenticate(email, password):
+    """The active account with this email and password, else None (same time either way).
+
+    A hash made with an older scheme or weaker parameters is replaced on the way.
+    """
+    user = find_user_by_email(email)
+    if user is None:
+        return waste_a_check(password)
+    if not user.check_password(password) or not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.set_password(password)
+        db.session.flush()
+    return user
+
+
 def register_customer(*, email, password, kind, locale="fr", **details):
     """Create a customer account; professionals start pending approval."""
     user = User(email=normalise_email(email), role="customer", kind=kind, locale=locale, **details)
@@ -45,6 +67,97 @@ def register_customer(*, email, password, kind, locale="fr", **details):
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def request_registration(*, email, password, kind, locale="fr", **details):
+    """Register a new address, or tell the owner of a known one; the answer is the same.
+
+    A new account gets a link to verify its address; the owner of an existing account gets a
+    mail saying someone tried to register with it. Both cost one password hash, so the time
+    taken does not tell them apart either. Returns the new account or None.
+    """
+    existing = find_user_by_email(email)
+    if existing is not None:
+        hash_password(password)  # as long as creating the account would take
+        queue_email(
+            existing.email,
+            _("Votre compte %(shop)s existe déjà", shop=current_app.config["SHOP_NAME"]),
+            "account_exists",
+            locale=existing.locale,
+            user=existing,
+            login_link=public_url("account.login"),
+            reset_link=public_url("account.forgot_password"),
+        )
+        return None
+    user = register_customer(email=email, password=password, kind=kind, locale=locale, **details)
+    send_verification(user)
+    return user
+
+
+def send_verification(user):
+    """Queue the mail whose link proves the account's owner reads this address."""
+    token = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VERIFY_SALT).dumps(
+        {"id": user.id, "email": user.email}
+    )
+    queue_email(
+        user.email,
+        _("Confirmez votre adresse e-mail"),
+        "verify_email",
+        locale=user.locale,
+        user=user,
+        link=public_url("account.verify_email", token=token),
+        days=current_app.config["EMAIL_VERIFY_MAX_AGE"] // 86400,
+    )
+
+
+def verify_email(token):
+    """Mark the account a valid verification link names as verified; return it, else None."""
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VERIFY_SALT)
+    try:
+        data = serializer.loads(token, max_age=current_app.config["EMAIL_VERIFY_MAX_AGE"])
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int):
+        return None
+    user = db.session.get(User, data["id"])
+    if user is None or not user.active or user.email != data.get("email"):
+        return None
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        db.session.flush()
+    return user
+
+
+def change_password(user, password):
+    """Set a new password and end every session of the account (the caller logs this one in)."""
+    user.set_password(password)
+    user.end_sessions()
+    db.session.flush()
+
+
+def reset_password(user, password):
+    """Set the password chosen through the mailed link: the address is proven, sessions end."""
+    change_password(user, password)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+    throttle.clear(user.email)
+    db.session.flush()
+
+
+def send_reset_link(email):
+    """Queue a reset link for the account of this address, if there is one."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    queue_email(
+        user.email,
+        _("Réinitialiser votre mot de passe"),
+        "password_reset",
+        locale=user.locale,
+        user=user,
+        link=public_url("account.reset_password", token=make_reset_token(user)),
+        minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+    )
 
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "address", "postcode", "city", "locale")
@@ -57,7 +170,7 @@ def update_profile(user, data):
     if user.is_professional:
         user.organisation = (data.get("organisation") or "").strip()
     if data.get("new_password"):
-        user.set_password(data["new_password"])
+        change_password(user, data["new_password"])
     db.session.flush()
 
 
@@ -110,6 +223,6 @@ def user_from_reset_token(token):
     if not isinstance(data, dict) or not isinstance(data.get("id"), int):
         return None
     user = db.session.get(User, data["id"])
-    if user is None or data.get("pw") != _password_fingerprint(user):
+    if user is None or not user.active or data.get("pw") != _password_fingerprint(user):
         return None
     return user

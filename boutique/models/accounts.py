@@ -1,17 +1,17 @@
 """Accounts: customers (individuals, restaurants, AMAPs) and staff."""
 
+import secrets
 from datetime import datetime
 
-from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import (
     CheckConstraint,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from ..passwords import hash_password, verify_password
 from .base import PRO_KINDS, UTCDateTime, utcnow
 
 
@@ -44,6 +44,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=0)
     # A disabled account cannot log in; its sessions end.
     active: Mapped[bool] = mapped_column(default=True)
+    # Staff accounts: when an admin last created, re-roled, disabled or enabled it.
+    access_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         CheckConstraint("role IN ('customer', 'gate', 'staff', 'admin')", name="role"),
@@ -53,8 +55,9 @@ class User(UserMixin, db.Model):
     )
 
     def get_id(self):
-        """Flask-Login's id: the account and its session version, so bumping one ends the other."""
-        return f"{self.id}:{self.session_version}"
+        """Flask-Login's id: the account, its session version (bumping it ends every session),
+        and a random part so that each login's remember-me cookie is a new value."""
+        return f"{self.id}:{self.session_version}:{secrets.token_hex(8)}"
 
     @property
     def is_active(self):
@@ -65,11 +68,10 @@ class User(UserMixin, db.Model):
         self.session_version = (self.session_version or 0) + 1
 
     def set_password(self, password):
-        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password):
-        return check_password_hash(self.password_hash, password)
+        return verify_password(self.password_hash, password)
 
     @property
     def is_staff(self):
