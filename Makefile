@@ -10,6 +10,8 @@ MO_FILES := $(PO_FILES:.po=.mo)
 
 # Benchmarks (figures, not pass/fail). Set TEST_DATABASE_URL to measure on PostgreSQL.
 
+# Development settings, named: without FLASK_CONFIG the app runs with production's checks.
+run: export FLASK_CONFIG := development
 run: $(VENV)/.installed $(MO_FILES)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo-data --if-empty
@@ -53,4 +55,5 @@ bench: $(VENV)/.dev-installed $(MO_FILES)
 	$(BIN)/python bench/checkout.py
 	$(BIN)/python bench/schedule.py
 	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/login_timing.py
 	$(BIN)/python bench/load.py

@@ -50,7 +50,8 @@ def authenticate(email, password):
     """
     user = find_user_by_email(email)
     if user is None:
-        return waste_a_check(password)
+        waste_a_check(password)
+        return None
     if not user.check_password(password) or not user.active:
         return None
     if needs_rehash(user.password_hash):
