@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from .account.services import create_staff, find_user_by_email, normalise_email
 from .extensions import db
 from .models import Product
+from .staff.account_services import record_cli_change
 
 
 def register(app):
@@ -206,7 +207,13 @@ def outbox_send_command(limit):
 
 @click.command("create-staff")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "staff"]), default="staff", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "staff", "gate"]),
+    default="staff",
+    show_default=True,
+    help="gate: the handover pages only, without customers' contact details.",
+)
 @click.option(
     "--password",
     help="Password to set; without it one is generated and printed.",
@@ -217,10 +224,10 @@ def create_staff_command(email, role, password):
     if "@" not in email:
         raise click.BadParameter("not an email address", param_hint="EMAIL")
     existing = find_user_by_email(email)
-    if existing is not None and not existing.is_staff:
+    if existing is not None and existing.role == "customer":
         raise click.ClickException(f"{email} is a customer account; use another address.")
     password = password or secrets.token_urlsafe(12)
-    create_staff(email, password, role)
+    record_cli_change(create_staff(email, password, role), replaced=existing is not None)
     db.session.commit()
     click.echo(f"Staff account {email} ({role}) ready. Password: {password}")
 

@@ -348,6 +348,17 @@ def staff_client(client, staff, login):
     return client
 
 
+@pytest.fixture
+def admin(make_user):
+    return make_user(role="admin", email="direction@lapepiniere.example")
+
+
+@pytest.fixture
+def admin_client(client, admin, login):
+    login(admin)
+    return client
+
+
 # --- A live server for the browser ------------------------------------------------------------
 
 

@@ -320,8 +320,8 @@ def test_profile_needs_login(client):
     assert "/compte/connexion" in response.headers["Location"]
 
 
-def test_staff_approve_a_restaurant_which_then_sees_prices_excluding_vat(
-    client, make_user, make_product, make_week, login, staff
+def test_admin_approves_a_restaurant_which_then_sees_prices_excluding_vat(
+    client, make_user, make_product, make_week, login, admin
 ):
     product = make_product(
         name="Basilic", variety="Grand vert", price_individual_cents=300, price_restaurant_cents=210
@@ -334,7 +334,7 @@ def test_staff_approve_a_restaurant_which_then_sees_prices_excluding_vat(
     assert "attend la validation" in page
     client.post("/compte/deconnexion")
 
-    login(staff)
+    login(admin)
     listing = client.get("/gestion/professionnels").get_data(as_text=True)
     assert "Établissement" in listing and restaurant.siret in listing
     response = client.post(
@@ -350,18 +350,18 @@ def test_staff_approve_a_restaurant_which_then_sees_prices_excluding_vat(
     assert "2,10" in page and "HT" in page and "3,00" not in page
 
 
-def test_staff_refuse_a_professional_who_keeps_individual_prices(client, make_user, staff, login):
+def test_admin_refuses_a_professional_who_keeps_individual_prices(client, make_user, admin, login):
     amap = make_user(kind="amap", pro_status="pending")
-    login(staff)
+    login(admin)
     client.post(f"/gestion/professionnels/{amap.id}", data={"decision": "refuse"})
     db.session.expire_all()
     refused = db.session.get(User, amap.id)
     assert refused.pro_status == "refused" and refused.price_kind == "individual"
 
 
-def test_review_with_a_forged_decision_changes_nothing(client, make_user, staff, login):
+def test_review_with_a_forged_decision_changes_nothing(client, make_user, admin, login):
     amap = make_user(kind="amap", pro_status="pending")
-    login(staff)
+    login(admin)
     response = client.post(f"/gestion/professionnels/{amap.id}", data={"decision": "maybe"})
     assert response.status_code == 400
     db.session.expire_all()

@@ -305,7 +305,7 @@ def test_home_page_screenshots_phone_and_desktop(page, make_category, make_produ
 
 
 def test_main_pages_have_no_serious_accessibility_violations(
-    page, staff, make_category, make_product, make_week, make_user
+    page, admin, make_category, make_product, make_week, make_user
 ):
     """axe-core on every main page, for visitors, customers and staff; none breaks the CSP."""
     from datetime import time
@@ -380,7 +380,7 @@ def test_main_pages_have_no_serious_accessibility_violations(
     check("/compte/commandes")
     check("/compte/profil")
     page.context.clear_cookies()
-    log_in(page, staff.email)
+    log_in(page, admin.email)
     for url in (
         "/gestion/",
         "/gestion/commandes",
@@ -401,6 +401,7 @@ def test_main_pages_have_no_serious_accessibility_violations(
         "/gestion/factures",
         "/gestion/points",
         "/gestion/professionnels",
+        "/gestion/comptes",
     ):
         check(url)
     assert {url: v for url, v in found.items() if v} == {}

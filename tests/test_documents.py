@@ -146,12 +146,12 @@ def test_documents_are_for_staff_only(client, login, make_user, shop):
         assert client.get(url(shop, document, format="pdf")).status_code == 403
 
 
-def test_index_links_every_document_per_day_and_point(staff_client, shop):
+def test_index_links_every_document_per_day_and_point(admin_client, shop):
     week, points = shop["week"], shop["points"]
-    week_page = page_text(staff_client.get(f"/gestion/semaines/{week.id}"))
+    week_page = page_text(admin_client.get(f"/gestion/semaines/{week.id}"))
     assert f'href="/gestion/semaines/{week.id}/documents"' in week_page
 
-    page = page_text(staff_client.get(url(shop)))
+    page = page_text(admin_client.get(url(shop)))
     assert "Documents de retrait de « Semaine 49 »" in page
     base = f"/gestion/semaines/{week.id}/documents"
     for href in (
@@ -191,9 +191,9 @@ def test_preparation_list_totals_per_product_then_each_order(staff_client, shop)
     assert "Bruno" in day_2 and "Alice" not in day_2 and "Total des articles 2 1" in day_2
 
 
-def test_preparation_list_as_pdf_and_csv(staff_client, shop):
+def test_preparation_list_as_pdf_and_csv(admin_client, shop):
     n = numbers("Alice", "Zoé")
-    text = pdf_text(staff_client.get(url(shop, "preparation", format="pdf")))
+    text = pdf_text(admin_client.get(url(shop, "preparation", format="pdf")))
     for expected in (
         "Liste de préparation",
         "Tomate Cœur de bœuf godet 8 cm 23",
@@ -204,7 +204,7 @@ def test_preparation_list_as_pdf_and_csv(staff_client, shop):
         assert squash(expected) in text, expected
     assert n["Zoé"] not in text
 
-    rows = csv_rows(staff_client.get(url(shop, "preparation", format="csv")))
+    rows = csv_rows(admin_client.get(url(shop, "preparation", format="csv")))
     blank = rows.index([])
     totals, details = rows[:blank], rows[blank + 1 :]
     assert totals == [
@@ -225,15 +225,15 @@ def test_preparation_list_as_pdf_and_csv(staff_client, shop):
 # --- Labels -------------------------------------------------------------------------------------
 
 
-def test_labels_show_order_slot_items_and_a_qr_code_of_the_handover_link(staff_client, app, shop):
+def test_labels_show_order_slot_items_and_a_qr_code_of_the_handover_link(admin_client, app, shop):
     n = numbers("Alice", "Zoé", "Chloé")
-    response = staff_client.get(url(shop, "etiquettes"))
+    response = admin_client.get(url(shop, "etiquettes"))
     text = visible(response)
     assert f"{n['Alice']} Alice Portail ven. 4 déc. 16:00–18:00 4 articles" in text
     assert n["Zoé"] not in text and n["Chloé"] not in text
     assert page_text(response).count('<img class="label-qr" src="data:image/png;base64,') == 4
 
-    rows = csv_rows(staff_client.get(url(shop, "etiquettes", format="csv")))
+    rows = csv_rows(admin_client.get(url(shop, "etiquettes", format="csv")))
     assert rows[0] == [
         "Commande",
         "Client",
@@ -304,9 +304,9 @@ def test_pickup_list_per_slot_with_amount_to_collect_and_signatures(staff_client
     assert "Bruno" in town and "Alice" not in town and "Total à encaisser : 5,00 €" in town
 
 
-def test_pickup_list_as_pdf_and_csv(staff_client, shop):
+def test_pickup_list_as_pdf_and_csv(admin_client, shop):
     n = numbers("Alice", "Le Bistrot", "Zoé")
-    text = pdf_text(staff_client.get(url(shop, "emargement", format="pdf")))
+    text = pdf_text(admin_client.get(url(shop, "emargement", format="pdf")))
     for expected in (
         "Liste d'émargement",
         "Portail — vendredi 4 décembre 2026, 16:00–18:00",
@@ -320,7 +320,7 @@ def test_pickup_list_as_pdf_and_csv(staff_client, shop):
         assert squash(expected) in text, expected
     assert n["Zoé"] not in text
 
-    rows = csv_rows(staff_client.get(url(shop, "emargement", format="csv")))
+    rows = csv_rows(admin_client.get(url(shop, "emargement", format="csv")))
     assert rows[0] == [
         "Point de retrait",
         "Jour",
@@ -350,21 +350,21 @@ def test_pickup_list_as_pdf_and_csv(staff_client, shop):
     assert len(rows) == 1 + 5 and n["Zoé"] not in by_number
 
 
-def test_amount_to_collect_is_zero_once_paid(staff_client, shop):
+def test_amount_to_collect_is_zero_once_paid(admin_client, shop):
     alice = db.session.scalar(select(Order).filter_by(contact_name="Alice"))
     db.session.add(Payment(order=alice, method="card_terminal", amount_cents=550))
     db.session.commit()
-    rows = csv_rows(staff_client.get(url(shop, "emargement", format="csv")))
+    rows = csv_rows(admin_client.get(url(shop, "emargement", format="csv")))
     assert next(row for row in rows if row[3] == alice.number)[7:9] == ["0,00", "Payé"]
 
 
 # --- Delivery round -----------------------------------------------------------------------------
 
 
-def test_delivery_round_in_slot_order_with_addresses(staff_client, shop):
+def test_delivery_round_in_slot_order_with_addresses(admin_client, shop):
     n = numbers("Le Bistrot", "Cantine", "Alice")
     round_id = shop["points"]["round"].id
-    text = visible(staff_client.get(url(shop, "tournee", point=round_id)))
+    text = visible(admin_client.get(url(shop, "tournee", point=round_id)))
     assert "Tournée des restaurants — vendredi 4 décembre 2026, 08:00–11:00 (2 livraisons)" in text
     assert (
         f"1 {n['Le Bistrot']} Le Bistrot 1 rue Haute, 84000 Avignon 06 00 00 00 04 "
@@ -374,11 +374,11 @@ def test_delivery_round_in_slot_order_with_addresses(staff_client, shop):
     assert "Livré" in text and "Articles à livrer 32" in text
     assert "Alice" not in text
 
-    pdf = pdf_text(staff_client.get(url(shop, "tournee", point=round_id, format="pdf")))
+    pdf = pdf_text(admin_client.get(url(shop, "tournee", point=round_id, format="pdf")))
     for expected in ("Feuille de tournée", "1 rue Haute, 84000 Avignon", "Articles à livrer 32"):
         assert squash(expected) in pdf, expected
 
-    rows = csv_rows(staff_client.get(url(shop, "tournee", point=round_id, format="csv")))
+    rows = csv_rows(admin_client.get(url(shop, "tournee", point=round_id, format="csv")))
     assert rows[1] == [
         "Tournée des restaurants",
         "2026-12-04",
@@ -394,7 +394,7 @@ def test_delivery_round_in_slot_order_with_addresses(staff_client, shop):
     assert len(rows) == 3
 
     # Without a point: every delivery point, and only those.
-    every_round = visible(staff_client.get(url(shop, "tournee")))
+    every_round = visible(admin_client.get(url(shop, "tournee")))
     assert "Le Bistrot" in every_round and "Alice" not in every_round
 
 
@@ -430,7 +430,7 @@ def test_unknown_week_gets_a_clear_message(staff_client, shop):
 # --- Queries and rendering ----------------------------------------------------------------------
 
 
-def test_documents_run_a_constant_number_of_queries(staff_client, shop, count_queries):
+def test_documents_run_a_constant_number_of_queries(admin_client, shop, count_queries):
     round_id = shop["points"]["round"].id
     addresses = [
         url(shop, "preparation"),
@@ -445,7 +445,7 @@ def test_documents_run_a_constant_number_of_queries(staff_client, shop, count_qu
         counts = []
         for address in addresses:
             with count_queries() as statements:
-                assert staff_client.get(address).status_code == 200
+                assert admin_client.get(address).status_code == 200
             counts.append(len(statements))
         return counts
 
@@ -500,9 +500,9 @@ def test_orders_without_a_slot_yet_are_listed_for_the_whole_week_only(staff_clie
         assert "Bruno" not in visible(staff_client.get(address))
 
 
-def test_csv_cells_that_look_like_formulas_stay_text(staff_client, shop):
+def test_csv_cells_that_look_like_formulas_stay_text(admin_client, shop):
     order(shop, "=HYPERLINK(evil)", {"basil": 1}, "gate")
-    rows = csv_rows(staff_client.get(url(shop, "emargement", format="csv")))
+    rows = csv_rows(admin_client.get(url(shop, "emargement", format="csv")))
     assert "'=HYPERLINK(evil)" in [row[4] for row in rows]
 
 

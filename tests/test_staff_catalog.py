@@ -839,7 +839,7 @@ def test_csv_export_is_for_staff_only(client, make_user, login):
     assert client.get(EXPORT_URL).status_code == 403
 
 
-def test_exported_csv_can_be_imported_back_unchanged(staff_client, make_product, plants, aromatics):
+def test_exported_csv_can_be_imported_back_unchanged(admin_client, make_product, plants, aromatics):
     make_product(
         category=plants, name="Tomate", variety="Cœur de bœuf", description="Ligne 1\nLigne 2"
     )
@@ -866,9 +866,9 @@ def test_exported_csv_can_be_imported_back_unchanged(staff_client, make_product,
         )
         for p in all_products()
     ]
-    exported = staff_client.get(EXPORT_URL).data
+    exported = admin_client.get(EXPORT_URL).data
 
-    response = post_csv(staff_client, exported, follow_redirects=True)
+    response = post_csv(admin_client, exported, follow_redirects=True)
 
     assert "Import terminé : 0 produits créés, 2 mis à jour." in page_text(response)
     after = [
@@ -892,14 +892,14 @@ def test_exported_csv_can_be_imported_back_unchanged(staff_client, make_product,
 # --- CSV import -------------------------------------------------------------------------------
 
 
-def test_import_page_explains_the_expected_columns(staff_client):
-    response = staff_client.get(IMPORT_URL)
+def test_import_page_explains_the_expected_columns(admin_client):
+    response = admin_client.get(IMPORT_URL)
 
     assert response.status_code == 200
     assert CSV_HEADER in page_text(response)
 
 
-def test_csv_import_creates_and_updates_products(staff_client, make_product, plants, aromatics):
+def test_csv_import_creates_and_updates_products(admin_client, make_product, plants, aromatics):
     existing = make_product(
         category=plants,
         name="Tomate",
@@ -913,7 +913,7 @@ def test_csv_import_creates_and_updates_products(staff_client, make_product, pla
         "plants-potagers;Poireau;Bleu de Solaise;botte de 50;20;6;4,5;4,20;;non",
     )
 
-    response = post_csv(staff_client, raw, follow_redirects=True)
+    response = post_csv(admin_client, raw, follow_redirects=True)
 
     assert response.status_code == 200
     assert response.request.path == PRODUCTS_URL
@@ -947,14 +947,14 @@ def test_csv_import_creates_and_updates_products(staff_client, make_product, pla
     assert leek.active is False
 
 
-def test_csv_import_accepts_comma_separated_files_with_a_bom(staff_client, plants):
+def test_csv_import_accepts_comma_separated_files_with_a_bom(admin_client, plants):
     header = CSV_HEADER.replace(";", ",")
     raw = "\ufeff".encode() + csv_bytes(
         'Plants potagers,Céleri,Plein blanc,godet 8 cm,"5,5","2,50","1,90","1,80",,oui',
         header=header,
     )
 
-    response = post_csv(staff_client, raw, follow_redirects=True)
+    response = post_csv(admin_client, raw, follow_redirects=True)
 
     assert "Import terminé : 1 produits créés, 0 mis à jour." in page_text(response)
     celery = find("Céleri", "Plein blanc")
@@ -962,7 +962,7 @@ def test_csv_import_accepts_comma_separated_files_with_a_bom(staff_client, plant
     assert celery.price_individual_cents == 250
 
 
-def test_csv_import_with_a_bad_price_on_line_3_imports_nothing(staff_client, make_product, plants):
+def test_csv_import_with_a_bad_price_on_line_3_imports_nothing(admin_client, make_product, plants):
     make_product(category=plants, name="Tomate", variety="Ananas", price_individual_cents=250)
     raw = csv_bytes(
         "Plants potagers;Tomate;Ananas;godet 8 cm;5,5;9,99;2,10;2,00;;oui",
@@ -970,7 +970,7 @@ def test_csv_import_with_a_bad_price_on_line_3_imports_nothing(staff_client, mak
         "Plants potagers;Courge;Butternut;godet 8 cm;5,5;2,50;1,90;1,80;;oui",
     )
 
-    response = post_csv(staff_client, raw)
+    response = post_csv(admin_client, raw)
 
     page = page_text(response)
     assert response.status_code == 422
@@ -982,14 +982,14 @@ def test_csv_import_with_a_bad_price_on_line_3_imports_nothing(staff_client, mak
     assert find("Courge", "Butternut") is None  # good line 4 not created either
 
 
-def test_csv_import_lists_every_bad_line(staff_client, plants):
+def test_csv_import_lists_every_bad_line(admin_client, plants):
     raw = csv_bytes(
         "Plants potagers;Tomate;Ananas;godet 8 cm;7;2,50;1,90;1,80;;oui",
         "Plants potagers;Courge;Butternut;godet 8 cm;5,5;2,50;1,90;1,80;;oui",
         "Plants potagers;;Sans nom;;5,5;-1;1,90;1,80;;peut-être",
     )
 
-    response = post_csv(staff_client, raw)
+    response = post_csv(admin_client, raw)
 
     page = page_text(response)
     assert response.status_code == 422
@@ -1002,69 +1002,69 @@ def test_csv_import_lists_every_bad_line(staff_client, plants):
     assert product_count() == 0
 
 
-def test_csv_import_reports_an_unknown_category_with_its_line(staff_client, plants):
+def test_csv_import_reports_an_unknown_category_with_its_line(admin_client, plants):
     raw = csv_bytes(
         "Plants potagers;Tomate;Ananas;godet 8 cm;5,5;2,50;1,90;1,80;;oui",
         "Arbres fruitiers;Pommier;Reinette;scion;5,5;25;20;19;;oui",
     )
 
-    response = post_csv(staff_client, raw)
+    response = post_csv(admin_client, raw)
 
     assert_import_refused(response, "Ligne 3 : catégorie inconnue « Arbres fruitiers »")
 
 
-def test_csv_import_reports_duplicate_products_in_the_file(staff_client, plants):
+def test_csv_import_reports_duplicate_products_in_the_file(admin_client, plants):
     raw = csv_bytes(
         "Plants potagers;Tomate;Ananas;godet 8 cm;5,5;2,50;1,90;1,80;;oui",
         "Plants potagers;tomate;ANANAS;godet 8 cm;5,5;2,60;1,90;1,80;;oui",
     )
 
-    response = post_csv(staff_client, raw)
+    response = post_csv(admin_client, raw)
 
     assert_import_refused(response, "Ligne 3 : produit en double dans le fichier")
 
 
-def test_csv_import_reports_missing_columns(staff_client, plants):
+def test_csv_import_reports_missing_columns(admin_client, plants):
     raw = csv_bytes(
         "Plants potagers;Tomate;Ananas;godet 8 cm;5,5;2,50;1,90",
         header="categorie;nom;variete;unite;tva;prix_particulier_ttc;prix_restaurant_ht",
     )
 
-    response = post_csv(staff_client, raw)
+    response = post_csv(admin_client, raw)
 
     assert_import_refused(response, "Colonnes manquantes : prix_amap_ht, description, actif")
 
 
-def test_csv_import_refuses_a_file_not_in_utf8(staff_client, plants):
+def test_csv_import_refuses_a_file_not_in_utf8(admin_client, plants):
     raw = csv_bytes(
         "Plants potagers;Tomate;Cœur de bœuf;godet 8 cm;5,5;2,50;1,90;1,80;Récolte d'été;oui",
         encoding="cp1252",
     )
 
-    response = post_csv(staff_client, raw)
+    response = post_csv(admin_client, raw)
 
     assert_import_refused(response, "Le fichier doit être un CSV encodé en UTF-8.")
 
 
-def test_csv_import_without_a_file_asks_for_one(staff_client):
-    response = staff_client.post(IMPORT_URL, data={}, content_type="multipart/form-data")
+def test_csv_import_without_a_file_asks_for_one(admin_client):
+    response = admin_client.post(IMPORT_URL, data={}, content_type="multipart/form-data")
 
     assert response.status_code == 200
     assert "Choisissez un fichier CSV." in page_text(response)
     assert product_count() == 0
 
 
-def test_csv_import_with_the_file_field_left_empty_asks_for_a_file(staff_client):
+def test_csv_import_with_the_file_field_left_empty_asks_for_a_file(admin_client):
     """What a browser sends when the form is submitted without choosing a file."""
-    response = post_multipart(staff_client, IMPORT_URL, {"file": FileStorage(io.BytesIO(), "")})
+    response = post_multipart(admin_client, IMPORT_URL, {"file": FileStorage(io.BytesIO(), "")})
 
     assert response.status_code == 200
     assert "Choisissez un fichier CSV." in page_text(response)
     assert product_count() == 0
 
 
-def test_csv_import_of_an_empty_file_says_so(staff_client, plants):
-    response = post_csv(staff_client, b"")
+def test_csv_import_of_an_empty_file_says_so(admin_client, plants):
+    response = post_csv(admin_client, b"")
 
     page = page_text(response)
     assert response.status_code == 422
@@ -1074,22 +1074,22 @@ def test_csv_import_of_an_empty_file_says_so(staff_client, plants):
     assert product_count() == 0
 
 
-def test_csv_import_with_only_the_header_says_there_is_no_product(staff_client, plants):
-    response = post_csv(staff_client, csv_bytes())
+def test_csv_import_with_only_the_header_says_there_is_no_product(admin_client, plants):
+    response = post_csv(admin_client, csv_bytes())
 
     assert_import_refused(response, "Le fichier ne contient aucun produit.")
 
 
-def test_csv_import_over_2_mb_is_refused(staff_client, plants):
+def test_csv_import_over_2_mb_is_refused(admin_client, plants):
     row = "Plants potagers;Tomate {n};Ananas;godet 8 cm;5,5;2,50;1,90;1,80;{pad};oui"
     rows = [row.format(n=n, pad="x" * 200) for n in range(11_000)]
 
-    response = post_csv(staff_client, csv_bytes(*rows))
+    response = post_csv(admin_client, csv_bytes(*rows))
 
     assert_import_refused(response, "Fichier trop gros (2 Mo au plus).")
 
 
-def test_csv_import_queries_do_not_grow_with_the_rows(staff_client, plants, count_queries):
+def test_csv_import_queries_do_not_grow_with_the_rows(admin_client, plants, count_queries):
     def import_rows(count, prefix):
         raw = csv_bytes(
             *(
@@ -1097,9 +1097,9 @@ def test_csv_import_queries_do_not_grow_with_the_rows(staff_client, plants, coun
                 for i in range(count)
             )
         )
-        post_csv(staff_client, raw)  # a first import creates them; the second updates them
+        post_csv(admin_client, raw)  # a first import creates them; the second updates them
         with count_queries() as statements:
-            response = post_csv(staff_client, raw)
+            response = post_csv(admin_client, raw)
         assert response.status_code == 302
         return sum(not s.lstrip().upper().startswith(("INSERT", "UPDATE")) for s in statements)
 
@@ -1108,7 +1108,7 @@ def test_csv_import_queries_do_not_grow_with_the_rows(staff_client, plants, coun
 
 
 def test_product_changes_bump_the_version_of_weeks_showing_it(
-    staff_client, plants, make_product, make_week
+    admin_client, plants, make_product, make_week
 ):
     from boutique.models import SalesWeek
 
@@ -1121,10 +1121,10 @@ def test_product_changes_bump_the_version_of_weeks_showing_it(
         return db.session.get(SalesWeek, week.id).version
 
     start = version()
-    staff_client.post(f"{PRODUCTS_URL}/{other.id}/activation")
+    admin_client.post(f"{PRODUCTS_URL}/{other.id}/activation")
     assert version() == start  # not offered this week: the storefront does not change
-    staff_client.post(f"{PRODUCTS_URL}/{shown.id}/activation")
+    admin_client.post(f"{PRODUCTS_URL}/{shown.id}/activation")
     assert version() == start + 1
     raw = csv_bytes("Plants potagers;Tomate;Cerise;godet 8 cm;5,5;2,70;1,90;1,80;;oui")
-    assert post_csv(staff_client, raw).status_code == 302
+    assert post_csv(admin_client, raw).status_code == 302
     assert version() == start + 2

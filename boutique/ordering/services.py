@@ -564,7 +564,7 @@ def record(order, actor, action, **details):
         label, actor = actor, None
     elif actor is None:
         label = "client"
-    elif actor.is_staff:
+    elif actor.works_at_gate:  # the team, gate included
         label = actor.email
     else:
         label = f"client ({actor.email})"

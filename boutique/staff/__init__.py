@@ -2,4 +2,13 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__)
 
-from . import documents, handover, invoices, orders, pickup, routes, schedule  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    accounts,
+    documents,
+    handover,
+    invoices,
+    orders,
+    pickup,
+    routes,
+    schedule,
+)

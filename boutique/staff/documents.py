@@ -3,12 +3,13 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import wraps
 
 from flask import Response, current_app, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
-from ..auth import staff_required
+from ..auth import admin_required, recent_login_required, staff_required
 from ..extensions import db
 from ..formatting import parse_id
 from ..models import PickupPoint, SalesWeek, utcnow
@@ -243,6 +244,21 @@ KINDS = {
 }
 
 
+def csv_for_admins(view):
+    """The CSV files carry customers' names, phones and addresses out of the shop, into
+    spreadsheets and mail attachments: admins only, with a recent login. Staff print the
+    page or the PDF, which show the same orders."""
+    guarded = admin_required(recent_login_required(view))
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if request.args.get("format") == "csv":
+            return guarded(*args, **kwargs)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def _document(kind, week_id):
     """The document of this kind the address asks for, as a page, a PDF or a CSV file."""
     params = _document_request(week_id, delivery=KINDS[kind].delivery)
@@ -251,24 +267,28 @@ def _document(kind, week_id):
 
 @bp.get("/semaines/<int:week_id>/documents/preparation")
 @staff_required
+@csv_for_admins
 def preparation_list(week_id):
     return _document("preparation", week_id)
 
 
 @bp.get("/semaines/<int:week_id>/documents/etiquettes")
 @staff_required
+@csv_for_admins
 def order_labels(week_id):
     return _document("labels", week_id)
 
 
 @bp.get("/semaines/<int:week_id>/documents/emargement")
 @staff_required
+@csv_for_admins
 def pickup_list(week_id):
     return _document("pickup_list", week_id)
 
 
 @bp.get("/semaines/<int:week_id>/documents/tournee")
 @staff_required
+@csv_for_admins
 def delivery_round(week_id):
     return _document("delivery_round", week_id)
 

@@ -1,5 +1,9 @@
 """Staff at the counter, phone in hand: the day's pick-ups, an order's handover card
-(opened from the list or from the QR code on its label), handing over, payment, no-show."""
+(opened from the list or from the QR code on its label), handing over, payment, no-show.
+
+The gate role uses these pages too, and only these: it sees the order number, the first name
+and initial, the items, the amount to collect and the slot — no email, phone, address or note.
+"""
 
 from datetime import date, timedelta
 
@@ -7,7 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth import staff_required
+from ..auth import gate_required
 from ..extensions import db
 from ..formatting import format_cents, format_when, parse_id
 from ..pickup import handover
@@ -16,6 +20,32 @@ from ..pricing import order_totals
 from ..timezones import shop_today
 from . import bp
 from .handover_forms import PAYMENT_KIND_LABELS, PaymentForm
+
+
+@bp.app_template_filter("short_name")
+def short_name(contact_name):
+    """The first name and the initial ("Camille M."): what the gate needs, no more.
+
+    Words that look like an email address or a phone number (typed into the name field) are
+    left out.
+    """
+    words = [
+        word
+        for word in (contact_name or "").split()
+        if "@" not in word and not any(char.isdigit() for char in word)
+    ]
+    if len(words) < 2:
+        return words[0] if words else ""
+    return f"{words[0]} {words[-1][0].upper()}."
+
+
+def _shows_contact():
+    """Staff see the customer's contact; the gate (maybe the workshop's own workers) does not."""
+    return current_user.is_staff
+
+
+def _name(order):
+    return order.contact_name if _shows_contact() else short_name(order.contact_name)
 
 
 def _day_from_args():
@@ -35,7 +65,7 @@ def _day_from_args():
 
 
 @bp.get("/retrait")
-@staff_required
+@gate_required
 def handover_day():
     day, notice = _day_from_args()
     point_id = parse_id(request.args.get("point"))
@@ -54,11 +84,12 @@ def handover_day():
         points=points(),
         point_id=point_id,
         search=search,
+        shows_contact=_shows_contact(),
     )
 
 
 @bp.get("/retrait/<token>")
-@staff_required
+@gate_required
 def handover_order(token):
     """The QR code on the label: staff land on the order's handover card."""
     try:
@@ -76,7 +107,7 @@ def _order_or_404(order_id):
 
 
 @bp.get("/retrait/commande/<int:order_id>")
-@staff_required
+@gate_required
 def handover_card(order_id):
     order = _order_or_404(order_id)
     due = order.amount_due_cents
@@ -92,6 +123,7 @@ def handover_card(order_id):
         no_show_from=handover.no_show_allowed_from(order),
         to_hand_over=handover.TO_HAND_OVER,
         payable=handover.PAYABLE,
+        shows_contact=_shows_contact(),
     )
 
 
@@ -100,7 +132,7 @@ def _back_to_card(order):
 
 
 @bp.post("/retrait/commande/<int:order_id>/remis")
-@staff_required
+@gate_required
 def handover_collect(order_id):
     order = _order_or_404(order_id)
     try:
@@ -115,7 +147,7 @@ def handover_collect(order_id):
             _(
                 "Commande %(number)s remise à %(name)s.",
                 number=order.number,
-                name=order.contact_name,
+                name=_name(order),
             ),
             "success",
         )
@@ -132,7 +164,7 @@ def handover_collect(order_id):
 
 
 @bp.post("/retrait/commande/<int:order_id>/paiement")
-@staff_required
+@gate_required
 def handover_pay(order_id):
     order = _order_or_404(order_id)
     form = PaymentForm()
@@ -159,7 +191,7 @@ def handover_pay(order_id):
 
 
 @bp.post("/retrait/commande/<int:order_id>/absent")
-@staff_required
+@gate_required
 def handover_no_show(order_id):
     order = _order_or_404(order_id)
     try:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from ..account.services import find_user_by_email
-from ..auth import staff_required
+from ..auth import ask_for_password, login_is_recent, recent_login_required, staff_required
 from ..extensions import db
 from ..formatting import format_cents, parse_count, parse_id
 from ..forms import line_quantities
@@ -106,6 +106,12 @@ def _order_or_404(order_id):
     return order
 
 
+def _refund_needs_password(order):
+    """Money going back to a captured card (a refund) needs a recent login."""
+    captured = order.card is not None and order.card.status == "captured"
+    return captured and not login_is_recent()
+
+
 @bp.get("/commandes/<int:order_id>")
 @staff_required
 def order(order_id):
@@ -140,6 +146,8 @@ def confirm_order(order_id):
 @staff_required
 def lower_quantities(order_id):
     order = _order_or_404(order_id)
+    if _refund_needs_password(order):
+        return ask_for_password()
     try:
         quantities = line_quantities(order.lines, request.form)
         changed = ordering.lower_quantities(order, quantities, current_user)
@@ -158,6 +166,8 @@ def lower_quantities(order_id):
 @staff_required
 def cancel_order(order_id):
     order = _order_or_404(order_id)
+    if _refund_needs_password(order):
+        return ask_for_password()
     form = CancelForm()
     if not form.validate_on_submit():
         flash(_("Indiquez le motif de l'annulation."), "error")
@@ -176,6 +186,7 @@ def cancel_order(order_id):
 
 @bp.post("/commandes/<int:order_id>/carte")
 @staff_required
+@recent_login_required  # may refund the card
 def settle_card(order_id):
     """Retry the Stripe call an order's card still owes (capture, release or refund)."""
     order = _order_or_404(order_id)
@@ -288,7 +299,7 @@ def _typed_quantities(offers):
 def _customer_and_contact(form):
     if form.account_email.data:
         customer = find_user_by_email(form.account_email.data)
-        if customer is None or customer.is_staff:
+        if customer is None or customer.role != "customer":
             raise ordering.OrderError(_("Aucun compte client avec cette adresse."))
         name = form.name.data or customer.display_name
         return customer, ordering.Contact(name, customer.email, form.phone.data or customer.phone)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from ..account.services import pending_professionals, review_professional
-from ..auth import staff_required
+from ..auth import admin_required, recent_login_required, staff_required
 from ..catalog import services as catalog
 from ..catalog.photos import PhotoError, delete_photo, save_photo
 from ..extensions import db
@@ -98,7 +98,8 @@ def export_products():
 
 
 @bp.route("/produits/import", methods=["GET", "POST"])
-@staff_required
+@admin_required  # one file changes the whole catalog
+@recent_login_required
 def import_products():
     form = ImportForm()
     errors = []
@@ -284,7 +285,8 @@ def unpublish_week(week_id):
 
 
 @bp.get("/professionnels")
-@staff_required
+@admin_required
+@recent_login_required
 def professionals():
     return render_template(
         "staff/professionals.html", pending=pending_professionals(), form=ReviewForm()
@@ -292,7 +294,8 @@ def professionals():
 
 
 @bp.post("/professionnels/<int:user_id>")
-@staff_required
+@admin_required
+@recent_login_required
 def review(user_id):
     user = db.get_or_404(User, user_id)
     form = ReviewForm()
