@@ -30,11 +30,16 @@ REQUESTS = 300
 
 
 # Production configuration as the benches run it: a real-looking secret and Stripe keys that
-# are never used (no bench pays by card), since production refuses to start without them.
+# are never used (no bench pays by card), a public address and shared rate-limit storage
+# (Redis on 127.0.0.1:6379), since production refuses to start without them. The benches'
+# clients reach the shop as localhost or 127.0.0.1: trusted host names besides the public one.
 PRODUCTION = {
     "SECRET_KEY": "b" * 40,
     "STRIPE_SECRET_KEY": "sk_test_bench_never_called",
     "STRIPE_WEBHOOK_SECRET": "whsec_bench_never_called",
+    "PUBLIC_URL": "https://boutique.bench.example",
+    "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0"),
+    "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
 }
 
 

@@ -117,7 +117,7 @@ def test_handover_link_opens_its_order(app, staff_client, counter):
     token = handover_token(order)
     assert order_from_handover_token(token) == order
     url = handover_url(order)
-    assert url == f"http://127.0.0.1:5000/gestion/retrait/{token}"
+    assert url == f"http://localhost/gestion/retrait/{token}"  # PUBLIC_URL in the tests
 
     response = staff_client.get(f"/gestion/retrait/{token}")
     assert response.status_code == 302

@@ -46,10 +46,14 @@ def test_production_adds_hsts_and_secure_cookies(monkeypatch, make_app):
         ("SECRET_KEY", "p" * 40),
         ("STRIPE_SECRET_KEY", "sk_live_x"),
         ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+        ("PUBLIC_URL", "https://boutique.lapepiniere.example"),
+        ("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15"),
     ):
         monkeypatch.setattr(ProductionConfig, name, value)
     app = make_app("production")
-    response = app.test_client().get("/compte/connexion")
+    response = app.test_client().get(
+        "/compte/connexion", base_url="https://boutique.lapepiniere.example"
+    )
 
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import stripe
-from flask import current_app, url_for
+from flask import current_app
+
+from ..links import public_url
 
 CURRENCY = "eur"
 # Seconds before a call to Stripe gives up; a customer is waiting on the other side.
@@ -299,7 +301,7 @@ class DemoGateway:
         )
         db.session.add(intent)
         db.session.flush()
-        url = url_for("payments.demo_checkout", session_id=intent.session_id, _external=True)
+        url = public_url("payments.demo_checkout", session_id=intent.session_id)
         return intent.session_id, url
 
     def retrieve(self, intent_id):

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import csrf, db
 from ..formatting import format_when
+from ..links import public_url
 from ..models import DemoIntent, utcnow
 from ..ordering.services import expire_holds, order_for_page
 from ..pricing import order_totals
@@ -24,7 +25,7 @@ def payment_redirect(order):
     Runs after the order is committed (the Stripe call must not hold its row). Returns None,
     with a message flashed, when the page cannot be opened: the order stays pending.
     """
-    page = url_for("ordering.order_page", token=order.access_token, _external=True)
+    page = public_url("ordering.order_page", token=order.access_token)
     try:
         url = card.start_checkout(
             order,
