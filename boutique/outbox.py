@@ -79,8 +79,11 @@ def _claim(row_id, now):
     return result.rowcount == 1
 
 
-def send_due(limit=50, now=None):
-    """Deliver the mails that are due; commits after each one. Returns (sent, failed)."""
+def send_due(limit=50, now=None, stop=None):
+    """Deliver the mails that are due; commits after each one. Returns (sent, failed).
+
+    stop: a threading.Event; once set, no further mail is started (the worker is stopping).
+    """
     now = now or utcnow()
     due_ids = db.session.scalars(
         select(OutboxMessage.id)
@@ -95,6 +98,8 @@ def send_due(limit=50, now=None):
     db.session.commit()
     sent = failed = 0
     for row_id in due_ids:
+        if stop is not None and stop.is_set():
+            break
         if not _claim(row_id, now):
             continue  # another sender has it
         row = db.session.get(OutboxMessage, row_id)
@@ -107,6 +112,13 @@ def send_due(limit=50, now=None):
             row.last_error = str(error)[:500]
             row.claimed_until = None
             failed += 1
+            current_app.logger.warning(
+                "Outbox mail %s not sent (attempt %s, next at %s): %s",
+                row.id,
+                row.attempts,
+                row.next_attempt_at.isoformat(timespec="minutes"),
+                row.last_error,
+            )
         else:
             row.attempts += 1
             row.sent_at = utcnow()
@@ -116,9 +128,35 @@ def send_due(limit=50, now=None):
     return sent, failed
 
 
+def run_worker(stop, limit=50, poll_seconds=5, report=None):
+    """Send the mails as they fall due, round after round, until `stop` (an Event) is set.
+
+    A round that fails (database unreachable) is logged and tried again after the pause;
+    after a full round the next one starts at once. report(sent, failed) after each round
+    that sent or failed something.
+    """
+    while not stop.is_set():
+        try:
+            sent, failed = send_due(limit=limit, stop=stop)
+        except Exception:  # the worker outlives a database restart
+            db.session.rollback()
+            current_app.logger.exception("Outbox worker: this round failed, trying again")
+            sent = failed = 0
+        finally:
+            db.session.remove()  # no connection held while sleeping
+        if (sent or failed) and report is not None:
+            report(sent, failed)
+        if sent + failed < limit:
+            stop.wait(poll_seconds)
+
+
 def send_after_response(response):
-    """Try to deliver what this request queued, once the response has gone."""
-    if not g.get("outbox_has_mail"):
+    """Try to deliver what this request queued, once the response has gone.
+
+    Only where OUTBOX_SEND_AFTER_RESPONSE is on (development): in production the worker's
+    thread would wait on the SMTP server, and `flask outbox worker` does the sending.
+    """
+    if not g.get("outbox_has_mail") or not current_app.config["OUTBOX_SEND_AFTER_RESPONSE"]:
         return response
     app = current_app._get_current_object()
 

@@ -1,0 +1,224 @@
+"""Fail closed, and no request waits on the mail server (issue "Safe to put online").
+
+Production is the default configuration and refuses to start without what it needs; demo data
+never reaches it; its requests only write mails to the outbox, which `flask outbox worker`
+delivers.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from boutique import create_app
+from boutique.extensions import db
+from boutique.models import OutboxMessage, Product, User, utcnow
+from config import DEV_SECRET_KEY, ProductionConfig
+from tests.test_public_address import PRODUCTION_SETTINGS, PUBLIC, place_order_through_pages
+
+
+def settings_without(*names, **changes):
+    settings = {k: v for k, v in PRODUCTION_SETTINGS.items() if k not in names}
+    return {**settings, **changes}
+
+
+# --- Fail closed ---------------------------------------------------------------------------------
+
+
+def test_without_flask_config_the_app_is_production_and_refuses_the_development_secret(
+    monkeypatch, make_app
+):
+    monkeypatch.delenv("FLASK_CONFIG", raising=False)
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", DEV_SECRET_KEY)
+    with pytest.raises(RuntimeError, match="SECRET_KEY.*FLASK_CONFIG=development"):
+        create_app()
+    # Given what production needs, it starts: without DEBUG, with the production checks.
+    app = make_app(None, **PRODUCTION_SETTINGS)
+    assert app.config["PRODUCTION"] and not app.debug
+    assert app.config["TRUSTED_HOSTS"] == ["boutique.lapepiniere.example"]
+
+
+@pytest.mark.parametrize("public_url", [None, "", "http://boutique.lapepiniere.example", "https://"])
+def test_production_refuses_to_start_without_its_https_public_address(monkeypatch, public_url):
+    monkeypatch.setattr(ProductionConfig, "PUBLIC_URL", "")
+    settings = settings_without("PUBLIC_URL")
+    if public_url is not None:
+        settings["PUBLIC_URL"] = public_url
+    with pytest.raises(RuntimeError, match="PUBLIC_URL"):
+        create_app("production", **settings)
+
+
+@pytest.mark.parametrize("storage", [None, "memory://"])
+def test_production_refuses_to_start_without_shared_rate_limit_storage(monkeypatch, storage):
+    monkeypatch.setattr(ProductionConfig, "RATELIMIT_STORAGE_URI", "memory://")
+    settings = settings_without("RATELIMIT_STORAGE_URI")
+    if storage is not None:
+        settings["RATELIMIT_STORAGE_URI"] = storage
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
+        create_app("production", **settings)
+
+
+def test_demo_data_refuses_to_run_in_production(app, make_app):
+    production = make_app("production", **PRODUCTION_SETTINGS)
+
+    with production.app_context():  # the command runs in the app context it finds
+        result = production.test_cli_runner().invoke(args=["demo-data"])
+
+    assert result.exit_code == 1, result.output
+    assert "demo-data refuses to run with the production configuration" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Product)) == 0
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+# --- No request waits on SMTP ------------------------------------------------------------------------
+
+
+class Blackhole:
+    """An SMTP server that accepts connections and never says a word."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.connections = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _address = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self):
+        self.sock.close()
+        for connection in self.connections:
+            connection.close()
+
+
+@pytest.fixture
+def blackhole():
+    server = Blackhole()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def shop(make_product, make_week, make_pickup_slot):
+    tomato = make_product(name="Tomate", variety="Cerise", price_individual_cents=250)
+    week = make_week(offers=[tomato])
+    return {"week": week, "tomato": week.offers[0], "slot": make_pickup_slot(week, capacity=5)}
+
+
+def test_in_production_orders_mails_wait_in_the_outbox_for_the_worker(
+    app, make_app, shop, blackhole, smtp_server, mailbox
+):
+    production = make_app(
+        "production", **PRODUCTION_SETTINGS, MAIL_PORT=blackhole.port, MAIL_TIMEOUT=2
+    )
+    client = production.test_client()
+
+    started = time.monotonic()
+    response = place_order_through_pages(client, shop, base_url=PUBLIC)
+    response.close()  # where development sends the request's mails
+    health = client.get("/healthz", base_url=PUBLIC)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 302 and health.status_code == 200
+    assert elapsed < 2  # no request waited on the silent server
+    time.sleep(0.2)  # a connection attempt would have been accepted by now
+    assert blackhole.connections == []
+    [mail] = db.session.scalars(select(OutboxMessage)).all()
+    assert mail.sent_at is None and mail.attempts == 0
+
+    # The worker, pointed at a mail server that answers, delivers it.
+    production.config["MAIL_PORT"] = smtp_server.port
+    with production.app_context():
+        result = production.test_cli_runner().invoke(args=["outbox", "worker", "--once"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 sent, 0 failed" in result.output
+    assert [m["To"] for m in mailbox.messages] == ["camille@exemple.fr"]
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, mail.id).sent_at is not None
+
+
+def test_development_still_sends_right_after_the_response(make_app):
+    assert make_app("development", SECRET_KEY="d" * 40).config["OUTBOX_SEND_AFTER_RESPONSE"]
+    assert make_app("testing").config["OUTBOX_SEND_AFTER_RESPONSE"]
+    assert not make_app("production", **PRODUCTION_SETTINGS).config["OUTBOX_SEND_AFTER_RESPONSE"]
+
+
+def queue_mail(to):
+    db.session.add(
+        OutboxMessage(
+            recipient=to,
+            subject="Essai",
+            body_text="Bonjour",
+            body_html="<p>Bonjour</p>",
+            next_attempt_at=utcnow(),
+            attachments=[],
+        )
+    )
+    db.session.commit()
+
+
+def test_a_failed_mail_is_logged_and_left_for_later(app, make_app, blackhole, caplog):
+    from boutique.outbox import send_due
+
+    production = make_app(
+        "production", **PRODUCTION_SETTINGS, MAIL_PORT=blackhole.port, MAIL_TIMEOUT=0.3
+    )
+    queue_mail("camille@exemple.fr")
+    with production.app_context():
+        started = time.monotonic()
+        assert send_due() == (0, 1)
+        assert time.monotonic() - started < 2  # MAIL_TIMEOUT, not the old 10 s
+    assert "not sent (attempt 1" in caplog.text
+
+
+def test_the_outbox_worker_sends_as_mails_fall_due_and_stops_on_sigterm(
+    app, migrated, smtp_server, mailbox
+):
+    """The real command in its own process, as systemd runs it."""
+    env = {
+        **os.environ,
+        "FLASK_APP": "boutique",
+        "FLASK_CONFIG": "production",
+        "DATABASE_URL": migrated,
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_server.port),
+        "OUTBOX_POLL_SECONDS": "1",
+        **{k: v for k, v in PRODUCTION_SETTINGS.items() if isinstance(v, str)},
+    }
+    flask = Path(sys.executable).parent / "flask"
+    worker = subprocess.Popen(  # noqa: S603  (our own venv script, fixed arguments)
+        [str(flask), "outbox", "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        queue_mail("alice@exemple.fr")
+        deadline = time.monotonic() + 20
+        while not mailbox.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [m["To"] for m in mailbox.messages] == ["alice@exemple.fr"]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=20)
+    assert worker.returncode == 0, output
+    assert "1 sent, 0 failed" in output
+    assert "SIGTERM" in output and "Outbox worker stopped." in output
