@@ -6,7 +6,7 @@ point a password-reset link at someone else's site (DESIGN rule 11).
 
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, g, request
 
 
 def public_url(endpoint, **values):
@@ -21,3 +21,15 @@ def public_url(endpoint, **values):
 def public_root():
     """PUBLIC_URL with one trailing slash (a base for documents' relative links)."""
     return current_app.config["PUBLIC_URL"].rstrip("/") + "/"
+
+
+def page_path():
+    """This page's own address, for the `next` of its forms (language, add to basket).
+
+    The one the view chose when it set g.page_path (the catalog: its cached page serves every
+    address that differs only by ignored parameters, and must not carry one of them), else
+    the request's path and query.
+    """
+    if path := g.get("page_path"):
+        return path
+    return request.full_path if request.query_string else request.path

@@ -21,6 +21,13 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 HSTS = "max-age=31536000; includeSubDomains"
 
+# Pages with someone's orders, invoices, account or the back office: never kept by the browser
+# (back button on a shared computer) or a cache on the way. Whole blueprints, so a new page
+# is covered without thinking of it; checkout holds the customer's contact details.
+NO_STORE_BLUEPRINTS = frozenset({"account", "checkout", "ordering", "payments", "staff"})
+# Same blueprint, nothing personal: the documents' print stylesheet keeps its own caching.
+CACHEABLE_ENDPOINTS = frozenset({"staff.documents_stylesheet"})
+
 
 def register_security_headers(app):
     @app.after_request
@@ -35,6 +42,14 @@ def register_security_headers(app):
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config.get("HSTS_ENABLED"):
             headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
+
+    @app.after_request
+    def no_store_private_pages(response):
+        from flask import request
+
+        if request.blueprint in NO_STORE_BLUEPRINTS and request.endpoint not in CACHEABLE_ENDPOINTS:
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..formatting import cents_to_input, parse_euros
 from ..models import VAT_RATES, Category, Offer, Product, SalesWeek
+from ..spreadsheet import csv_text, uncell
 
 PRODUCT_FIELDS = (
     "name",
@@ -96,13 +97,10 @@ def set_active(product, active):
 
 
 def export_csv():
-    """The whole catalog as CSV (semicolons, UTF-8 with BOM so spreadsheets read accents)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(CSV_COLUMNS)
-    for product in all_products():
-        writer.writerow(
+    """The whole catalog as CSV, like the pick-up documents' (no cell runs as a formula)."""
+    return csv_text(
+        CSV_COLUMNS,
+        (
             [
                 product.category.name,
                 product.name,
@@ -115,8 +113,9 @@ def export_csv():
                 product.description,
                 "oui" if product.active else "non",
             ]
-        )
-    return out.getvalue()
+            for product in all_products()
+        ),
+    )
 
 
 def _parse_vat(text):
@@ -130,7 +129,7 @@ def _parse_vat(text):
 def _parse_row(row, category_by_key):
     """Return (values, errors) for one CSV row."""
     errors = []
-    get = lambda key: (row.get(key) or "").strip()  # noqa: E731
+    get = lambda key: uncell((row.get(key) or "").strip())  # noqa: E731
     category = category_by_key.get(get("categorie").lower())
     if category is None:
         errors.append(_("catégorie inconnue « %(name)s »", name=get("categorie")))

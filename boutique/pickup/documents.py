@@ -5,8 +5,6 @@ payments: one statement each, whatever the number of orders) and returns plain d
 templates, the PDF and the CSV export all read.
 """
 
-import csv
-import io
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from ..extensions import db
 from ..formatting import cents_to_input
 from ..models import Category, Offer, Order, PickupPoint, PickupSlot, Product
 from ..pricing import order_totals
+from ..spreadsheet import csv_text
 from .handover import handover_url
 
 # Orders still to prepare and hand over; the pick-up list also shows the collected ones,
@@ -416,25 +415,6 @@ ORDER_STATUSES = {
 }
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value):
-    """Customers type their names: one written like a formula (=HYPERLINK(...)) stays text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def _csv(header, rows):
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow([str(title) for title in header])
-    writer.writerows([_cell(value) for value in row] for row in rows)
-    return out.getvalue()
-
-
 def _slot_cells(slot):
     if slot is None:
         return ["", "", ""]
@@ -443,7 +423,7 @@ def _slot_cells(slot):
 
 def preparation_csv(document):
     """Two tables, as on paper: totals per product, then an empty row and each order's lines."""
-    out = _csv(
+    out = csv_text(
         (_l("Catégorie"), _l("Produit"), _l("Unité"), _l("Quantité"), _l("Commandes")),
         (
             [category.name, product.name, product.unit, product.quantity, len(product.orders)]
@@ -451,7 +431,7 @@ def preparation_csv(document):
             for product in category.products
         ),
     )
-    details = _csv(
+    details = csv_text(
         (
             _l("Commande"),
             _l("Client"),
@@ -481,7 +461,7 @@ def labels_csv(rows):
         _l("Articles"),
         _l("Lien de remise"),
     )
-    return _csv(
+    return csv_text(
         header,
         (
             [row.number, row.name, *_slot_cells(row.slot), row.item_count, row.handover_url]
@@ -503,7 +483,7 @@ def pickup_list_csv(document):
         _l("Paiement"),
         _l("État"),
     )
-    return _csv(
+    return csv_text(
         header,
         (
             [
@@ -534,7 +514,7 @@ def delivery_round_csv(document):
         _l("Articles"),
         _l("Livré"),
     )
-    return _csv(
+    return csv_text(
         header,
         (
             [

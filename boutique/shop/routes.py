@@ -2,6 +2,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -45,6 +46,9 @@ def home():
         fast = _cached_page_for_a_plain_visitor()
         if fast is not None:
             return fast
+    category, search = catalog_filters()
+    # The page's links back to itself: the same for every address that finds this cached page.
+    g.page_path = url_for("shop.home", categorie=category, q=search)
     week = storefront_week()
     # The next opening is only shown when no week is open: no query for it during the rush.
     upcoming = next_week() if week is None or not week.is_open() else None
@@ -78,6 +82,17 @@ def _cached_page_for_a_plain_visitor():
     return Response(cache.join(parts, generate_csrf()), mimetype="text/html")
 
 
+def catalog_filters():
+    """The catalog's filters in the address, normalised: (category, search), None when empty.
+
+    The page depends on these only: any other parameter (utm=…, a random one) is ignored and
+    finds the same cached page, so that no query string can force a new render.
+    """
+    category = request.args.get("categorie", "").strip()[:80] or None
+    search = " ".join(request.args.get("q", "").split())[:80] or None
+    return category, search
+
+
 def _page_key(week, upcoming, kind):
     """Everything the page shows of the week (a staff edit of its dates or name changes it).
 
@@ -94,7 +109,7 @@ def _page_key(week, upcoming, kind):
         (upcoming.id, upcoming.opens_at) if upcoming else None,
         kind,
         str(get_locale()),
-        request.full_path,
+        *catalog_filters(),
     )
 
 
@@ -114,8 +129,7 @@ def _catalog_grid(key, week, kind, token):
     """
     parts = cache.fetch(key)
     if parts is None:
-        category = request.args.get("categorie", "").strip()[:80] or None
-        search = request.args.get("q", "").strip()[:80] or None
+        category, search = catalog_filters()
         grid = render_template(
             "shop/_catalog_grid.html",
             week=week,
