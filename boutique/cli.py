@@ -205,6 +205,47 @@ def outbox_send_command(limit):
         raise SystemExit(1)
 
 
+@outbox_group.command("worker")
+@click.option("--once", is_flag=True, help="Send what is due once, then stop (for cron).")
+@click.option("--limit", default=50, show_default=True, help="Most mails sent in one round.")
+def outbox_worker_command(once, limit):
+    """Send the mails as they fall due, until stopped (SIGTERM or Ctrl-C).
+
+    In production this is the only sender: no request waits on the mail server. Run it as a
+    service (see the README's systemd unit), or `--once` from cron every minute.
+    """
+    import signal
+    import threading
+
+    from flask import current_app
+
+    from .outbox import run_worker, send_due
+
+    if once:
+        sent, failed = send_due(limit=limit)
+        click.echo(f"{sent} sent, {failed} failed (will be retried).")
+        if failed and not sent:
+            raise SystemExit(1)
+        return
+    stop = threading.Event()
+
+    def request_stop(signum, _frame):
+        click.echo(f"Outbox worker: {signal.Signals(signum).name}, stopping after this mail.")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    poll = current_app.config["OUTBOX_POLL_SECONDS"]
+    click.echo(f"Outbox worker: sending due mails, looking again every {poll} s.")
+    run_worker(
+        stop,
+        limit=limit,
+        poll_seconds=poll,
+        report=lambda sent, failed: click.echo(f"{sent} sent, {failed} failed (will be retried)."),
+    )
+    click.echo("Outbox worker stopped.")
+
+
 @click.command("create-staff")
 @click.argument("email")
 @click.option(
@@ -246,8 +287,16 @@ DEMO_ACCOUNTS = (
 @click.option("--if-empty", is_flag=True, help="Do nothing when the catalog has products.")
 def demo_data_command(if_empty):
     """Load a realistic nursery: catalog, last week and this week published, demo accounts."""
+    from flask import current_app
+
     from .demo import load_demo_data
 
+    if current_app.config["PRODUCTION"]:
+        # The demo accounts' password is published: an admin with it would open the shop.
+        raise click.ClickException(
+            "demo-data refuses to run with the production configuration: its accounts' "
+            "password is public. Use FLASK_CONFIG=development on a development database."
+        )
     if db.session.scalar(select(func.count()).select_from(Product)):
         if if_empty:
             click.echo("The catalog already has products: demo data not loaded.")

@@ -581,7 +581,8 @@ def test_a_cached_pdf_older_than_the_maximum_age_is_rendered_again(app, staff_cl
 def test_documents_prepare_renders_the_weeks_pdfs_ahead(app, runner, staff_client, shop, renders):
     from boutique.timezones import shop_today
 
-    app.config["PUBLIC_URL"] = "http://localhost"  # where the test client's requests go
+    # Not the host the test client's requests come by: the cache key does not depend on it.
+    app.config["PUBLIC_URL"] = "https://boutique.lapepiniere.example"
     # Without a week, prepare takes those with pick-ups ahead (whatever day the suite runs).
     shop["week"].pickup_dates = [(shop_today() + timedelta(days=1)).isoformat()]
     db.session.commit()

@@ -3,7 +3,7 @@ the day's list, and marking an order collected, paid on the spot or not collecte
 
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select, update
@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..extensions import db
 from ..formatting import format_cents, format_when
+from ..links import public_url
 from ..models import Order, Payment, PickupPoint, PickupSlot, utcnow
 from ..ordering.services import record
 from ..timezones import shop_zone
@@ -64,11 +65,7 @@ def handover_token(order):
 
 def handover_url(order):
     """The staff-only address printed as a QR code on the order's label."""
-    values = {"token": handover_token(order), "_external": True}
-    if has_request_context():
-        return url_for("staff.handover_order", **values)
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        return url_for("staff.handover_order", **values)
+    return public_url("staff.handover_order", token=handover_token(order))
 
 
 def order_from_handover_token(token):

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from ..auth import admin_required, recent_login_required, staff_required
 from ..extensions import db
 from ..formatting import parse_id
+from ..links import public_root
 from ..models import PickupPoint, SalesWeek, utcnow
 from ..pickup import document_cache, documents
 from ..pickup.services import slots_by_point, week_slots
@@ -125,7 +126,7 @@ def _respond(kind, params, document):
         _cache_key(kind, params, document),
         "pdf",
         lambda: documents.render_pdf(
-            _html(kind, params, document, "_pdf.html"), base_url=request.url_root
+            _html(kind, params, document, "_pdf.html"), base_url=public_root()
         ),
     )
     return Response(
@@ -146,7 +147,7 @@ def _cache_key(kind, params, document):
         params.point.id if params.point else None,
         params.point.name if params.point else None,
         str(get_locale()),
-        request.host_url,
+        public_root(),
         current_app.config["SHOP_NAME"],
         documents.fingerprint(document),
     )
@@ -158,7 +159,7 @@ def _html(kind, params, document, layout):
         qr_images = document_cache.qr_images(
             [row.handover_url for row in document],
             documents.qr_image,
-            namespace=("labels", params.week.id, request.host_url),
+            namespace=("labels", params.week.id, public_root()),
         )
     return render_template(
         f"staff/documents/{kind}.html",
@@ -296,15 +297,16 @@ def delivery_round(week_id):
 def prepare_pdfs(week):
     """Render the week's whole-week PDFs into the document cache (for `flask documents prepare`).
 
-    Each is rendered as staff will ask for it, at the shop's public address, so that their
-    request finds it. Returns [(kind, "cached" or "rendered")].
+    Each is rendered as staff will ask for it (its address's parameters, their cache key,
+    which never depends on the host they reach the shop by), so that their request finds it.
+    Returns [(kind, "cached" or "rendered")].
     """
-    base_url = current_app.config["PUBLIC_URL"]
     done = []
     for name, kind in KINDS.items():
-        with current_app.test_request_context(base_url=base_url):
-            path = url_for(f"staff.{kind.endpoint}", week_id=week.id, format="pdf")
-        with current_app.test_request_context(path, base_url=base_url):
+        path = current_app.url_map.bind("").build(
+            f"staff.{kind.endpoint}", {"week_id": week.id, "format": "pdf"}
+        )
+        with current_app.test_request_context(path, base_url=public_root()):
             params = _document_request(week.id, delivery=kind.delivery)
             if kind.delivery and not any(p.is_delivery for p, _slots in slots_by_point(params.slots)):
                 continue  # no delivery round this week
