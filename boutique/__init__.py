@@ -153,6 +153,8 @@ def register_errorhandlers(app):
         status = getattr(error, "code", 500) or 500
         if status >= 500:
             db.session.rollback()
+        if status == 429 and getattr(error, "response", None) is not None:
+            return error.response  # the page of the limit that was hit (checkout/limits.py)
         template = status if status in (403, 404, 500) else "generic"
         return render_template(f"errors/{template}.html", error=error, status=status), status
 

@@ -39,8 +39,9 @@ class CheckoutForm(FlaskForm):
         validators=[DataRequired(_l("Acceptez les conditions générales de vente pour commander."))],
     )
 
-    def __init__(self, *args, slots=(), payment_methods=(), **kwargs):
+    def __init__(self, *args, slots=(), payment_methods=(), payment_problem=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.payment_problem = payment_problem or (lambda method: "")
         self.slot.choices = [
             SelectChoice(slot.id, str(slot.id), render_kw={"disabled": True} if slot.full else {})
             for slot in slots
@@ -58,6 +59,11 @@ class CheckoutForm(FlaskForm):
             raise ValidationError(_l("Ce créneau est fermé : choisissez-en un autre."))
         if slot.full:
             raise ValidationError(_l("Ce créneau est complet : choisissez-en un autre."))
+
+    def validate_payment_method(self, field):
+        # Said here already; "Commander" checks it again on the server (ordering services).
+        if problem := self.payment_problem(field.data):
+            raise ValidationError(problem)
 
 
 class PlaceOrderForm(FlaskForm):

@@ -12,17 +12,22 @@ from ..extensions import db
 from ..ordering.services import (
     Contact,
     OrderError,
+    PaymentRefused,
     default_payment_method,
     expire_holds,
     order_by_checkout_token,
     payment_methods_for,
+    payment_problem,
     place_order,
+    unpaid_order_cap_cents,
 )
 from ..payments.routes import payment_redirect
 from ..pickup.services import slots_by_point, week_slots
+from ..ratelimit import address_hash
 from ..shop.routes import viewer_price_kind
 from . import bp
 from .forms import CheckoutForm, PlaceOrderForm
+from .limits import mark_order_placed, order_limits
 
 
 def _customer():
@@ -87,7 +92,13 @@ def start():
     slots = week_slots(week, kind)
     # Defaults only on the first display: on a post, a missing field must stay missing.
     prefill = _prefill(customer) if request.method == "GET" else None
-    form = CheckoutForm(slots=slots, payment_methods=payment_methods_for(customer), data=prefill)
+    totals = basket.totals(lines, kind)
+    form = CheckoutForm(
+        slots=slots,
+        payment_methods=payment_methods_for(customer),
+        payment_problem=lambda method: payment_problem(customer, method, totals.gross_cents),
+        data=prefill,
+    )
     if form.validate_on_submit():
         session["checkout"] = {
             "name": form.name.data.strip(),
@@ -104,9 +115,10 @@ def start():
         slots=slots,
         slot_groups=slots_by_point(slots),
         lines=lines,
-        totals=basket.totals(lines, kind),
+        totals=totals,
         price_kind=kind,
         week=week,
+        unpaid_cap_cents=unpaid_order_cap_cents(),
     )
 
 
@@ -136,6 +148,7 @@ def summary():
 
 @bp.post("/commande/valider")
 @orders_allowed
+@order_limits
 def place():
     form = PlaceOrderForm()
     if not form.validate():
@@ -162,6 +175,7 @@ def place():
             locale=session.get("lang", customer.locale if customer else "fr"),
             note=choices["note"],
             checkout_token=token,
+            ip_hash=address_hash(),
         )
         db.session.commit()
     except OrderError as error:
@@ -170,6 +184,8 @@ def place():
         if existing is not None:  # the first click took the last units: show its order
             return redirect(url_for("ordering.order_page", token=existing.access_token))
         flash(str(error), "error")
+        if isinstance(error, PaymentRefused):  # another payment method, or log in first
+            return redirect(url_for("checkout.start"))
         return redirect(url_for("basket.show"))
     except IntegrityError:
         db.session.rollback()
@@ -177,6 +193,7 @@ def place():
         if existing is None:
             raise
         return redirect(url_for("ordering.order_page", token=existing.access_token))
+    mark_order_placed()
     if order.status == "pending_payment":
         # The basket stays until the payment page opens: if Stripe cannot be reached,
         # the customer still has it (and the order, held until its hold runs out).

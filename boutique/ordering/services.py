@@ -3,6 +3,7 @@ confirm, lower a line. Every move is logged and told to the customer through the
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
@@ -27,14 +28,18 @@ from ..models import (
 from ..outbox import queue_email
 from ..payments.card import MIN_CARD_CENTS, card_net, hold_until
 from ..payments.invoices import credit_note_for_change, issue_invoice
-from ..pickup.services import release_place, reserve_place
-from ..pricing import order_totals
+from ..pickup.services import release_place, release_places, reserve_place
+from ..pricing import compute_totals, order_totals
 
 MAX_QUANTITY = 10_000
 
 
 class OrderError(ValueError):
     """The order cannot be placed or changed; the message is for the customer."""
+
+
+class PaymentRefused(OrderError):
+    """The basket is fine but this payment method is not open to this customer for it."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,49 @@ def payment_methods_for(customer):
 
 
 def default_payment_method(customer):
-    """What the checkout form proposes first: card, or invoice for approved professionals."""
-    return "invoice" if "invoice" in payment_methods_for(customer) else "card"
+    """What the checkout form proposes first: card, or invoice for verified approved professionals."""
+    if "invoice" in payment_methods_for(customer) and customer.email_verified:
+        return "invoice"
+    return "card"
+
+
+def unpaid_order_cap_cents():
+    return current_app.config["UNPAID_ORDER_CAP_CENTS"]
+
+
+def payment_problem(customer, payment_method, gross_cents):
+    """Why a storefront customer may not pay this way for this amount, or ''.
+
+    Nothing is paid before pick-up or invoice: a stranger could book the whole week for free.
+    Invoices need a verified email; pay-on-pick-up above the cap needs one too. Card payments
+    and verified accounts are not capped.
+    """
+    verified = customer is not None and customer.email_verified
+    if payment_method == "invoice" and not verified:
+        return _(
+            "Le paiement sur facture demande une adresse e-mail vérifiée : suivez le lien "
+            "que nous vous avons envoyé (vous pouvez le recevoir à nouveau depuis votre profil), "
+            "ou payez par carte bancaire."
+        )
+    cap = unpaid_order_cap_cents()
+    if payment_method != "on_pickup" or verified or gross_cents <= cap:
+        return ""
+    if customer is None:
+        return _(
+            "Sans compte, le paiement au retrait est possible jusqu'à %(cap)s et cette commande "
+            "fait %(total)s. Payez par carte bancaire, ou connectez-vous à un compte dont "
+            "l'adresse e-mail est vérifiée.",
+            cap=format_cents(cap),
+            total=format_cents(gross_cents),
+        )
+    return _(
+        "Tant que votre adresse e-mail n'est pas vérifiée, le paiement au retrait est possible "
+        "jusqu'à %(cap)s et cette commande fait %(total)s. Payez par carte bancaire, ou vérifiez "
+        "votre adresse : suivez le lien que nous vous avons envoyé (vous pouvez le recevoir à "
+        "nouveau depuis votre profil).",
+        cap=format_cents(cap),
+        total=format_cents(gross_cents),
+    )
 
 
 def offers_by_id(week, offer_ids):
@@ -277,11 +323,13 @@ def place_order(
     entered_by=None,
     bypass_deadline=False,
     preferred_point_id=None,
+    ip_hash=None,
     now=None,
 ):
     """Reserve every line and the slot, or nothing; create the order and its first mail.
 
     items: {offer_id: quantity}. Raises OrderError with a message for the customer.
+    ip_hash: address_hash() of the client, for storefront orders (staff find bursts by it).
     """
     now = now or utcnow()
     after_deadline = not week.is_open(now)
@@ -292,6 +340,16 @@ def place_order(
     if kind != "individual" and (customer is None or customer.price_kind != kind):
         raise OrderError(_("Les commandes professionnelles demandent un compte validé."))
     offers = _check_items(week, items)
+    if entered_by is None:  # staff know who they take a phone order from
+        gross = compute_totals(
+            (
+                (offer.price_cents(kind), items[offer_id], offer.product.vat_rate_bp)
+                for offer_id, offer in offers.items()
+            ),
+            prices_include_vat=kind == "individual",
+        ).gross_cents
+        if problem := payment_problem(customer, payment_method, gross):
+            raise PaymentRefused(problem)
     # Staff may leave the slot to the pick-up schedule (phone orders); customers choose one.
     slot = None
     if slot_id is not None or entered_by is None:
@@ -325,6 +383,7 @@ def place_order(
         created_at=now,
         preferred_point_id=preferred_point_id,
         hold_expires_at=hold_until(now) if payment_method == "card" else None,
+        ip_hash=ip_hash,
     )
     for offer_id in sorted(items):
         offer = offers[offer_id]
@@ -478,14 +537,112 @@ def cancel_order(order, actor=None, reason=""):
     if not order.is_open or not lock_order(order, OPEN_STATUSES):
         raise OrderError(_("Cette commande ne peut plus être annulée."))
     _release(order)
+    _mark_cancelled(order, actor, reason)
+
+
+def _mark_cancelled(order, actor, reason, **details):
     order.status = "cancelled"
     order.cancelled_at = utcnow()
     order.cancel_reason = (reason or "").strip()
     _settle_card_later(order)
     db.session.flush()
     credit_note = credit_note_for_change(order, actor)
-    record(order, actor, "cancelled", reason=order.cancel_reason, **_document(credit_note))
+    record(
+        order, actor, "cancelled", reason=order.cancel_reason, **details, **_document(credit_note)
+    )
     mail_customer(order, "order_cancelled")
+
+
+def orders_to_cancel(order_ids):
+    """The open orders behind these ids, with what they hold; OrderError if any is not one.
+
+    Checked before anything changes, so a bad selection leaves every order as it was.
+    """
+    if not order_ids:
+        raise OrderError(_("Cochez au moins une commande."))
+    orders = db.session.scalars(
+        select(Order)
+        .options(
+            selectinload(Order.lines),
+            selectinload(Order.card),
+            selectinload(Order.slot).selectinload(PickupSlot.point),
+        )
+        .where(Order.id.in_(order_ids))
+        .order_by(Order.id)
+    ).all()
+    if len(orders) != len(set(order_ids)):
+        raise OrderError(
+            _("Certaines commandes cochées n'existent pas : rien n'a été annulé. Rechargez la liste.")
+        )
+    if closed := [order.number for order in orders if not order.is_open]:
+        raise OrderError(
+            _(
+                "Déjà annulées ou terminées : %(numbers)s. Rien n'a été annulé ; "
+                "décochez-les et recommencez.",
+                numbers=", ".join(closed),
+            )
+        )
+    return orders
+
+
+@dataclass(frozen=True)
+class Release:
+    """What cancelling a set of orders puts back on sale (the confirmation page)."""
+
+    stock: list  # (product name, unit label, quantity), by name
+    places: list  # (slot, number of places), by slot day and time
+
+
+def release_of(orders):
+    stock, places, slots = {}, {}, {}
+    for order in orders:
+        for line in order.lines:
+            key = (line.product_name, line.unit_label)
+            stock[key] = stock.get(key, 0) + line.quantity
+        if order.slot is not None:
+            places[order.slot.id] = places.get(order.slot.id, 0) + 1
+            slots[order.slot.id] = order.slot
+    return Release(
+        stock=[(name, unit, quantity) for (name, unit), quantity in sorted(stock.items())],
+        places=[
+            (slots[slot_id], count)
+            for slot_id, count in sorted(
+                places.items(), key=lambda item: (slots[item[0]].day, slots[item[0]].starts_at)
+            )
+        ],
+    )
+
+
+def cancel_orders(order_ids, actor, reason):
+    """Cancel several open orders with one reason: all or none; returns their numbers.
+
+    Stock and places come back at once, offers then slots then weeks in id order (rule 9),
+    whatever the number of orders; each order is logged and its customer mailed.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderError(_("Indiquez le motif de l'annulation."))
+    orders = orders_to_cancel(order_ids)
+    for order in orders:
+        if not lock_order(order, OPEN_STATUSES):  # moved on since it was read
+            raise OrderError(
+                _("La commande %(number)s vient de changer : rien n'a été annulé.", number=order.number)
+            )
+    stock, places = {}, {}
+    for order in orders:
+        for line in order.lines:
+            stock[line.offer_id] = stock.get(line.offer_id, 0) + line.quantity
+        if order.slot_id:
+            places[order.slot_id] = places.get(order.slot_id, 0) + 1
+    for offer_id in sorted(stock):
+        release_stock(offer_id, stock[offer_id])
+    for slot_id in sorted(places):
+        release_places(slot_id, places[slot_id])
+    for week_id in sorted({order.week_id for order in orders}):
+        _bump_week_version(week_id)
+    for order in orders:
+        _mark_cancelled(order, actor, reason, together=len(orders))
+    return [order.number for order in orders]
 
 
 def confirm_order(order, actor):
@@ -634,6 +791,25 @@ class OrderFilters:
     kind: str = ""
     payment_method: str = ""
     search: str = ""
+    # Siblings of one order (a burst of orders to look at, or to cancel together).
+    email: str | None = None
+    ip_hash: str | None = None
+    created_near: datetime | None = None
+
+
+SAME_HOUR = timedelta(hours=1)
+SIBLING_KINDS = ("email", "connexion", "heure")
+
+
+def sibling_filters(reference, same):
+    """OrderFilters fields for the orders like `reference`: same email, connection or hour."""
+    if same == "email":
+        return {"email": reference.email}
+    if same == "connexion":  # phone orders have no address hash: they have no such siblings
+        return {"ip_hash": reference.ip_hash or ""}
+    if same == "heure":
+        return {"created_near": reference.created_at}
+    return {}
 
 
 def staff_orders(week, filters=OrderFilters()):
@@ -655,6 +831,16 @@ def staff_orders(week, filters=OrderFilters()):
         query = query.where(Order.customer_kind == filters.kind)
     if filters.payment_method:
         query = query.where(Order.payment_method == filters.payment_method)
+    if filters.email is not None:
+        query = query.where(Order.email == filters.email)
+    if filters.ip_hash is not None:
+        query = query.where(Order.ip_hash == filters.ip_hash)
+    if filters.created_near is not None:
+        query = query.where(
+            Order.created_at.between(
+                filters.created_near - SAME_HOUR, filters.created_near + SAME_HOUR
+            )
+        )
     if filters.search:
         term = filters.search.strip()
         query = query.where(

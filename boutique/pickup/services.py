@@ -3,7 +3,7 @@
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
@@ -127,10 +127,15 @@ def reserve_places(slot_id, count):
 
 
 def release_place(slot_id):
+    release_places(slot_id, 1)
+
+
+def release_places(slot_id, count):
+    """Give back `count` places of a slot (never below zero). One statement."""
     db.session.execute(
         update(PickupSlot)
         .where(PickupSlot.id == slot_id, PickupSlot.booked > 0)
-        .values(booked=PickupSlot.booked - 1)
+        .values(booked=case((PickupSlot.booked > count, PickupSlot.booked - count), else_=0))
         .execution_options(synchronize_session=False)
     )
 

@@ -1,9 +1,10 @@
 """Staff: the week's orders, confirming, lowering, cancelling, and phone orders."""
 
 import secrets
+from dataclasses import dataclass, field
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,7 +15,7 @@ from ..auth import ask_for_password, login_is_recent, recent_login_required, sta
 from ..extensions import db
 from ..formatting import format_cents, parse_count, parse_id
 from ..forms import line_quantities
-from ..models import SalesWeek
+from ..models import Order, SalesWeek
 from ..ordering import services as ordering
 from ..payments import card
 from ..payments.invoices import InvoiceError, order_documents
@@ -48,6 +49,7 @@ def orders():
         flash(_("Créez d'abord une semaine de vente."), "info")
         return redirect(url_for("staff.week_list"))
     slots = week_slots(week)
+    siblings = _siblings_from_args()
     form = OrderFilterForm(request.args, points=points(), slots=slots, slot_label=slot_label)
     form.validate()
     filters = ordering.OrderFilters(
@@ -57,6 +59,7 @@ def orders():
         kind=form.type.data if not form.type.errors else "",
         payment_method=form.paiement.data if not form.paiement.errors else "",
         search=form.q.data or "",
+        **siblings.filters,
     )
     week_orders = ordering.staff_orders(week, filters)
     return render_template(
@@ -66,7 +69,29 @@ def orders():
         orders=week_orders,
         totals={order.id: order_totals(order) for order in week_orders},
         weeks=all_weeks(),
+        siblings=siblings,
+        select_all=request.args.get("tout") == "1",
+        cancel_form=CancelForm(),
     )
+
+
+@dataclass(frozen=True)
+class Siblings:
+    """?meme=email|connexion|heure&comme=<order id>: the orders like that one."""
+
+    reference: Order | None = None
+    same: str = ""
+    filters: dict = field(default_factory=dict)
+
+
+def _siblings_from_args():
+    same, reference_id = request.args.get("meme", ""), parse_id(request.args.get("comme"))
+    if same not in ordering.SIBLING_KINDS or reference_id is None:
+        return Siblings()
+    reference = db.session.get(Order, reference_id)
+    if reference is None:
+        return Siblings()
+    return Siblings(reference, same, ordering.sibling_filters(reference, same))
 
 
 @bp.post("/commandes/confirmer")
@@ -182,6 +207,75 @@ def cancel_order(order_id):
     else:
         _flash_settlement(order)
     return redirect(url_for("staff.order", order_id=order_id))
+
+
+def _checked_ids():
+    """The ticked orders; anything that is not an id counts as an order that does not exist."""
+    return [parse_id(raw) or 0 for raw in request.form.getlist("order_ids")]
+
+
+def _list_url():
+    back = request.form.get("back") or ""
+    return url_for("staff.orders") + (back if back.startswith("?") else "")
+
+
+def _back_to_list():
+    return redirect(_list_url())
+
+
+def _review_page(orders, form, status=200):
+    return render_template(
+        "staff/cancel_orders.html",
+        orders=orders,
+        totals={order.id: order_totals(order) for order in orders},
+        release=ordering.release_of(orders),
+        form=form,
+        back=request.form.get("back") or "",
+        slot_label=slot_label,
+    ), status
+
+
+@bp.post("/commandes/annuler/verifier")
+@staff_required
+def review_cancel_orders():
+    """What "Annuler la sélection" would do: the orders, the stock and places that come back."""
+    try:
+        orders = ordering.orders_to_cancel(_checked_ids())
+    except ordering.OrderError as error:
+        flash(str(error), "error")
+        return _back_to_list()
+    form = CancelForm()
+    form.validate()  # an empty reason is said here already, next to its field
+    return _review_page(orders, form)
+
+
+@bp.post("/commandes/annuler")
+@staff_required
+def cancel_orders():
+    ids, form = _checked_ids(), CancelForm()
+    try:
+        orders = ordering.orders_to_cancel(ids)
+        if not form.validate_on_submit():  # no reason: the same page again, nothing changed
+            return _review_page(orders, form, 422)
+        if any(_refund_needs_password(order) for order in orders):
+            return redirect(url_for("account.confirm_password", next=_list_url()))
+        numbers = ordering.cancel_orders(ids, current_user, form.reason.data)
+        db.session.commit()
+    except (ordering.OrderError, InvoiceError) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back_to_list()
+    flash(
+        ngettext(
+            "%(num)d commande annulée : %(numbers)s. Les clients sont prévenus par e-mail.",
+            "%(num)d commandes annulées : %(numbers)s. Les clients sont prévenus par e-mail.",
+            len(numbers),
+            numbers=", ".join(numbers),
+        ),
+        "info",
+    )
+    _settle_cards(ids)
+    return _back_to_list()
 
 
 @bp.post("/commandes/<int:order_id>/carte")

@@ -1,0 +1,83 @@
+"""How many orders one connection, or one email address, may place (issue 10, part 4).
+
+Only placed orders count: the limits are tested before "Commander" touches stock, and a hit is
+deducted after the view has created an order. A basket refused for its stock or its slot
+burns nothing. Staff are not limited (phone orders go through their own page anyway).
+"""
+
+import hashlib
+import hmac
+import time
+
+from flask import current_app, g, make_response, render_template, session
+from flask_babel import format_timedelta
+from flask_login import current_user
+
+from ..extensions import limiter
+
+
+def order_ip_limit():
+    return current_app.config["ORDER_RATE_LIMIT"]
+
+
+def order_email_limit():
+    return current_app.config["ORDER_EMAIL_RATE_LIMIT"]
+
+
+def normalised_email(email):
+    """'Camille+Promo@Exemple.FR' -> 'camille@exemple.fr': tags reach the same mailbox."""
+    local, _, domain = (email or "").strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if local else ""
+
+
+def checkout_email_key():
+    """The key of the email limit: a keyed hash of the address given at checkout ('' skips)."""
+    email = normalised_email((session.get("checkout") or {}).get("email"))
+    if not email:
+        return ""  # no checkout in progress: the view refuses it without placing anything
+    key = current_app.config["SECRET_KEY"].encode()
+    return "email:" + hmac.new(key, email.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def order_was_placed(_response):
+    return bool(g.get("order_placed"))
+
+
+def staff_member():
+    return current_user.is_authenticated and current_user.is_staff
+
+
+def mark_order_placed():
+    """Count this request against the order limits (called once an order exists)."""
+    g.order_placed = True
+
+
+def _breach_page(reason):
+    def on_breach(request_limit):
+        seconds = max(int(request_limit.reset_at - time.time()), 60)
+        page = render_template(
+            "errors/429.html",
+            status=429,
+            reason=reason,
+            retry_in=format_timedelta(seconds, threshold=1.1, add_direction=False),
+        )
+        return make_response(page, 429)
+
+    return on_breach
+
+
+def order_limits(view):
+    """Both limits on a view that places orders."""
+    common = {
+        "methods": ["POST"],
+        "deduct_when": order_was_placed,
+        "exempt_when": staff_member,
+    }
+    view = limiter.limit(
+        order_email_limit,
+        key_func=checkout_email_key,
+        scope="email",
+        on_breach=_breach_page("email"),
+        **common,
+    )(view)
+    return limiter.limit(order_ip_limit, scope="ip", on_breach=_breach_page("ip"), **common)(view)

@@ -1,0 +1,524 @@
+"""A checkout strangers cannot abuse (issue 10, part 4).
+
+Limits on placing orders per connection and per email, a cap on orders nobody has paid for
+yet (pay on pick-up) unless the account's email is verified, the address hash kept on each
+storefront order, and staff cancelling a burst of orders at once.
+"""
+
+import re
+import secrets
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, select
+
+from boutique.extensions import db
+from boutique.models import Offer, Order, OrderEvent, OutboxMessage, PickupSlot, utcnow
+from boutique.ordering.services import (
+    Contact,
+    OrderError,
+    PaymentRefused,
+    cancel_orders,
+    place_order,
+)
+from boutique.ratelimit import address_hash
+from tests import test_ordering
+from tests.conftest import TEST_PASSWORD, page_text
+from tests.test_ordering import (
+    CONTACT,
+    add,
+    checkout,
+    count,
+    fill_checkout,
+    fresh,
+    state,
+    submit,
+)
+
+# The ordering tests' shop (tomatoes, unlimited basil at 3,00 €, geraniums) and its slot.
+make_slot, shop = test_ordering.make_slot, test_ordering.shop
+
+# The shop fixture's basil costs 3,00 € and is unlimited: 50 make the default cap of 150 €.
+AT_THE_CAP, ABOVE_THE_CAP = 50, 51
+
+
+@pytest.fixture
+def roomy(shop):
+    """The shop with a slot big enough for a flood of orders."""
+    slot = fresh(shop.slot)
+    slot.capacity = 200
+    db.session.commit()
+    return shop
+
+
+def limited_app(make_app, **limits):
+    """An app with rate limits on and a fresh memory storage (the limiter is shared)."""
+    config = {"ORDER_RATE_LIMIT": "1000 per hour", "ORDER_EMAIL_RATE_LIMIT": "1000 per hour"}
+    config.update(limits)
+    return make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", **config)
+
+
+GUEST_IP = "198.51.100.7"
+
+
+def commander(client, ip=GUEST_IP):
+    """Press "Commander" from this address (a fresh summary page's token)."""
+    return client.post(
+        "/commande/valider",
+        data={"checkout_token": secrets.token_urlsafe(24)},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def order_from(client, shop, ip=GUEST_IP, email=None, quantity=1, method="on_pickup"):
+    """Basket, checkout form and "Commander" from one address; the answer to "Commander"."""
+    assert add(client, shop.basil, quantity).status_code == 302
+    response = fill_checkout(
+        client, shop.slot, email=email or CONTACT["email"], payment_method=method
+    )
+    assert response.status_code == 302, page_text(response)[-2000:]
+    return commander(client, ip)
+
+
+def placed(response):
+    return response.status_code == 302 and (
+        "/commande/suivi/" in response.location or "/paiement/" in response.location
+    )
+
+
+def visible_text(response):
+    """The page's text without its tags, spaces collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", page_text(response)).split())
+
+
+def basil_reserved(shop):
+    db.session.expire_all()
+    return db.session.get(Offer, shop.basil.id).quantity_reserved
+
+
+# --- Rate limits ----------------------------------------------------------------------------------
+
+
+def test_the_51st_guest_order_from_one_connection_gets_the_429_page(make_app, roomy):
+    limited = limited_app(make_app, ORDER_RATE_LIMIT="50 per hour")
+    client = limited.test_client()
+    for number in range(50):
+        response = order_from(client, roomy, email=f"client{number}@exemple.fr")
+        assert placed(response), (number, response.status_code, response.location)
+    before = state()
+
+    response = order_from(client, roomy, email="client50@exemple.fr")
+
+    assert response.status_code == 429
+    page = page_text(response)
+    assert "Trop de commandes depuis cette connexion" in page
+    assert "votre commande n'a pas été enregistrée et rien n'a été réservé" in page
+    assert re.search(r"Réessayez dans \d+ minutes", page)
+    assert "appelez-nous" in page
+    assert response.headers["Retry-After"]
+    assert state() == before
+    assert count(Order) == 50 and basil_reserved(roomy) == 50
+
+
+def set_booked(slot, booked):
+    slot = fresh(slot)
+    slot.booked = booked
+    db.session.commit()
+
+
+def test_refused_baskets_do_not_burn_the_quota(make_app, roomy):
+    limited = limited_app(make_app, ORDER_RATE_LIMIT="2 per hour")
+    client = limited.test_client()
+    add(client, roomy.basil, 1)
+    assert fill_checkout(client, roomy.slot).status_code == 302
+    set_booked(roomy.slot, 200)  # the slot fills up between the form and "Commander"
+    for _ in range(3):
+        response = commander(client)
+        assert response.status_code == 302 and response.location.endswith("/panier")
+    set_booked(roomy.slot, 0)
+
+    assert placed(commander(client))
+    assert placed(order_from(client, roomy))
+    assert order_from(client, roomy).status_code == 429
+    assert count(Order) == 2
+
+
+def test_one_email_is_limited_across_connections(make_app, roomy):
+    limited = limited_app(make_app, ORDER_EMAIL_RATE_LIMIT="2 per hour")
+    addresses = ("203.0.113.1", "198.51.100.2", "192.0.2.3")
+    # The same mailbox, however it is written.
+    emails = ("cible@exemple.fr", "Cible@Exemple.FR", "cible+3@exemple.fr")
+    responses = [
+        order_from(limited.test_client(), roomy, ip=ip, email=email)
+        for ip, email in zip(addresses, emails, strict=True)
+    ]
+
+    assert [placed(r) for r in responses] == [True, True, False]
+    assert responses[2].status_code == 429
+    page = page_text(responses[2])
+    assert "Trop de commandes pour cette adresse e-mail" in page
+    assert "rien n'a été réservé" in page
+    assert count(Order) == 2 and basil_reserved(roomy) == 2
+    # Another address from the last connection is not held back.
+    assert placed(order_from(limited.test_client(), roomy, ip=addresses[2], email="autre@exemple.fr"))
+
+
+def test_ipv6_addresses_of_one_network_share_a_limit(make_app, roomy):
+    limited = limited_app(make_app, ORDER_RATE_LIMIT="2 per hour")
+    client = limited.test_client()
+    same_network = ("2001:db8:1:2::1", "2001:db8:1:2:abcd::7", "2001:db8:1:2:ffff:ffff:ffff:fffe")
+
+    assert placed(order_from(client, roomy, ip=same_network[0], email="a@exemple.fr"))
+    assert placed(order_from(client, roomy, ip=same_network[1], email="b@exemple.fr"))
+    refused = order_from(client, roomy, ip=same_network[2], email="c@exemple.fr")
+
+    assert refused.status_code == 429
+    assert "Trop de commandes depuis cette connexion" in page_text(refused)
+    assert placed(order_from(client, roomy, ip="2001:db8:1:3::1", email="d@exemple.fr"))
+    assert count(Order) == 3
+
+
+def test_staff_phone_orders_are_not_limited(make_app, roomy, staff):
+    limited = limited_app(make_app, ORDER_RATE_LIMIT="1 per hour", ORDER_EMAIL_RATE_LIMIT="1 per hour")
+    guest = limited.test_client()
+    assert placed(order_from(guest, roomy, ip="127.0.0.1"))
+    assert order_from(guest, roomy, ip="127.0.0.1").status_code == 429
+
+    desk = limited.test_client()  # the same address, the same customer's email
+    response = desk.post("/compte/connexion", data={"email": staff.email, "password": TEST_PASSWORD})
+    assert response.status_code == 302
+    for number in range(3):
+        response = desk.post(
+            "/gestion/commandes/nouvelle",
+            data={
+                "name": "Camille Martin",
+                "email": CONTACT["email"],
+                "payment_method": "on_pickup",
+                "slot": str(roomy.slot.id),
+                f"qty-{roomy.basil.id}": "60",  # above the cap too: staff know their customer
+                "checkout_token": f"phone-order-{number:04d}-abcdefghij",
+            },
+        )
+        assert response.status_code == 302, page_text(response)[-2000:]
+    assert count(Order) == 4
+
+
+# --- The cap on unpaid orders ---------------------------------------------------------------------
+
+
+def test_over_the_cap_unpaid_guest_order_is_refused_in_the_form(client, shop):
+    before = state()
+    add(client, shop.basil, ABOVE_THE_CAP)
+    page = page_text(client.get("/commande"))
+    assert "Votre commande dépasse 150,00 € : payez-la par carte bancaire." in page
+
+    response = fill_checkout(client, shop.slot, payment_method="on_pickup")
+
+    assert response.status_code == 200
+    page = page_text(response)
+    assert (
+        "Sans compte, le paiement au retrait est possible jusqu'à 150,00 € et cette commande "
+        "fait 153,00 €. Payez par carte bancaire, ou connectez-vous" in page
+    )
+    with client.session_transaction() as session:
+        assert "checkout" not in session
+    assert state() == before
+
+
+def test_over_the_cap_unpaid_guest_order_is_refused_by_the_server(client, shop):
+    """The form was filled for a small basket; the basket grew before "Commander"."""
+    token = checkout(client, shop.slot, [(shop.basil, 2)])
+    add(client, shop.basil, ABOVE_THE_CAP - 2)
+    before = state()
+
+    response = submit(client, token)
+
+    assert response.status_code == 302 and response.location.endswith("/commande")
+    page = page_text(client.get(response.location))
+    assert "le paiement au retrait est possible jusqu'à 150,00 € et cette commande fait 153,00 €" in page
+    assert state() == before
+    assert basil_reserved(shop) == 0 and fresh(shop.slot).booked == 0
+
+
+def test_the_service_refuses_an_over_the_cap_unpaid_order_and_keeps_nothing(shop, make_user):
+    unverified = make_user(email_verified_at=None)
+    before = state()
+    for customer in (None, unverified):
+        with pytest.raises(PaymentRefused, match=r"150,00\s€"):
+            place_order(
+                week=shop.week,
+                items={shop.basil.id: ABOVE_THE_CAP},
+                slot_id=shop.slot.id,
+                payment_method="on_pickup",
+                contact=Contact(**CONTACT),
+                kind="individual",
+                customer=customer,
+                checkout_token=secrets.token_urlsafe(24),
+            )
+        db.session.rollback()
+    assert state() == before
+
+
+def test_the_cap_itself_may_be_paid_on_pickup(app, client, shop):
+    over = app.test_client()
+    add(over, shop.basil, ABOVE_THE_CAP)
+    assert fill_checkout(over, shop.slot).status_code == 200  # refused: 153,00 €
+
+    token = checkout(client, shop.slot, [(shop.basil, AT_THE_CAP)])  # 150,00 €
+
+    assert placed(submit(client, token))
+    assert db.session.scalar(select(Order.payment_method)) == "on_pickup"
+
+
+def test_a_verified_account_orders_above_the_cap_on_pickup(client, shop, make_user, login):
+    customer = make_user(email_verified_at=None)
+    login(customer)
+    add(client, shop.basil, 60)
+    assert fill_checkout(client, shop.slot).status_code == 200  # refused until verified
+    customer = fresh(customer)
+    customer.email_verified_at = utcnow()  # the owner followed the link
+    db.session.commit()
+
+    assert fill_checkout(client, shop.slot).status_code == 302
+    assert "vérifiez d'abord" not in page_text(client.get("/commande"))
+    assert placed(submit(client, test_ordering.summary_token(client)))
+    order = db.session.scalar(select(Order))
+    assert order.payment_method == "on_pickup" and order.status == "placed"
+    assert order.customer_id == customer.id and basil_reserved(shop) == 60
+
+
+def test_an_unverified_account_is_told_to_verify_its_email(client, shop, make_user, login):
+    login(make_user(email_verified_at=None))
+    add(client, shop.basil, ABOVE_THE_CAP)
+    page = page_text(client.get("/commande"))
+    assert "vérifiez d'abord votre adresse e-mail" in page
+    assert 'href="/compte/profil"' in client.get("/commande").get_data(as_text=True)
+
+    response = fill_checkout(client, shop.slot, payment_method="on_pickup")
+
+    assert response.status_code == 200
+    assert "Tant que votre adresse e-mail n'est pas vérifiée" in page_text(response)
+    assert count(Order) == 0
+
+
+def test_a_card_order_above_the_cap_goes_through(client, shop):
+    add(client, shop.basil, 60)
+    assert fill_checkout(client, shop.slot, payment_method="on_pickup").status_code == 200
+    assert fill_checkout(client, shop.slot, payment_method="card").status_code == 302
+
+    response = submit(client, test_ordering.summary_token(client))
+
+    assert response.status_code == 302 and "/paiement/demo/" in response.location
+    order = db.session.scalar(select(Order))
+    assert order.payment_method == "card" and order.status == "pending_payment"
+    assert basil_reserved(shop) == 60
+
+
+def test_invoice_needs_a_verified_email(client, shop, make_user, login):
+    restaurant = make_user(kind="restaurant", email_verified_at=None)
+    login(restaurant)
+    add(client, shop.tomato, 2)
+    before = state()
+
+    response = fill_checkout(client, shop.slot, payment_method="invoice")
+
+    assert response.status_code == 200
+    assert "Le paiement sur facture demande une adresse e-mail vérifiée" in page_text(response)
+    with pytest.raises(PaymentRefused, match="adresse e-mail vérifiée"):
+        place_order(
+            week=shop.week,
+            items={shop.tomato.id: 2},
+            slot_id=shop.slot.id,
+            payment_method="invoice",
+            contact=Contact(**CONTACT),
+            kind="restaurant",
+            customer=restaurant,
+            checkout_token=secrets.token_urlsafe(24),
+        )
+    db.session.rollback()
+    assert state() == before
+
+
+# --- The address hash -----------------------------------------------------------------------------
+
+
+def test_storefront_orders_keep_a_hash_of_their_network_not_the_address(client, shop):
+    order_from(client, shop, ip="2001:db8:5:6::1")
+    order = db.session.scalar(select(Order))
+
+    assert order.ip_hash == address_hash("2001:db8:5:6:ffff::2")  # same /64
+    assert order.ip_hash != address_hash("2001:db8:5:7::1")
+    assert "2001:db8" not in repr(db.session.execute(select(Order.__table__)).all())
+
+
+# --- Staff: cancelling a burst --------------------------------------------------------------------
+
+
+@pytest.fixture
+def burst(app, roomy):
+    """Three guest orders from one connection (one by card, authorised), one from elsewhere."""
+    flood = app.test_client()
+    orders = [order_from(flood, roomy, ip="203.0.113.66", quantity=q) for q in (4, 6)]
+    card = order_from(flood, roomy, ip="203.0.113.66", quantity=5, method="card")
+    flood.post(card.location, data={"action": "pay"})  # the demo payment page
+    neighbour = order_from(app.test_client(), roomy, ip="198.51.100.9", email="voisin@exemple.fr")
+    assert all(placed(r) for r in [*orders, card, neighbour])
+    numbers = db.session.scalars(select(Order.number).order_by(Order.id)).all()
+    db.session.execute(delete(OutboxMessage))  # only the cancellation mails matter here
+    db.session.commit()
+    return numbers
+
+
+def orders_by_number():
+    db.session.expire_all()
+    return {order.number: order for order in db.session.scalars(select(Order))}
+
+
+def test_staff_filter_the_orders_of_one_connection_and_cancel_them(staff_client, roomy, burst, staff):
+    first = orders_by_number()[burst[0]]
+    assert basil_reserved(roomy) == 16 and fresh(roomy.slot).booked == 4
+
+    listing = page_text(
+        staff_client.get(f"/gestion/commandes?semaine={roomy.week.id}&meme=connexion&comme={first.id}")
+    )
+    assert "Commandes passées depuis la même connexion internet que" in listing
+    assert "3 commandes" in listing
+    assert all(number in listing for number in burst[:3]) and burst[3] not in listing
+
+    ids = [orders_by_number()[number].id for number in burst[:3]]
+    before = state()
+    review = staff_client.post(
+        "/gestion/commandes/annuler/verifier",
+        data={"order_ids": ids, "reason": "Commandes en rafale depuis une même connexion"},
+    )
+    assert review.status_code == 200
+    page = visible_text(review)
+    assert "Annuler ces 3 commandes ?" in page and "Rien n'est encore annulé" in page
+    assert "Basilic Grand vert (godet 10 cm) : +15" in page
+    assert "3 places libérées" in page
+    assert state() == before  # the review changes nothing
+
+    response = staff_client.post(
+        "/gestion/commandes/annuler",
+        data={"order_ids": ids, "reason": "Commandes en rafale depuis une même connexion"},
+    )
+    assert response.status_code == 302
+    flashed = page_text(staff_client.get(response.location))
+    assert f"3 commandes annulées : {', '.join(burst[:3])}." in flashed
+    assert "Autorisation de la carte libérée" in flashed
+
+    orders = orders_by_number()
+    for number in burst[:3]:
+        order = orders[number]
+        assert order.status == "cancelled"
+        assert order.cancel_reason == "Commandes en rafale depuis une même connexion"
+        [event] = [event for event in order.events if event.action == "cancelled"]
+        assert event.actor_label == staff.email and event.at is not None
+        assert event.details["reason"] == "Commandes en rafale depuis une même connexion"
+    assert orders[burst[2]].card.status == "cancelled"  # the authorisation was released
+    assert orders[burst[3]].status == "placed"
+    assert basil_reserved(roomy) == 1 and fresh(roomy.slot).booked == 1
+    mails = db.session.scalars(select(OutboxMessage.subject)).all()
+    assert sorted(mails) == sorted(f"Commande {number} annulée" for number in burst[:3])
+
+
+def test_same_email_and_same_hour_filters(staff_client, roomy, burst):
+    orders = orders_by_number()
+    earlier = orders[burst[3]]
+    earlier.created_at = earlier.created_at - timedelta(hours=3)
+    db.session.commit()
+    week = roomy.week.id
+
+    same_email = page_text(
+        staff_client.get(f"/gestion/commandes?semaine={week}&meme=email&comme={orders[burst[3]].id}")
+    )
+    assert "même adresse e-mail que" in same_email and "voisin@exemple.fr" in same_email
+    assert burst[3] in same_email and not any(n in same_email for n in burst[:3])
+
+    same_hour = page_text(
+        staff_client.get(f"/gestion/commandes?semaine={week}&meme=heure&comme={orders[burst[0]].id}")
+    )
+    assert "moins d'une heure avant ou après" in same_hour
+    assert all(n in same_hour for n in burst[:3]) and burst[3] not in same_hour
+
+    select_all = staff_client.get(
+        f"/gestion/commandes?semaine={week}&meme=heure&comme={orders[burst[0]].id}&tout=1"
+    ).get_data(as_text=True)
+    assert select_all.count("checked>") == 3
+    assert "Tout désélectionner" in select_all
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("nothing ticked", "Cochez au moins une commande."),
+        ("no reason", "Indiquez le motif de l'annulation."),
+        ("already cancelled", "Déjà annulées ou terminées"),
+        ("unknown id", "Certaines commandes cochées n'existent pas"),
+        ("not an id", "Certaines commandes cochées n'existent pas"),
+    ],
+)
+def test_bad_bulk_cancel_changes_nothing(staff_client, roomy, burst, case, message):
+    orders = orders_by_number()
+    ids = [orders[number].id for number in burst[:3]]
+    reason = "Rafale"
+    if case == "nothing ticked":
+        ids = []
+    elif case == "no reason":
+        reason = "  "
+    elif case == "already cancelled":
+        staff_client.post(f"/gestion/commandes/{ids[1]}/annuler", data={"reason": "Doublon"})
+        db.session.execute(delete(OutboxMessage))
+        db.session.commit()
+    elif case == "unknown id":
+        ids.append(2_000_000)
+    elif case == "not an id":
+        ids.append("abc")
+    before = state()
+
+    response = staff_client.post(
+        "/gestion/commandes/annuler",
+        data={"order_ids": ids, "reason": reason, "back": f"?semaine={roomy.week.id}"},
+        follow_redirects=True,
+    )
+
+    assert response.status_code in ((422,) if case == "no reason" else (200,))
+    assert message in page_text(response)
+    assert state() == before
+    statuses = [o.status for n, o in sorted(orders_by_number().items()) if n in burst[:3]]
+    assert statuses.count("cancelled") == (1 if case == "already cancelled" else 0)
+
+
+def test_bulk_cancel_service_is_all_or_nothing(roomy, burst, staff):
+    orders = orders_by_number()
+    ids = [orders[number].id for number in burst]
+    cancel_orders([ids[3]], staff, "Doublon")
+    db.session.commit()
+    before = state()
+    with pytest.raises(OrderError, match=burst[3]):
+        cancel_orders(ids, staff, "Rafale")
+    db.session.rollback()
+    assert state() == before
+    assert count(OrderEvent) == before["events"]
+    assert db.session.get(PickupSlot, roomy.slot.id).booked == 3
+
+
+def test_bulk_cancel_refunding_a_captured_card_needs_a_recent_login(staff_client, roomy, burst):
+    orders = orders_by_number()
+    card = orders[burst[2]].card
+    card.status = "captured"  # the team confirmed it: cancelling now refunds the card
+    db.session.commit()
+    with staff_client.session_transaction() as session:
+        session["login_at"] = 0  # logged in long ago
+    ids = [orders[number].id for number in burst[:3]]
+    before = state()
+
+    response = staff_client.post(
+        "/gestion/commandes/annuler",
+        data={"order_ids": ids, "reason": "Rafale", "back": f"?semaine={roomy.week.id}"},
+    )
+
+    assert response.status_code == 302
+    assert response.location.startswith("/compte/confirmer?next=/gestion/commandes")
+    assert state() == before
+    assert [o.status for n, o in orders_by_number().items() if n in burst[:3]] == ["placed"] * 3
