@@ -7,18 +7,23 @@ from flask_babel import format_date, get_locale, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event, text
-from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.exceptions import SecurityError
 from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .outbox import send_after_response
+from .proxy import ProxyHeaders
 
 
 def create_app(config_name=None, **overrides):
-    """Build the application for a configuration name (default: FLASK_CONFIG or development)."""
-    config_name = config_name or os.environ.get("FLASK_CONFIG", "development")
+    """Build the application for a configuration name (default: FLASK_CONFIG or production).
+
+    Production by default: a server started without FLASK_CONFIG gets the production checks,
+    never DEBUG and the development secret.
+    """
+    config_name = config_name or os.environ.get("FLASK_CONFIG", "production")
     config_class = CONFIGS[config_name]
     app = Flask(
         __name__,
@@ -30,12 +35,15 @@ def create_app(config_name=None, **overrides):
     app.url_map.converters["int"] = DatabaseIdConverter
     app.config.from_object(config_class)
     app.config.update(overrides)
+    if hasattr(config_class, "complete"):
+        config_class.complete(app.config)
     if hasattr(config_class, "check"):
         config_class.check(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:
-        hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyHeaders(
+            app.wsgi_app, app.config["TRUSTED_PROXIES"], app.config["PROXY_ADDRESSES"]
+        )
 
     register_extensions(app)
     register_security_headers(app)
@@ -127,8 +135,10 @@ def register_blueprints(app):
 
 def register_template_helpers(app):
     from .formatting import format_cents, format_iso_date, format_vat_rate, format_when
+    from .links import page_path
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["page_path"] = page_path
     app.jinja_env.filters.update(
         money=format_cents,
         vat_rate=format_vat_rate,
@@ -160,6 +170,11 @@ def register_errorhandlers(app):
 
     for status in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(status, error_page)
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        # Plain text: without a trusted host there is no URL adapter to build the page's links.
+        return "Bad Request: unknown host.", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

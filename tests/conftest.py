@@ -372,9 +372,11 @@ def live_server(app):
 
     app.config.update(WTF_CSRF_ENABLED=True)
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    address = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = address  # links in mails and payment returns lead back here
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield address
     server.shutdown()
     thread.join()
 

@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
@@ -13,6 +13,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
 from ..formatting import format_cents
+from ..links import public_url
 from ..models import (
     OPEN_STATUSES,
     CardPayment,
@@ -748,11 +749,8 @@ MAIL_SUBJECTS = {
 
 
 def order_url(order):
-    values = {"token": order.access_token, "_external": True}
-    if has_request_context():
-        return url_for("ordering.order_page", **values)
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        return url_for("ordering.order_page", **values)
+    """The order page's secret link, at the shop's public address (never the request's host)."""
+    return public_url("ordering.order_page", token=order.access_token)
 
 
 def mail_customer(order, template, attachments=(), **context):
