@@ -78,7 +78,7 @@ def recent_login_required(view):
 def ask_for_password():
     """Send the user to confirm their password, then back where they were."""
     if request.method == "GET":
-        target = request.full_path
+        target = request.full_path.rstrip("?")
     else:  # back to the page whose button was pressed, to press it again
         referrer = urlsplit(request.referrer or "")
         target = referrer.path + (f"?{referrer.query}" if referrer.query else "")

@@ -79,10 +79,10 @@ def mailbox_text(message):
     return message.get_body(preferencelist=("plain",)).get_content()
 
 
-def test_individual_registers_confirms_the_email_and_is_logged_in(app, client, mailbox):
+def test_individual_registers_confirms_the_email_then_logs_in(app, client, mailbox):
     response = client.post("/compte/inscription", data=registration())
     assert "Vérifiez votre boîte mail" in page_text(response)
-    assert "Se déconnecter" not in page_text(response)  # not logged in until the link is followed
+    assert "Se déconnecter" not in page_text(response)  # not logged in by registering
     user = db.session.scalar(select(User).filter_by(email="lea@exemple.fr"))
     assert user.kind == "individual" and user.pro_status is None
     assert user.check_password(GOOD_PASSWORD)
@@ -93,10 +93,29 @@ def test_individual_registers_confirms_the_email_and_is_logged_in(app, client, m
     assert message["Subject"] == "Confirmez votre adresse e-mail"
     link = mailed_link(app, message, "/compte/verification/")
     response = client.get(link, follow_redirects=True)
-    assert "Votre adresse e-mail est confirmée." in page_text(response)
-    assert "Mon compte" in client.get("/").get_data(as_text=True)
+    assert "Votre adresse e-mail est confirmée. Connectez-vous pour continuer." in page_text(response)
     db.session.expire_all()
     assert db.session.get(User, user.id).email_verified_at is not None
+    # The link confirmed the address; it logged nobody in (a forwarded link must not).
+    assert client.get("/compte/profil").status_code == 302
+    response = client.post(
+        "/compte/connexion", data={"email": "lea@exemple.fr", "password": GOOD_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert "confirmée" in page_text(client.get("/compte/profil"))
+
+
+def test_the_verification_link_never_logs_anyone_in(app, client, make_user):
+    from boutique.account.services import send_verification
+
+    user = make_user(email_verified_at=None)
+    send_verification(user)
+    db.session.commit()
+    row = db.session.scalar(select(OutboxMessage))
+    link = re.search(re.escape(app.config["PUBLIC_URL"]) + r"(/compte/verification/\S+)", row.body_text)
+    for _ in range(2):  # followed twice, e.g. by someone the mail was forwarded to
+        client.get(link.group(1))
+        assert client.get("/compte/profil").status_code == 302
 
 
 def test_a_forged_verification_link_verifies_nothing(client, make_user):

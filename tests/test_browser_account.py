@@ -32,6 +32,7 @@ def test_register_confirm_by_mail_and_log_out_everywhere(app, page, live_server,
     link = re.search(re.escape(public) + r"/compte/verification/\S+", text).group(0)
     page.goto(link.replace(public, live_server))
     expect(page.locator(".flash-success")).to_contain_text("Votre adresse e-mail est confirmée.")
+    log_in(page, "lea@exemple.fr", "radis-rose-2026")
 
     # A second device, then "Se déconnecter partout" from the first one.
     other = browser.new_context(base_url=live_server, locale="fr-FR")

@@ -66,7 +66,7 @@ def test_guest_orders_changes_a_quantity_and_sees_the_staff_adjustment(
 
     # The checkout form, with the keyboard-reachable labels a customer reads.
     page.get_by_label("Nom et prénom").fill("Léa Durand")
-    page.get_by_label("Adresse e-mail").fill("lea@exemple.fr")
+    page.get_by_label("Adresse e-mail", exact=True).fill("lea@exemple.fr")
     page.get_by_label("Téléphone").fill("06 11 22 33 44")
     page.get_by_label(re.compile("de 16:00 à 18:00")).check()
     page.get_by_label("J'accepte les conditions générales de vente").check()
@@ -107,7 +107,7 @@ def test_guest_orders_changes_a_quantity_and_sees_the_staff_adjustment(
     ).new_page()
     log_in(staff_page, staff.email)
     staff_page.goto("/gestion/commandes")
-    staff_page.get_by_role("link", name=number).click()
+    staff_page.get_by_role("link", name=number, exact=True).click()
     staff_page.get_by_label("À remettre : Poireau Bleu de Solaise").fill("0")
     staff_page.get_by_role("button", name="Enregistrer les quantités").click()
     expect(staff_page.locator(".flash-success")).to_contain_text("le client est prévenu")
@@ -162,7 +162,7 @@ def test_restaurant_orders_on_invoice_and_downloads_the_invoice(
     ).new_page()
     log_in(staff_page, staff.email)
     staff_page.goto("/gestion/commandes")
-    staff_page.get_by_role("link", name=number).click()
+    staff_page.get_by_role("link", name=number, exact=True).click()
     staff_page.get_by_role("button", name="Confirmer la commande").click()
     expect(staff_page.locator("main")).to_contain_text("Document émis : FA-")
     staff_page.context.close()
@@ -209,7 +209,7 @@ def test_checkout_with_the_keyboard_alone(page, week_with_slots):
         ("Adresse e-mail", "lea@exemple.fr"),
         ("Téléphone", "06 11 22 33 44"),
     ):
-        tab_to(page, page.get_by_label(label))
+        tab_to(page, page.get_by_label(label, exact=True))
         page.keyboard.type(text)
     slot = page.get_by_label(re.compile("de 16:00 à 18:00"))
     tab_to(page, slot)

@@ -101,7 +101,7 @@ def checkout(page, name, email, payment=None):
     page.get_by_role("link", name="Passer commande").click()
     if name:
         page.get_by_label("Nom et prénom").fill(name)
-        page.get_by_label("Adresse e-mail").fill(email)
+        page.get_by_label("Adresse e-mail", exact=True).fill(email)
     page.get_by_label("Téléphone").fill("06 11 22 33 44")
     page.get_by_label(re.compile(r"de 00:30 à 23:30")).check()
     if payment:
@@ -185,7 +185,7 @@ def test_a_whole_week(page, pages, staff, last_week):
 
     # --- Thursday: a tomato tray failed; staff lower Léa's order and confirm everything.
     page.goto("/gestion/commandes")
-    page.get_by_role("link", name=lea_number).click()
+    page.get_by_role("link", name=lea_number, exact=True).click()
     page.get_by_label("À remettre : Tomate Cœur de bœuf").fill("2")
     page.get_by_role("button", name="Enregistrer les quantités").click()
     expect(page.locator(".flash-success")).to_contain_text("le client est prévenu")
@@ -193,7 +193,7 @@ def test_a_whole_week(page, pages, staff, last_week):
     expect(page.locator("main")).to_contain_text(euros("Carte débitée de 19,50 €"))
     for number in (chloe_number, chef_number):
         page.goto("/gestion/commandes")
-        page.get_by_role("link", name=number).click()
+        page.get_by_role("link", name=number, exact=True).click()
         page.get_by_role("button", name="Confirmer la commande").click()
         expect(page.locator(".flash-success").first).to_contain_text(f"Commande {number} confirmée")
     expect(page.locator("main")).to_contain_text("Document émis : FA-")

@@ -129,6 +129,26 @@ def test_log_out_everywhere_keeps_only_this_device(app, client, customer):
     assert_sent_to_login(replay(app, {REMEMBER: cookie(phone, REMEMBER)}).get("/compte/profil"))
 
 
+def test_log_out_everywhere_does_not_count_as_typing_the_password(client, admin):
+    log_in(client, admin)
+    with client.session_transaction() as session:
+        session["login_at"] = 0  # logged in long ago
+    client.post("/compte/deconnexion-partout")
+    response = client.get("/gestion/comptes")
+    assert response.status_code == 302
+    assert "/compte/confirmer" in response.headers["Location"]
+
+
+def test_login_does_not_keep_the_previous_visitors_contact_details(client, customer):
+    with client.session_transaction() as session:
+        session["checkout"] = {"name": "Autre Personne", "email": "autre@exemple.fr"}
+        session["basket"] = {"items": {"1": 2}}
+    log_in(client, customer)
+    with client.session_transaction() as session:
+        assert "checkout" not in session
+        assert session["basket"] == {"items": {"1": 2}}
+
+
 def test_logout_clears_the_cookie_but_keeps_the_language(client, customer):
     client.post("/langue", data={"lang": "en"})  # the language switch
     log_in(client, customer)
@@ -225,6 +245,59 @@ def test_wrong_passwords_from_many_addresses_lock_that_account(limited_app, make
         "/compte/connexion", data={"email": other.email, "password": TEST_PASSWORD}
     )
     assert response.status_code == 302
+
+
+def test_parallel_guesses_cannot_overshoot_the_account_limit(limited_app, make_user):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from argon2 import PasswordHasher
+
+    email = make_user(email="cible@exemple.fr").email
+    checked = []
+    original = PasswordHasher.verify
+
+    def counting(self, *args):
+        checked.append(1)
+        return original(self, *args)
+
+    def guess(number):
+        with limited_app.test_client() as other:
+            return other.post(
+                "/compte/connexion",
+                data={"email": email, "password": f"mauvais-{number}"},
+                environ_base={"REMOTE_ADDR": f"203.0.113.{number + 1}"},
+            ).status_code
+
+    PasswordHasher.verify = counting
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(guess, range(30)))
+    finally:
+        PasswordHasher.verify = original
+    assert statuses.count(200) == 10 and statuses.count(429) == 20
+    assert len(checked) == 10  # passwords actually tried: the limit, not one more
+
+
+def test_the_profile_password_check_is_throttled_like_a_login(limited_app, make_user):
+    user = make_user(email="cible@exemple.fr")
+    client = limited_app.test_client()
+    client.post("/compte/connexion", data={"email": user.email, "password": TEST_PASSWORD})
+    form = {
+        "first_name": "Camille",
+        "last_name": "Martin",
+        "locale": "fr",
+        "new_password": "nouveau-mdp-77",
+        "confirm": "nouveau-mdp-77",
+    }
+    messages = []
+    for number in range(10):
+        response = client.post("/compte/profil", data={**form, "current_password": f"faux-{number}"})
+        messages.append("Mot de passe actuel incorrect." in page_text(response))
+    assert messages == [True] * 10  # the successful login cleared its own count
+    response = client.post("/compte/profil", data={**form, "current_password": TEST_PASSWORD})
+    assert "Trop de tentatives" in page_text(response)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).check_password(TEST_PASSWORD)
 
 
 def test_an_unknown_address_locks_the_same_way(limited_app):

@@ -11,7 +11,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from .services import siret_is_valid
+from .services import AccountLocked, attempt_password, siret_is_valid
 
 KIND_CHOICES = [
     SelectChoice("individual", _l("Particulier")),
@@ -167,7 +167,15 @@ class ProfileForm(FlaskForm, ProfessionalDetails):
         self.user = user
 
     def validate_current_password(self, field):
-        if self.new_password.data and not self.user.check_password(field.data or ""):
+        if not self.new_password.data:
+            return
+        try:  # throttled like a login: a stolen session cannot guess the password
+            user = attempt_password(self.user.email, field.data or "")
+        except AccountLocked:
+            raise ValidationError(
+                _l("Trop de tentatives : réessayez plus tard, ou utilisez « Mot de passe oublié ? ».")
+            ) from None
+        if user is None:
             raise ValidationError(_l("Mot de passe actuel incorrect."))
 
     def validate(self, extra_validators=None):

@@ -4,7 +4,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..auth import mark_login_recent
+from ..auth import LOGIN_AT, mark_login_recent
 from ..extensions import db, limiter
 from . import bp, throttle
 from .forms import (
@@ -16,7 +16,8 @@ from .forms import (
     ResetPasswordForm,
 )
 from .services import (
-    authenticate,
+    AccountLocked,
+    attempt_password,
     normalise_email,
     request_registration,
     send_reset_link,
@@ -44,8 +45,9 @@ def safe_next(target):
     return target
 
 
-# What a visitor keeps across login and logout: their language, basket and checkout choices.
-KEPT_IN_SESSION = ("lang", "basket", "checkout")
+# What a visitor keeps across login: their language and basket (not contact details typed at
+# checkout, which on a shared computer may be someone else's).
+KEPT_IN_SESSION = ("lang", "basket")
 
 
 def _renew_session(keep=KEPT_IN_SESSION):
@@ -55,11 +57,18 @@ def _renew_session(keep=KEPT_IN_SESSION):
     session.update(kept)
 
 
-def start_session(user, remember=False):
-    """Log this account in on a fresh session; staff never get a long-lived cookie."""
+def start_session(user, remember=False, password_typed=True):
+    """Log this account in on a fresh session; staff never get a long-lived cookie.
+
+    Only a password typed now makes the login recent (for sensitive actions).
+    """
+    login_at = session.get(LOGIN_AT)
     _renew_session()
     login_user(user, remember=remember and user.role == "customer")
-    mark_login_recent()
+    if password_typed:
+        mark_login_recent()
+    elif login_at:
+        session[LOGIN_AT] = login_at
 
 
 def _home_for(user):
@@ -107,11 +116,13 @@ def verify_email(token):
         flash(_("Ce lien de confirmation est invalide ou expiré. Connectez-vous pour en recevoir un nouveau."), "error")
         return redirect(url_for("account.login"))
     db.session.commit()
-    if not current_user.is_authenticated:
-        # The link was mailed to this address moments ago: it proves who opens it.
-        start_session(user)
-    flash(_("Votre adresse e-mail est confirmée. Bienvenue !"), "success")
-    return redirect(url_for("shop.home"))
+    # The link confirms the address; it never logs anyone in (a forwarded link would log its
+    # reader into someone else's account).
+    if current_user.is_authenticated and current_user.id == user.id:
+        flash(_("Votre adresse e-mail est confirmée. Bienvenue !"), "success")
+        return redirect(url_for("shop.home"))
+    flash(_("Votre adresse e-mail est confirmée. Connectez-vous pour continuer."), "success")
+    return redirect(url_for("account.login"))
 
 
 @bp.post("/verification")
@@ -132,12 +143,11 @@ def login():
         return redirect(url_for("shop.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        email = normalise_email(form.email.data)
-        if throttle.is_locked(email):
-            return _locked_page(form, email)
-        user = authenticate(email, form.password.data)
+        try:
+            user = attempt_password(form.email.data, form.password.data)
+        except AccountLocked:
+            return _locked_page(form, normalise_email(form.email.data))
         if user is None:
-            throttle.record_failure(email)
             flash(_("Adresse e-mail ou mot de passe incorrect."), "error")
             return render_template("account/login.html", form=form)
         db.session.commit()  # a hash brought up to date
@@ -164,10 +174,11 @@ def confirm_password():
     form = ConfirmPasswordForm()
     if form.validate_on_submit():
         email = current_user.email
-        if throttle.is_locked(email):
+        try:
+            user = attempt_password(email, form.password.data)
+        except AccountLocked:
             return _locked_page(LoginForm(email=email), email)
-        if authenticate(email, form.password.data) is None:
-            throttle.record_failure(email)
+        if user is None:
             form.password.errors.append(_("Mot de passe incorrect."))
         else:
             db.session.commit()
@@ -194,7 +205,7 @@ def logout_everywhere():
     user = current_user._get_current_object()
     user.end_sessions()
     db.session.commit()
-    start_session(user)
+    start_session(user, password_typed=False)
     flash(_("Vos autres appareils sont déconnectés ; vous restez connecté sur celui-ci."), "success")
     return redirect(url_for("account.profile"))
 
@@ -239,6 +250,7 @@ def reset_password(token):
 
 @bp.route("/profil", methods=["GET", "POST"])
 @login_required
+@limiter.limit(auth_limit, methods=["POST"])
 def profile():
     form = ProfileForm(obj=current_user, user=current_user)
     if form.validate_on_submit():

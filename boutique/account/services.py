@@ -43,6 +43,26 @@ def siret_is_valid(siret):
     return _luhn_ok(siret)
 
 
+class AccountLocked(Exception):
+    """Too many password attempts on this account: wait, or reset the password."""
+
+
+def attempt_password(email, password):
+    """Check a password typed for this address (login, confirmation, profile).
+
+    Counts the attempt against the account first (AccountLocked when over the limit), then
+    returns the active account when the password matches, else None; a success clears the
+    count. The only way a password is checked for a person, so every path is throttled.
+    """
+    email = normalise_email(email)
+    if not throttle.count_attempt(email):
+        raise AccountLocked(email)
+    user = authenticate(email, password)
+    if user is not None:
+        throttle.clear(email)
+    return user
+
+
 def authenticate(email, password):
     """The active account with this email and password, else None (same time either way).
 

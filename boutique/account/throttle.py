@@ -1,11 +1,14 @@
-"""Failed logins counted per account, from anywhere (the per-address limit misses a botnet).
+"""Password attempts counted per account, from anywhere (the per-address limit misses a botnet).
 
-The counter lives in the rate limiter's storage (Redis in production). Unknown addresses
-are counted like known ones, so a lock reveals nothing. When the storage is unreachable,
-the error is logged and the login goes on: a Redis outage must not lock everybody out.
+Each attempt is counted before the password is checked, in one atomic step, so a burst of
+parallel guesses cannot overshoot the limit; a success clears the count. The counter lives
+in the rate limiter's storage (Redis in production). Unknown addresses are counted like known
+ones, so a lock reveals nothing. When the storage is unreachable, the error is logged and the
+login goes on: a Redis outage must not lock everybody out.
 """
 
 import hashlib
+import time
 
 from flask import current_app
 from limits import parse
@@ -33,13 +36,9 @@ def _guarded(action, default):
         return default
 
 
-def is_locked(email):
-    """True when this account had too many failed logins in the window."""
-    return _guarded(lambda: not limiter.limiter.test(_limit(), NAMESPACE, _key(email)), False)
-
-
-def record_failure(email):
-    _guarded(lambda: limiter.limiter.hit(_limit(), NAMESPACE, _key(email)), None)
+def count_attempt(email):
+    """Count one password attempt on this account; False when the account is locked."""
+    return _guarded(lambda: limiter.limiter.hit(_limit(), NAMESPACE, _key(email)), True)
 
 
 def clear(email):
@@ -51,8 +50,6 @@ def minutes_left(email):
     def reset_in():
         reset_at, _remaining = limiter.limiter.get_window_stats(_limit(), NAMESPACE, _key(email))
         return reset_at
-
-    import time
 
     reset_at = _guarded(reset_in, None)
     if reset_at is None:

@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Email, Length
 
+from ..account.forms import strip_spaces
 from .account_services import ROLE_LABELS, STAFF_ROLES
 
 
@@ -20,6 +21,7 @@ class _RoleField(SelectField):
 class NewAccountForm(FlaskForm):
     email = StringField(
         _l("Adresse e-mail"),
+        filters=[strip_spaces],
         validators=[
             DataRequired(_l("Indiquez l'adresse e-mail.")),
             Email(message=_l("Adresse e-mail invalide.")),
