@@ -277,6 +277,8 @@ def create_staff_command(email, role, password):
 DEMO_PASSWORD = "pepiniere-demo-2026"  # noqa: S105  # nosec B105
 DEMO_ACCOUNTS = (
     ("admin@lapepiniere.example", "admin", None),
+    ("equipe@lapepiniere.example", "staff", None),
+    ("accueil@lapepiniere.example", "gate", None),
     ("particulier@exemple.fr", "customer", "individual"),
     ("restaurant@exemple.fr", "customer", "restaurant"),
     ("amap@exemple.fr", "customer", "amap"),

@@ -121,6 +121,8 @@ def load_demo_data(password, now=None):
         _demo_slots(week, points)
 
     create_staff("admin@lapepiniere.example", password, "admin")
+    create_staff("equipe@lapepiniere.example", password, "staff")
+    create_staff("accueil@lapepiniere.example", password, "gate")
     for values in DEMO_CUSTOMERS:
         values = dict(values)
         pending = values.pop("pending", False)

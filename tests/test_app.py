@@ -131,6 +131,7 @@ def test_demo_data_loads_a_realistic_nursery(runner):
     assert db.session.scalar(this_week) == len(PRODUCTS) - len(LAST_WEEK_ONLY)
     kinds = {(u.role, u.kind, u.pro_status) for u in db.session.scalars(select(User))}
     assert ("admin", None, None) in kinds
+    assert ("staff", None, None) in kinds and ("gate", None, None) in kinds
     assert ("customer", "individual", None) in kinds
     assert ("customer", "restaurant", "approved") in kinds
     assert ("customer", "amap", "approved") in kinds
