@@ -120,9 +120,12 @@ def load_demo_data(password, now=None):
     for week in (last, current):
         _demo_slots(week, points)
 
-    create_staff("admin@lapepiniere.example", password, "admin")
-    create_staff("equipe@lapepiniere.example", password, "staff")
-    create_staff("accueil@lapepiniere.example", password, "gate")
+    for email, role in (
+        ("admin@lapepiniere.example", "admin"),
+        ("equipe@lapepiniere.example", "staff"),
+        ("accueil@lapepiniere.example", "gate"),
+    ):
+        create_staff(email, password, role).access_changed_at = now
     for values in DEMO_CUSTOMERS:
         values = dict(values)
         pending = values.pop("pending", False)
