@@ -231,17 +231,24 @@ def _password_fingerprint(user):
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
-def make_reset_token(user):
-    return _serializer().dumps({"id": user.id, "pw": _password_fingerprint(user)})
+def make_reset_token(user, welcome=False):
+    """A single-use link's token; a welcome one (new team account) lives longer than a reset."""
+    data = {"id": user.id, "pw": _password_fingerprint(user)}
+    if welcome:
+        data["welcome"] = True
+    return _serializer().dumps(data)
 
 
 def user_from_reset_token(token):
     """The user a valid, unused, unexpired token belongs to, else None."""
     try:
-        data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+        data, signed_at = _serializer().loads(token, return_timestamp=True)
     except (SignatureExpired, BadSignature):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("id"), int):
+        return None
+    setting = "STAFF_WELCOME_MAX_AGE" if data.get("welcome") else "PASSWORD_RESET_MAX_AGE"
+    if (utcnow() - signed_at).total_seconds() > current_app.config[setting]:
         return None
     user = db.session.get(User, data["id"])
     if user is None or not user.active or data.get("pw") != _password_fingerprint(user):

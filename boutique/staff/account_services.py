@@ -74,7 +74,16 @@ def create_account(*, email, first_name, last_name, role, by):
     db.session.add(user)
     _access_changed(user, by, "created", role=role)
     db.session.flush()
-    send_password_link(user)
+    queue_email(
+        user.email,
+        _l("Votre compte sur la boutique %(shop)s", shop=current_app.config["SHOP_NAME"]),
+        "staff_welcome",
+        locale=user.locale or "fr",
+        user=user,
+        role=ROLE_LABELS[role],
+        link=public_url("account.reset_password", token=make_reset_token(user, welcome=True)),
+        hours=current_app.config["STAFF_WELCOME_MAX_AGE"] // 3600,
+    )
     return user
 
 
