@@ -50,6 +50,8 @@ class Config:
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
     # Orders placed from the storefront ("Commander") per client network (IPv6: its /64).
     # Only placed orders count; a refused basket does not. Several limits: "20 per hour;60 per day".
+    # A hit is counted once the order exists, so requests arriving at the same moment all pass:
+    # a burst may overshoot this limit and the email one by up to (workers × threads − 1).
     ORDER_RATE_LIMIT = os.environ.get("ORDER_RATE_LIMIT", "20 per hour")
     # Orders placed per email address given at checkout, from any network: one person cannot
     # fill the week, nor have the shop mail someone else's address again and again.
@@ -57,6 +59,18 @@ class Config:
     # Highest total (cents) of an order paid on pick-up by a guest or an account whose email is
     # not verified; above it: card payment, or a verified account. 0 refuses every such order.
     UNPAID_ORDER_CAP_CENTS = _env_int("UNPAID_ORDER_CAP_CENTS", 15000)
+    # Card orders waiting for their payment hold stock and a place (PAYMENT_HOLD_MINUTES + 5):
+    # a guest or unverified account may have this many at once per client network, and one per
+    # email (a new card order releases that email's unpaid one). Verified accounts and staff are
+    # not counted; 0 turns the per-network count off. Customers sharing one address (mobile
+    # CGNAT) are held back only while that many of their card orders are unpaid at once (a
+    # payment page open, or left, until its hold ends); they may still pay on pick-up.
+    PENDING_CARD_HOLDS_PER_CONNECTION = _env_int("PENDING_CARD_HOLDS_PER_CONNECTION", 3)
+    # Changes sent from customers' order pages per client network (each one may mail).
+    ORDER_CHANGE_RATE_LIMIT = os.environ.get("ORDER_CHANGE_RATE_LIMIT", "20 per hour")
+    # A customer's changes to one order send at most one "order changed" mail per this many
+    # minutes; later ones show on the order page and in the next mail (e.g. the confirmation).
+    ORDER_CHANGE_MAIL_MINUTES = _env_int("ORDER_CHANGE_MAIL_MINUTES", 10)
     # Failed logins on one account, from any address, before its login locks for the window.
     LOGIN_ACCOUNT_LIMIT = os.environ.get("LOGIN_ACCOUNT_LIMIT", "10 per 15 minutes")
     # When the shared storage (Redis) fails, log it and let the request through, each
@@ -86,6 +100,8 @@ class Config:
     OUTBOX_POLL_SECONDS = _env_int("OUTBOX_POLL_SECONDS", 5)
 
     PASSWORD_RESET_MAX_AGE = _env_int("PASSWORD_RESET_MAX_AGE", 3600)
+    # Seconds the link mailed to a new team account (to choose its password) stays valid.
+    STAFF_WELCOME_MAX_AGE = _env_int("STAFF_WELCOME_MAX_AGE", 72 * 3600)
     # Seconds the link mailed at registration stays valid.
     EMAIL_VERIFY_MAX_AGE = _env_int("EMAIL_VERIFY_MAX_AGE", 7 * 24 * 3600)
     # Password hashes: argon2id at OWASP's parameters (19 MiB, 2 iterations).

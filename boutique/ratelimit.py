@@ -7,8 +7,10 @@ billions of keys, so IPv6 addresses are keyed on their /64 network.
 import hashlib
 import hmac
 import ipaddress
+import time
 
-from flask import current_app, request
+from flask import current_app, make_response, render_template, request
+from flask_babel import format_timedelta
 
 
 def network_of(address):
@@ -34,3 +36,23 @@ def address_hash(address=None):
     network = network_of(address if address is not None else request.remote_addr)
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, network.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def breach_page(reason):
+    """An on_breach for limiter.limit: the French 429 page saying which limit and when to retry.
+
+    reason: "ip", "email" (orders placed) or "change" (changes sent from an order page).
+    """
+
+    def on_breach(request_limit):
+        seconds = max(int(request_limit.reset_at - time.time()), 60)
+        page = render_template(
+            "errors/429.html",
+            status=429,
+            reason=reason,
+            retry_in=format_timedelta(seconds, threshold=1.1, add_direction=False),
+            order_token=(request.view_args or {}).get("token"),
+        )
+        return make_response(page, 429)
+
+    return on_breach

@@ -559,6 +559,29 @@ def test_a_payment_arriving_after_expiry_is_released(app, client, stripe_shop):
     assert stripe_shop["gateway"].retrieve(intent.id).status == "canceled"
 
 
+def test_a_payment_arriving_for_an_order_replaced_by_a_newer_one_is_released(
+    app, client, stripe_shop
+):
+    """A guest's second card order releases the first (same email); paying the first's page
+    afterwards takes nothing: the authorisation is released, the newer order is untouched."""
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    newer = place_card_order(stripe_shop, tomatoes=1, basil=0, reference="checkout-2")
+    assert fresh(order).status == "expired"
+    intent = authorise_in_stripe(stripe_shop["gateway"], order)
+
+    post_event(
+        client, event("checkout.session.completed", {"id": "cs_test_1", "payment_intent": intent.id})
+    )
+
+    order = fresh(order)
+    assert order.status == "expired" and order.card.status == "cancelled"
+    assert stripe_shop["gateway"].retrieve(intent.id).status == "canceled"
+    assert fresh(newer).status == "pending_payment"
+    assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 1
+    assert mails_to("camille@exemple.fr", "non payée") == 0
+
+
 def test_session_expired_event_expires_the_order(app, client, stripe_shop):
     order = place_card_order(stripe_shop)
     open_session(app, order, stripe_shop["gateway"])

@@ -1,8 +1,10 @@
 """A checkout strangers cannot abuse (issue 10, part 4).
 
 Limits on placing orders per connection and per email, a cap on orders nobody has paid for
-yet (pay on pick-up) unless the account's email is verified, the address hash kept on each
-storefront order, and staff cancelling a burst of orders at once.
+yet (pay on pick-up) unless the account's email is verified, also when the order is changed
+from its page, a limit on unpaid card orders held at once, order-page changes limited and
+their mails spaced out, the address hash kept on each storefront order, and staff cancelling
+a burst of orders at once.
 """
 
 import re
@@ -13,13 +15,25 @@ import pytest
 from sqlalchemy import delete, select
 
 from boutique.extensions import db
-from boutique.models import Offer, Order, OrderEvent, OutboxMessage, PickupSlot, utcnow
+from boutique.models import (
+    CardPayment,
+    Offer,
+    Order,
+    OrderEvent,
+    OutboxMessage,
+    PickupSlot,
+    utcnow,
+)
 from boutique.ordering.services import (
     Contact,
     OrderError,
+    OrderFilters,
     PaymentRefused,
     cancel_orders,
+    change_quantities,
+    may_refund_card,
     place_order,
+    staff_orders,
 )
 from boutique.ratelimit import address_hash
 from tests import test_ordering
@@ -30,7 +44,9 @@ from tests.test_ordering import (
     checkout,
     count,
     fill_checkout,
+    follow,
     fresh,
+    place,
     state,
     submit,
 )
@@ -339,6 +355,261 @@ def test_invoice_needs_a_verified_email(client, shop, make_user, login):
     assert state() == before
 
 
+# --- The cap on the order page: a small unpaid order cannot be raised ---------------------------
+
+
+def change(client, order, quantity, ip=GUEST_IP):
+    """The order page's "Enregistrer les quantités" for an order of one line."""
+    (line,) = fresh(order).lines
+    return client.post(
+        f"/commande/suivi/{order.access_token}/modifier",
+        data={f"qty-{line.id}": str(quantity)},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def test_a_guest_cannot_raise_an_unpaid_order_above_the_cap_from_its_page(client, shop):
+    order = place(shop.week, [(shop.basil, 1)], shop.slot)  # 3,00 € paid on pick-up
+    before = state()
+
+    response = change(client, order, 10_000)
+
+    page = follow(client, response)
+    assert (
+        "Votre commande n'est pas modifiée : sans compte, une commande payée au retrait peut "
+        "aller jusqu'à 150,00 € et ces quantités la porteraient à 30 000,00 €." in page
+    )
+    assert state() == before
+    assert [line.quantity for line in fresh(order).lines] == [1]
+    assert basil_reserved(shop) == 1
+
+    # Up to the cap is fine, and lowering always is.
+    assert "Votre commande est modifiée." in follow(client, change(client, order, AT_THE_CAP))
+    assert "n'est pas modifiée" in follow(client, change(client, order, ABOVE_THE_CAP))
+    assert basil_reserved(shop) == AT_THE_CAP
+    follow(client, change(client, order, 2))
+    assert basil_reserved(shop) == 2
+
+
+def test_an_unverified_account_cannot_raise_its_unpaid_order_until_verified(shop, make_user):
+    customer = make_user(email_verified_at=None)
+    order = place(shop.week, [(shop.basil, 1)], shop.slot, customer=customer)
+    (line,) = order.lines
+    before = state()
+
+    with pytest.raises(PaymentRefused, match="tant que votre adresse e-mail n'est pas vérifiée"):
+        change_quantities(fresh(order), {line.id: ABOVE_THE_CAP}, actor=customer)
+    db.session.rollback()
+    assert state() == before
+
+    customer = fresh(customer)
+    customer.email_verified_at = utcnow()
+    db.session.commit()
+    assert change_quantities(fresh(order), {line.id: ABOVE_THE_CAP}, actor=customer)
+    db.session.commit()
+    assert basil_reserved(shop) == ABOVE_THE_CAP
+
+
+def test_a_phone_order_above_the_cap_may_still_be_lowered_from_its_page(client, shop, staff):
+    order = place(shop.week, [(shop.basil, 60)], shop.slot, entered_by=staff)  # 180,00 €
+
+    assert "Votre commande est modifiée." in follow(client, change(client, order, 55))
+    assert "n'est pas modifiée" in follow(client, change(client, order, 56))
+    assert basil_reserved(shop) == 55
+
+
+# --- Unpaid card orders: one per email, a few per connection ---------------------------------------
+
+
+def card_order_from(client, shop, email, ip=GUEST_IP, quantity=1):
+    return order_from(client, shop, ip=ip, email=email, quantity=quantity, method="card")
+
+
+def order_by_email(email):
+    db.session.expire_all()
+    return db.session.scalars(select(Order).where(Order.email == email).order_by(Order.id)).all()
+
+
+def test_a_new_card_order_releases_the_unpaid_one_of_the_same_mailbox(app, shop, staff_client):
+    first = card_order_from(app.test_client(), shop, "cible@exemple.fr", quantity=4)
+    assert placed(first) and basil_reserved(shop) == 4 and fresh(shop.slot).booked == 1
+    db.session.execute(delete(OutboxMessage))
+    db.session.commit()
+
+    # The same mailbox, written otherwise, from another connection.
+    second = card_order_from(app.test_client(), shop, "Cible+2@Exemple.fr", ip="192.0.2.50")
+
+    assert placed(second)
+    [earlier] = order_by_email("cible@exemple.fr")
+    [newer] = order_by_email("cible+2@exemple.fr")
+    assert earlier.status == "expired" and newer.status == "pending_payment"
+    assert basil_reserved(shop) == 1 and fresh(shop.slot).booked == 1
+    assert earlier.events[-1].action == "expired"
+    assert earlier.events[-1].details == {"cause": "replaced_by_new_order"}
+    assert newer.events[0].details["replaces"] == [earlier.number]
+    assert count(OutboxMessage) == 0  # no mail: its owner is the one ordering again
+    page = page_text(app.test_client().get(f"/commande/suivi/{earlier.access_token}"))
+    assert "une nouvelle commande par carte a été passée avec la même adresse e-mail" in page
+    history = page_text(staff_client.get(f"/gestion/commandes/{earlier.id}"))
+    assert "commande libérée sans être payée" in history
+    history = page_text(staff_client.get(f"/gestion/commandes/{newer.id}"))
+    assert f"Remplace la commande non payée {earlier.number}" in history
+
+
+def test_the_demo_page_of_a_replaced_order_takes_no_payment(app, shop):
+    guest = app.test_client()
+    first = card_order_from(guest, shop, "cible@exemple.fr")
+    assert placed(card_order_from(app.test_client(), shop, "cible@exemple.fr"))
+
+    guest.post(first.location, data={"action": "pay"})
+
+    [earlier, newer] = order_by_email("cible@exemple.fr")
+    assert earlier.status == "expired" and earlier.card.status == "open"
+    assert newer.status == "pending_payment"
+
+
+def test_one_connection_holds_at_most_three_unpaid_card_orders(app, roomy, make_user):
+    flood = app.test_client()
+    for number in range(3):
+        assert placed(card_order_from(flood, roomy, f"client{number}@exemple.fr", quantity=5))
+    assert basil_reserved(roomy) == 15
+    before = state()
+
+    refused = card_order_from(flood, roomy, "client3@exemple.fr", quantity=5)
+
+    assert refused.status_code == 302 and refused.location.endswith("/commande")
+    page = page_text(flood.get(refused.location))
+    assert (
+        "3 commandes par carte passées depuis cette connexion internet attendent déjà leur "
+        "paiement : c'est le maximum à la fois." in page
+    )
+    assert "payer au retrait (jusqu'à 150,00 €)" in page
+    assert state() == before
+    # The basket is kept: paying on pick-up goes through, and so do other connections.
+    assert fill_checkout(flood, roomy.slot, email="client3@exemple.fr").status_code == 302
+    assert placed(commander(flood))
+    assert basil_reserved(roomy) == 20
+    assert placed(card_order_from(app.test_client(), roomy, "voisin@exemple.fr", ip="192.0.2.9"))
+    # A verified account behind the same address is not counted.
+    verified = app.test_client()
+    customer = make_user(email="verifiee@exemple.fr")
+    assert verified.post(
+        "/compte/connexion", data={"email": customer.email, "password": TEST_PASSWORD}
+    ).status_code == 302
+    assert placed(card_order_from(verified, roomy, customer.email))
+    # Once the oldest hold runs out, the connection may hold a new one.
+    oldest = order_by_email("client0@exemple.fr")[0]
+    oldest.hold_expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert placed(card_order_from(flood, roomy, "client3@exemple.fr"))
+
+
+def test_the_hold_limit_setting_is_read_and_0_turns_it_off(app, roomy):
+    app.config["PENDING_CARD_HOLDS_PER_CONNECTION"] = 1
+    flood = app.test_client()
+    assert placed(card_order_from(flood, roomy, "a@exemple.fr"))
+    assert not placed(card_order_from(flood, roomy, "b@exemple.fr"))
+    # The same mailbox replaces its own order instead of being refused.
+    assert placed(card_order_from(flood, roomy, "A+1@exemple.fr"))
+    app.config["PENDING_CARD_HOLDS_PER_CONNECTION"] = 0
+    assert placed(card_order_from(flood, roomy, "b@exemple.fr"))
+    assert placed(card_order_from(flood, roomy, "c@exemple.fr"))
+
+
+def test_staff_card_orders_replace_nothing_and_are_not_counted(roomy, staff):
+    guest = place(roomy.week, [(roomy.basil, 2)], roomy.slot, payment_method="card", ip_hash="x")
+    for _ in range(4):
+        place(
+            roomy.week,
+            [(roomy.basil, 1)],
+            roomy.slot,
+            payment_method="card",
+            entered_by=staff,
+            ip_hash="x",
+        )
+    assert fresh(guest).status == "pending_payment"
+    assert db.session.scalar(select(db.func.count()).where(Order.status == "pending_payment")) == 5
+
+
+# --- Order-page changes: limited per connection, one mail per window ------------------------------
+
+
+def outbox_subjects():
+    db.session.expire_all()
+    return db.session.scalars(select(OutboxMessage.subject).order_by(OutboxMessage.id)).all()
+
+
+def last_mail():
+    """The last mail queued: (subject, text with plain spaces)."""
+    db.session.expire_all()
+    message = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+    return message.subject, message.body_text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def test_forty_changes_to_one_order_send_one_mail_then_one_per_window(client, shop):
+    order = place(shop.week, [(shop.basil, 1)], shop.slot)
+    db.session.execute(delete(OutboxMessage))
+    db.session.commit()
+    changed = f"Commande {order.number} modifiée"
+
+    first = follow(client, change(client, order, 2))
+    assert "Votre commande est modifiée." in first and "pas de nouvel e-mail" not in first
+    for quantity in range(3, 42):
+        page = follow(client, change(client, order, quantity))
+    assert "Vous avez reçu un e-mail de modification il y a moins de 10 minutes" in page
+    assert "cette page montre son contenu à jour" in page and "123,00 €" in page
+
+    assert outbox_subjects() == [changed]
+    events = [e for e in fresh(order).events if e.action == "changed_by_customer"]
+    assert len(events) == 40
+    assert [bool(e.details.get("mail_skipped")) for e in events] == [False] + [True] * 39
+    assert basil_reserved(shop) == 41
+
+    # Ten minutes later the next change mails again, with the order as it now is.
+    for event in events:
+        event.at = event.at - timedelta(minutes=11)
+    db.session.commit()
+    follow(client, change(client, order, 40))
+    assert outbox_subjects() == [changed, changed]
+    assert "Total TTC : 120,00 €" in last_mail()[1]
+
+
+def test_the_confirmation_mail_tells_the_final_state_after_quiet_changes(client, shop, staff):
+    from boutique.ordering.services import confirm_order
+
+    order = place(shop.week, [(shop.basil, 1)], shop.slot)
+    follow(client, change(client, order, 2))
+    follow(client, change(client, order, 7))  # no mail of its own
+    confirm_order(fresh(order), staff)
+    db.session.commit()
+
+    subject, text = last_mail()
+    assert subject == f"Commande {order.number} confirmée"
+    assert "Total TTC : 21,00 €" in text
+
+
+def test_order_page_changes_are_limited_per_connection(make_app, shop):
+    limited = limited_app(make_app, ORDER_CHANGE_RATE_LIMIT="3 per hour")
+    order = place(shop.week, [(shop.basil, 1)], shop.slot)
+    client = limited.test_client()
+    for quantity in (2, 3, 4):
+        assert change(client, order, quantity).status_code == 302
+    before = state()
+
+    response = change(client, order, 5)
+
+    assert response.status_code == 429
+    page = visible_text(response)
+    assert "Trop de modifications depuis cette connexion" in page
+    assert "ce changement n'a pas été enregistré" in page
+    assert re.search(r"Réessayez dans \d+ minutes", page)
+    assert f'href="/commande/suivi/{order.access_token}"' in page_text(response)
+    assert state() == before
+    # Another connection is not held back.
+    assert change(client, order, 5, ip="192.0.2.77").status_code == 302
+    assert basil_reserved(shop) == 5
+
+
 # --- The address hash -----------------------------------------------------------------------------
 
 
@@ -448,6 +719,35 @@ def test_same_email_and_same_hour_filters(staff_client, roomy, burst):
     assert "Tout désélectionner" in select_all
 
 
+def test_same_email_filter_matches_the_mailbox_as_the_email_limit_does(staff_client, roomy):
+    emails = {
+        "cible@exemple.fr": True,
+        "Cible@Exemple.FR": True,
+        "cible+promo@exemple.fr": True,
+        "cible2@exemple.fr": False,
+        "autre+cible@exemple.fr": False,
+        "cible@exemple.fr.example": False,
+    }
+    numbers = {}
+    for email in emails:
+        contact = Contact("Camille Martin", email)
+        numbers[email] = place(roomy.week, [(roomy.basil, 1)], roomy.slot, contact=contact).number
+    reference = db.session.scalar(select(Order).where(Order.number == numbers["cible+promo@exemple.fr"]))
+
+    found = staff_orders(roomy.week, OrderFilters(email=reference.email))
+    assert sorted(order.number for order in found) == sorted(
+        numbers[email] for email, same in emails.items() if same
+    )
+    page = page_text(
+        staff_client.get(f"/gestion/commandes?semaine={roomy.week.id}&meme=email&comme={reference.id}")
+    )
+    assert "3 commandes" in page
+    # LIKE wildcards in an address are taken literally.
+    a_b = place(roomy.week, [(roomy.basil, 1)], roomy.slot, contact=Contact("A", "a_b@exemple.fr"))
+    place(roomy.week, [(roomy.basil, 1)], roomy.slot, contact=Contact("A", "axb+1@exemple.fr"))
+    assert [o.number for o in staff_orders(roomy.week, OrderFilters(email=a_b.email))] == [a_b.number]
+
+
 @pytest.mark.parametrize(
     ("case", "message"),
     [
@@ -522,3 +822,14 @@ def test_bulk_cancel_refunding_a_captured_card_needs_a_recent_login(staff_client
     assert response.location.startswith("/compte/confirmer?next=/gestion/commandes")
     assert state() == before
     assert [o.status for n, o in orders_by_number().items() if n in burst[:3]] == ["placed"] * 3
+
+
+@pytest.mark.parametrize(
+    ("status", "refunds"), [(None, False), ("open", False), ("authorised", False), ("captured", True)]
+)
+def test_the_refund_rule_is_the_services(shop, status, refunds):
+    order = place(shop.week, [(shop.basil, 2)], shop.slot, payment_method="card")
+    if status:
+        db.session.add(CardPayment(order=order, amount_requested_cents=600, status=status))
+        db.session.commit()
+    assert may_refund_card(fresh(order)) is refunds

@@ -191,10 +191,23 @@ def test_staff_keep_the_full_handover_card(staff_client, counter_order):
     assert f"/gestion/commandes/{counter_order.id}" in card
 
 
-def test_the_gate_search_finds_by_name_and_still_shows_the_initial(client, gate, counter_order):
+def test_the_gate_search_finds_by_number_or_first_name_never_by_surname(
+    client, gate, counter_order
+):
     log_in(client, gate)
-    page = page_text(client.get("/gestion/retrait?q=martin"))
-    assert "Camille M." in page and "Camille Martin" not in page
+    for term in ("camille", "Camille M.", counter_order.number):
+        page = page_text(client.get("/gestion/retrait", query_string={"q": term}))
+        assert "Camille M." in page and "Camille Martin" not in page, term
+    assert "Numéro ou prénom" in page
+    # Trying surnames tells nothing: the gate is never shown more than the initial.
+    for probe in ("martin", "mart", "camille ma"):
+        page = page_text(client.get("/gestion/retrait", query_string={"q": probe}))
+        assert "Camille M." not in page and "Aucune commande ne correspond" in page, probe
+
+
+def test_staff_search_the_whole_name(staff_client, counter_order):
+    page = page_text(staff_client.get("/gestion/retrait?q=martin"))
+    assert "Camille Martin" in page
 
 
 @pytest.mark.parametrize(
@@ -381,11 +394,16 @@ def test_admin_creates_an_account_which_chooses_its_password_by_a_mailed_link(
     assert user.access_changed_at is not None
     [message] = delivered(mailbox)
     assert message["To"] == user.email
+    assert message["Subject"] == "Votre compte sur la boutique La Pépinière"
     text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "rôle : Accueil (retraits seulement)" in text
+    assert "valable 72 heures" in text
     match = re.search(r"https://boutique\.lapepiniere\.example(/compte/mot-de-passe/\S+)", text)
     assert match, text
     assert "localhost" not in text
 
+    # A newcomer may open it the next day: a reset link would be dead by then, this one is not.
+    app.config["PASSWORD_RESET_MAX_AGE"] = -1
     newcomer = app.test_client()
     response = newcomer.post(
         match.group(1), data={"password": "semis-de-printemps-9", "confirm": "semis-de-printemps-9"}

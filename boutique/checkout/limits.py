@@ -3,17 +3,19 @@
 Only placed orders count: the limits are tested before "Commander" touches stock, and a hit is
 deducted after the view has created an order. A basket refused for its stock or its slot
 burns nothing. Staff are not limited (phone orders go through their own page anyway).
+Since a hit is only deducted once the order exists, requests running at the same moment all
+pass the test: a burst may overshoot a limit by up to (workers × threads − 1) orders.
 """
 
 import hashlib
 import hmac
-import time
 
-from flask import current_app, g, make_response, render_template, session
-from flask_babel import format_timedelta
+from flask import current_app, g, session
 from flask_login import current_user
 
 from ..extensions import limiter
+from ..ordering.services import normalised_email
+from ..ratelimit import breach_page
 
 
 def order_ip_limit():
@@ -22,12 +24,6 @@ def order_ip_limit():
 
 def order_email_limit():
     return current_app.config["ORDER_EMAIL_RATE_LIMIT"]
-
-
-def normalised_email(email):
-    """'Camille+Promo@Exemple.FR' -> 'camille@exemple.fr': tags reach the same mailbox."""
-    local, _, domain = (email or "").strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0]}@{domain}" if local else ""
 
 
 def checkout_email_key():
@@ -52,20 +48,6 @@ def mark_order_placed():
     g.order_placed = True
 
 
-def _breach_page(reason):
-    def on_breach(request_limit):
-        seconds = max(int(request_limit.reset_at - time.time()), 60)
-        page = render_template(
-            "errors/429.html",
-            status=429,
-            reason=reason,
-            retry_in=format_timedelta(seconds, threshold=1.1, add_direction=False),
-        )
-        return make_response(page, 429)
-
-    return on_breach
-
-
 def order_limits(view):
     """Both limits on a view that places orders."""
     common = {
@@ -77,7 +59,8 @@ def order_limits(view):
         order_email_limit,
         key_func=checkout_email_key,
         scope="email",
-        on_breach=_breach_page("email"),
+        on_breach=breach_page("email"),
         **common,
     )(view)
-    return limiter.limit(order_ip_limit, scope="ip", on_breach=_breach_page("ip"), **common)(view)
+    return limiter.limit(order_ip_limit, scope="ip", on_breach=breach_page("ip"), **common)(view)
+

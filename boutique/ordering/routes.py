@@ -1,14 +1,15 @@
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..forms import line_quantities
 from ..models import Invoice
 from ..payments import invoices
 from ..payments.routes import settle_after
 from ..pickup.calendar import order_calendar
 from ..pricing import order_totals
+from ..ratelimit import breach_page
 from . import bp
 from .services import (
     OrderError,
@@ -17,6 +18,7 @@ from .services import (
     change_quantities,
     customer_orders,
     expire_holds,
+    order_change_mail_minutes,
     order_for_page,
 )
 
@@ -74,7 +76,15 @@ def download_calendar(token):
     )
 
 
+def order_change_limit():
+    return current_app.config["ORDER_CHANGE_RATE_LIMIT"]
+
+
 @bp.post("/commande/suivi/<token>/modifier")
+# Per connection: a change may mail the order's address (at most once per window, per order).
+@limiter.limit(
+    order_change_limit, methods=["POST"], scope="order_change", on_breach=breach_page("change")
+)
 def change_order(token):
     order = _order_or_404(token)
     try:
@@ -85,8 +95,18 @@ def change_order(token):
         db.session.rollback()
         flash(str(error), "error")
     else:
-        if changed:
+        if changed == "mailed":
             flash(_("Votre commande est modifiée."), "success")
+        elif changed:
+            flash(
+                _(
+                    "Votre commande est modifiée. Vous avez reçu un e-mail de modification il y "
+                    "a moins de %(minutes)d minutes : pas de nouvel e-mail tout de suite, cette "
+                    "page montre son contenu à jour et l'e-mail de confirmation le reprendra.",
+                    minutes=order_change_mail_minutes(),
+                ),
+                "success",
+            )
     return redirect(url_for("ordering.order_page", token=token))
 
 

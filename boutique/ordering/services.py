@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from flask_babel import ngettext
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
-from ..formatting import format_cents
+from ..formatting import format_cents, format_when
 from ..links import public_url
 from ..models import (
     OPEN_STATUSES,
@@ -24,6 +25,7 @@ from ..models import (
     PickupPoint,
     PickupSlot,
     SalesWeek,
+    User,
     utcnow,
 )
 from ..outbox import queue_email
@@ -48,6 +50,27 @@ class Contact:
     name: str
     email: str
     phone: str = ""
+
+
+def normalised_email(email):
+    """'Camille+Promo@Exemple.FR' -> 'camille@exemple.fr': tags reach the same mailbox."""
+    local, _at, domain = (email or "").strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if local else ""
+
+
+def same_mailbox(email):
+    """Orders whose email normalised_email() folds to the same mailbox as `email` (SQL)."""
+    key = normalised_email(email)
+    if not key:
+        return Order.email == (email or "")
+    local, _at, domain = key.rpartition("@")
+    return or_(
+        func.lower(Order.email) == key,
+        and_(
+            Order.email.istartswith(f"{local}+", autoescape=True),
+            Order.email.iendswith(f"@{domain}", autoescape=True),
+        ),
+    )
 
 
 # --- Reading -------------------------------------------------------------------------------------
@@ -110,6 +133,70 @@ def payment_problem(customer, payment_method, gross_cents):
         cap=format_cents(cap),
         total=format_cents(gross_cents),
     )
+
+
+def pending_card_holds_per_connection():
+    return current_app.config["PENDING_CARD_HOLDS_PER_CONNECTION"]
+
+
+def _stranger(customer):
+    """A guest, or an account whose email is not verified: nobody the shop can reach for sure."""
+    return customer is None or not customer.email_verified
+
+
+def _strangers_card_holds(now, *where):
+    """Storefront card orders of strangers still holding stock and a place, oldest first."""
+    return db.session.scalars(
+        select(Order)
+        .outerjoin(Order.customer)
+        .options(selectinload(Order.lines), selectinload(Order.card))
+        .where(
+            Order.status == "pending_payment",
+            Order.hold_expires_at > now,
+            Order.entered_by_id.is_(None),
+            or_(Order.customer_id.is_(None), User.email_verified_at.is_(None)),
+            *where,
+        )
+        .order_by(Order.id)
+    ).all()
+
+
+def card_holds_to_replace(email, ip_hash, now):
+    """The unpaid card orders a stranger's new card order replaces: those of the same mailbox.
+
+    One mailbox holds one unpaid card order at a time; one connection holds at most
+    PENDING_CARD_HOLDS_PER_CONNECTION (0: no such limit) besides them, else PaymentRefused:
+    an order never paid holds its stock ~36 minutes, and a stranger could keep the week
+    "Épuisé" with a few of them. Reads only: the caller releases them (expire_order).
+    """
+    replaced = _strangers_card_holds(now, same_mailbox(email))
+    most = pending_card_holds_per_connection()
+    if ip_hash is None or not most:
+        return replaced
+    others = [
+        order
+        for order in _strangers_card_holds(now, Order.ip_hash == ip_hash)
+        if order not in replaced
+    ]
+    if len(others) >= most:
+        raise PaymentRefused(
+            ngettext(
+                "%(num)d commande par carte passée depuis cette connexion internet attend déjà "
+                "son paiement : c'est le maximum à la fois. Terminez ce paiement, ou réessayez "
+                "après le %(time)s, quand elle sera libérée si elle n'est pas payée. Vous pouvez "
+                "aussi payer au retrait (jusqu'à %(cap)s), ou vous connecter à un compte dont "
+                "l'adresse e-mail est vérifiée.",
+                "%(num)d commandes par carte passées depuis cette connexion internet attendent "
+                "déjà leur paiement : c'est le maximum à la fois. Terminez l'un de ces paiements, "
+                "ou réessayez après le %(time)s, quand la plus ancienne sera libérée si elle n'est "
+                "pas payée. Vous pouvez aussi payer au retrait (jusqu'à %(cap)s), ou vous connecter "
+                "à un compte dont l'adresse e-mail est vérifiée.",
+                len(others),
+                time=format_when(min(order.hold_expires_at for order in others)),
+                cap=format_cents(unpaid_order_cap_cents()),
+            )
+        )
+    return replaced
 
 
 def offers_by_id(week, offer_ids):
@@ -351,11 +438,17 @@ def place_order(
         ).gross_cents
         if problem := payment_problem(customer, payment_method, gross):
             raise PaymentRefused(problem)
+    replaced = []
+    if payment_method == "card" and entered_by is None and _stranger(customer):
+        replaced = card_holds_to_replace(contact.email, ip_hash, now)
     # Staff may leave the slot to the pick-up schedule (phone orders); customers choose one.
     slot = None
     if slot_id is not None or entered_by is None:
         slot = _check_slot(week, slot_id, kind)
 
+    # Their stock and place come back first: the new order may need them.
+    for earlier in replaced:
+        expire_order(earlier, reason="replaced_by_new_order", notify=False)
     _reserve_lines(offers, items)
     if slot is not None and not reserve_place(slot.id):
         raise OrderError(
@@ -411,7 +504,8 @@ def place_order(
     db.session.add(order)
     db.session.flush()
     action = "entered_by_staff" if entered_by else "placed"
-    record(order, entered_by or customer, action, after_deadline=after_deadline)
+    details = {"replaces": [earlier.number for earlier in replaced]} if replaced else {}
+    record(order, entered_by or customer, action, after_deadline=after_deadline, **details)
     if order.status == "placed":  # a card order is received once the card is authorised
         mail_customer(order, "order_received")
     return order
@@ -437,8 +531,12 @@ def _release(order):
     _bump_week_version(order.week_id)
 
 
-def expire_order(order, reason="payment_not_received"):
-    """A card order not paid in time: its stock and slot go back on sale."""
+def expire_order(order, reason="payment_not_received", notify=True):
+    """A card order not paid in time: its stock and slot go back on sale.
+
+    notify=False: no mail (the customer just placed the order that replaces it).
+    A payment that still arrives for it is given back (payments.card._place_or_give_back).
+    """
     if not lock_order(order, ("pending_payment",)):
         return False
     _release(order)
@@ -448,7 +546,8 @@ def expire_order(order, reason="payment_not_received"):
         order.card.settle_due = True
     db.session.flush()
     record(order, SYSTEM, "expired", cause=reason)
-    mail_customer(order, "order_expired")
+    if notify:
+        mail_customer(order, "order_expired")
     return True
 
 
@@ -465,7 +564,11 @@ def expire_holds(now=None, week_id=None):
 
 
 def change_quantities(order, quantities, actor=None, now=None):
-    """The customer changes quantities before the deadline; 0 removes a line."""
+    """The customer changes quantities before the deadline; 0 removes a line.
+
+    Returns "" when nothing changed, else "mailed" or "not_mailed" (a change mail went out
+    less than ORDER_CHANGE_MAIL_MINUTES ago: the page shows the change, the next mail tells it).
+    """
     if not can_customer_change(order, now) or not lock_order(order, ("placed",)):
         raise OrderError(_("Cette commande ne peut plus être modifiée en ligne."))
     lines = {line.id: line for line in order.lines}
@@ -473,6 +576,7 @@ def change_quantities(order, quantities, actor=None, now=None):
         raise OrderError(_("Ligne de commande inconnue."))
     if all(quantities.get(line_id, line.quantity) == 0 for line_id, line in lines.items()):
         raise OrderError(_("Pour tout retirer, annulez la commande."))
+    gross_before = order_totals(order).gross_cents
     offers = offers_by_id(order.week, [line.offer_id for line in lines.values()])
     changes = {}
     for line_id in sorted(quantities):
@@ -500,13 +604,70 @@ def change_quantities(order, quantities, actor=None, now=None):
         else:
             line.quantity = line.quantity_ordered = new
     if not changes:
-        return False
+        return ""
+    _check_payment_allows(order, gross_before)
     _check_card_allows(order)
     _bump_week_version(order.week_id)
     db.session.flush()
+    if _change_mailed_recently(order):
+        record(order, actor, "changed_by_customer", lines=changes, mail_skipped=True)
+        return "not_mailed"
     record(order, actor, "changed_by_customer", lines=changes)
     mail_customer(order, "order_changed")
-    return True
+    return "mailed"
+
+
+def order_change_mail_minutes():
+    return current_app.config["ORDER_CHANGE_MAIL_MINUTES"]
+
+
+def _change_mailed_recently(order):
+    """Did a customer's change of this order send a mail less than the window ago?
+
+    Anyone holding the order's link could otherwise have the shop mail its address again and
+    again. The order's row is locked (lock_order): two changes cannot both decide to mail.
+    """
+    since = utcnow() - timedelta(minutes=order_change_mail_minutes())
+    recent = db.session.scalars(
+        select(OrderEvent.details).where(
+            OrderEvent.order_id == order.id,
+            OrderEvent.action == "changed_by_customer",
+            OrderEvent.at > since,
+        )
+    ).all()
+    return any(not (details or {}).get("mail_skipped") for details in recent)
+
+
+def _check_payment_allows(order, gross_before):
+    """A customer's change may not raise an order above what its payment method allows them.
+
+    The cap on unpaid orders (payment_problem) would mean nothing if a small pay-on-pick-up
+    order could then be raised from its page. Lowering is always allowed. Raised before the
+    commit: the view rolls back, nothing changes.
+    """
+    new_gross = order_totals(order).gross_cents
+    if new_gross <= gross_before:
+        return
+    problem = payment_problem(order.customer, order.payment_method, new_gross)
+    if not problem:
+        return
+    amounts = {"cap": format_cents(unpaid_order_cap_cents()), "total": format_cents(new_gross)}
+    if order.payment_method == "on_pickup" and order.customer is None:
+        problem = _(
+            "Votre commande n'est pas modifiée : sans compte, une commande payée au retrait "
+            "peut aller jusqu'à %(cap)s et ces quantités la porteraient à %(total)s. Pour "
+            "davantage, passez une nouvelle commande payée par carte bancaire.",
+            **amounts,
+        )
+    elif order.payment_method == "on_pickup":
+        problem = _(
+            "Votre commande n'est pas modifiée : tant que votre adresse e-mail n'est pas "
+            "vérifiée, une commande payée au retrait peut aller jusqu'à %(cap)s et ces quantités "
+            "la porteraient à %(total)s. Vérifiez votre adresse (suivez le lien que nous vous "
+            "avons envoyé), ou passez une nouvelle commande payée par carte bancaire.",
+            **amounts,
+        )
+    raise PaymentRefused(problem)
 
 
 def _check_card_allows(order):
@@ -525,6 +686,15 @@ def _check_card_allows(order):
                 amount=format_cents(limit),
             )
         )
+
+
+def may_refund_card(order):
+    """Would cancelling or lowering this order give money back to a card (a refund)?
+
+    Only once the card is captured: before that, the authorisation is released or captured
+    for less, and nothing goes back. Staff views ask for a recent login when it would.
+    """
+    return order.card is not None and order.card.status == "captured"
 
 
 def _settle_card_later(order):
@@ -829,8 +999,8 @@ def staff_orders(week, filters=OrderFilters()):
         query = query.where(Order.customer_kind == filters.kind)
     if filters.payment_method:
         query = query.where(Order.payment_method == filters.payment_method)
-    if filters.email is not None:
-        query = query.where(Order.email == filters.email)
+    if filters.email is not None:  # the same mailbox, as the per-email order limit counts it
+        query = query.where(same_mailbox(filters.email))
     if filters.ip_hash is not None:
         query = query.where(Order.ip_hash == filters.ip_hash)
     if filters.created_near is not None:

@@ -97,8 +97,29 @@ def order_from_handover_token(token):
 # --- Reading -------------------------------------------------------------------------------------
 
 
-def day_orders(day, point_id=None, search=None):
-    """The day's orders to hand over or handed over, slot by slot in time order, in two queries."""
+def short_name(contact_name):
+    """The first name and the initial ("Camille M."): what the gate needs, no more.
+
+    Words that look like an email address or a phone number (typed into the name field) are
+    left out.
+    """
+    words = [
+        word
+        for word in (contact_name or "").split()
+        if "@" not in word and not any(char.isdigit() for char in word)
+    ]
+    if len(words) < 2:
+        return words[0] if words else ""
+    return f"{words[0]} {words[-1][0].upper()}."
+
+
+def day_orders(day, point_id=None, search=None, full_search=True):
+    """The day's orders to hand over or handed over, slot by slot in time order, in two queries.
+
+    search: staff (full_search) find an order by its number or any part of the customer's
+    name; the gate only by its number or the name it is shown (first name and initial), so
+    that it cannot find out a surname by trying some.
+    """
     query = (
         select(Order)
         .join(Order.slot)
@@ -123,14 +144,22 @@ def day_orders(day, point_id=None, search=None):
     if point_id:
         query = query.where(PickupSlot.point_id == point_id)
     term = (search or "").strip()
-    if term:
+    if term and full_search:
         query = query.where(
             or_(
                 Order.number.icontains(term, autoescape=True),
                 Order.contact_name.icontains(term, autoescape=True),
             )
         )
-    return db.session.scalars(query).unique().all()
+    orders = db.session.scalars(query).unique().all()
+    if term and not full_search:  # one day's orders: filtered on what the gate sees
+        term = term.casefold()
+        orders = [
+            order
+            for order in orders
+            if term in order.number.casefold() or term in short_name(order.contact_name).casefold()
+        ]
+    return orders
 
 
 def by_slot(orders):

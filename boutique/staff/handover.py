@@ -21,22 +21,7 @@ from ..timezones import shop_today
 from . import bp
 from .handover_forms import PAYMENT_KIND_LABELS, PaymentForm
 
-
-@bp.app_template_filter("short_name")
-def short_name(contact_name):
-    """The first name and the initial ("Camille M."): what the gate needs, no more.
-
-    Words that look like an email address or a phone number (typed into the name field) are
-    left out.
-    """
-    words = [
-        word
-        for word in (contact_name or "").split()
-        if "@" not in word and not any(char.isdigit() for char in word)
-    ]
-    if len(words) < 2:
-        return words[0] if words else ""
-    return f"{words[0]} {words[-1][0].upper()}."
+short_name = bp.app_template_filter("short_name")(handover.short_name)
 
 
 def _shows_contact():
@@ -70,7 +55,9 @@ def handover_day():
     day, notice = _day_from_args()
     point_id = parse_id(request.args.get("point"))
     search = (request.args.get("q") or "").strip()[:80]
-    orders = handover.day_orders(day, point_id=point_id, search=search)
+    orders = handover.day_orders(
+        day, point_id=point_id, search=search, full_search=_shows_contact()
+    )
     return render_template(
         "staff/handover/day.html",
         day=day,

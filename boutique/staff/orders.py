@@ -132,9 +132,8 @@ def _order_or_404(order_id):
 
 
 def _refund_needs_password(order):
-    """Money going back to a captured card (a refund) needs a recent login."""
-    captured = order.card is not None and order.card.status == "captured"
-    return captured and not login_is_recent()
+    """Money going back to a card (a refund) needs a recent login."""
+    return ordering.may_refund_card(order) and not login_is_recent()
 
 
 @bp.get("/commandes/<int:order_id>")
