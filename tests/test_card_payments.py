@@ -76,7 +76,7 @@ def stripe_shop(app, stripe_gateway, sessions, shop):
     return {**shop, "gateway": stripe_gateway, "sessions": sessions}
 
 
-def place_card_order(shop, tomatoes=4, basil=2, reference="checkout-1"):
+def place_card_order(shop, tomatoes=4, basil=2, reference="checkout-1", ip_hash=None):
     """A guest's card order, pending its payment (4 × 2,50 + 2 × 3,00 = 16,00 €)."""
     items = {shop["tomato"].id: tomatoes}
     if basil:
@@ -89,6 +89,7 @@ def place_card_order(shop, tomatoes=4, basil=2, reference="checkout-1"):
         contact=Contact("Camille Martin", "camille@exemple.fr"),
         kind="individual",
         checkout_token=reference,
+        ip_hash=ip_hash,
     )
     db.session.commit()
     return order
@@ -564,9 +565,11 @@ def test_a_payment_arriving_for_an_order_replaced_by_a_newer_one_is_released(
 ):
     """A guest's second card order releases the first (same email); paying the first's page
     afterwards takes nothing: the authorisation is released, the newer order is untouched."""
-    order = place_card_order(stripe_shop)
+    order = place_card_order(stripe_shop, ip_hash="one-connection")
     open_session(app, order, stripe_shop["gateway"])
-    newer = place_card_order(stripe_shop, tomatoes=1, basil=0, reference="checkout-2")
+    newer = place_card_order(
+        stripe_shop, tomatoes=1, basil=0, reference="checkout-2", ip_hash="one-connection"
+    )
     assert fresh(order).status == "expired"
     intent = authorise_in_stripe(stripe_shop["gateway"], order)
 

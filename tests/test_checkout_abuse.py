@@ -436,8 +436,8 @@ def test_a_new_card_order_releases_the_unpaid_one_of_the_same_mailbox(app, shop,
     db.session.execute(delete(OutboxMessage))
     db.session.commit()
 
-    # The same mailbox, written otherwise, from another connection.
-    second = card_order_from(app.test_client(), shop, "Cible+2@Exemple.fr", ip="192.0.2.50")
+    # The same mailbox, written otherwise, from the same connection.
+    second = card_order_from(app.test_client(), shop, "Cible+2@Exemple.fr")
 
     assert placed(second)
     [earlier] = order_by_email("cible@exemple.fr")
@@ -454,6 +454,17 @@ def test_a_new_card_order_releases_the_unpaid_one_of_the_same_mailbox(app, shop,
     assert "commande libérée sans être payée" in history
     history = page_text(staff_client.get(f"/gestion/commandes/{newer.id}"))
     assert f"Remplace la commande non payée {earlier.number}" in history
+
+
+def test_someone_else_typing_the_address_releases_nothing(app, shop):
+    first = card_order_from(app.test_client(), shop, "cible@exemple.fr", quantity=4)
+    assert placed(first) and basil_reserved(shop) == 4
+    # From another connection, the victim's address: the victim's payment is left alone.
+    second = card_order_from(app.test_client(), shop, "cible@exemple.fr", ip="192.0.2.50")
+    assert placed(second)
+    statuses = [order.status for order in order_by_email("cible@exemple.fr")]
+    assert statuses == ["pending_payment", "pending_payment"]
+    assert basil_reserved(shop) == 5
 
 
 def test_the_demo_page_of_a_replaced_order_takes_no_payment(app, shop):

@@ -162,16 +162,20 @@ def _strangers_card_holds(now, *where):
 
 
 def card_holds_to_replace(email, ip_hash, now):
-    """The unpaid card orders a stranger's new card order replaces: those of the same mailbox.
+    """The unpaid card orders a stranger's new card order replaces: those of the same mailbox
+    from the same connection (someone else typing a customer's address must not be able to
+    release the order that customer is paying).
 
-    One mailbox holds one unpaid card order at a time; one connection holds at most
+    One mailbox holds one unpaid card order per connection; one connection holds at most
     PENDING_CARD_HOLDS_PER_CONNECTION (0: no such limit) besides them, else PaymentRefused:
     an order never paid holds its stock ~36 minutes, and a stranger could keep the week
     "Épuisé" with a few of them. Reads only: the caller releases them (expire_order).
     """
-    replaced = _strangers_card_holds(now, same_mailbox(email))
+    if ip_hash is None:
+        return []
+    replaced = _strangers_card_holds(now, same_mailbox(email), Order.ip_hash == ip_hash)
     most = pending_card_holds_per_connection()
-    if ip_hash is None or not most:
+    if not most:
         return replaced
     others = [
         order
