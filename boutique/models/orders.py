@@ -307,3 +307,7 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     # [{"filename", "content_type", "content"}]: text attachments such as .ics invitations.
     attachments: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # Undeliverable ("non distribué"): refused for good, or still failing after the last try.
+    # Listed for staff until they send it again or mark it as dealt with (dismissed_at).
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

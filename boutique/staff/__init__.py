@@ -7,6 +7,7 @@ from . import (  # noqa: E402,F401
     documents,
     handover,
     invoices,
+    mails,
     orders,
     pickup,
     routes,

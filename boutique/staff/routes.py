@@ -7,6 +7,7 @@ from flask_babel import ngettext
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
+from .. import outbox
 from ..account.services import pending_professionals, review_professional
 from ..auth import admin_required, recent_login_required, staff_required
 from ..catalog import services as catalog
@@ -33,7 +34,10 @@ def dashboard():
         select(func.count()).select_from(User).where(User.pro_status == "pending")
     )
     return render_template(
-        "staff/dashboard.html", weeks=weeks.all_weeks()[:8], pending_count=pending
+        "staff/dashboard.html",
+        weeks=weeks.all_weeks()[:8],
+        pending_count=pending,
+        undelivered_count=outbox.undelivered_count(),
     )
 
 
