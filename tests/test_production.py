@@ -210,15 +210,26 @@ def test_the_outbox_worker_sends_as_mails_fall_due_and_stops_on_sigterm(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    try:
-        queue_mail("alice@exemple.fr")
-        deadline = time.monotonic() + 20
-        while not mailbox.messages and time.monotonic() < deadline:
+    lines = []  # what the worker prints, read as it comes (a busy machine starts it slowly)
+    reader = threading.Thread(target=lambda: lines.extend(iter(worker.stdout.readline, "")))
+    reader.start()
+
+    def wait_for(condition, seconds):
+        deadline = time.monotonic() + seconds
+        while not condition() and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert [m["To"] for m in mailbox.messages] == ["alice@exemple.fr"]
+
+    try:
+        wait_for(lambda: any("looking again every" in line for line in lines), 60)
+        queue_mail("alice@exemple.fr")
+        wait_for(lambda: mailbox.messages, 30)
+        assert [m["To"] for m in mailbox.messages] == ["alice@exemple.fr"], "".join(lines)
     finally:
         worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=20)
+        worker.wait(timeout=20)
+        reader.join(timeout=5)
+        worker.stdout.close()
+    output = "".join(lines)
     assert worker.returncode == 0, output
     assert "1 sent, 0 failed" in output
     assert "SIGTERM" in output and "Outbox worker stopped." in output
