@@ -2,17 +2,18 @@
 
 import os
 
-from flask import Flask, has_request_context, jsonify, render_template, session
+from flask import Flask, has_request_context, render_template, session
 from flask_babel import format_date, get_locale, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import event, text
+from sqlalchemy import event
 from werkzeug.exceptions import SecurityError
 from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .health import healthz
 from .outbox import send_after_response
 from .proxy import ProxyHeaders
 
@@ -120,17 +121,7 @@ def register_blueprints(app):
     app.register_blueprint(account_bp, url_prefix="/compte")
     app.register_blueprint(staff_bp, url_prefix="/gestion")
     app.after_request(send_after_response)
-
-    @app.get("/healthz")
-    def healthz():
-        try:
-            db.session.execute(text("SELECT 1"))
-            database = "ok"
-        except Exception:  # any driver error means the database is not usable
-            db.session.rollback()
-            database = "error"
-        status = 200 if database == "ok" else 503
-        return jsonify(status="ok" if status == 200 else "error", database=database), status
+    app.add_url_rule("/healthz", view_func=healthz)
 
 
 def register_template_helpers(app):

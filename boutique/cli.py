@@ -175,11 +175,21 @@ def documents_prepare_command(week):
     staff get them at once (cron: every 10 minutes).
 
     Only what changed since the last run is rendered again (the cache knows by content).
+    Exits with code 1 when the cache folder cannot be written.
     """
+    from .pickup.document_cache import CacheUnavailable, check_writable
     from .staff.documents import prepare_pdfs
     from .timezones import shop_today
     from .weeks.services import weeks_with_pickups_ahead
 
+    try:
+        check_writable()
+    except CacheUnavailable as error:
+        raise click.ClickException(
+            f"The document cache folder cannot be written ({error}): nothing prepared. "
+            "Staff still get every document, rendered at each request (slower). "
+            "Make the folder writable by this user, or set DOCUMENT_CACHE_FOLDER."
+        ) from error
     weeks = [_week_argument(week)] if week else weeks_with_pickups_ahead(shop_today())
     for each in weeks:
         click.echo(f"{each.label}:")

@@ -3,6 +3,7 @@ each as a printable page, a PDF and a CSV file."""
 
 import csv
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -599,3 +600,57 @@ def test_documents_prepare_renders_the_weeks_pdfs_ahead(app, runner, staff_clien
     # Staff asking for the list now get the prepared one.
     staff_client.get(url(shop, "emargement", format="pdf"))
     assert renders["pdf"] == 4
+
+
+# --- A cache folder that cannot be written (issue 11, part 3) ----------------------------------
+
+
+@pytest.fixture
+def unwritable_cache(app, tmp_path, monkeypatch):
+    """DOCUMENT_CACHE_FOLDER under a regular file: it can be neither created nor written,
+    even by root (whom a chmod 0o500 folder does not stop)."""
+    from boutique.pickup import document_cache
+
+    (tmp_path / "a-file").write_text("not a folder")
+    app.config["DOCUMENT_CACHE_FOLDER"] = str(tmp_path / "a-file" / "cache")
+    monkeypatch.setattr(document_cache, "_reported", set())  # this "process" has logged nothing
+
+
+def test_documents_are_served_when_the_cache_folder_cannot_be_written(
+    staff_client, shop, renders, unwritable_cache, caplog
+):
+    names = numbers("Alice", "Bruno")
+
+    pickup = pdf_text(staff_client.get(url(shop, "emargement", format="pdf")))
+    labels = pdf_text(staff_client.get(url(shop, "etiquettes", format="pdf")))
+    preparation = pdf_text(staff_client.get(url(shop, "preparation", format="pdf")))
+    again = staff_client.get(url(shop, "emargement", format="pdf"))
+
+    assert names["Alice"] in pickup and names["Bruno"] in labels
+    assert squash("Tomate Cœur de bœuf") in preparation
+    assert again.status_code == 200 and renders["pdf"] == 4  # rendered each time, in memory
+    labels_page = staff_client.get(url(shop, "etiquettes"))
+    assert labels_page.status_code == 200 and "data:image/png;base64," in page_text(labels_page)
+    errors = [r for r in caplog.records if "Document cache folder" in r.getMessage()]
+    assert len(errors) == 1 and errors[0].levelname == "ERROR"  # once, not at every document
+
+
+def test_documents_prepare_says_the_cache_folder_cannot_be_written(
+    runner, shop, renders, unwritable_cache
+):
+    result = runner.invoke(args=["documents", "prepare", "Semaine 49"])
+
+    assert result.exit_code == 1
+    assert "The document cache folder cannot be written" in result.output
+    assert "a-file/cache" in result.output and "Traceback" not in result.output
+    assert renders["pdf"] == 0  # nothing rendered for nothing
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anyway")
+def test_a_read_only_cache_folder_still_serves_documents(app, staff_client, shop, tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir(mode=0o500)
+    app.config["DOCUMENT_CACHE_FOLDER"] = str(folder)
+
+    assert staff_client.get(url(shop, "emargement", format="pdf")).status_code == 200
+    assert list(folder.iterdir()) == []

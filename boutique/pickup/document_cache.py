@@ -9,6 +9,9 @@ A document's key is a digest of everything it shows (its data, its kind and filt
 language, the shop's address) and of the code and templates that draw it: any change makes a
 new key, so a stale document is never served. Files older than DOCUMENT_CACHE_MAX_AGE are
 ignored and removed.
+
+A folder that cannot be written (read-only, full, missing and not creatable) costs time, never
+a document: it is rendered in memory and served, and the problem logged once per process.
 """
 
 import functools
@@ -22,12 +25,40 @@ from pathlib import Path
 from flask import current_app
 
 HERE = Path(__file__).resolve().parent
+_reported = set()  # folders whose failure this process has logged
+
+
+class CacheUnavailable(Exception):
+    """The document cache folder cannot be written."""
 
 
 def _folder():
     folder = Path(current_app.config["DOCUMENT_CACHE_FOLDER"])
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _report(error):
+    """Log a cache failure once per folder and process (not at every document)."""
+    folder = current_app.config["DOCUMENT_CACHE_FOLDER"]
+    if folder not in _reported:
+        _reported.add(folder)
+        current_app.logger.error(
+            "Document cache folder %s unusable, documents are rendered at each request: %s",
+            folder,
+            error,
+        )
+
+
+def check_writable():
+    """Raise CacheUnavailable (with the reason) unless a file can be written in the folder."""
+    folder = current_app.config["DOCUMENT_CACHE_FOLDER"]
+    try:
+        handle, probe = tempfile.mkstemp(dir=_folder(), prefix=".probe-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise CacheUnavailable(f"{folder}: {error.strerror or error}") from error
 
 
 @functools.cache
@@ -71,18 +102,28 @@ def _write(path, data):
 
 
 def fetch(cache_key, suffix, render):
-    """The cached bytes for this key, or `render()`'s, kept for next time."""
-    path = _folder() / f"{cache_key}.{suffix}"
-    if _fresh(path):
-        return path.read_bytes()
+    """The cached bytes for this key, or `render()`'s, kept for next time if the folder allows."""
+    try:
+        path = _folder() / f"{cache_key}.{suffix}"
+        if _fresh(path):
+            return path.read_bytes()
+    except OSError as error:
+        _report(error)
+        return render()
     data = render()
-    _write(path, data)
-    prune()
+    try:
+        _write(path, data)
+        prune()
+    except OSError as error:
+        _report(error)
     return data
 
 
 def is_cached(cache_key, suffix):
-    return _fresh(_folder() / f"{cache_key}.{suffix}")
+    try:
+        return _fresh(_folder() / f"{cache_key}.{suffix}")
+    except OSError:
+        return False
 
 
 def prune():
@@ -102,16 +143,22 @@ def qr_images(urls, make, namespace):
 
     One JSON file per namespace (a week and the shop's address), shared by every worker.
     """
-    path = _folder() / f"qr-{key(namespace)}.json"
     known = {}
-    if _fresh(path):
-        try:
+    try:
+        path = _folder() / f"qr-{key(namespace)}.json"
+        if _fresh(path):
             known = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            known = {}
+    except ValueError:
+        known = {}
+    except OSError as error:
+        _report(error)
+        return {url: make(url) for url in dict.fromkeys(urls)}
     missing = [url for url in dict.fromkeys(urls) if url not in known]
     for url in missing:
         known[url] = make(url)
     if missing:
-        _write(path, json.dumps(known).encode())
+        try:
+            _write(path, json.dumps(known).encode())
+        except OSError as error:
+            _report(error)
     return known

@@ -1,0 +1,126 @@
+"""/healthz reports each part of the shop, quickly whatever is down (issue 11, part 3).
+
+503 only when the database is down; a hung Redis, a cache folder that cannot be written or a
+late outbox are "degraded" with 200 (see boutique/health.py for why).
+"""
+
+import socket
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+
+from boutique.extensions import db
+from boutique.models import OutboxMessage, utcnow
+
+
+@pytest.fixture
+def blackhole():
+    """A server that accepts connections and never answers (a hung Redis)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], accepted
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+def mail(**fields):
+    values = {
+        "recipient": "camille@exemple.fr",
+        "subject": "Essai",
+        "body_text": "Bonjour",
+        "body_html": "<p>Bonjour</p>",
+        "next_attempt_at": utcnow(),
+        "attachments": [],
+    }
+    db.session.add(OutboxMessage(**(values | fields)))
+
+
+def test_healthz_says_ok_when_everything_works(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json == {
+        "status": "ok",
+        "database": "ok",
+        "rate_limit_storage": "disabled",  # tests run without limits
+        "document_cache": "ok",
+        "outbox": {"due": 0, "retrying": 0, "undelivered": 0, "oldest_due_seconds": 0},
+    }
+
+
+def test_healthz_answers_quickly_and_degraded_when_redis_hangs_and_the_cache_is_read_only(
+    app, make_app, blackhole, tmp_path
+):
+    port, accepted = blackhole
+    (tmp_path / "a-file").write_text("not a folder")
+    now = utcnow()
+    mail(next_attempt_at=now - timedelta(minutes=30))  # due for half an hour: no worker
+    mail(next_attempt_at=now - timedelta(minutes=1))
+    mail(next_attempt_at=now + timedelta(minutes=15), attempts=2)
+    mail(next_attempt_at=now - timedelta(days=3), failed_at=now, attempts=1)
+    mail(next_attempt_at=now - timedelta(days=3), failed_at=now, dismissed_at=now)
+    mail(next_attempt_at=now - timedelta(days=3), sent_at=now)
+    db.session.commit()
+    shop = make_app(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0",
+        DOCUMENT_CACHE_FOLDER=str(tmp_path / "a-file" / "cache"),
+    )
+    client = shop.test_client()
+
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        response = client.get("/healthz")
+        timings.append(time.perf_counter() - started)
+
+    print(f"/healthz with Redis blackholed: {', '.join(f'{t * 1000:.0f} ms' for t in timings)}")
+    assert accepted  # the probe did reach the silent server
+    assert response.status_code == 200
+    report = response.json
+    assert report["status"] == "degraded" and report["database"] == "ok"
+    assert report["rate_limit_storage"] == "error"
+    assert report["document_cache"] == "not_writable"
+    outbox = report["outbox"]
+    assert (outbox["due"], outbox["retrying"], outbox["undelivered"]) == (2, 1, 1)
+    assert 29 * 60 <= outbox["oldest_due_seconds"] <= 31 * 60
+
+
+def test_healthz_reports_redis_refusing_connections(make_app):
+    shop = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+
+    response = shop.test_client().get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json["status"] == "degraded"
+    assert response.json["rate_limit_storage"] == "error"
+
+
+def test_healthz_is_503_when_the_database_is_down_and_still_reports_the_rest(make_app, tmp_path):
+    broken = make_app(SQLALCHEMY_DATABASE_URI="sqlite:////nonexistent/dir/x.db")
+
+    response = broken.test_client().get("/healthz")
+
+    assert response.status_code == 503
+    report = response.json
+    assert report["status"] == "error" and report["database"] == "error"
+    assert report["document_cache"] == "ok" and report["rate_limit_storage"] == "disabled"
