@@ -9,6 +9,7 @@ from .account.services import create_staff, find_user_by_email, normalise_email
 from .extensions import db
 from .models import Product
 from .staff.account_services import record_cli_change
+from .transactions import retried
 
 
 def register(app):
@@ -44,6 +45,7 @@ def schedule_group():
 
 @schedule_group.command("generate")
 @click.argument("week")
+@retried
 def schedule_generate_command(week):
     """Place the week's orders that have no usable slot; list those that cannot be placed."""
     from .pickup.schedule import REASONS, generate_schedule
@@ -58,6 +60,7 @@ def schedule_generate_command(week):
 
 @schedule_group.command("publish")
 @click.argument("week")
+@retried
 def schedule_publish_command(week):
     """Mail each customer their point, slot and what to collect (only new or moved ones)."""
     from .pickup.schedule import publish_schedule
@@ -86,6 +89,7 @@ def orders_group():
 
 
 @orders_group.command("expire")
+@retried
 def orders_expire_command():
     """Put back on sale the stock and slots of card orders not paid in time (cron: every 5 min)."""
     from .ordering.services import expire_holds

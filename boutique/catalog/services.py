@@ -11,6 +11,7 @@ from ..extensions import db
 from ..formatting import cents_to_input, parse_euros
 from ..models import VAT_RATES, Category, Offer, Product, SalesWeek
 from ..spreadsheet import csv_text, uncell
+from ..transactions import lock_weeks
 
 PRODUCT_FIELDS = (
     "name",
@@ -71,9 +72,13 @@ def _copy_fields(product, data):
 
 def bump_weeks_showing(product_ids):
     """The storefront of every week offering these products changes: bump those weeks' version."""
+    week_ids = db.session.scalars(
+        select(Offer.week_id).where(Offer.product_id.in_(product_ids)).distinct()
+    ).all()
+    lock_weeks(week_ids)  # in id order (rule 9), not in whatever order the UPDATE meets them
     db.session.execute(
         update(SalesWeek)
-        .where(SalesWeek.id.in_(select(Offer.week_id).where(Offer.product_id.in_(product_ids))))
+        .where(SalesWeek.id.in_(week_ids))
         .values(version=SalesWeek.version + 1)
         .execution_options(synchronize_session=False)
     )

@@ -25,6 +25,7 @@ from ..payments.routes import payment_redirect
 from ..pickup.services import slots_by_point, week_slots
 from ..ratelimit import address_hash
 from ..shop.routes import viewer_price_kind
+from ..transactions import retried
 from . import bp
 from .forms import CheckoutForm, PlaceOrderForm
 from .limits import mark_order_placed, order_limits
@@ -149,6 +150,7 @@ def summary():
 @bp.post("/commande/valider")
 @orders_allowed
 @order_limits
+@retried
 def place():
     form = PlaceOrderForm()
     if not form.validate():

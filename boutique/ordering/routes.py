@@ -10,6 +10,7 @@ from ..payments.routes import settle_after
 from ..pickup.calendar import order_calendar
 from ..pricing import order_totals
 from ..ratelimit import breach_page
+from ..transactions import retried
 from . import bp
 from .services import (
     OrderError,
@@ -35,6 +36,7 @@ def _actor():
 
 
 @bp.get("/commande/suivi/<token>")
+@retried  # expiring a lapsed hold writes stock
 def order_page(token):
     order = _order_or_404(token)
     if order.status == "pending_payment" and expire_holds(week_id=order.week_id):
@@ -85,6 +87,7 @@ def order_change_limit():
 @limiter.limit(
     order_change_limit, methods=["POST"], scope="order_change", on_breach=breach_page("change")
 )
+@retried
 def change_order(token):
     order = _order_or_404(token)
     try:
@@ -111,6 +114,7 @@ def change_order(token):
 
 
 @bp.post("/commande/suivi/<token>/annuler")
+@retried
 def cancel(token):
     order = _order_or_404(token)
     if not can_customer_change(order):

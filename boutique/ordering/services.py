@@ -33,6 +33,7 @@ from ..payments.card import MIN_CARD_CENTS, card_net, hold_until
 from ..payments.invoices import credit_note_for_change, issue_invoice
 from ..pickup.services import release_place, release_places, reserve_place
 from ..pricing import compute_totals, order_totals
+from ..transactions import lock_week, lock_weeks
 
 MAX_QUANTITY = 10_000
 
@@ -378,12 +379,13 @@ def _reserve_lines(offers, items):
 
 
 def lock_order(order, statuses):
-    """Take the order's row before changing it, and re-read it: False if its status moved on.
+    """Take the order's week, then the order's row, and re-read it: False if its status moved on.
 
-    The guarded statement is the transaction's first write, so a second request for the same
-    order waits for the first one (a row lock on PostgreSQL, the write lock on SQLite), then sees
-    what it did: a double click cannot release stock twice or mail twice.
+    The week comes first (the lock order of boutique/transactions.py, rule 9). A second request
+    for the same order waits for the first one (a row lock on PostgreSQL, the write lock on
+    SQLite), then sees what it did: a double click cannot release stock twice or mail twice.
     """
+    lock_week(order.week_id)
     result = db.session.execute(
         update(Order)
         .where(Order.id == order.id, Order.status.in_(statuses))
@@ -424,6 +426,8 @@ def place_order(
     ip_hash: address_hash() of the client, for storefront orders (staff find bursts by it).
     """
     now = now or utcnow()
+    # The week first (rule 9): what is read below stays true until the commit.
+    week = lock_week(week.id)
     after_deadline = not week.is_open(now)
     if after_deadline and not (entered_by is not None and bypass_deadline):
         raise OrderError(_("Les commandes de cette semaine sont fermées."))
@@ -791,13 +795,15 @@ def release_of(orders):
 def cancel_orders(order_ids, actor, reason):
     """Cancel several open orders with one reason: all or none; returns their numbers.
 
-    Stock and places come back at once, offers then slots then weeks in id order (rule 9),
-    whatever the number of orders; each order is logged and its customer mailed.
+    Rows are taken weeks, orders, offers, then slots, each in id order (rule 9), and stock and
+    places come back at once whatever the number of orders; each order is logged and its
+    customer mailed.
     """
     reason = (reason or "").strip()
     if not reason:
         raise OrderError(_("Indiquez le motif de l'annulation."))
     orders = orders_to_cancel(order_ids)
+    lock_weeks(order.week_id for order in orders)
     for order in orders:
         if not lock_order(order, OPEN_STATUSES):  # moved on since it was read
             raise OrderError(
@@ -1038,14 +1044,15 @@ def confirm_orders(order_ids, actor):
     orders = db.session.scalars(
         select(Order).options(selectinload(Order.lines)).where(Order.id.in_(order_ids))
     ).all()
+    lock_weeks(order.week_id for order in orders)  # then the orders, by id (rule 9)
     confirmed, skipped = [], []
-    for order in sorted(orders, key=lambda o: o.number):
+    for order in sorted(orders, key=lambda o: o.id):
         if order.status == "placed":
             confirm_order(order, actor)
             confirmed.append(order.number)
         else:
             skipped.append(order.number)
-    return confirmed, skipped
+    return sorted(confirmed), sorted(skipped)
 
 
 def orders_with_card_due(order_ids):

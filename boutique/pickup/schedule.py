@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import CUSTOMER_KINDS, OPEN_STATUSES, Order, PickupSlot, utcnow
 from ..timezones import shop_today
+from ..transactions import lock_week
 from .services import SlotError, release_place, reserve_place, reserve_places
 
 NO_SLOT_FOR_KIND = "no_slot_for_kind"
@@ -146,6 +147,7 @@ def generate_schedule(week, actor=None):
     """Place every order that needs a slot; returns the Assignment (unplaced with reasons)."""
     from ..ordering.services import record
 
+    lock_week(week.id)  # then orders, then slots (rule 9)
     orders = orders_to_place(week)
     for order in orders:
         if order.slot_id is not None:  # its slot was closed: free the place, keep the wish
@@ -186,6 +188,7 @@ def generate_schedule(week, actor=None):
 def close_slot(slot, closed, actor=None):
     """Close a slot (no new orders; its orders are placed in other slots, their customers told
     once the schedule is published) or reopen it. Returns the Assignment when closing."""
+    lock_week(slot.week_id)
     slot.closed = closed
     db.session.flush()
     return generate_schedule(slot.week, actor=actor) if closed else None
@@ -203,10 +206,14 @@ def move_order(order, slot, actor=None):
         raise SlotError(_l("Ce point de retrait n'est pas ouvert à ce type de client."))
     if slot.id == order.slot_id:
         return False
+    lock_week(order.week_id)
+    old = order.slot_id  # the two slots in id order (rule 9); a refusal rolls back both
+    if old is not None and old < slot.id:
+        release_place(old)
     if not reserve_place(slot.id):
         raise SlotError(_l("Ce créneau est complet ou fermé."))
-    if order.slot_id is not None:
-        release_place(order.slot_id)
+    if old is not None and old > slot.id:
+        release_place(old)
     order.slot_id = slot.id
     db.session.flush()
     db.session.refresh(order)
@@ -233,6 +240,7 @@ def week_schedule(week):
 
 def publish_schedule(week, now=None):
     """Mail every customer whose slot is new or changed since their last schedule mail."""
+    lock_week(week.id)
     orders = db.session.scalars(
         select(Order)
         .options(*MAIL_LOADS)
@@ -294,6 +302,7 @@ def retime_slot(slot, day, starts_at, ends_at, actor=None):
     )
     if taken is not None:
         raise SlotError(_("Ce point a déjà un créneau ce jour-là à cette heure."))
+    lock_week(slot.week_id)  # its orders are then written (rule 9)
     before = _slot_text(slot)
     slot.day, slot.starts_at, slot.ends_at = day, starts_at, ends_at
     db.session.flush()

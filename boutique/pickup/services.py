@@ -8,6 +8,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
 from ..models import PickupPoint, PickupSlot, SlotTemplate
+from ..transactions import lock_week
 
 
 class SlotError(ValueError):
@@ -88,6 +89,7 @@ def add_slot(week, point, day, starts_at, ends_at, capacity):
 
 def resize_slot(slot, capacity):
     """Change a slot's capacity; never below the orders already booked in it."""
+    lock_week(slot.week_id)  # rule 9
     result = db.session.execute(
         update(PickupSlot)
         .where(PickupSlot.id == slot.id, PickupSlot.booked <= capacity)

@@ -22,6 +22,7 @@ from ..payments.invoices import InvoiceError, order_documents
 from ..payments.routes import settle_after
 from ..pickup.services import points, week_slots
 from ..pricing import order_totals
+from ..transactions import retried
 from ..weeks.services import all_weeks, latest_week, storefront_week
 from . import bp
 from .order_forms import CancelForm, OrderFilterForm, StaffOrderForm
@@ -96,6 +97,7 @@ def _siblings_from_args():
 
 @bp.post("/commandes/confirmer")
 @staff_required
+@retried
 def confirm_orders():
     ids = [i for i in map(parse_id, request.form.getlist("order_ids")) if i is not None]
     back = request.form.get("back") or ""
@@ -152,6 +154,7 @@ def order(order_id):
 
 @bp.post("/commandes/<int:order_id>/confirmer")
 @staff_required
+@retried
 def confirm_order(order_id):
     order = _order_or_404(order_id)
     try:
@@ -168,6 +171,7 @@ def confirm_order(order_id):
 
 @bp.post("/commandes/<int:order_id>/quantites")
 @staff_required
+@retried
 def lower_quantities(order_id):
     order = _order_or_404(order_id)
     if _refund_needs_password(order):
@@ -188,6 +192,7 @@ def lower_quantities(order_id):
 
 @bp.post("/commandes/<int:order_id>/annuler")
 @staff_required
+@retried
 def cancel_order(order_id):
     order = _order_or_404(order_id)
     if _refund_needs_password(order):
@@ -250,6 +255,7 @@ def review_cancel_orders():
 
 @bp.post("/commandes/annuler")
 @staff_required
+@retried
 def cancel_orders():
     ids, form = _checked_ids(), CancelForm()
     try:
@@ -311,6 +317,7 @@ def _settle_cards(order_ids):
 
 @bp.route("/commandes/nouvelle", methods=["GET", "POST"])
 @staff_required
+@retried
 def new_order():
     """A phone order entered for a customer; may be accepted after the deadline."""
     week = _week_from_args()

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import PickupPoint, PickupSlot, SalesWeek, SlotTemplate
 from ..pickup import schedule
 from ..pickup import services as pickup
+from ..transactions import retried
 from . import bp
 from .pickup_forms import (
     CapacityForm,
@@ -121,6 +122,7 @@ def week_slots(week_id):
 
 @bp.post("/semaines/<int:week_id>/creneaux")
 @staff_required
+@retried
 def add_slot(week_id):
     week = db.get_or_404(SalesWeek, week_id)
     form = SlotForm(week=week, points=pickup.points())
@@ -146,6 +148,7 @@ def add_slot(week_id):
 
 @bp.post("/semaines/<int:week_id>/creneaux/modeles")
 @staff_required
+@retried
 def create_slots_from_templates(week_id):
     week = db.get_or_404(SalesWeek, week_id)
     count = pickup.create_slots_from_templates(week)
@@ -171,6 +174,7 @@ def create_slots_from_templates(week_id):
 
 @bp.post("/creneaux/<int:slot_id>/capacite")
 @staff_required
+@retried
 def resize_slot(slot_id):
     form = CapacityForm()
     slot = _slot_or_404(slot_id, form.week_id.data)
@@ -198,6 +202,7 @@ def resize_slot(slot_id):
 
 @bp.post("/creneaux/<int:slot_id>/horaire")
 @staff_required
+@retried
 def retime_slot(slot_id):
     """Move a slot to another day or time; its customers get the new time and invitation."""
     form = RetimeForm()
@@ -228,6 +233,7 @@ def retime_slot(slot_id):
 
 @bp.post("/creneaux/<int:slot_id>/fermeture")
 @staff_required
+@retried
 def close_slot(slot_id):
     form = ClosingForm()
     slot = _slot_or_404(slot_id, form.week_id.data)

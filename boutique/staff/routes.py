@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Product, SalesWeek, User
 from ..pickup.services import create_slots_from_templates
 from ..timezones import local_to_utc, utc_to_local_naive
+from ..transactions import retried
 from ..weeks import services as weeks
 from . import bp
 from .forms import GridForm, ImportForm, ProductForm, ReviewForm, WeekForm
@@ -53,6 +54,7 @@ def products():
 @bp.route("/produits/nouveau", methods=["GET", "POST"])
 @bp.route("/produits/<int:product_id>", methods=["GET", "POST"])
 @staff_required
+@retried
 def edit_product(product_id=None):
     product = db.get_or_404(Product, product_id) if product_id else None
     form = ProductForm(obj=product, product=product, categories=catalog.categories())
@@ -79,6 +81,7 @@ def edit_product(product_id=None):
 
 @bp.post("/produits/<int:product_id>/activation")
 @staff_required
+@retried
 def toggle_product(product_id):
     product = db.get_or_404(Product, product_id)
     catalog.set_active(product, not product.active)
@@ -104,6 +107,7 @@ def export_products():
 @bp.route("/produits/import", methods=["GET", "POST"])
 @admin_required  # one file changes the whole catalog
 @recent_login_required
+@retried
 def import_products():
     form = ImportForm()
     errors = []
@@ -152,6 +156,7 @@ def _week_form_data(week_values):
 @bp.route("/semaines/nouvelle", methods=["GET", "POST"])
 @bp.route("/semaines/<int:week_id>/modifier", methods=["GET", "POST"])
 @staff_required
+@retried
 def edit_week(week_id=None):
     week = db.get_or_404(SalesWeek, week_id) if week_id else None
     if request.method == "GET":
@@ -185,6 +190,7 @@ def edit_week(week_id=None):
 
 @bp.route("/semaines/<int:week_id>", methods=["GET", "POST"])
 @staff_required
+@retried
 def week(week_id):
     """The week's grid: every active product, offered or not, in one form."""
     week = db.get_or_404(SalesWeek, week_id)
@@ -237,6 +243,7 @@ def _grid_row(product, offer):
 
 @bp.post("/semaines/<int:week_id>/copier")
 @staff_required
+@retried
 def copy_previous_week(week_id):
     week = db.get_or_404(SalesWeek, week_id)
     source = weeks.previous_week(week)
@@ -259,6 +266,7 @@ def copy_previous_week(week_id):
 
 @bp.post("/semaines/<int:week_id>/publier")
 @staff_required
+@retried
 def publish_week(week_id):
     week = db.get_or_404(SalesWeek, week_id)
     try:
@@ -273,6 +281,7 @@ def publish_week(week_id):
 
 @bp.post("/semaines/<int:week_id>/retirer")
 @staff_required
+@retried
 def unpublish_week(week_id):
     week = db.get_or_404(SalesWeek, week_id)
     try:

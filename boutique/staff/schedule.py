@@ -11,6 +11,7 @@ from ..formatting import parse_id
 from ..models import Order, PickupSlot, SalesWeek
 from ..pickup import schedule
 from ..pickup.services import SlotError, slots_by_point, week_slots
+from ..transactions import retried
 from . import bp
 from .orders import slot_label
 
@@ -46,6 +47,7 @@ def schedule_page(week_id):
 
 @bp.post("/semaines/<int:week_id>/planning/generer")
 @staff_required
+@retried
 def generate_schedule(week_id):
     week = db.get_or_404(SalesWeek, week_id)
     result = schedule.generate_schedule(week, actor=current_user)
@@ -68,6 +70,7 @@ def generate_schedule(week_id):
 
 @bp.post("/semaines/<int:week_id>/planning/publier")
 @staff_required
+@retried
 def publish_schedule(week_id):
     week = db.get_or_404(SalesWeek, week_id)
     told = schedule.publish_schedule(week)
@@ -85,6 +88,7 @@ def publish_schedule(week_id):
 
 @bp.post("/commandes/<int:order_id>/creneau")
 @staff_required
+@retried
 def move_order(order_id):
     order = db.get_or_404(Order, order_id)
     raw = request.form.get("slot_id", "")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import Category, Offer, Product, SalesWeek, utcnow
+from ..transactions import lock_week
 
 OFFER_COPY_FIELDS = (
     "offered",
@@ -187,6 +188,8 @@ def check_week_dates(opens_at, closes_at, pickup_dates):
 def save_week(week, *, label, opens_at, closes_at, pickup_dates):
     """Create or edit a week; pick-up dates are ISO strings, sorted and unique."""
     check_week_dates(opens_at, closes_at, pickup_dates)
+    if week.id is not None:
+        lock_week(week.id)
     week.label = label.strip()
     week.opens_at = opens_at
     week.closes_at = closes_at
@@ -205,6 +208,7 @@ def publish_week(week):
     )
     if offered is None:
         raise WeekError(_("Aucun produit n'est proposé cette semaine : rien à publier."))
+    lock_week(week.id)
     week.status = "published"
     week.published_at = utcnow()
     week.version += 1
@@ -213,6 +217,7 @@ def publish_week(week):
 
 def unpublish_week(week):
     """Take a week back to draft (only while nothing is reserved)."""
+    lock_week(week.id)  # no order can reserve while this is checked (rule 9)
     reserved = db.session.scalar(
         select(Offer.id).where(Offer.week_id == week.id, Offer.quantity_reserved > 0).limit(1)
     )
@@ -223,16 +228,22 @@ def unpublish_week(week):
     db.session.flush()
 
 
-def offers_by_product(week):
-    return {
-        offer.product_id: offer
-        for offer in db.session.scalars(select(Offer).where(Offer.week_id == week.id))
-    }
+def offers_by_product(week, locked=False):
+    """The week's offers by product; locked: as they are now, taken in id order (rule 9)."""
+    query = select(Offer).where(Offer.week_id == week.id)
+    if locked:
+        lock_week(week.id)
+        query = (
+            query.order_by(Offer.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+    return {offer.product_id: offer for offer in db.session.scalars(query)}
 
 
 def copy_offers(week, source):
     """Copy another week's offers (active products only) onto this one; return the count."""
-    existing = offers_by_product(week)
+    existing = offers_by_product(week, locked=True)
     source_offers = db.session.scalars(
         select(Offer)
         .join(Offer.product)
@@ -270,7 +281,9 @@ def save_grid(week, rows):
     Returns {product_id: message} for rows that break a rule; saves only when it is empty.
     """
     products = {product.id: product for product in grid_products()}
-    existing = offers_by_product(week)
+    # Read under the week's lock: what is reserved cannot grow before the commit, so a
+    # quantity below it gets the message below, never the database's ck_offer_no_oversell.
+    existing = offers_by_product(week, locked=True)
     errors = {}
     for product_id, values in rows.items():
         if product_id not in products:

@@ -1,0 +1,276 @@
+"""One lock order (DESIGN rule 9): staff saving the week's grid while customers check out.
+
+Through the real views, each client in its own thread (tests/test_concurrency.py explains
+the set-up). On PostgreSQL these races deadlocked when checkout took offer → slot → week and
+the grid week → offer; they need real row locks, so they are skipped on SQLite, where every
+writer waits for the one before it anyway. The retry of a whole unit of work (@retried) is
+tested on both databases with a conflict raised where the database would raise it.
+"""
+
+import re
+import threading
+import time
+
+import pytest
+from sqlalchemy import event, func, select
+
+from boutique.extensions import db
+from boutique.models import Offer, Order, OrderLine, OutboxMessage, PickupSlot
+from tests.conftest import TEST_PASSWORD, page_text
+from tests.test_concurrency import (  # noqa: F401  (race_app, stall: fixtures)
+    prepare_checkout,
+    race_app,
+    run_together,
+    stall,  # noqa: F811
+)
+from tests.test_staff_weeks import grid_data
+
+
+@pytest.fixture
+def row_locks(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks (TEST_DATABASE_URL)")
+
+
+def staff_grid_client(app, email):
+    client = app.test_client()
+    response = client.post("/compte/connexion", data={"email": email, "password": TEST_PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def product_of(offer_id):
+    return db.session.get(Offer, offer_id).product_id
+
+
+def save_grid(client, week_id, product_id, quantity):
+    """Staff type a quantity in the grid and save: (status, what the page then says)."""
+    response = client.post(
+        f"/gestion/semaines/{week_id}",
+        data=grid_data([(product_id, {"offered": True, "quantity": quantity})]),
+    )
+    if response.status_code == 302:
+        return 302, page_text(client.get(response.location))
+    return response.status_code, page_text(response)
+
+
+def stock_matches_the_open_lines(offer_id, slot_id):
+    """The offer's reserved units are exactly the open orders' lines; places too."""
+    db.session.expire_all()
+    offer = db.session.get(Offer, offer_id)
+    slot = db.session.get(PickupSlot, slot_id)
+    open_units = db.session.scalar(
+        select(func.coalesce(func.sum(OrderLine.quantity), 0))
+        .join(OrderLine.order)
+        .where(OrderLine.offer_id == offer_id, Order.status.in_(("placed", "pending_payment")))
+    )
+    orders = db.session.scalar(select(func.count()).select_from(Order))
+    assert offer.quantity_reserved == open_units
+    assert offer.quantity_reserved <= offer.quantity_available
+    assert slot.booked == orders
+    return offer, orders
+
+
+@pytest.fixture
+def slow_stock_updates(race_app):  # noqa: F811
+    """Each stock statement takes a little longer, as on a busy server: the window in which
+    two writers taking rows in different orders meet is then wide open."""
+    with race_app.app_context():
+        engine = db.engine
+
+    def after_execute(conn, cursor, statement, parameters, context, executemany):
+        if re.match(r"\s*UPDATE offer SET quantity_reserved", statement):
+            time.sleep(0.03)
+
+    event.listen(engine, "after_cursor_execute", after_execute)
+    yield
+    event.remove(engine, "after_cursor_execute", after_execute)
+
+
+def test_restocks_during_a_checkout_rush_are_kept_and_nobody_gets_an_error(
+    race_app,  # noqa: F811
+    stall,  # noqa: F811
+    staff,
+    slow_stock_updates,
+    row_locks,
+):
+    week_id, offer_id, slot_id = stall(quantity_available=20, capacity=100)
+    staff_email, product_id = staff.email, product_of(offer_id)
+    customers = 24
+    saves = [25, 30, 3, 35]  # two restocks, a cut (refused once more are reserved), a restock
+
+    def work(index, barrier):
+        if index == customers:  # the staff member at the grid
+            client = staff_grid_client(race_app, staff_email)
+            barrier.wait()
+            return [save_grid(client, week_id, product_id, quantity) for quantity in saves]
+        client = race_app.test_client()
+        token = prepare_checkout(client, offer_id, slot_id, index)
+        barrier.wait()
+        response = client.post("/commande/valider", data={"checkout_token": token})
+        if response.status_code != 302:
+            return response.status_code, page_text(response)[-1500:]
+        return 302, page_text(client.get(response.location))
+
+    results, errors, seconds = run_together(customers + 1, work)
+    print(f"\n{customers} checkouts and {len(saves)} grid saves: {seconds:.2f} s")
+    assert errors == [], errors[0]
+    grid, checkouts = results[customers], results[:customers]
+    assert [status for status, _ in checkouts] == [302] * customers, checkouts
+    for _status, page in checkouts:
+        assert "Merci ! Votre commande S" in page or "Il ne reste pas assez de" in page, page
+    for quantity, (status, page) in zip(saves, grid, strict=True):
+        if status == 302:
+            assert "Disponibilités enregistrées." in page
+        else:  # only the cut may be refused, and it says why
+            assert quantity == 3 and status == 422, (quantity, status, page[-1500:])
+            assert "déjà réservés : la quantité ne peut pas être inférieure" in page
+    offer, orders = stock_matches_the_open_lines(offer_id, slot_id)
+    assert offer.quantity_available == 35  # the last restock stands
+    placed = sum("Merci ! Votre commande S" in page for _, page in checkouts)
+    assert orders == placed and placed >= 20
+
+
+def test_cutting_stock_below_what_a_checkout_just_reserved_says_so(
+    race_app,  # noqa: F811
+    stall,  # noqa: F811
+    staff,  # noqa: F811
+):
+    """Staff lower the stock to 3 while a customer's order for 6 is being written: staff get
+    the grid's "6 déjà réservés", never a constraint error."""
+    week_id, offer_id, slot_id = stall(quantity_available=10, capacity=100)
+    staff_email, product_id = staff.email, product_of(offer_id)
+    with race_app.app_context():
+        engine = db.engine
+    writing, checkout_thread = threading.Event(), []
+
+    def after_execute(conn, cursor, statement, parameters, context, executemany):
+        if threading.get_ident() in checkout_thread and re.match(
+            r"\s*INSERT INTO customer_order", statement
+        ):
+            writing.set()  # stock reserved, order written, not committed yet
+            time.sleep(0.5)
+
+    def work(index, barrier):
+        if index == 0:
+            client = race_app.test_client()
+            token = prepare_checkout(client, offer_id, slot_id, index, quantity=6)
+            checkout_thread.append(threading.get_ident())
+            barrier.wait()
+            response = client.post("/commande/valider", data={"checkout_token": token})
+            return response.status_code, page_text(client.get(response.location))
+        client = staff_grid_client(race_app, staff_email)
+        barrier.wait()
+        assert writing.wait(timeout=20)
+        return save_grid(client, week_id, product_id, 3)
+
+    event.listen(engine, "after_cursor_execute", after_execute)
+    try:
+        results, errors, _ = run_together(2, work)
+    finally:
+        event.remove(engine, "after_cursor_execute", after_execute)
+    assert errors == [], errors[0]
+    (checkout_status, checkout_page), (grid_status, grid_page) = results
+    assert checkout_status == 302 and "Merci ! Votre commande S" in checkout_page
+    assert grid_status == 422, grid_page[-1500:]
+    assert "6 déjà réservés : la quantité ne peut pas être inférieure." in grid_page
+    offer, orders = stock_matches_the_open_lines(offer_id, slot_id)
+    assert (offer.quantity_available, offer.quantity_reserved, orders) == (10, 6, 1)
+
+
+# --- The whole unit of work, again (@retried) -----------------------------------------------
+
+
+@pytest.fixture
+def conflicts(app):
+    """conflicts(pattern, times): the next `times` statements matching `pattern` fail the way
+    the database fails a transaction that met another (PostgreSQL: deadlock detected; SQLite:
+    database is locked), wherever they run."""
+    dbapi = db.engine.dialect.loaded_dbapi
+    if db.engine.dialect.name == "postgresql":
+        from psycopg.errors import DeadlockDetected as conflict
+    else:
+        conflict = dbapi.OperationalError
+    armed = []
+
+    def do_execute(cursor, statement, parameters, context):
+        with lock:
+            fire = armed and re.match(armed[0][0], statement) and armed[0][1] > 0
+            if fire:
+                armed[0][1] -= 1
+        if fire:
+            raise conflict(
+                "deadlock detected"
+                if conflict is not dbapi.OperationalError
+                else "database is locked"
+            )
+
+    lock = threading.Lock()
+    event.listen(db.engine, "do_execute", do_execute)
+
+    def arm(pattern, times=1):
+        armed[:] = [[pattern, times]]
+
+    yield arm
+    event.remove(db.engine, "do_execute", do_execute)
+
+
+def test_a_checkout_that_meets_a_conflict_is_run_again_whole(
+    app,
+    client,
+    stall,  # noqa: F811
+    conflicts,
+    mailbox,  # noqa: F811
+):
+    week_id, offer_id, slot_id = stall(quantity_available=5, capacity=10)
+    token = prepare_checkout(client, offer_id, slot_id, 0)
+    conflicts(r"\s*UPDATE offer SET quantity_reserved", times=2)  # the third try goes through
+    response = client.post("/commande/valider", data={"checkout_token": token})
+    assert response.status_code == 302 and response.location.startswith("/commande/suivi/")
+    response.close()  # the mail goes once the response has gone
+    page = page_text(client.get(response.location))
+    assert page.count("Merci ! Votre commande S") == 1
+    offer, orders = stock_matches_the_open_lines(offer_id, slot_id)
+    assert (orders, offer.quantity_reserved) == (1, 1)
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+    assert len(mailbox.messages) == 1
+
+
+def test_a_unit_of_work_that_keeps_meeting_conflicts_gives_up_after_three_tries(
+    app,
+    client,
+    stall,  # noqa: F811
+    conflicts,  # noqa: F811
+):
+    from sqlalchemy.exc import OperationalError
+
+    week_id, offer_id, slot_id = stall(quantity_available=5, capacity=10)
+    token = prepare_checkout(client, offer_id, slot_id, 0)
+    conflicts(r"\s*UPDATE offer SET quantity_reserved", times=3)
+    with pytest.raises(OperationalError):  # the 500 page, in production
+        client.post("/commande/valider", data={"checkout_token": token})
+    offer, orders = stock_matches_the_open_lines(offer_id, slot_id)
+    assert (orders, offer.quantity_reserved) == (0, 0)
+    # Nothing is left half done: the next click goes through.
+    response = client.post("/commande/valider", data={"checkout_token": token})
+    assert response.status_code == 302 and response.location.startswith("/commande/suivi/")
+
+
+def test_a_grid_save_that_meets_a_conflict_is_kept(
+    app,
+    staff_client,
+    stall,  # noqa: F811
+    conflicts,  # noqa: F811
+):
+    week_id, offer_id, slot_id = stall(quantity_available=5, capacity=10)
+    conflicts(r"\s*UPDATE offer SET", times=1)
+    response = staff_client.post(
+        f"/gestion/semaines/{week_id}",
+        data=grid_data(
+            [(db.session.get(Offer, offer_id).product_id, {"offered": True, "quantity": 12})]
+        ),
+        follow_redirects=True,
+    )
+    assert page_text(response).count("Disponibilités enregistrées.") == 1
+    db.session.expire_all()
+    assert db.session.get(Offer, offer_id).quantity_available == 12
