@@ -22,6 +22,7 @@ from tests.conftest import Mailbox, free_port, page_text
 
 REFUSED = "inconnu@exemple.fr"  # 550: the mailbox does not exist
 LATER = "plein@exemple.fr"  # 451: try again later
+FILTERED = "filtre@exemple.fr"  # accepted as a recipient, then 554 on the content
 PHONE = "06 98 76 54 32"
 
 
@@ -35,6 +36,11 @@ class PickyMailbox(Mailbox):
             return "451 4.2.2 Mailbox full, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if FILTERED in envelope.rcpt_tos:
+            return "554 5.7.1 Message rejected by content filter"
+        return await super().handle_DATA(server, session, envelope)
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +153,15 @@ def test_a_temporary_refusal_is_tried_again_and_listed_after_the_last_try(
     page = page_text(staff_client.get("/gestion/mails"))
     assert LATER in page and order.number in page and PHONE in page and "451 4.2.2" in page
     assert f"{MAX_ATTEMPTS} essais" in page
+
+
+def test_a_mail_refused_for_its_content_is_not_tried_again(app, picky, order_for):
+    order = order_for(FILTERED)
+
+    assert send_due() == (0, 1)
+    mail = mail_of(order)
+    assert mail.failed_at is not None and "554 5.7.1" in mail.last_error
+    assert picky.messages == []
 
 
 def test_a_mail_the_server_cannot_be_reached_for_is_tried_again(app, order_for):
