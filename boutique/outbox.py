@@ -73,6 +73,14 @@ def _as_email(row, now):
     return message
 
 
+def _built(row):
+    """The row's mail; one that cannot be written (a line break in a header) never will be."""
+    try:
+        return _as_email(row, utcnow())
+    except (ValueError, TypeError) as exc:
+        raise MailError(f"The mail cannot be written: {exc}", permanent=True) from exc
+
+
 def _claim(row_id, now):
     result = db.session.execute(
         update(OutboxMessage)
@@ -114,7 +122,7 @@ def send_due(limit=50, now=None, stop=None):
         row = db.session.get(OutboxMessage, row_id)
         try:
             check_address(row.recipient)
-            deliver(_as_email(row, utcnow()))
+            deliver(_built(row))
         except MailError as error:
             _note_failure(row, error, now)
             failed += 1

@@ -193,6 +193,26 @@ def test_an_invalid_address_is_undelivered_without_asking_the_server(app, picky)
     assert picky.messages == []
 
 
+def test_a_mail_that_cannot_be_written_is_undelivered_and_the_others_go(app, mailbox):
+    for subject in ("Essai\nBcc: espion@exemple.fr", "Essai"):
+        db.session.add(
+            OutboxMessage(
+                recipient="camille@exemple.fr",
+                subject=subject,
+                body_text="Bonjour",
+                body_html="<p>Bonjour</p>",
+                next_attempt_at=utcnow(),
+                attachments=[],
+            )
+        )
+    db.session.commit()
+
+    assert send_due() == (1, 1)
+    broken = db.session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))).one()
+    assert broken.failed_at is not None and "cannot be written" in broken.last_error
+    assert [m["Subject"] for m in mailbox.messages] == ["Essai"]
+
+
 def test_staff_resend_an_undelivered_mail_and_it_goes_out_once(
     app, picky, order_for, staff_client, smtp_server, mailbox
 ):
