@@ -294,3 +294,16 @@ def test_only_staff_see_undelivered_mails(app, picky, order_for, make_user, clie
 def test_visitors_are_sent_to_log_in(client):
     response = client.get("/gestion/mails")
     assert response.status_code == 302 and "/compte/connexion" in response.location
+
+
+def test_the_page_in_english(app, picky, order_for, make_user, client, login):
+    order_for(REFUSED)
+    send_due()
+    login(make_user(role="staff", locale="en"))
+
+    page = page_text(client.get("/gestion/mails"))
+    dashboard = page_text(client.get("/gestion/"))
+
+    assert "Undelivered mails" in page and "Send again" in page and "Mark as dealt with" in page
+    assert f"Call {PHONE}" in page and "1 attempt" in page
+    assert "1 mail could not be delivered." in dashboard
