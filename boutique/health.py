@@ -7,7 +7,8 @@ The HTTP status is 503 only when the database is down: then no page can work, an
 balancer should stop sending this server requests. Every other problem is "degraded" with
 200: rate-limit storage, document cache and mail server are shared by all the servers, so
 taking them all out of rotation would close a shop that still sells (limits fall back to
-memory, documents are rendered at each request, mails wait in the outbox).
+memory, documents are rendered at each request, mails wait in the outbox). Undelivered mails
+are counted but degrade nothing: they are staff's to deal with, on /gestion/mails.
 """
 
 import threading
