@@ -124,3 +124,16 @@ def test_healthz_is_503_when_the_database_is_down_and_still_reports_the_rest(mak
     report = response.json
     assert report["status"] == "error" and report["database"] == "error"
     assert report["document_cache"] == "ok" and report["rate_limit_storage"] == "disabled"
+
+
+def test_healthz_is_ok_with_a_redis_that_answers(make_app):
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.2).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    shop = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/11")
+
+    response = shop.test_client().get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json["status"] == "ok" and response.json["rate_limit_storage"] == "ok"
