@@ -137,6 +137,8 @@ class Config:
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+    # Seconds before a call to Stripe gives up (a customer or the webhook is waiting).
+    STRIPE_TIMEOUT = _env_int("STRIPE_TIMEOUT", 10)
     # Without Stripe keys, card payment goes to the shop's own demo page (never in production).
     PAYMENT_DEMO = True
     # Minutes a card order holds its stock and slot while the customer pays.

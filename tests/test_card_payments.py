@@ -56,18 +56,63 @@ def shop(make_product, make_week, make_pickup_slot):
     return {"week": week, "tomato": offers[tomato.id], "basil": offers[basil.id], "slot": slot}
 
 
+# The Checkout Sessions "Stripe" holds in these tests (localstripe has none).
+SESSIONS = []
+
+
 @pytest.fixture
 def sessions(monkeypatch):
-    """Replace the one call localstripe cannot answer; keep what the shop asked for."""
-    created = []
+    """Replace the two calls localstripe cannot answer; keep what the shop asked for.
+
+    A session is "open" until `authorise_in_stripe` completes it with its PaymentIntent
+    (what Stripe's page does); an id it never created is unknown, as Stripe answers.
+    """
+    SESSIONS.clear()
 
     def create_checkout_session(self, params, idempotency_key=None):
-        session_id = f"cs_test_{len(created) + 1}"
-        created.append({"params": params, "idempotency_key": idempotency_key, "id": session_id})
+        session_id = f"cs_test_{len(SESSIONS) + 1}"
+        SESSIONS.append(
+            {
+                "params": params,
+                "idempotency_key": idempotency_key,
+                "id": session_id,
+                "status": "open",
+                "payment_intent": None,
+            }
+        )
         return session_id, SESSION_URL + session_id
 
+    def retrieve_checkout_session(self, session_id):
+        self.client.v1.balance.retrieve()  # reach "Stripe" (down in some tests), as Stripe would
+        for session in SESSIONS:
+            if session["id"] == session_id:
+                return stripe.checkout.Session.construct_from(
+                    {
+                        "id": session_id,
+                        "object": "checkout.session",
+                        "status": session["status"],
+                        "payment_intent": session["payment_intent"],
+                        "expires_at": session["params"]["expires_at"],
+                    },
+                    "sk_test_12345",
+                )
+        raise stripe.InvalidRequestError(
+            f"No such checkout.session: '{session_id}'",
+            "id",
+            code="resource_missing",
+            http_status=404,
+        )
+
     monkeypatch.setattr(StripeGateway, "create_checkout_session", create_checkout_session)
-    return created
+    monkeypatch.setattr(StripeGateway, "retrieve_checkout_session", retrieve_checkout_session)
+    return SESSIONS
+
+
+def session_of(order):
+    """The fake Stripe's session for the order (its last one)."""
+    return next(
+        s for s in reversed(SESSIONS) if s["params"]["metadata"]["order_id"] == str(order.id)
+    )
 
 
 @pytest.fixture
@@ -117,6 +162,8 @@ def authorise_in_stripe(gateway, order, amount=None, number=None):
         }
     )
     assert intent.status == "requires_capture"
+    if number is None and any(s["params"]["metadata"]["order_id"] == str(order.id) for s in SESSIONS):
+        session_of(order).update(status="complete", payment_intent=intent.id)
     return intent
 
 
@@ -542,13 +589,59 @@ def test_an_expired_hold_is_released_lazily_when_the_order_page_is_opened(
     assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 0
 
 
-def test_a_payment_arriving_after_expiry_is_released(app, client, stripe_shop):
+def lapsed_unpaid(app, client, stripe_shop, session_status="expired"):
+    """A card order whose payment page Stripe closed unpaid, expired by the order page."""
     order = place_card_order(stripe_shop)
     open_session(app, order, stripe_shop["gateway"])
-    intent = authorise_in_stripe(stripe_shop["gateway"], order)
+    session_of(order)["status"] = session_status
     order.hold_expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     client.get(f"/commande/suivi/{order.access_token}")  # expires it
+    assert fresh(order).status == "expired"
+    return fresh(order)
+
+
+def test_a_late_payment_takes_the_expired_order_back_when_its_stock_is_still_there(
+    app, client, stripe_shop
+):
+    """Stripe said unpaid, the hold lapsed, then the customer's payment went through after all:
+    the stock is reserved again (guarded) and the authorisation kept."""
+    order = lapsed_unpaid(app, client, stripe_shop)
+    assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 0
+    intent = authorise_in_stripe(stripe_shop["gateway"], order)
+
+    response = post_event(
+        client, event("checkout.session.completed", {"id": "cs_test_1", "payment_intent": intent.id})
+    )
+
+    assert response.get_json()["outcome"] == "authorised"
+    order = fresh(order)
+    assert order.status == "placed"
+    assert order.card.status == "authorised"
+    assert stripe_shop["gateway"].retrieve(intent.id).status == "requires_capture"
+    assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 4
+    assert db.session.get(PickupSlot, stripe_shop["slot"].id).booked == 1
+    assert mails_to("camille@exemple.fr", "reçue") == 1
+    page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
+    assert "Carte autorisée pour 16,00" in page
+    assert "pas été reçu à temps" not in page
+
+
+def test_a_late_payment_whose_stock_is_gone_is_released_and_the_customer_told(
+    app, client, stripe_shop
+):
+    order = lapsed_unpaid(app, client, stripe_shop)
+    place_order(  # someone else takes every tomato meanwhile
+        week=stripe_shop["week"],
+        items={stripe_shop["tomato"].id: 20},
+        slot_id=stripe_shop["slot"].id,
+        payment_method="on_pickup",
+        contact=Contact("Lou Durand", "lou@exemple.fr"),
+        kind="individual",
+        checkout_token="lou",
+    )
+    db.session.commit()
+    intent = authorise_in_stripe(stripe_shop["gateway"], order)
 
     post_event(
         client, event("checkout.session.completed", {"id": "cs_test_1", "payment_intent": intent.id})
@@ -558,6 +651,14 @@ def test_a_payment_arriving_after_expiry_is_released(app, client, stripe_shop):
     assert order.status == "expired"
     assert order.card.status == "cancelled"
     assert stripe_shop["gateway"].retrieve(intent.id).status == "canceled"
+    assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 20
+    assert db.session.get(Offer, stripe_shop["basil"].id).quantity_reserved == 0  # undone
+    assert db.session.get(PickupSlot, stripe_shop["slot"].id).booked == 1
+    assert mails_to("camille@exemple.fr", "arrivé trop tard") == 1
+    page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
+    assert "arrivé après la fin de la réservation" in page
+    assert "l'autorisation de votre carte est libérée, rien n'a été débité" in page
+    assert "pas été reçu à temps" not in page
 
 
 def test_a_payment_arriving_for_an_order_replaced_by_a_newer_one_is_released(
@@ -588,6 +689,11 @@ def test_a_payment_arriving_for_an_order_replaced_by_a_newer_one_is_released(
 def test_session_expired_event_expires_the_order(app, client, stripe_shop):
     order = place_card_order(stripe_shop)
     open_session(app, order, stripe_shop["gateway"])
+    expired = event("checkout.session.expired", {"id": "cs_test_1"}, event_id="evt_early")
+    # Stripe says the page is still open: the event is not believed.
+    assert post_event(client, expired).get_json()["outcome"] == "unchanged"
+    assert fresh(order).status == "pending_payment"
+    session_of(order)["status"] = "expired"
 
     response = post_event(client, event("checkout.session.expired", {"id": "cs_test_1"}))
 
@@ -840,6 +946,7 @@ def test_the_demo_page_refuses_an_order_whose_hold_ran_out(client, shop):
     location = checkout_by_card(client, shop).headers["Location"]
     order = db.session.scalar(select(Order))
     order.hold_expires_at = utcnow() - timedelta(seconds=1)
+    db.session.scalar(select(DemoIntent)).expires_at = utcnow() - timedelta(minutes=5)
     db.session.commit()
     client.get(f"/commande/suivi/{order.access_token}")  # expires it
 
@@ -864,3 +971,342 @@ def test_the_pick_up_list_collects_nothing_for_an_authorised_card(client, shop, 
     assert [(row.to_collect_cents, str(row.payment_state_label)) for row in rows] == [
         (0, "Carte autorisée, débitée à la confirmation")
     ]
+
+
+# --- Payment truth from Stripe: the return from the payment page, expiry, unknown objects ------
+
+
+def back_from_payment_page(client, order):
+    return client.get(f"/commande/suivi/{order.access_token}?paiement=retour")
+
+
+def test_returning_from_the_payment_page_records_the_authorisation_without_a_webhook(
+    app, client, stripe_shop
+):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    intent = authorise_in_stripe(stripe_shop["gateway"], order)
+
+    page = page_text(back_from_payment_page(client, order))
+
+    order = fresh(order)
+    assert order.status == "placed"
+    assert order.card.status == "authorised"
+    assert order.card.intent_id == intent.id
+    assert order.card.amount_authorised_cents == 1600
+    assert card_payments(order) == []  # authorised, not taken
+    assert mails_to("camille@exemple.fr", "reçue") == 1
+    assert "Merci ! Votre paiement est autorisé" in page
+    assert "Carte autorisée pour 16,00" in page
+    assert "Nous attendons la réponse de votre banque" not in page
+    assert 'http-equiv="refresh"' not in page
+    assert db.session.scalar(select(func.count(WebhookEvent.id))) == 0
+
+
+@pytest.mark.parametrize("first", ["webhook", "return"])
+def test_the_webhook_and_the_return_record_the_payment_once_whichever_comes_first(
+    app, client, stripe_shop, first
+):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    intent = authorise_in_stripe(stripe_shop["gateway"], order)
+    completed = event("checkout.session.completed", {"id": "cs_test_1", "payment_intent": intent.id})
+
+    if first == "webhook":
+        assert post_event(client, completed).get_json()["outcome"] == "authorised"
+        back_from_payment_page(client, order)
+        back_from_payment_page(client, order)  # a reload
+    else:
+        back_from_payment_page(client, order)
+        assert post_event(client, completed).get_json()["outcome"] == "unchanged"
+    capturable = event("payment_intent.amount_capturable_updated", {"id": intent.id})
+    assert post_event(client, capturable).get_json()["outcome"] == "unchanged"
+
+    order = fresh(order)
+    assert order.status == "placed"
+    assert order.card.status == "authorised"
+    assert mails_to("camille@exemple.fr", "reçue") == 1
+    assert card_payments(order) == []
+    actions = db.session.scalars(
+        select(OrderEvent.action).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+    ).all()
+    assert actions == ["placed", "card_authorised"]
+
+
+def test_returning_while_the_bank_has_not_answered_waits_without_a_pay_button(
+    app, client, stripe_shop
+):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    session_of(order)["status"] = "complete"  # Stripe's page is done, the intent not created yet
+
+    response = back_from_payment_page(client, order)
+
+    page = page_text(response)
+    assert fresh(order).status == "pending_payment"
+    assert "Nous attendons la réponse de votre banque" in page
+    assert 'http-equiv="refresh"' in page
+    assert "Paiement à effectuer" not in page
+    assert "Payer 16,00" not in page
+
+
+def test_returning_when_stripe_cannot_be_reached_waits_and_records_later(
+    app, client, stripe_shop, localstripe
+):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    intent = authorise_in_stripe(stripe_shop["gateway"], order)
+    app.config["STRIPE_API_BASE"] = f"http://127.0.0.1:{free_port()}"  # nobody listens
+
+    page = page_text(back_from_payment_page(client, order))
+
+    assert fresh(order).status == "pending_payment"
+    assert "Nous attendons la réponse de votre banque" in page
+    assert "Payer 16,00" not in page
+
+    app.config["STRIPE_API_BASE"] = localstripe  # the page refreshes itself
+    page = page_text(back_from_payment_page(client, order))
+
+    assert fresh(order).status == "placed"
+    assert fresh(order).card.intent_id == intent.id
+    assert "Carte autorisée pour 16,00" in page
+
+
+def test_returning_without_having_paid_offers_to_pay(app, client, stripe_shop):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])  # still open, no card tried
+
+    page = page_text(back_from_payment_page(client, order))
+
+    assert fresh(order).status == "pending_payment"
+    assert "Le paiement n'a pas été fait." in page
+    assert "Payer 16,00" in page
+    assert "Nous attendons la réponse de votre banque" not in page
+
+
+def test_an_authorised_order_whose_hold_lapsed_is_recorded_not_expired(
+    app, client, stripe_shop, runner
+):
+    """The webhook never came: expiry asks Stripe, which says the card is authorised."""
+    lazy = place_card_order(stripe_shop, reference="lazy")
+    open_session(app, lazy, stripe_shop["gateway"])
+    cron = place_card_order(stripe_shop, reference="cron", tomatoes=1, basil=0)
+    open_session(app, cron, stripe_shop["gateway"])
+    for order in (lazy, cron):
+        authorise_in_stripe(stripe_shop["gateway"], order)
+        fresh(order).hold_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+    page = page_text(client.get(f"/commande/suivi/{lazy.access_token}"))
+    result = runner.invoke(args=["orders", "expire"])
+
+    assert result.output.startswith("0 unpaid orders expired")
+    for order in (lazy, cron):
+        order = fresh(order)
+        assert order.status == "placed"
+        assert order.card.status == "authorised"
+        assert mails_to("camille@exemple.fr", "non payée") == 0
+    assert "Carte autorisée pour 16,00" in page
+    assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 5
+
+
+def test_no_hold_expires_while_stripe_cannot_be_reached(app, client, stripe_shop, runner, localstripe):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    session_of(order)["status"] = "expired"
+    order = fresh(order)
+    order.hold_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    app.config["STRIPE_API_BASE"] = f"http://127.0.0.1:{free_port()}"  # nobody listens
+
+    result = runner.invoke(args=["orders", "expire"])
+    page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
+
+    assert result.output.startswith("0 unpaid orders expired")
+    assert fresh(order).status == "pending_payment"
+    assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 4
+    assert "pas été reçu à temps" not in page
+
+    app.config["STRIPE_API_BASE"] = localstripe  # Stripe is back: it says the page expired
+    result = runner.invoke(args=["orders", "expire"])
+
+    assert order.number in result.output
+    assert fresh(order).status == "expired"
+    assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 0
+
+
+@pytest.mark.parametrize(
+    ("session_status", "expires_in", "expired"),
+    [
+        ("expired", 10, True),  # Stripe closed the page
+        ("open", -1, True),  # open past its time, no card tried: Stripe is about to close it
+        ("open", 10, False),  # still open: the customer may be paying
+    ],
+)
+def test_a_lapsed_hold_expires_only_when_stripe_says_its_page_is_over(
+    app, stripe_shop, runner, session_status, expires_in, expired
+):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    session = session_of(order)
+    session["status"] = session_status
+    session["params"]["expires_at"] = int(time.time()) + expires_in * 60
+    order = fresh(order)
+    order.hold_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+    runner.invoke(args=["orders", "expire"])
+
+    assert (fresh(order).status == "expired") is expired
+
+
+def test_a_declined_card_on_a_page_stripe_closed_expires(app, stripe_shop, runner):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    with pytest.raises(stripe.CardError):
+        stripe_shop["gateway"].client.v1.payment_intents.create(
+            params={
+                "amount": 1600,
+                "currency": "eur",
+                "capture_method": "manual",
+                "payment_method": "pm_card_chargeCustomerFail",
+                "confirm": True,
+                "metadata": {"order_number": order.number},
+            }
+        )
+    session_of(order)["status"] = "expired"
+    fresh(order).hold_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+    result = runner.invoke(args=["orders", "expire"])
+
+    assert order.number in result.output
+    assert fresh(order).status == "expired"
+
+
+@pytest.mark.parametrize(
+    ("kind", "obj"),
+    [
+        ("payment_intent.succeeded", {"id": "pi_unknown"}),
+        ("payment_intent.amount_capturable_updated", {"id": "pi_unknown"}),
+        ("charge.refunded", {"id": "ch_unknown"}),
+        ("checkout.session.completed", {"id": "cs_unknown", "payment_intent": "pi_unknown"}),
+        ("checkout.session.expired", {"id": "cs_unknown"}),
+    ],
+)
+def test_a_webhook_about_an_object_stripe_does_not_know_is_acknowledged(
+    app, client, stripe_shop, kind, obj, caplog
+):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+
+    response = post_event(client, event(kind, obj))
+
+    assert response.status_code == 200  # never retried: the answer will not change
+    assert response.get_json() == {"outcome": "unknown_object"}
+    assert "Stripe does not know" in caplog.text
+    assert fresh(order).status == "pending_payment"
+    assert db.session.scalar(select(func.count(WebhookEvent.id))) == 0
+    assert db.session.scalar(select(func.count(Payment.id))) == 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        stripe.APIConnectionError("Connection refused"),
+        stripe.RateLimitError("Too many requests", http_status=429, code="rate_limit"),
+        stripe.APIError("Internal error", http_status=500),
+        stripe.APIError("Bad gateway", http_status=502),
+    ],
+    ids=["network", "rate-limit", "500", "502"],
+)
+def test_a_webhook_answers_503_only_when_stripe_may_answer_later(
+    app, client, stripe_shop, monkeypatch, error
+):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    intent = authorise_in_stripe(stripe_shop["gateway"], order)
+
+    def failing(self, *args, **kwargs):
+        raise error
+
+    with monkeypatch.context() as patch:
+        patch.setattr(StripeGateway, "retrieve_checkout_session", failing)
+        completed = event("checkout.session.completed", {"id": "cs_test_1"})
+        response = post_event(client, completed)
+
+    assert response.status_code == 503  # Stripe sends it again
+    assert fresh(order).status == "pending_payment"
+    assert db.session.scalar(select(func.count(WebhookEvent.id))) == 0
+
+    assert post_event(client, completed).get_json()["outcome"] == "authorised"  # the retry
+    assert fresh(order).card.intent_id == intent.id
+
+
+# --- One payment state, one wording ---------------------------------------------------------------
+
+MONEY_SENTENCES = {
+    "to_pay": "Votre commande attend son paiement par carte.",
+    "declined": "Votre carte a été refusée.",
+    "waiting": "Nous attendons la réponse de votre banque",
+    "authorised": "Le montant final sera débité quand l'équipe confirmera la commande.",
+    "capture_pending": "Commande confirmée : 16,00 € vont être débités sur votre carte",
+    "captured": "Payé par carte : 16,00 €.",
+    "refund_pending": "Nous vous remboursons",
+    "refunded": "Votre paiement par carte a été entièrement remboursé.",
+    "releasing": "Nous annulons l'autorisation de votre carte : rien ne sera débité.",
+    "released": "L'autorisation de votre carte est libérée : rien n'a été débité.",
+    "nothing_taken": "Rien n'a été débité sur votre carte.",
+    "authorisation_lapsed": "L'autorisation de votre carte n'est plus valable",
+}
+
+
+@pytest.mark.parametrize(
+    ("key", "status", "card_status", "authorised", "paid", "pay_button"),
+    [
+        ("to_pay", "pending_payment", "open", False, [], True),
+        ("declined", "pending_payment", "failed", False, [], True),
+        ("authorised", "placed", "authorised", True, [], False),
+        # Confirmed, the capture not through yet (Stripe down): not "when the team confirms".
+        ("capture_pending", "confirmed", "authorised", True, [], False),
+        ("captured", "confirmed", "captured", True, [1600], False),
+        ("refund_pending", "cancelled", "captured", True, [1600], False),
+        ("refunded", "cancelled", "captured", True, [1600, -1600], False),
+        ("releasing", "cancelled", "authorised", True, [], False),
+        ("released", "cancelled", "cancelled", True, [], False),
+        # A declined card, the order cancelled later: no authorisation ever existed.
+        ("nothing_taken", "cancelled", "cancelled", False, [], False),
+        ("nothing_taken", "expired", "failed", False, [], False),
+        ("authorisation_lapsed", "placed", "cancelled", True, [], False),
+    ],
+)
+def test_each_payment_state_says_one_thing_about_money(
+    app, client, stripe_shop, key, status, card_status, authorised, paid, pay_button
+):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    order = fresh(order)
+    order.status = status
+    order.card.status = card_status
+    if authorised:
+        order.card.intent_id = "pi_state"
+        order.card.amount_authorised_cents = 1600
+        order.card.authorised_at = utcnow()
+    if key == "capture_pending":
+        order.card.problem, order.card.settle_due = "capture_failed", True
+    for number, amount in enumerate(paid):
+        db.session.add(
+            Payment(order=order, method="card", amount_cents=amount, reference=f"re_{number}")
+        )
+    db.session.commit()
+
+    response = client.get(f"/commande/suivi/{order.access_token}")
+
+    page = page_text(response)
+    assert response.status_code == 200
+    assert page.count("data-money=") == 1
+    assert f'data-money="{key}"' in page
+    said = [name for name, sentence in MONEY_SENTENCES.items() if sentence in page]
+    assert said == [key]
+    assert ("Payer 16,00" in page) is pay_button
+    assert ("Paiement à effectuer" in page) is pay_button

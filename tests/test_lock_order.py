@@ -2,8 +2,8 @@
 
 Through the real views, each client in its own thread (tests/test_concurrency.py explains
 the set-up). On PostgreSQL these races deadlocked when checkout took offer → slot → week and
-the grid week → offer; they need real row locks, so they are skipped on SQLite, where every
-writer waits for the one before it anyway. The retry of a whole unit of work (@retried) is
+the grid week → offer. The rush needs real row locks and is skipped on SQLite, where every
+writer waits for the one before it anyway; the cut racing one order runs on both. The retry of a whole unit of work (@retried) is
 tested on both databases with a conflict raised where the database would raise it.
 """
 
@@ -134,7 +134,7 @@ def test_restocks_during_a_checkout_rush_are_kept_and_nobody_gets_an_error(
 def test_cutting_stock_below_what_a_checkout_just_reserved_says_so(
     race_app,  # noqa: F811
     stall,  # noqa: F811
-    staff,  # noqa: F811
+    staff,
 ):
     """Staff lower the stock to 3 while a customer's order for 6 is being written: staff get
     the grid's "6 déjà réservés", never a constraint error."""

@@ -4,7 +4,7 @@ from functools import wraps
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..basket import services as basket
 from ..basket.routes import open_week_or_none
@@ -157,7 +157,10 @@ def place():
         abort(400)
     token = form.checkout_token.data
     existing = order_by_checkout_token(token)
-    if existing is not None:  # a second click on "Commander"
+    if existing is not None:  # a second click on "Commander", or one sent again after its
+        # answer was lost: the order it made, and the basket it emptied (rule 10)
+        basket.clear(session)
+        session.pop("checkout", None)
         return redirect(url_for("ordering.order_page", token=existing.access_token))
     customer, choices = _customer(), session.get("checkout")
     week = open_week_or_none()
@@ -195,6 +198,14 @@ def place():
         if existing is None:
             raise
         return redirect(url_for("ordering.order_page", token=existing.access_token))
+    except OperationalError:
+        # The connection may have failed after the commit reached the database: the order
+        # (and its mail, same transaction) may exist. Look before answering an error; a
+        # conflict with another transaction finds nothing and is retried (@retried).
+        db.session.rollback()
+        order = order_by_checkout_token(token)
+        if order is None:
+            raise
     mark_order_placed()
     if order.status == "pending_payment":
         # The basket stays until the payment page opens: if Stripe cannot be reached,

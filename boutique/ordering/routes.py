@@ -6,7 +6,8 @@ from ..extensions import db, limiter
 from ..forms import line_quantities
 from ..models import Invoice
 from ..payments import invoices
-from ..payments.routes import settle_after
+from ..payments.card import money_message
+from ..payments.routes import record_return, settle_after
 from ..pickup.calendar import order_calendar
 from ..pricing import order_totals
 from ..ratelimit import breach_page
@@ -39,6 +40,12 @@ def _actor():
 @retried  # expiring a lapsed hold writes stock
 def order_page(token):
     order = _order_or_404(token)
+    returning = request.args.get("paiement")
+    if returning == "retour":  # back from the payment page: ask Stripe, do not wait for it
+        returning = record_return(order)
+        order = _order_or_404(token)
+    elif returning == "abandon":
+        returning = "abandoned"
     if order.status == "pending_payment" and expire_holds(week_id=order.week_id):
         db.session.commit()
         order = _order_or_404(token)
@@ -48,6 +55,7 @@ def order_page(token):
         totals=order_totals(order),
         can_change=can_customer_change(order),
         documents=invoices.order_documents(order),
+        money=money_message(order, returning),
     )
 
 

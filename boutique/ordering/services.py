@@ -559,16 +559,71 @@ def expire_order(order, reason="payment_not_received", notify=True):
     return True
 
 
-def expire_holds(now=None, week_id=None):
-    """Expire the card orders whose hold has run out; returns their numbers."""
+# Lapsed holds a page view asks Stripe about at most (the oldest first); cron does the rest.
+LAZY_HOLD_CHECKS = 5
+
+
+def expire_holds(now=None, week_id=None, gateway=None):
+    """Expire the card orders whose hold ran out and that Stripe confirms unpaid; their numbers.
+
+    Stripe is asked first, before anything is written (no lock held while it answers). An
+    order Stripe says is authorised or paid is recorded as paid, never expired; when Stripe
+    cannot answer, the order waits for the next run. With `week_id` (a page view's lazy
+    expiry) at most LAZY_HOLD_CHECKS orders are looked at.
+    """
+    from ..payments import card as card_payments
+    from ..payments.gateway import PaymentGatewayError, gateway_for
+
     now = now or utcnow()
     query = select(Order).where(Order.status == "pending_payment", Order.hold_expires_at <= now)
     if week_id is not None:
-        query = query.where(Order.week_id == week_id)
+        query = query.where(Order.week_id == week_id).limit(LAZY_HOLD_CHECKS)
     orders = db.session.scalars(
         query.options(selectinload(Order.lines), selectinload(Order.card)).order_by(Order.id)
     ).all()
-    return [order.number for order in orders if expire_order(order)]
+    if not orders:
+        return []
+    if gateway is None:
+        try:
+            gateway = gateway_for()
+        except PaymentGatewayError:
+            gateway = None  # only holds that never reached Stripe can expire
+    verdicts = card_payments.check_holds(orders, gateway, now)
+    expired = []
+    for order in orders:
+        verdict, answer = verdicts.get(order.id, ("waiting", None))
+        if verdict == "paid":
+            card_payments.record_answer(order.card, answer, now)
+        elif verdict == "unpaid" and expire_order(order):
+            expired.append(order.number)
+    return expired
+
+
+def revive_order(order, now=None):
+    """Take an expired card order's stock and slot again (it was paid after all), or nothing.
+
+    The same guarded statements as a new order (rule 1), in the same order; False, leaving
+    everything as it was, when a line or the slot is gone or the week no longer takes orders.
+    """
+    if not order.week.is_open(now or utcnow()) or not lock_order(order, ("expired",)):
+        return False
+    taken = []
+    for line in sorted(order.lines, key=lambda line: line.offer_id):
+        if line.quantity and not reserve_stock(line.offer_id, line.quantity):
+            break
+        taken.append(line)
+    else:
+        if order.slot_id is None or reserve_place(order.slot_id):
+            order.status = "placed"
+            order.cancelled_at = None
+            order.hold_expires_at = None
+            _bump_week_version(order.week_id)
+            db.session.flush()
+            record(order, SYSTEM, "revived_after_payment")
+            return True
+    for line in taken:  # undo, in this transaction, what was taken before the failure
+        release_stock(line.offer_id, line.quantity)
+    return False
 
 
 def change_quantities(order, quantities, actor=None, now=None):
@@ -923,6 +978,7 @@ MAIL_SUBJECTS = {
     "order_changed": _l("Commande %(number)s modifiée"),
     "order_cancelled": _l("Commande %(number)s annulée"),
     "order_expired": _l("Commande %(number)s non payée : annulée"),
+    "order_payment_late": _l("Commande %(number)s : paiement arrivé trop tard, rien n'est débité"),
     "pickup_schedule": _l("Retrait de votre commande %(number)s"),
     "pickup_reminder": _l("Rappel : retrait de votre commande %(number)s demain"),
 }

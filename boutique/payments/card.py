@@ -18,9 +18,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..formatting import format_cents
 from ..models import CardPayment, Order, Payment, PickupSlot, WebhookEvent, utcnow
 from ..pricing import order_totals
-from .gateway import CheckoutRequest, PaymentGatewayError
+from .gateway import CheckoutRequest, IntentState, PaymentGatewayError, SessionState
 
 HANDLED_EVENTS = (
     "checkout.session.completed",
@@ -151,15 +152,27 @@ def apply_intent(card, state, now=None):
 
 
 def _place_or_give_back(card, amount):
-    """The card is paid: place its order, or, if the order ran out of time meanwhile, give
-    the money back (settle releases or refunds it)."""
+    """The card is paid: place its order. If its hold ran out meanwhile, take its stock and
+    slot again when they are still there; otherwise give the money back (settle releases or
+    refunds it) and tell the customer."""
     from ..ordering import services as ordering
 
     order = card.order
     if order.status == "pending_payment" and ordering.mark_paid_by_card(order, amount):
         return
+    if order.status == "expired" and not _replaced(order) and ordering.revive_order(order):
+        ordering.record(order, None, "card_authorised", amount_cents=amount)
+        ordering.mail_customer(order, "order_received")
+        return
     if order.status in ("cancelled", "expired"):
         card.settle_due = True
+        if order.status == "expired":
+            ordering.mail_customer(order, "order_payment_late")
+
+
+def _replaced(order):
+    """The order expired because its customer placed a newer one: never revive it."""
+    return any(event.details.get("cause") == "replaced_by_new_order" for event in order.events)
 
 
 def _record_card_payment(card, amount, reference):
@@ -241,7 +254,9 @@ def handle_event(event, gateway, now=None):
     """Apply a verified Stripe event once; returns what it did (for the log and the tests).
 
     The event is stored under its id with its effect: a duplicate finds it and does nothing.
-    What the event says of a payment is re-read from Stripe first.
+    What the event says of a payment is re-read from Stripe first. An event about an object
+    Stripe does not know is acknowledged and changes nothing; when Stripe cannot answer,
+    PaymentGatewayError goes up (the webhook answers 503 and Stripe sends the event again).
     """
     now = now or utcnow()
     kind = event.get("type")
@@ -253,18 +268,32 @@ def handle_event(event, gateway, now=None):
         return EventOutcome("malformed")
     if db.session.get(WebhookEvent, event["id"]) is not None:
         return EventOutcome("duplicate")
-    card, state, refunds = _find(kind, obj, gateway)
+    try:
+        found = _find(kind, obj, gateway)
+    except PaymentGatewayError as error:
+        if not error.missing:
+            raise
+        # Another account's object, a deleted one, a test's: asking again changes nothing.
+        current_app.logger.warning(
+            "webhook %s (%s): Stripe does not know %s", event["id"], kind, obj["id"]
+        )
+        return EventOutcome("unknown_object")
+    card = found.card
     stored = WebhookEvent(id=event["id"], type=kind, order_id=card.order_id if card else None)
     db.session.add(stored)
     if card is None:
         stored.outcome = "unknown_payment"
         db.session.flush()
         return EventOutcome(stored.outcome)
-    if state is not None:
-        stored.outcome = apply_intent(card, state, now)
-    if refunds is not None:
-        stored.outcome = apply_refunds(card, refunds)
-    if kind == "checkout.session.expired" and card.status in ("open", "failed"):
+    if found.intent is not None:
+        stored.outcome = apply_intent(card, found.intent, now)
+    if found.refunds is not None:
+        stored.outcome = apply_refunds(card, found.refunds)
+    if (
+        kind == "checkout.session.expired"
+        and card.status in ("open", "failed")
+        and verdict(card, StripeAnswer(found.session, found.intent), now) == "unpaid"
+    ):
         from ..ordering import services as ordering
 
         if card.order.status == "pending_payment":
@@ -287,24 +316,38 @@ def _well_formed(event_id, obj):
     return intent is None or _is_id(intent)
 
 
+@dataclass(frozen=True)
+class _Found:
+    card: CardPayment | None
+    session: SessionState | None = None
+    intent: IntentState | None = None
+    refunds: list | None = None
+
+
 def _find(kind, obj, gateway):
-    """The card an event is about, with the intent (and refunds) re-read from Stripe.
+    """The card an event is about, with its session, intent (and refunds) re-read from Stripe.
 
     Every Stripe call happens here, before the event writes anything: no lock is held
-    while Stripe answers.
+    while Stripe answers. Raises PaymentGatewayError ("resource_missing" included).
     """
-    refunds = None
+    session = refunds = None
     if kind.startswith("checkout.session."):
-        card = db.session.scalar(select(CardPayment).where(CardPayment.session_id == obj["id"]))
-        intent_id = obj.get("payment_intent") or (card.intent_id if card else None)
+        session = gateway.checkout_session(obj["id"])  # what Stripe says, not the event body
+        card = db.session.scalar(select(CardPayment).where(CardPayment.session_id == session.id))
+        intent_id = session.intent_id or (card.intent_id if card else None)
     elif kind.startswith("charge."):
         intent_id, card = gateway.charge(obj["id"]).intent_id, None
         refunds = gateway.refunds(intent_id) if intent_id else None
     else:
         intent_id, card = obj["id"], None
     if not _is_id(intent_id):
-        return card, None, None
-    state = gateway.retrieve(intent_id)
+        return _Found(card, session)
+    try:
+        state = gateway.retrieve(intent_id)
+    except PaymentGatewayError as error:
+        if card is None or not error.missing:
+            raise
+        return _Found(card, session)  # the session is known, its intent not (yet)
     if card is None:
         card = db.session.scalar(select(CardPayment).where(CardPayment.intent_id == intent_id))
     if card is None and state.order_number:
@@ -316,8 +359,116 @@ def _find(kind, obj, gateway):
             .order_by(CardPayment.id.desc())
         )
     if card is not None and state.order_number and state.order_number != card.order.number:
-        return None, None, None
-    return card, state, refunds
+        return _Found(None)
+    return _Found(card, session, state, refunds)
+
+
+# --- Asking Stripe: the return from the payment page, holds that run out ------------------------
+
+
+@dataclass(frozen=True)
+class StripeAnswer:
+    """What Stripe says of a card's Checkout Session and PaymentIntent (None: it knows none)."""
+
+    session: SessionState | None
+    intent: IntentState | None
+
+
+# Intent statuses: the card is authorised or taken; the customer is still at it.
+PAID_INTENTS = ("requires_capture", "succeeded")
+BUSY_INTENTS = ("processing", "requires_action", "requires_confirmation")
+
+
+def ask_stripe(card, gateway):
+    """Stripe's answer for the card: its session, then the intent (known, or the session's).
+
+    Reads only, before the caller writes anything: no row is locked while Stripe answers.
+    Raises PaymentGatewayError when Stripe cannot answer now (`retry_later`).
+    """
+    session = None
+    if card.session_id:
+        session = _unless_missing(gateway.checkout_session, card.session_id)
+    intent_id = card.intent_id or (session.intent_id if session else None)
+    intent = _unless_missing(gateway.retrieve, intent_id) if intent_id else None
+    if intent is not None and intent.order_number and intent.order_number != card.order.number:
+        intent = None  # another order's payment: says nothing about this one
+    return StripeAnswer(session, intent)
+
+
+def _unless_missing(read, object_id):
+    try:
+        return read(object_id)
+    except PaymentGatewayError as error:
+        if error.missing:
+            return None
+        raise
+
+
+def verdict(card, answer, now=None):
+    """What Stripe's answer means for the order: "paid", "waiting", or "unpaid" (Stripe
+    confirms nothing was authorised and nothing can be any more)."""
+    now = now or utcnow()
+    intent, session = answer.intent, answer.session
+    if intent is not None and intent.status in PAID_INTENTS:
+        return "paid"
+    if intent is not None and intent.status == "canceled":
+        return "unpaid"
+    if intent is not None and intent.status in BUSY_INTENTS:
+        return "waiting"
+    # No intent yet, or its last card was declined: the session says whether one may still come.
+    if session is None or session.status == "expired":
+        return "unpaid"  # no payment page, or one Stripe closed (or never knew)
+    if session.status == "open" and session.expires_at is not None and session.expires_at <= now:
+        return "unpaid"  # past its time: Stripe is about to close it
+    return "waiting"
+
+
+def payment_in_progress(answer):
+    """The customer finished the payment page and the bank has not answered yet."""
+    if answer.intent is not None and answer.intent.status in BUSY_INTENTS:
+        return True
+    return (
+        answer.session is not None
+        and answer.session.status == "complete"
+        and (answer.intent is None or answer.intent.status != "canceled")
+    )
+
+
+def record_answer(card, answer, now=None):
+    """Record what Stripe says the card is (authorised, taken): once, like the webhook would.
+
+    Whichever comes first, the return from the payment page, the webhook or the expiry check,
+    records it; the others find the card moved on and change nothing.
+    """
+    if answer.intent is None:
+        return "unchanged"
+    return apply_intent(card, answer.intent, now)
+
+
+def check_holds(orders, gateway, now=None):
+    """Stripe's verdict for each lapsed card hold, {order id: (verdict, answer)}.
+
+    Every Stripe call happens here, before anything is written. When Stripe cannot answer,
+    the remaining orders are left for a later run (never guessed unpaid).
+    """
+    verdicts = {}
+    for order in orders:
+        payment = order.card
+        if payment is None or not (payment.session_id or payment.intent_id):
+            verdicts[order.id] = ("unpaid", None)  # no payment page ever opened
+            continue
+        if gateway is None:
+            continue
+        try:
+            answer = ask_stripe(payment, gateway)
+        except PaymentGatewayError as error:
+            current_app.logger.warning(
+                "hold of %s not expired: Stripe did not answer (%s)", order.number, error.code
+            )
+            gateway = None  # Stripe is down: do not wait on it for every order
+            continue
+        verdicts[order.id] = (verdict(payment, answer, now), answer)
+    return verdicts
 
 
 # --- Settling with Stripe after the order moved --------------------------------------------------
@@ -496,6 +647,128 @@ def reconcile_card(card, gateway, fix=False, now=None):
             db.session.flush()
             settle(card, gateway)
     return differences
+
+
+# --- What the customer is told ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MoneyMessage:
+    """The one thing the order page says about the card's money.
+
+    `key` names the state (tests, CSS); `pay`: the pay button belongs beside it; `late`: the
+    payment came after the hold ran out (it replaces the page's "not paid in time" notice).
+    """
+
+    key: str
+    text: str
+    pay: bool = False
+    late: bool = False
+
+
+def money_message(order, returning=None):
+    """The sentence for (order status, card state): one state, one wording.
+
+    returning: what the return from the payment page found ("waiting", "unpaid"), or
+    "abandoned" when the customer left it. None for orders not paid by card.
+    """
+    if order.payment_method != "card":
+        return None
+    payment = order.card
+    status = payment.status if payment is not None else "open"
+    ever_authorised = payment is not None and payment.authorised_at is not None
+    if order.status == "pending_payment":
+        return _pending_message(status, returning)
+    if order.status in ("cancelled", "expired"):
+        late = order.status == "expired" and ever_authorised
+        return _closed_message(order, payment, status, ever_authorised, late)
+    if status == "authorised" and order.status == "placed":
+        return MoneyMessage(
+            "authorised",
+            _(
+                "Carte autorisée pour %(amount)s. Le montant final sera débité quand l'équipe "
+                "confirmera la commande.",
+                amount=format_cents(payment.amount_authorised_cents or 0),
+            ),
+        )
+    if status == "authorised":  # confirmed: the capture is on its way (or being retried)
+        return MoneyMessage(
+            "capture_pending",
+            _(
+                "Commande confirmée : %(amount)s vont être débités sur votre carte "
+                "(autorisée pour %(authorised)s).",
+                amount=format_cents(order_totals(order).gross_cents),
+                authorised=format_cents(payment.amount_authorised_cents or 0),
+            ),
+        )
+    if status == "captured":
+        return _captured_message(payment)
+    if status == "cancelled" and ever_authorised:
+        return MoneyMessage(
+            "authorisation_lapsed",
+            _("L'autorisation de votre carte n'est plus valable : vous réglerez au retrait."),
+        )
+    return None
+
+
+def _pending_message(status, returning):
+    if status == "failed":
+        return MoneyMessage(
+            "declined",
+            _("Votre carte a été refusée. Vous pouvez réessayer, avec la même carte ou une autre."),
+            pay=True,
+        )
+    if returning == "waiting":
+        return MoneyMessage(
+            "waiting",
+            _("Nous attendons la réponse de votre banque… Cette page se met à jour toute seule."),
+        )
+    if returning in ("unpaid", "abandoned"):
+        return MoneyMessage("not_paid", _("Le paiement n'a pas été fait."), pay=True)
+    return MoneyMessage("to_pay", _("Votre commande attend son paiement par carte."), pay=True)
+
+
+def _closed_message(order, payment, status, ever_authorised, late):
+    if status == "authorised":
+        if late:
+            text = _(
+                "Votre paiement est arrivé après la fin de la réservation et les produits ne "
+                "sont plus disponibles : nous annulons l'autorisation de votre carte, rien ne "
+                "sera débité."
+            )
+        else:
+            text = _("Nous annulons l'autorisation de votre carte : rien ne sera débité.")
+        return MoneyMessage("releasing", text, late=late)
+    if status == "captured":
+        return _captured_message(payment)
+    if status == "cancelled" and ever_authorised:
+        if late:
+            text = _(
+                "Votre paiement est arrivé après la fin de la réservation et les produits ne "
+                "sont plus disponibles : l'autorisation de votre carte est libérée, rien n'a "
+                "été débité."
+            )
+        else:
+            text = _("L'autorisation de votre carte est libérée : rien n'a été débité.")
+        return MoneyMessage("released", text, late=late)
+    return MoneyMessage("nothing_taken", _("Rien n'a été débité sur votre carte."))
+
+
+def _captured_message(payment):
+    net = card_net(payment)
+    target = target_cents(payment.order)
+    if target is not None and net > target:
+        return MoneyMessage(
+            "refund_pending",
+            _(
+                "Nous vous remboursons %(refund)s sur votre carte (débitée de %(amount)s).",
+                amount=format_cents(net),
+                refund=format_cents(net - target),
+            ),
+        )
+    if net <= 0:
+        return MoneyMessage("refunded", _("Votre paiement par carte a été entièrement remboursé."))
+    return MoneyMessage("captured", _("Payé par carte : %(amount)s.", amount=format_cents(net)))
 
 
 # --- Reading -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ authorised one.
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import stripe
 from flask import current_app
@@ -21,7 +21,12 @@ from ..links import public_url
 
 CURRENCY = "eur"
 # Seconds before a call to Stripe gives up; a customer is waiting on the other side.
-DEFAULT_TIMEOUT = 20
+DEFAULT_TIMEOUT = 10
+# Errors worth trying again later: Stripe unreachable, overloaded or failing on its side (and
+# keys refused or missing, the shop's to fix: Stripe's retries deliver the event once fixed).
+RETRY_LATER_CODES = frozenset(
+    {"unreachable", "rate_limited", "provider_error", "authentication", "not_configured"}
+)
 
 
 class PaymentGatewayError(Exception):
@@ -35,6 +40,16 @@ class PaymentGatewayError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
+
+    @property
+    def missing(self):
+        """Stripe does not know the object: a permanent answer, not an outage."""
+        return self.code == "resource_missing"
+
+    @property
+    def retry_later(self):
+        """Asking again later may work (network, rate limit, Stripe's own 5xx, keys)."""
+        return self.code in RETRY_LATER_CODES
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,19 @@ class IntentState:
     amount_received: int | None = None
     # The order the shop asked for (the intent's metadata), to check the event is ours.
     order_number: str = ""
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """What Stripe says about a Checkout Session: "open", "complete" or "expired".
+
+    `intent_id` is None until the customer tries a card on the page.
+    """
+
+    id: str
+    status: str
+    intent_id: str | None
+    expires_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -90,6 +118,10 @@ def _translate(error):
         return PaymentGatewayError("Le service de paiement ne répond pas.", "unreachable")
     if isinstance(error, stripe.AuthenticationError):
         return PaymentGatewayError("La clé du service de paiement est refusée.", "authentication")
+    if isinstance(error, stripe.InvalidRequestError) and (
+        error.code == "resource_missing" or error.http_status == 404
+    ):
+        return PaymentGatewayError("Objet inconnu du service de paiement.", "resource_missing")
     if isinstance(error, stripe.InvalidRequestError):
         return PaymentGatewayError(
             error.user_message or "Le service de paiement a refusé la demande.",
@@ -97,6 +129,8 @@ def _translate(error):
         )
     if isinstance(error, stripe.RateLimitError):
         return PaymentGatewayError("Le service de paiement est surchargé.", "rate_limited")
+    if (error.http_status or 500) >= 500:
+        return PaymentGatewayError("Le service de paiement a rencontré une erreur.", "provider_error")
     return PaymentGatewayError(
         "Le service de paiement a rencontré une erreur.", error.code or "provider_error"
     )
@@ -147,7 +181,11 @@ class StripeGateway:
     @classmethod
     def from_app(cls, app=None):
         config = (app or current_app).config
-        return cls(config.get("STRIPE_SECRET_KEY"), api_base=config.get("STRIPE_API_BASE"))
+        return cls(
+            config.get("STRIPE_SECRET_KEY"),
+            api_base=config.get("STRIPE_API_BASE"),
+            timeout=config.get("STRIPE_TIMEOUT", DEFAULT_TIMEOUT),
+        )
 
     def _call(self, method, *args, **kwargs):
         try:
@@ -256,6 +294,22 @@ class StripeGateway:
         )
         return session.id, session.url
 
+    def checkout_session(self, session_id):
+        """What Stripe says of a Checkout Session (its status, its PaymentIntent once tried)."""
+        session = self._call(self.retrieve_checkout_session, session_id)
+        intent = getattr(session, "payment_intent", None)
+        expires_at = getattr(session, "expires_at", None)
+        return SessionState(
+            id=session.id,
+            status=session.status,
+            intent_id=intent if isinstance(intent, str) or intent is None else intent.id,
+            expires_at=datetime.fromtimestamp(expires_at, UTC) if expires_at else None,
+        )
+
+    def retrieve_checkout_session(self, session_id):
+        """Stripe's Checkout Session object. localstripe has none: tests replace this one call."""
+        return self.client.v1.checkout.sessions.retrieve(session_id)
+
 
 class DemoGateway:
     """Stands in for Stripe when no keys are configured (development, demonstrations).
@@ -306,6 +360,23 @@ class DemoGateway:
 
     def retrieve(self, intent_id):
         return self._state(self._intent(intent_id))
+
+    def checkout_session(self, session_id):
+        from ..extensions import db
+        from ..models import DemoIntent, utcnow
+
+        intent = db.session.scalar(db.select(DemoIntent).where(DemoIntent.session_id == session_id))
+        if intent is None:
+            raise PaymentGatewayError("Paiement inconnu.", "resource_missing")
+        if intent.status in ("requires_capture", "succeeded"):
+            status = "complete"
+        elif intent.status == "canceled" or intent.expires_at <= utcnow():
+            status = "expired"
+        else:
+            status = "open"
+        return SessionState(
+            id=session_id, status=status, intent_id=intent.id, expires_at=intent.expires_at
+        )
 
     def capture(self, intent_id, amount_cents, idempotency_key):
         intent = self._intent(intent_id)

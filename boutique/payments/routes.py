@@ -54,6 +54,34 @@ def payment_redirect(order):
     return redirect(url)
 
 
+def record_return(order):
+    """Back from the payment page: ask Stripe what happened and record it (DESIGN rule 5).
+
+    The webhook may come before or after: whichever is first records the authorisation, the
+    other finds it done. Stripe is asked before anything is written. Returns "paid",
+    "unpaid", "waiting" (Stripe has no answer yet or cannot be reached) or None.
+    """
+    payment = order.card
+    if order.status != "pending_payment" or payment is None or not payment.session_id:
+        return None
+    try:
+        answer = card.ask_stripe(payment, gateway_for())
+    except PaymentGatewayError as error:
+        log.warning("return from the payment page of %s: Stripe said %s", order.number, error.code)
+        return "waiting"
+    if card.verdict(payment, answer) == "paid":
+        try:
+            card.record_answer(payment, answer)
+            db.session.commit()
+        except IntegrityError:  # the webhook recorded the same payment at the same moment
+            db.session.rollback()
+        settle_after(order)  # the order ran out meanwhile and could not be taken back
+        return "paid"
+    if card.payment_in_progress(answer):
+        return "waiting"
+    return "unpaid"  # Stripe sends the customer back here only after paying: not this time
+
+
 def settle_after(order, retry=False):
     """After an order's move is committed: the Stripe call it needs (capture, cancel, refund).
 
@@ -101,10 +129,14 @@ def stripe_webhook():
     try:
         result = card.handle_event(event, gateway_for())
         db.session.commit()
-    except PaymentGatewayError as error:  # Stripe unreachable: it will send the event again
+    except PaymentGatewayError as error:
         db.session.rollback()
-        log.warning("webhook %s not applied: %s", event.get("id"), error.code)
-        return jsonify(error=error.code), 503
+        if error.retry_later:  # Stripe unreachable, overloaded or failing: it sends it again
+            log.warning("webhook %s not applied: %s", event.get("id"), error.code)
+            return jsonify(error=error.code), 503
+        # A permanent refusal: asking Stripe again in an hour gets the same answer.
+        log.error("webhook %s refused by Stripe: %s", event.get("id"), error.code)
+        return jsonify(outcome="refused", error=error.code), 200
     except IntegrityError:  # the same event, handled by a concurrent request
         db.session.rollback()
         return jsonify(outcome="duplicate"), 200
