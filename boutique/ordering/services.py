@@ -563,10 +563,6 @@ def expire_order(order, reason="payment_not_received", notify=True):
 LAZY_HOLD_CHECKS = 5
 
 
-# Lapsed holds a page view asks Stripe about at most (the oldest first); cron does the rest.
-LAZY_HOLD_CHECKS = 5
-
-
 def expire_holds(now=None, week_id=None, gateway=None):
     """Expire the card orders whose hold ran out and that Stripe confirms unpaid; their numbers.
 
@@ -982,7 +978,6 @@ MAIL_SUBJECTS = {
     "order_changed": _l("Commande %(number)s modifiée"),
     "order_cancelled": _l("Commande %(number)s annulée"),
     "order_expired": _l("Commande %(number)s non payée : annulée"),
-    "order_payment_late": _l("Commande %(number)s : paiement arrivé trop tard, rien n'est débité"),
     "order_payment_late": _l("Commande %(number)s : paiement arrivé trop tard, rien n'est débité"),
     "pickup_schedule": _l("Retrait de votre commande %(number)s"),
     "pickup_reminder": _l("Rappel : retrait de votre commande %(number)s demain"),
