@@ -41,6 +41,11 @@ class Config:
         "DOCUMENT_CACHE_FOLDER", str(INSTANCE_DIR / "cache" / "documents")
     )
     DOCUMENT_CACHE_MAX_AGE = _env_int("DOCUMENT_CACHE_MAX_AGE", 7 * 24 * 3600)
+    # A PDF not rendered yet is rendered by the worker (`flask outbox worker`) while staff see
+    # the printable page, which reloads every DOCUMENTS_REFRESH_SECONDS until the PDF is there.
+    # Off: rendered in the request (development and tests, where no worker runs).
+    DOCUMENTS_IN_BACKGROUND = os.environ.get("DOCUMENTS_IN_BACKGROUND", "0") == "1"
+    DOCUMENTS_REFRESH_SECONDS = _env_int("DOCUMENTS_REFRESH_SECONDS", 5)
     PHOTO_MAX_BYTES = 5 * 1024 * 1024
     # Above the photo limit so that the form, not the server, explains a too-big file.
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
@@ -195,6 +200,8 @@ class ProductionConfig(Config):
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
     # Other host names the shop answers to (comma-separated), besides PUBLIC_URL's.
     TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS")
+    # The worker renders the big PDFs: no request waits half a minute for WeasyPrint.
+    DOCUMENTS_IN_BACKGROUND = os.environ.get("DOCUMENTS_IN_BACKGROUND", "1") == "1"
     # Served over HTTPS behind the reverse proxy: browsers must never come back in plain HTTP.
     HSTS_ENABLED = True
     SESSION_COOKIE_SECURE = True

@@ -223,10 +223,11 @@ def outbox_send_command(limit):
 @click.option("--once", is_flag=True, help="Send what is due once, then stop (for cron).")
 @click.option("--limit", default=50, show_default=True, help="Most mails sent in one round.")
 def outbox_worker_command(once, limit):
-    """Send the mails as they fall due, until stopped (SIGTERM or Ctrl-C).
+    """Send the mails as they fall due, and render the PDFs staff asked for, until stopped.
 
-    In production this is the only sender: no request waits on the mail server. Run it as a
-    service (see the README's systemd unit), or `--once` from cron every minute.
+    In production this is the only sender: no request waits on the mail server, nor on
+    WeasyPrint for a big PDF. Run it as a service (see the README's systemd unit), or `--once`
+    from cron every minute. Stops on SIGTERM or Ctrl-C.
     """
     import signal
     import threading
@@ -234,10 +235,15 @@ def outbox_worker_command(once, limit):
     from flask import current_app
 
     from .outbox import run_worker, send_due
+    from .pickup import document_jobs
+    from .staff.documents import render_job
 
     if once:
         sent, failed = send_due(limit=limit)
         click.echo(f"{sent} sent, {failed} failed (will be retried).")
+        rendered = document_jobs.run_due(render_job)
+        if rendered:
+            click.echo(f"{rendered} PDF rendered.")
         if failed and not sent:
             raise SystemExit(1)
         return
@@ -256,6 +262,7 @@ def outbox_worker_command(once, limit):
         limit=limit,
         poll_seconds=poll,
         report=lambda sent, failed: click.echo(f"{sent} sent, {failed} failed (will be retried)."),
+        also=lambda: document_jobs.run_due(render_job, stop=stop),
     )
     click.echo("Outbox worker stopped.")
 

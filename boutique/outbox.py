@@ -237,16 +237,20 @@ def backlog(now=None):
     }
 
 
-def run_worker(stop, limit=50, poll_seconds=5, report=None):
+def run_worker(stop, limit=50, poll_seconds=5, report=None, also=None):
     """Send the mails as they fall due, round after round, until `stop` (an Event) is set.
 
     A round that fails (database unreachable) is logged and tried again after the pause;
     after a full round the next one starts at once. report(sent, failed) after each round
-    that sent or failed something.
+    that sent or failed something. also() runs after the mails of each round (the background
+    documents) and returns how many things it did.
     """
     while not stop.is_set():
+        others = 0
         try:
             sent, failed = send_due(limit=limit, stop=stop)
+            if also is not None:
+                others = also()
         except Exception:  # the worker outlives a database restart
             db.session.rollback()
             current_app.logger.exception("Outbox worker: this round failed, trying again")
@@ -255,7 +259,7 @@ def run_worker(stop, limit=50, poll_seconds=5, report=None):
             db.session.remove()  # no connection held while sleeping
         if (sent or failed) and report is not None:
             report(sent, failed)
-        if sent + failed < limit:
+        if sent + failed < limit and not others:
             stop.wait(poll_seconds)
 
 

@@ -12,7 +12,7 @@ from datetime import date, time, timedelta
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from boutique.extensions import db
 from boutique.models import Offer, Order, Payment, PickupPoint, PickupSlot
@@ -654,3 +654,80 @@ def test_a_read_only_cache_folder_still_serves_documents(app, staff_client, shop
 
     assert staff_client.get(url(shop, "emargement", format="pdf")).status_code == 200
     assert list(folder.iterdir()) == []
+
+
+# --- Big PDFs rendered by the worker, never in a request (issue 11, part 6) ---------------------
+
+
+@pytest.fixture
+def in_background(app):
+    app.config["DOCUMENTS_IN_BACKGROUND"] = True
+    return app
+
+
+def test_a_pdf_not_rendered_yet_shows_the_page_while_the_worker_renders_it(
+    in_background, runner, staff_client, shop, renders
+):
+    from boutique.models import DocumentJob
+
+    address = url(shop, "emargement", format="pdf")
+    first = staff_client.get(address)
+    assert first.status_code == 202 and first.mimetype == "text/html"
+    assert first.headers["Refresh"] == "5"  # reloads itself, no script
+    page = page_text(first)
+    assert "Le PDF est en préparation" in page
+    assert "Alice" in page and "Tomate Cœur de bœuf" in page  # the same list, on screen
+    assert renders["pdf"] == 0  # the request did not wait for WeasyPrint
+    staff_client.get(address)  # reloaded before the worker went by: still one job
+    assert db.session.scalar(select(func.count()).select_from(DocumentJob)) == 1
+
+    result = runner.invoke(args=["outbox", "worker", "--once"])
+    assert result.exit_code == 0 and "1 PDF rendered." in result.output
+    ready = staff_client.get(address)
+    assert ready.status_code == 200 and ready.mimetype == "application/pdf"
+    assert squash("Alice") in pdf_text(ready)
+    assert renders["pdf"] == 1  # rendered once, by the worker
+
+
+def test_a_pdf_that_fails_to_render_says_so_and_is_tried_again_on_reload(
+    in_background, staff_client, shop, monkeypatch
+):
+    from boutique.pickup import document_jobs
+    from boutique.staff.documents import render_job
+
+    def broken(html, base_url):
+        raise RuntimeError("WeasyPrint is out of memory")
+
+    monkeypatch.setattr(documents, "render_pdf", broken)
+    address = url(shop, "emargement", format="pdf")
+    staff_client.get(address)
+    for _ in range(document_jobs.MAX_ATTEMPTS):
+        assert document_jobs.run_due(render_job) == 0
+    failed = staff_client.get(address)
+    assert failed.status_code == 200 and "Refresh" not in failed.headers
+    assert "Le PDF n'a pas pu être préparé" in page_text(failed)
+    assert "Alice" in page_text(failed)  # the list can still be printed from the page
+
+    monkeypatch.undo()
+    assert document_jobs.run_due(render_job) == 1  # the reload asked for it again
+    assert staff_client.get(address).mimetype == "application/pdf"
+
+
+def test_generating_the_schedule_asks_the_worker_for_the_weeks_pdfs(
+    in_background, staff_client, shop, renders
+):
+    from boutique.models import DocumentJob
+    from boutique.pickup import document_jobs
+    from boutique.staff.documents import render_job
+
+    staff_client.post(f"/gestion/semaines/{shop['week'].id}/planning/generer")
+    paths = db.session.scalars(select(DocumentJob.path).order_by(DocumentJob.path)).all()
+    assert [path.split("/documents/")[1] for path in paths] == [
+        "emargement?format=pdf",
+        "etiquettes?format=pdf",
+        "preparation?format=pdf",
+        "tournee?format=pdf",
+    ]
+    assert document_jobs.run_due(render_job) == 4
+    response = staff_client.get(url(shop, "etiquettes", format="pdf"))
+    assert response.mimetype == "application/pdf" and renders["pdf"] == 4  # served, not redrawn

@@ -19,6 +19,7 @@ from .orders import (
     ORDER_STATUSES,
     PAYMENT_KINDS,
     PAYMENT_METHODS,
+    DocumentJob,
     Order,
     OrderEvent,
     OrderLine,
@@ -31,6 +32,7 @@ from .orders import (
 from .payments import CARD_STATUSES, CardPayment, DemoIntent, WebhookEvent
 
 __all__ = [
+    "DocumentJob",
     "CARD_STATUSES",
     "CardPayment",
     "DemoIntent",

@@ -311,3 +311,25 @@ class OutboxMessage(db.Model):
     # Listed for staff until they send it again or mark it as dealt with (dismissed_at).
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DocumentJob(db.Model):
+    """A pick-up PDF to render in the background (the worker), asked for by staff or a schedule.
+
+    One row per document address and language; asking again for a rendered one starts it over.
+    """
+
+    __tablename__ = "document_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The document's address with its query (…/documents/emargement?format=pdf&jour=…).
+    path: Mapped[str] = mapped_column(String(500))
+    locale: Mapped[str] = mapped_column(String(10), default="fr")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A worker claims a job until this time, so two workers never render it together.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (UniqueConstraint("path", "locale"),)

@@ -4,9 +4,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import Response, current_app, render_template, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 
 from ..auth import admin_required, recent_login_required, staff_required
@@ -14,7 +15,7 @@ from ..extensions import db
 from ..formatting import parse_id
 from ..links import public_root
 from ..models import PickupPoint, SalesWeek, utcnow
-from ..pickup import document_cache, documents
+from ..pickup import document_cache, document_jobs, documents
 from ..pickup.services import slots_by_point, week_slots
 from . import bp
 
@@ -107,8 +108,12 @@ def _document_request(week_id, delivery=False):
     return DocumentRequest(week, slots, day, point, fmt)
 
 
-def _respond(kind, params, document):
-    """The document as a printable page, a PDF or a CSV file, as asked."""
+def _respond(kind, params, document, wait=False):
+    """The document as a printable page, a PDF or a CSV file, as asked.
+
+    A PDF not rendered yet is left to the worker where DOCUMENTS_IN_BACKGROUND is on (the
+    page answers at once, "en préparation"); wait=True renders it here (the worker itself).
+    """
     name = f"{KINDS[kind].filename}-semaine-{params.week.id}"
     if params.day:
         name += f"-{params.day.isoformat()}"
@@ -122,8 +127,15 @@ def _respond(kind, params, document):
         )
     if params.format == "html":
         return _html(kind, params, document, "_screen.html")
+    cache_key = _cache_key(kind, params, document)
+    if (
+        not wait
+        and document_jobs.in_background()
+        and not document_cache.is_cached(cache_key, "pdf")
+    ):
+        return _preparing(kind, params, document)
     pdf = document_cache.fetch(
-        _cache_key(kind, params, document),
+        cache_key,
         "pdf",
         lambda: documents.render_pdf(
             _html(kind, params, document, "_pdf.html"), base_url=public_root()
@@ -134,6 +146,40 @@ def _respond(kind, params, document):
         mimetype="application/pdf",
         headers={"Content-Disposition": f"inline; filename={name}.pdf"},
     )
+
+
+def _preparing(kind, params, document):
+    """The printable page with "PDF en préparation", reloading itself until the PDF is there."""
+    path, locale = request.full_path.rstrip("?"), str(get_locale())
+    error = document_jobs.failed(path, locale)
+    document_jobs.queue(path, locale)  # after a failure: tried again when the page is reloaded
+    db.session.commit()
+    page = _html(kind, params, document, "_screen.html", preparing=error is None, failed=error)
+    if error is not None:
+        return page
+    # Reloads the PDF's address (no script): the worker has it ready within seconds.
+    return page, 202, {"Refresh": str(current_app.config["DOCUMENTS_REFRESH_SECONDS"])}
+
+
+def render_job(path, locale):
+    """Render the PDF a document job asks for into the cache (the worker's side)."""
+    parts = urlsplit(path)
+    endpoint, args = current_app.url_map.bind("").match(parts.path)
+    kind = next(name for name, item in KINDS.items() if f"staff.{item.endpoint}" == endpoint)
+    with current_app.test_request_context(path, base_url=public_root()), force_locale(locale):
+        _document(kind, args["week_id"], wait=True)
+
+
+def queue_week_pdfs(week):
+    """Ask the worker for the week's whole-week PDFs (the schedule changed; the caller commits)."""
+    if not document_jobs.in_background():
+        return
+    locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    for kind in KINDS.values():
+        path = current_app.url_map.bind("").build(
+            f"staff.{kind.endpoint}", {"week_id": week.id, "format": "pdf"}
+        )
+        document_jobs.queue(path, locale)
 
 
 def _cache_key(kind, params, document):
@@ -153,7 +199,7 @@ def _cache_key(kind, params, document):
     )
 
 
-def _html(kind, params, document, layout):
+def _html(kind, params, document, layout, **extra):
     qr_images = {}
     if kind == "labels":  # the same QR codes as last time come from the cache
         qr_images = document_cache.qr_images(
@@ -173,6 +219,7 @@ def _html(kind, params, document, layout):
         generated_at=utcnow(),
         qr_image=qr_images.get,
         format_links=_format_links(),
+        **extra,
     )
 
 
@@ -260,10 +307,10 @@ def csv_for_admins(view):
     return wrapped
 
 
-def _document(kind, week_id):
+def _document(kind, week_id, wait=False):
     """The document of this kind the address asks for, as a page, a PDF or a CSV file."""
     params = _document_request(week_id, delivery=KINDS[kind].delivery)
-    return _respond(kind, params, KINDS[kind].build(params))
+    return _respond(kind, params, KINDS[kind].build(params), wait=wait)
 
 
 @bp.get("/semaines/<int:week_id>/documents/preparation")
@@ -312,6 +359,6 @@ def prepare_pdfs(week):
                 continue  # no delivery round this week
             document = kind.build(params)
             hit = document_cache.is_cached(_cache_key(name, params, document), "pdf")
-            _respond(name, params, document)
+            _respond(name, params, document, wait=True)
             done.append((name, "cached" if hit else "rendered"))
     return done

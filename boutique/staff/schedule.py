@@ -13,6 +13,7 @@ from ..pickup import schedule
 from ..pickup.services import SlotError, slots_by_point, week_slots
 from ..transactions import retried
 from . import bp
+from .documents import queue_week_pdfs
 from .orders import slot_label
 
 
@@ -51,6 +52,7 @@ def schedule_page(week_id):
 def generate_schedule(week_id):
     week = db.get_or_404(SalesWeek, week_id)
     result = schedule.generate_schedule(week, actor=current_user)
+    queue_week_pdfs(week)  # the lists change: the worker renders them before anyone asks
     db.session.commit()
     flash(
         ngettext("%(num)d commande placée.", "%(num)d commandes placées.", len(result.placed)),
@@ -74,6 +76,7 @@ def generate_schedule(week_id):
 def publish_schedule(week_id):
     week = db.get_or_404(SalesWeek, week_id)
     told = schedule.publish_schedule(week)
+    queue_week_pdfs(week)
     db.session.commit()
     flash(
         ngettext(
