@@ -721,7 +721,10 @@ def _pending_message(status, returning):
     if returning == "waiting":
         return MoneyMessage(
             "waiting",
-            _("Nous attendons la réponse de votre banque… Cette page se met à jour toute seule."),
+            _(
+                "Nous attendons la réponse de votre banque : elle arrive en général en quelques "
+                "secondes. Actualisez la page pour voir votre commande."
+            ),
         )
     if returning in ("unpaid", "abandoned"):
         return MoneyMessage("not_paid", _("Le paiement n'a pas été fait."), pay=True)
