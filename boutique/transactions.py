@@ -14,7 +14,10 @@ The week comes first because checkout must write it anyway (its order counter): 
 the writers of one week's stock without costing concurrency, and nothing a writer reads after
 taking it (what is reserved, what is booked) can change before its commit. So the grid's
 "déjà réservés" check sees what the database will check (ck_offer_no_oversell), and a checkout
-never holds an offer that the grid waits for while waiting for the week the grid holds.
+never holds an offer that the grid waits for while waiting for the week the grid holds. Behind
+the week, two writers of the same week never overlap; steps 2-4 keep rows of one kind in id
+order for the writers of different weeks (a bulk cancel, a product shown in several weeks).
+Writes that touch one order and no stock (the handover at the gate) take only its row.
 
 A unit of work that still meets a deadlock, a serialization failure or SQLite's "database is
 locked" is rolled back and run again whole by @retried, at most RETRY_TRIES times in all.
