@@ -589,6 +589,8 @@ def expire_holds(now=None, week_id=None, gateway=None):
         except PaymentGatewayError:
             gateway = None  # only holds that never reached Stripe can expire
     verdicts = card_payments.check_holds(orders, gateway, now)
+    # Stripe has answered: now the weeks, then the orders' rows (rule 9).
+    lock_weeks(o.week_id for o in orders if verdicts.get(o.id, ("waiting",))[0] != "waiting")
     expired = []
     for order in orders:
         verdict, answer = verdicts.get(order.id, ("waiting", None))

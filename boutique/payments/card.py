@@ -21,6 +21,7 @@ from ..extensions import db
 from ..formatting import format_cents
 from ..models import CardPayment, Order, Payment, PickupSlot, WebhookEvent, utcnow
 from ..pricing import order_totals
+from ..transactions import lock_week
 from .gateway import CheckoutRequest, IntentState, PaymentGatewayError, SessionState
 
 HANDLED_EVENTS = (
@@ -279,6 +280,8 @@ def handle_event(event, gateway, now=None):
         )
         return EventOutcome("unknown_object")
     card = found.card
+    if card is not None:
+        lock_week(card.order.week_id)  # before the card's row: the one lock order (rule 9)
     stored = WebhookEvent(id=event["id"], type=kind, order_id=card.order_id if card else None)
     db.session.add(stored)
     if card is None:
@@ -442,6 +445,7 @@ def record_answer(card, answer, now=None):
     """
     if answer.intent is None:
         return "unchanged"
+    lock_week(card.order.week_id)  # before the card's row: the one lock order (rule 9)
     return apply_intent(card, answer.intent, now)
 
 

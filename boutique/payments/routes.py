@@ -13,6 +13,7 @@ from ..links import public_url
 from ..models import DemoIntent, utcnow
 from ..ordering.services import expire_holds, order_for_page
 from ..pricing import order_totals
+from ..transactions import retried
 from . import bp, card
 from .gateway import DemoGateway, PaymentGatewayError, gateway_for, verify_webhook
 
@@ -117,6 +118,7 @@ def pay(token):
 
 @bp.post("/paiement/stripe/webhook")
 @csrf.exempt  # verified by Stripe's signature instead
+@retried  # a conflict with checkout or staff on the same week: the event is applied again whole
 def stripe_webhook():
     try:
         event = verify_webhook(
