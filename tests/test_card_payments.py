@@ -1310,3 +1310,63 @@ def test_each_payment_state_says_one_thing_about_money(
     assert said == [key]
     assert ("Payer 16,00" in page) is pay_button
     assert ("Paiement à effectuer" in page) is pay_button
+
+
+@pytest.fixture
+def slow_week_locks(app):
+    """Taking a week's row takes a little longer: the return and the webhook meet there."""
+    from sqlalchemy import event as sql_event
+
+    def after_execute(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("UPDATE sales_week SET version"):
+            time.sleep(0.05)
+
+    sql_event.listen(db.engine, "after_cursor_execute", after_execute)
+    yield
+    sql_event.remove(db.engine, "after_cursor_execute", after_execute)
+
+
+def test_the_return_and_the_webhook_at_the_same_moment_record_the_payment_once(
+    app, stripe_shop, slow_week_locks
+):
+    """Each in its own thread and connection: one authorisation, one 'reçue' mail, no error."""
+    from tests.test_concurrency import run_together
+
+    for round_ in range(3):
+        order = place_card_order(stripe_shop, reference=f"race-{round_}", tomatoes=1, basil=0)
+        open_session(app, order, stripe_shop["gateway"])
+        intent = authorise_in_stripe(stripe_shop["gateway"], order)
+        session_id = session_of(order)["id"]
+        token = order.access_token
+
+        def work(index, barrier, session_id=session_id, intent=intent, token=token):
+            with app.app_context():
+                client = app.test_client()
+                barrier.wait()
+                if index == 0:
+                    response = client.get(f"/commande/suivi/{token}?paiement=retour")
+                else:
+                    response = post_event(
+                        client,
+                        event(
+                            "checkout.session.completed",
+                            {"id": session_id, "payment_intent": intent.id},
+                        ),
+                    )
+                db.session.remove()
+                return response.status_code
+
+        results, errors, _seconds = run_together(2, work)
+
+        assert errors == []
+        assert results == [200, 200]
+        order = fresh(order)
+        assert order.status == "placed"
+        assert order.card.status == "authorised"
+        authorised = db.session.scalar(
+            select(func.count(OrderEvent.id)).where(
+                OrderEvent.order_id == order.id, OrderEvent.action == "card_authorised"
+            )
+        )
+        assert authorised == 1
+        assert mails_to("camille@exemple.fr", f"{order.number} reçue") == 1
