@@ -54,7 +54,7 @@ def save_grid(client, week_id, product_id, quantity):
     return response.status_code, page_text(response)
 
 
-def stock_matches_the_open_lines(offer_id, slot_id):
+def stock_matches_the_open_lines(offer_id, slot_id, open_only=False):
     """The offer's reserved units are exactly the open orders' lines; places too."""
     db.session.expire_all()
     offer = db.session.get(Offer, offer_id)
@@ -64,7 +64,11 @@ def stock_matches_the_open_lines(offer_id, slot_id):
         .join(OrderLine.order)
         .where(OrderLine.offer_id == offer_id, Order.status.in_(("placed", "pending_payment")))
     )
-    orders = db.session.scalar(select(func.count()).select_from(Order))
+    orders = db.session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(Order.status.in_(("placed", "pending_payment")) if open_only else True)
+    )
     assert offer.quantity_reserved == open_units
     assert offer.quantity_reserved <= offer.quantity_available
     assert slot.booked == orders
@@ -274,3 +278,69 @@ def test_a_grid_save_that_meets_a_conflict_is_kept(
     assert page_text(response).count("Disponibilités enregistrées.") == 1
     db.session.expire_all()
     assert db.session.get(Offer, offer_id).quantity_available == 12
+
+
+def test_every_stock_writer_at_once_keeps_the_books_straight(
+    race_app,  # noqa: F811
+    stall,  # noqa: F811
+    staff,
+    slow_stock_updates,
+    row_locks,
+):
+    """Checkouts, customers cancelling, staff lowering lines, a bulk cancel, grid restocks and
+    a slot resize, all on one week at the same moment: every click answered, and the stock
+    and places equal what the open orders hold."""
+    week_id, offer_id, slot_id = stall(quantity_available=40, capacity=100)
+    staff_email, product_id = staff.email, product_of(offer_id)
+    earlier = []  # (order id, access token, line id) of orders placed before the rush
+    for index in range(6):
+        client = race_app.test_client()
+        token = prepare_checkout(client, offer_id, slot_id, 100 + index, quantity=2)
+        assert client.post("/commande/valider", data={"checkout_token": token}).status_code == 302
+    db.session.expire_all()
+    for order in db.session.scalars(select(Order).order_by(Order.id)):
+        earlier.append((order.id, order.access_token, order.lines[0].id))
+    new_customers = 14
+
+    def work(index, barrier):
+        if index < new_customers:
+            client = race_app.test_client()
+            token = prepare_checkout(client, offer_id, slot_id, index)
+            barrier.wait()
+            return client.post("/commande/valider", data={"checkout_token": token}).status_code
+        job = index - new_customers
+        if job < 3:  # customers cancel their earlier order from its page
+            client = race_app.test_client()
+            barrier.wait()
+            return client.post(f"/commande/suivi/{earlier[job][1]}/annuler").status_code
+        if job < 5:  # staff lower an order's line from 2 to 1
+            order_id, _, line_id = earlier[job]
+            client = staff_grid_client(race_app, staff_email)
+            barrier.wait()
+            return client.post(
+                f"/gestion/commandes/{order_id}/quantites", data={f"qty-{line_id}": "1"}
+            ).status_code
+        client = staff_grid_client(race_app, staff_email)
+        barrier.wait()
+        if job == 5:  # a bulk cancel
+            return client.post(
+                "/gestion/commandes/annuler",
+                data={"order_ids": [str(earlier[5][0])], "reason": "Gel de printemps"},
+            ).status_code
+        if job == 6:  # the grid, twice
+            return [save_grid(client, week_id, product_id, q)[0] for q in (45, 50)]
+        return client.post(
+            f"/gestion/creneaux/{slot_id}/capacite", data={"week_id": week_id, "capacity": 90}
+        ).status_code
+
+    results, errors, seconds = run_together(new_customers + 8, work)
+    print(f"\nevery writer at once: {seconds:.2f} s")
+    assert errors == [], errors[0]
+    assert results[: new_customers + 6] == [302] * (new_customers + 6), results
+    assert results[new_customers + 6] == [302, 302] and results[new_customers + 7] == 302
+    offer, orders = stock_matches_the_open_lines(offer_id, slot_id, open_only=True)
+    slot = db.session.get(PickupSlot, slot_id)
+    assert (offer.quantity_available, slot.capacity) == (50, 90)
+    statuses = db.session.scalars(select(Order.status).order_by(Order.id)).all()
+    assert statuses[:6] == ["cancelled"] * 3 + ["placed"] * 2 + ["cancelled"]
+    assert offer.quantity_reserved == 2 * 1 + new_customers
