@@ -154,3 +154,30 @@ def test_a_one_time_mail_is_queued_once_per_order_whatever_calls_it(
             f"Commande {number} modifiée",
         ]
     )
+
+
+def test_phone_order_whose_commit_answer_was_lost_shows_the_order(
+    app,
+    staff_client,
+    stall,  # noqa: F811
+    commit_answer_lost,
+):
+    week_id, offer_id, slot_id = stall(quantity_available=10, capacity=10)
+    form = {
+        "name": "Mme Roux",
+        "email": "roux@exemple.fr",
+        "phone": "04 90 11 22 33",
+        f"qty-{offer_id}": "3",
+        "slot": str(slot_id),
+        "payment_method": "on_pickup",
+        "checkout_token": "phone-order-token-lost",
+    }
+    commit_answer_lost.arm()
+    response = staff_client.post(f"/gestion/commandes/nouvelle?semaine={week_id}", data=form)
+    assert commit_answer_lost.lost == [True]
+    order = db.session.scalar(select(Order))
+    assert (response.status_code, response.location) == (302, f"/gestion/commandes/{order.id}")
+    again = staff_client.post(f"/gestion/commandes/nouvelle?semaine={week_id}", data=form)
+    assert again.location == response.location
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1

@@ -8,7 +8,7 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..account.services import find_user_by_email
 from ..auth import ask_for_password, login_is_recent, recent_login_required, staff_required
@@ -349,7 +349,9 @@ def new_order():
                 bypass_deadline=form.after_deadline.data,
             )
             db.session.commit()
-        except IntegrityError:  # the same form sent twice at once: show the first order
+        except (IntegrityError, OperationalError):
+            # The same form sent twice at once, or a commit whose answer was lost (rule 10):
+            # show the order if it exists; a conflict finds none and is retried (@retried).
             db.session.rollback()
             existing = ordering.order_by_checkout_token(token)
             if existing is None:
