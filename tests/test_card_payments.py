@@ -622,13 +622,17 @@ def test_a_late_payment_takes_the_expired_order_back_when_its_stock_is_still_the
     assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 4
     assert db.session.get(PickupSlot, stripe_shop["slot"].id).booked == 1
     assert mails_to("camille@exemple.fr", "reçue") == 1
+    actions = db.session.scalars(
+        select(OrderEvent.action).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+    ).all()
+    assert actions == ["placed", "expired", "revived_after_payment", "card_authorised"]
     page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
     assert "Carte autorisée pour 16,00" in page
     assert "pas été reçu à temps" not in page
 
 
 def test_a_late_payment_whose_stock_is_gone_is_released_and_the_customer_told(
-    app, client, stripe_shop
+    app, client, stripe_shop, staff, login
 ):
     order = lapsed_unpaid(app, client, stripe_shop)
     place_order(  # someone else takes every tomato meanwhile
@@ -655,10 +659,17 @@ def test_a_late_payment_whose_stock_is_gone_is_released_and_the_customer_told(
     assert db.session.get(Offer, stripe_shop["basil"].id).quantity_reserved == 0  # undone
     assert db.session.get(PickupSlot, stripe_shop["slot"].id).booked == 1
     assert mails_to("camille@exemple.fr", "arrivé trop tard") == 1
+    actions = db.session.scalars(
+        select(OrderEvent.action).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+    ).all()
+    assert actions == ["placed", "expired", "card_paid_late", "card_released"]
     page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
     assert "arrivé après la fin de la réservation" in page
     assert "l'autorisation de votre carte est libérée, rien n'a été débité" in page
     assert "pas été reçu à temps" not in page
+    login(staff)
+    staff_page = page_text(client.get(f"/gestion/commandes/{order.id}"))
+    assert "paiement arrivé après l'expiration, produits plus disponibles" in staff_page
 
 
 def test_a_payment_arriving_for_an_order_replaced_by_a_newer_one_is_released(

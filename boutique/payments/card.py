@@ -168,6 +168,7 @@ def _place_or_give_back(card, amount):
     if order.status in ("cancelled", "expired"):
         card.settle_due = True
         if order.status == "expired":
+            ordering.record(order, ordering.SYSTEM, "card_paid_late", amount_cents=amount)
             ordering.mail_customer(order, "order_payment_late")
 
 
