@@ -41,12 +41,17 @@ def _actor():
 def order_page(token):
     order = _order_or_404(token)
     returning = request.args.get("paiement")
-    if returning == "retour":  # back from the payment page: ask Stripe, do not wait for it
+    if returning == "retour":  # back from the payment page: ask Stripe, not only the webhook
         returning = record_return(order)
         order = _order_or_404(token)
     elif returning == "abandon":
         returning = "abandoned"
-    if order.status == "pending_payment" and expire_holds(week_id=order.week_id):
+    # "waiting": Stripe just said nothing yet (or did not answer): no second wait for it.
+    if (
+        order.status == "pending_payment"
+        and returning != "waiting"
+        and expire_holds(week_id=order.week_id)
+    ):
         db.session.commit()
         order = _order_or_404(token)
     return render_template(
