@@ -296,7 +296,7 @@ def handle_event(event, gateway, now=None):
     if (
         kind == "checkout.session.expired"
         and card.status in ("open", "failed")
-        and verdict(card, StripeAnswer(found.session, found.intent), now) == "unpaid"
+        and verdict(StripeAnswer(found.session, found.intent), now) == "unpaid"
     ):
         from ..ordering import services as ordering
 
@@ -408,7 +408,7 @@ def _unless_missing(read, object_id):
         raise
 
 
-def verdict(card, answer, now=None):
+def verdict(answer, now=None):
     """What Stripe's answer means for the order: "paid", "waiting", or "unpaid" (Stripe
     confirms nothing was authorised and nothing can be any more)."""
     now = now or utcnow()
@@ -472,7 +472,7 @@ def check_holds(orders, gateway, now=None):
             )
             gateway = None  # Stripe is down: do not wait on it for every order
             continue
-        verdicts[order.id] = (verdict(payment, answer, now), answer)
+        verdicts[order.id] = (verdict(answer, now), answer)
     return verdicts
 
 

@@ -70,7 +70,7 @@ def record_return(order):
     except PaymentGatewayError as error:
         log.warning("return from the payment page of %s: Stripe said %s", order.number, error.code)
         return "waiting"
-    if card.verdict(payment, answer) == "paid":
+    if card.verdict(answer) == "paid":
         try:
             card.record_answer(payment, answer)
             db.session.commit()
