@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
-from ..formatting import format_cents, format_when
+from ..formatting import babel_locale, format_cents, format_when
 from ..links import public_url
 from ..models import (
     OPEN_STATUSES,
@@ -22,6 +22,7 @@ from ..models import (
     Order,
     OrderEvent,
     OrderLine,
+    OutboxMessage,
     PickupPoint,
     PickupSlot,
     SalesWeek,
@@ -991,11 +992,26 @@ def order_url(order):
     return public_url("ordering.order_page", token=order.access_token)
 
 
+# Mails an order may get again and again (each change, each new slot). Every other order mail
+# tells a move that happens once (received, confirmed, cancelled, expired, reminded).
+REPEATABLE_MAILS = frozenset({"order_changed", "pickup_schedule"})
+
+
 def mail_customer(order, template, attachments=(), **context):
-    subject = MAIL_SUBJECTS[template]
-    queue_email(
+    """Queue a mail to the order's customer; a one-time mail at most once (rule 10).
+
+    The move a one-time mail tells is itself guarded (lock_order and the order's status), and
+    a unit of work run again is rolled back whole first: this check is the fence for a path
+    that records the same move twice (a webhook and the payment return, a retry after a lost
+    answer). A check rather than a unique key on the outbox: a duplicate then costs only the
+    second mail, where a constraint would abort the transaction carrying the order's move.
+    """
+    subject = _LazySubject(MAIL_SUBJECTS[template], order.number)
+    if template not in REPEATABLE_MAILS and _already_queued(order, subject):
+        return None
+    return queue_email(
         order.email,
-        _LazySubject(subject, order.number),
+        subject,
         template,
         locale=order.locale,
         order=order,
@@ -1003,6 +1019,21 @@ def mail_customer(order, template, attachments=(), **context):
         link=order_url(order),
         totals=order_totals(order),
         **context,
+    )
+
+
+def _already_queued(order, subject):
+    """Is this mail among the order's outbox rows? Its subject, in the customer's language,
+    names both the template and the order (one query)."""
+    with force_locale(babel_locale(order.locale)):
+        text = str(subject)
+    return (
+        db.session.scalar(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.order_id == order.id, OutboxMessage.subject == text)
+            .limit(1)
+        )
+        is not None
     )
 
 
