@@ -149,5 +149,8 @@ def test_the_customers_order_page(client, shop, quantity, other):
         f"/commande/suivi/{order.access_token}/modifier",
         {f"qty-{line.id}": quantity, f"qty-{other}": other},
     )
-    assert client.get(f"/commande/suivi/{other or 'x'}").status_code in (200, 400, 404)
+    response = client.get(f"/commande/suivi/{other or 'x'}")
+    assert response.status_code in (200, 308, 400, 404)
+    if response.status_code == 308:  # '//' merged into one slash, on this site
+        assert response.headers["Location"].startswith("/commande/suivi/")
     invariants()
