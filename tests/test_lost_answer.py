@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from boutique.extensions import db
 from boutique.models import Order, OutboxMessage
-from boutique.ordering.services import mail_customer
+from boutique.order_log import mail_customer
 from tests.conftest import page_text
 from tests.test_concurrency import prepare_checkout, stall  # noqa: F401  (stall: a fixture)
 

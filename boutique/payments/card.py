@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..formatting import format_cents
 from ..models import CardPayment, Order, Payment, PickupSlot, WebhookEvent, utcnow
+from ..order_log import SYSTEM, mail_customer, record
 from ..pricing import order_totals
 from ..transactions import lock_week
 from .gateway import CheckoutRequest, IntentState, PaymentGatewayError, SessionState
@@ -148,7 +149,7 @@ def apply_intent(card, state, now=None):
         ordering.expire_order(order, reason="card_cancelled")
     elif order.is_open or (target_cents(order) or 0) > 0:
         card.problem = "authorisation_cancelled"
-        ordering.record(order, ordering.SYSTEM, "card_authorisation_cancelled")
+        record(order, SYSTEM, "card_authorisation_cancelled")
     return "cancelled"
 
 
@@ -162,14 +163,14 @@ def _place_or_give_back(card, amount):
     if order.status == "pending_payment" and ordering.mark_paid_by_card(order, amount):
         return
     if order.status == "expired" and not _replaced(order) and ordering.revive_order(order):
-        ordering.record(order, None, "card_authorised", amount_cents=amount)
-        ordering.mail_customer(order, "order_received")
+        record(order, None, "card_authorised", amount_cents=amount)
+        mail_customer(order, "order_received")
         return
     if order.status in ("cancelled", "expired"):
         card.settle_due = True
         if order.status == "expired":
-            ordering.record(order, ordering.SYSTEM, "card_paid_late", amount_cents=amount)
-            ordering.mail_customer(order, "order_payment_late")
+            record(order, SYSTEM, "card_paid_late", amount_cents=amount)
+            mail_customer(order, "order_payment_late")
 
 
 def _replaced(order):
@@ -524,7 +525,6 @@ def settle(card, gateway, force=False):
 
 
 def _settle(card, target, gateway):
-    from ..ordering.services import SYSTEM, record
 
     order = card.order
     if card.status == "authorised":

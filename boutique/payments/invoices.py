@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
 from ..models import Invoice, InvoiceCounter, Payment, utcnow
+from ..order_log import record
 from ..pricing import compute_totals
 from ..timezones import shop_today
 
@@ -389,7 +390,6 @@ def mark_paid(invoice, staff, reference, now=None):
             created_at=now,
         )
     )
-    from ..ordering.services import record  # ordering imports this module
 
     record(
         invoice.order,

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..formatting import format_cents, format_when
 from ..links import public_url
 from ..models import Order, Payment, PickupPoint, PickupSlot, utcnow
-from ..ordering.services import record
+from ..order_log import record
 from ..timezones import shop_zone
 
 # Orders the day's list shows: still to hand over, or already settled at the counter.

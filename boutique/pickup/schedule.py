@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import CUSTOMER_KINDS, OPEN_STATUSES, Order, PickupSlot, utcnow
+from ..order_log import mail_customer, record
 from ..timezones import shop_today
 from ..transactions import lock_week
 from .services import SlotError, release_place, reserve_place, reserve_places
@@ -145,8 +146,6 @@ def orders_to_place(week):
 
 def generate_schedule(week, actor=None):
     """Place every order that needs a slot; returns the Assignment (unplaced with reasons)."""
-    from ..ordering.services import record
-
     lock_week(week.id)  # then orders, then slots (rule 9)
     orders = orders_to_place(week)
     for order in orders:
@@ -196,8 +195,6 @@ def close_slot(slot, closed, actor=None):
 
 def move_order(order, slot, actor=None):
     """Staff move an order to another slot of its week (room and customer kind checked)."""
-    from ..ordering.services import record
-
     if not order.is_open:
         raise SlotError(_l("Cette commande n'est plus à retirer : elle ne change pas de créneau."))
     if slot.week_id != order.week_id:
@@ -265,7 +262,6 @@ def notify_slot(order, changed=False):
 
     changed: the slot they knew moved (new day or time), said first in the mail.
     """
-    from ..ordering.services import mail_customer
     from .calendar import order_calendar
 
     mail_customer(
@@ -285,8 +281,6 @@ def retime_slot(slot, day, starts_at, ends_at, actor=None):
     Returns how many customers were told. Raises SlotError when another slot of the point
     already starts then, or the times are backwards.
     """
-    from ..ordering.services import record
-
     if ends_at <= starts_at:
         raise SlotError(_("La fin du créneau doit suivre son début."))
     if (slot.day, slot.starts_at, slot.ends_at) == (day, starts_at, ends_at):
@@ -320,8 +314,6 @@ def retime_slot(slot, day, starts_at, ends_at, actor=None):
 
 def send_reminders(day):
     """Remind the customers collecting on `day` (once each); returns how many were mailed."""
-    from ..ordering.services import mail_customer
-
     orders = db.session.scalars(
         select(Order)
         .join(Order.slot)
