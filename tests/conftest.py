@@ -94,6 +94,40 @@ class Mailbox:
         return part.get_content() if part else ""
 
 
+class Blackhole:
+    """A server that accepts connections and never says a word (a hung SMTP, Redis, Stripe)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.connections = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _address = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self):
+        self.sock.close()
+        self.thread.join(5)
+        for connection in self.connections:
+            connection.close()
+
+
+@pytest.fixture
+def blackhole():
+    server = Blackhole()
+    yield server
+    server.close()
+
+
 @pytest.fixture(scope="session")
 def smtp_server():
     mailbox = Mailbox()

@@ -1383,26 +1383,14 @@ def test_the_return_and_the_webhook_at_the_same_moment_record_the_payment_once(
         assert mails_to("camille@exemple.fr", f"{order.number} reçue") == 1
 
 
-@pytest.fixture
-def hanging_stripe():
-    """An address that accepts connections and never answers (a Stripe that hangs)."""
-    import socket
-
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    listener.close()
-
-
 def test_a_hanging_stripe_costs_the_return_page_one_timeout_and_expires_nothing(
-    app, client, stripe_shop, hanging_stripe
+    app, client, stripe_shop, blackhole
 ):
     order = place_card_order(stripe_shop)
     open_session(app, order, stripe_shop["gateway"])
     fresh(order).hold_expires_at = utcnow() - timedelta(minutes=1)  # lapsed as well
     db.session.commit()
-    app.config.update(STRIPE_API_BASE=hanging_stripe, STRIPE_TIMEOUT=1)
+    app.config.update(STRIPE_API_BASE=f"http://127.0.0.1:{blackhole.port}", STRIPE_TIMEOUT=1)
 
     started = time.monotonic()
     page = page_text(back_from_payment_page(client, order))

@@ -5,7 +5,6 @@ late outbox are "degraded" with 200 (see boutique/health.py for why).
 """
 
 import socket
-import threading
 import time
 from datetime import timedelta
 
@@ -13,33 +12,6 @@ import pytest
 
 from boutique.extensions import db
 from boutique.models import OutboxMessage, utcnow
-
-
-@pytest.fixture
-def blackhole():
-    """A server that accepts connections and never answers (a hung Redis)."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted = []
-    stop = threading.Event()
-
-    def accept():
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], accepted
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    server.close()
 
 
 def mail(**fields):
@@ -70,7 +42,7 @@ def test_healthz_says_ok_when_everything_works(client):
 def test_healthz_answers_quickly_and_degraded_when_redis_hangs_and_the_cache_is_read_only(
     app, make_app, blackhole, tmp_path
 ):
-    port, accepted = blackhole
+    port, accepted = blackhole.port, blackhole.connections
     (tmp_path / "a-file").write_text("not a folder")
     now = utcnow()
     mail(next_attempt_at=now - timedelta(minutes=30))  # due for half an hour: no worker

@@ -7,7 +7,6 @@ delivers.
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -78,39 +77,6 @@ def test_demo_data_refuses_to_run_in_production(app, make_app):
 
 
 # --- No request waits on SMTP ------------------------------------------------------------------------
-
-
-class Blackhole:
-    """An SMTP server that accepts connections and never says a word."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.connections = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        while True:
-            try:
-                connection, _address = self.sock.accept()
-            except OSError:
-                return
-            self.connections.append(connection)
-
-    def close(self):
-        self.sock.close()
-        for connection in self.connections:
-            connection.close()
-
-
-@pytest.fixture
-def blackhole():
-    server = Blackhole()
-    yield server
-    server.close()
 
 
 @pytest.fixture

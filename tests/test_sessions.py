@@ -4,8 +4,6 @@ Old cookies are replayed the way an attacker who copied them would: saved before
 set again on a fresh client afterwards.
 """
 
-import socket
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -335,36 +333,9 @@ def test_ipv6_addresses_of_one_network_share_the_per_address_limit(make_app, mak
     assert response.status_code == 200
 
 
-@pytest.fixture
-def blackhole():
-    """A server that accepts connections and never answers (a hung Redis)."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted = []
-    stop = threading.Event()
-
-    def accept():
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    server.close()
-
-
 @pytest.mark.parametrize("where", ["refused", "blackhole"])
 def test_rate_limit_storage_down_never_turns_login_into_a_500(make_app, make_user, where, request):
-    port = 1 if where == "refused" else request.getfixturevalue("blackhole")
+    port = 1 if where == "refused" else request.getfixturevalue("blackhole").port
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0")
     user = make_user()
     client = app.test_client()
