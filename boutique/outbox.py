@@ -11,8 +11,9 @@ from email.message import EmailMessage
 
 from flask import current_app, g, render_template
 from flask_babel import force_locale
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 
+from .claims import claim
 from .extensions import db
 from .formatting import babel_locale
 from .mail import MailError, check_address, date_header, deliver, message_id
@@ -81,21 +82,6 @@ def _built(row):
         raise MailError(f"The mail cannot be written: {exc}", permanent=True) from exc
 
 
-def _claim(row_id, now):
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == row_id,
-            OutboxMessage.sent_at.is_(None),
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-        )
-        .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
-
-
 def send_due(limit=50, now=None, stop=None):
     """Deliver the mails that are due; commits after each one. Returns (sent, failed).
 
@@ -117,7 +103,7 @@ def send_due(limit=50, now=None, stop=None):
     for row_id in due_ids:
         if stop is not None and stop.is_set():
             break
-        if not _claim(row_id, now):
+        if not claim(OutboxMessage, row_id, OutboxMessage.sent_at, CLAIM_SECONDS, now):
             continue  # another sender has it
         row = db.session.get(OutboxMessage, row_id)
         try:

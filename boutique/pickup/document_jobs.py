@@ -9,12 +9,12 @@ the same transaction as what asks for them (like the mails), and two workers cla
 they claim a mail, so nothing new has to be deployed or watched.
 """
 
-from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..claims import claim
 from ..extensions import db
 from ..models import DocumentJob, utcnow
 
@@ -54,21 +54,6 @@ def failed(path, locale):
     return None
 
 
-def _claim(job_id, now):
-    claimed = db.session.execute(
-        update(DocumentJob)
-        .where(
-            DocumentJob.id == job_id,
-            DocumentJob.done_at.is_(None),
-            or_(DocumentJob.claimed_until.is_(None), DocumentJob.claimed_until < now),
-        )
-        .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return claimed.rowcount == 1
-
-
 def run_due(render, limit=5, stop=None):
     """Render the PDFs asked for, oldest first; render(path, locale) does one. Returns the count.
 
@@ -86,7 +71,7 @@ def run_due(render, limit=5, stop=None):
     for job_id in due:
         if stop is not None and stop.is_set():
             break
-        if not _claim(job_id, now):
+        if not claim(DocumentJob, job_id, DocumentJob.done_at, CLAIM_SECONDS, now):
             continue  # another worker has it
         job = db.session.get(DocumentJob, job_id)
         path, locale = job.path, job.locale
