@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from boutique import create_app
 from boutique.extensions import db
-from boutique.models import Category, Offer, Product, SalesWeek, User, utcnow
+from boutique.models import Category, Offer, OutboxMessage, Product, SalesWeek, User, utcnow
 
 TEST_PASSWORD = "graines-de-courge-42"
 
@@ -92,6 +92,49 @@ class Mailbox:
     def body(self, message, subtype="plain"):
         part = message.get_body(preferencelist=(subtype,))
         return part.get_content() if part else ""
+
+
+def add_mail(**fields):
+    """An outbox row due now (a test mail unless fields say otherwise), committed."""
+    values = {
+        "recipient": "camille@exemple.fr",
+        "subject": "Essai",
+        "body_text": "Bonjour",
+        "body_html": "<p>Bonjour</p>",
+        "next_attempt_at": utcnow(),
+        "attachments": [],
+    }
+    row = OutboxMessage(**(values | fields))
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def start_outbox_worker(database_url, smtp_port, *args, config="development", **settings):
+    """The real `flask outbox worker` in its own process, as systemd runs it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        **os.environ,
+        "FLASK_APP": "boutique",
+        "FLASK_CONFIG": config,
+        "DATABASE_URL": database_url,
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_port),
+        "OUTBOX_POLL_SECONDS": "1",
+        **settings,
+    }
+    flask = Path(sys.executable).parent / "flask"
+    return subprocess.Popen(  # noqa: S603  (our own venv script, fixed arguments)
+        [str(flask), "outbox", "worker", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 class Blackhole:

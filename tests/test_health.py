@@ -11,19 +11,8 @@ from datetime import timedelta
 import pytest
 
 from boutique.extensions import db
-from boutique.models import OutboxMessage, utcnow
-
-
-def mail(**fields):
-    values = {
-        "recipient": "camille@exemple.fr",
-        "subject": "Essai",
-        "body_text": "Bonjour",
-        "body_html": "<p>Bonjour</p>",
-        "next_attempt_at": utcnow(),
-        "attachments": [],
-    }
-    db.session.add(OutboxMessage(**(values | fields)))
+from boutique.models import utcnow
+from tests.conftest import add_mail
 
 
 def test_healthz_says_ok_when_everything_works(client):
@@ -45,12 +34,12 @@ def test_healthz_answers_quickly_and_degraded_when_redis_hangs_and_the_cache_is_
     port, accepted = blackhole.port, blackhole.connections
     (tmp_path / "a-file").write_text("not a folder")
     now = utcnow()
-    mail(next_attempt_at=now - timedelta(minutes=30))  # due for half an hour: no worker
-    mail(next_attempt_at=now - timedelta(minutes=1))
-    mail(next_attempt_at=now + timedelta(minutes=15), attempts=2)
-    mail(next_attempt_at=now - timedelta(days=3), failed_at=now, attempts=1)
-    mail(next_attempt_at=now - timedelta(days=3), failed_at=now, dismissed_at=now)
-    mail(next_attempt_at=now - timedelta(days=3), sent_at=now)
+    add_mail(next_attempt_at=now - timedelta(minutes=30))  # due for half an hour: no worker
+    add_mail(next_attempt_at=now - timedelta(minutes=1))
+    add_mail(next_attempt_at=now + timedelta(minutes=15), attempts=2)
+    add_mail(next_attempt_at=now - timedelta(days=3), failed_at=now, attempts=1)
+    add_mail(next_attempt_at=now - timedelta(days=3), failed_at=now, dismissed_at=now)
+    add_mail(next_attempt_at=now - timedelta(days=3), sent_at=now)
     db.session.commit()
     shop = make_app(
         RATELIMIT_ENABLED=True,

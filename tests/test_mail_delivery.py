@@ -18,7 +18,7 @@ from boutique.extensions import db
 from boutique.models import OutboxMessage, utcnow
 from boutique.ordering.services import Contact, place_order
 from boutique.outbox import MAX_ATTEMPTS, send_due
-from tests.conftest import Mailbox, free_port, page_text
+from tests.conftest import Mailbox, add_mail, free_port, page_text
 
 REFUSED = "inconnu@exemple.fr"  # 550: the mailbox does not exist
 LATER = "plein@exemple.fr"  # 451: try again later
@@ -174,17 +174,7 @@ def test_a_mail_the_server_cannot_be_reached_for_is_tried_again(app, order_for):
 
 
 def test_an_invalid_address_is_undelivered_without_asking_the_server(app, picky):
-    db.session.add(
-        OutboxMessage(
-            recipient="camille@exemple",
-            subject="Essai",
-            body_text="Bonjour",
-            body_html="<p>Bonjour</p>",
-            next_attempt_at=utcnow(),
-            attachments=[],
-        )
-    )
-    db.session.commit()
+    add_mail(recipient="camille@exemple")
 
     assert send_due() == (0, 1)
     mail = db.session.scalars(select(OutboxMessage)).one()
@@ -195,17 +185,7 @@ def test_an_invalid_address_is_undelivered_without_asking_the_server(app, picky)
 
 def test_a_mail_that_cannot_be_written_is_undelivered_and_the_others_go(app, mailbox):
     for subject in ("Essai\nBcc: espion@exemple.fr", "Essai"):
-        db.session.add(
-            OutboxMessage(
-                recipient="camille@exemple.fr",
-                subject=subject,
-                body_text="Bonjour",
-                body_html="<p>Bonjour</p>",
-                next_attempt_at=utcnow(),
-                attachments=[],
-            )
-        )
-    db.session.commit()
+        add_mail(subject=subject)
 
     assert send_due() == (1, 1)
     broken = db.session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))).one()

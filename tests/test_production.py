@@ -5,21 +5,18 @@ never reaches it; its requests only write mails to the outbox, which `flask outb
 delivers.
 """
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from boutique import create_app
 from boutique.extensions import db
-from boutique.models import OutboxMessage, Product, User, utcnow
+from boutique.models import OutboxMessage, Product, User
 from config import DEV_SECRET_KEY, ProductionConfig
+from tests.conftest import add_mail, start_outbox_worker
 from tests.test_public_address import PRODUCTION_SETTINGS, PUBLIC, place_order_through_pages
 
 
@@ -125,27 +122,13 @@ def test_development_still_sends_right_after_the_response(make_app):
     assert not make_app("production", **PRODUCTION_SETTINGS).config["OUTBOX_SEND_AFTER_RESPONSE"]
 
 
-def queue_mail(to):
-    db.session.add(
-        OutboxMessage(
-            recipient=to,
-            subject="Essai",
-            body_text="Bonjour",
-            body_html="<p>Bonjour</p>",
-            next_attempt_at=utcnow(),
-            attachments=[],
-        )
-    )
-    db.session.commit()
-
-
 def test_a_failed_mail_is_logged_and_left_for_later(app, make_app, blackhole, caplog):
     from boutique.outbox import send_due
 
     production = make_app(
         "production", **PRODUCTION_SETTINGS, MAIL_PORT=blackhole.port, MAIL_TIMEOUT=0.3
     )
-    queue_mail("camille@exemple.fr")
+    add_mail(recipient="camille@exemple.fr")
     with production.app_context():
         started = time.monotonic()
         assert send_due() == (0, 1)
@@ -157,25 +140,8 @@ def test_the_outbox_worker_sends_as_mails_fall_due_and_stops_on_sigterm(
     app, migrated, smtp_server, mailbox
 ):
     """The real command in its own process, as systemd runs it."""
-    env = {
-        **os.environ,
-        "FLASK_APP": "boutique",
-        "FLASK_CONFIG": "production",
-        "DATABASE_URL": migrated,
-        "MAIL_BACKEND": "smtp",
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(smtp_server.port),
-        "OUTBOX_POLL_SECONDS": "1",
-        **{k: v for k, v in PRODUCTION_SETTINGS.items() if isinstance(v, str)},
-    }
-    flask = Path(sys.executable).parent / "flask"
-    worker = subprocess.Popen(  # noqa: S603  (our own venv script, fixed arguments)
-        [str(flask), "outbox", "worker"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    settings = {k: v for k, v in PRODUCTION_SETTINGS.items() if isinstance(v, str)}
+    worker = start_outbox_worker(migrated, smtp_server.port, config="production", **settings)
     lines = []  # what the worker prints, read as it comes (a busy machine starts it slowly)
     reader = threading.Thread(target=lambda: lines.extend(iter(worker.stdout.readline, "")))
     reader.start()
@@ -187,7 +153,7 @@ def test_the_outbox_worker_sends_as_mails_fall_due_and_stops_on_sigterm(
 
     try:
         wait_for(lambda: any("looking again every" in line for line in lines), 60)
-        queue_mail("alice@exemple.fr")
+        add_mail(recipient="alice@exemple.fr")
         wait_for(lambda: mailbox.messages, 30)
         assert [m["To"] for m in mailbox.messages] == ["alice@exemple.fr"], "".join(lines)
     finally:

@@ -5,13 +5,9 @@ hosts would be; they share the test database and a Redis database of their own.
 """
 
 import multiprocessing
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import redis
@@ -19,8 +15,8 @@ import requests
 from sqlalchemy import select
 
 from boutique.extensions import db
-from boutique.models import OutboxMessage, utcnow
-from tests.conftest import TEST_PASSWORD, free_port
+from boutique.models import OutboxMessage
+from tests.conftest import TEST_PASSWORD, add_mail, free_port, start_outbox_worker
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
 
@@ -118,42 +114,12 @@ def test_rate_limits_are_shared_between_the_servers(two_servers, make_user):
 
 def test_two_outbox_workers_send_each_mail_once(app, migrated, smtp_server, mailbox):
     """Two `flask outbox worker` services (one per server) polling the same outbox."""
-    env = {
-        **os.environ,
-        "FLASK_APP": "boutique",
-        "FLASK_CONFIG": "development",
-        "DATABASE_URL": migrated,
-        "MAIL_BACKEND": "smtp",
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(smtp_server.port),
-        "OUTBOX_POLL_SECONDS": "1",
-    }
-    flask = Path(sys.executable).parent / "flask"
-    workers = [
-        subprocess.Popen(  # noqa: S603  (our own venv script, fixed arguments)
-            [str(flask), "outbox", "worker", "--limit", "5"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    workers = [start_outbox_worker(migrated, smtp_server.port, "--limit", "5") for _ in range(2)]
     recipients = [f"client{number}@exemple.fr" for number in range(60)]
     try:
         time.sleep(3)  # both started and polling
         for recipient in recipients:
-            db.session.add(
-                OutboxMessage(
-                    recipient=recipient,
-                    subject="Commande reçue",
-                    body_text="Merci !",
-                    body_html="<p>Merci !</p>",
-                    next_attempt_at=utcnow(),
-                    attachments=[],
-                )
-            )
-        db.session.commit()
+            add_mail(recipient=recipient, subject="Commande reçue")
         deadline = time.monotonic() + 90
         while len(mailbox.messages) < len(recipients) and time.monotonic() < deadline:
             time.sleep(0.2)
