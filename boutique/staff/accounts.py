@@ -27,6 +27,18 @@ def _account_or_404(user_id):
     return user
 
 
+def _commit_or_explain(action):
+    """Run an account service and commit; a refusal is rolled back and flashed. True when done."""
+    try:
+        result = action()
+    except account_services.AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return False, None
+    db.session.commit()
+    return True, result
+
+
 def _flash_errors(form):
     for errors in form.errors.values():
         for error in errors:
@@ -79,14 +91,10 @@ def change_account_role(user_id):
     if not form.validate():
         _flash_errors(form)
         return redirect(url_for("staff.accounts"))
-    try:
-        changed = account_services.change_role(user, form.role.data, current_user)
-    except account_services.AccountError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("staff.accounts"))
-    db.session.commit()
-    if changed:
+    done, changed = _commit_or_explain(
+        lambda: account_services.change_role(user, form.role.data, current_user)
+    )
+    if done and changed:
         flash(
             _(
                 "%(email)s a maintenant le rôle « %(role)s » ; ses sessions ouvertes sont fermées.",
@@ -106,13 +114,11 @@ def set_account_active(user_id):
     form = ActiveForm()
     if not form.validate():
         abort(400)
-    try:
-        account_services.set_active(user, form.active.data == "1", current_user)
-    except account_services.AccountError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    done, _changed = _commit_or_explain(
+        lambda: account_services.set_active(user, form.active.data == "1", current_user)
+    )
+    if not done:
         return redirect(url_for("staff.accounts"))
-    db.session.commit()
     if user.active:
         flash(_("Le compte %(email)s est actif.", email=user.email), "success")
     else:
@@ -133,12 +139,9 @@ def send_account_password_link(user_id):
     user = _account_or_404(user_id)
     if not ActionForm().validate():
         abort(400)
-    try:
-        account_services.send_password_link(user)
-    except account_services.AccountError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("staff.accounts"))
-    db.session.commit()
-    flash(_("Lien pour choisir un mot de passe envoyé à %(email)s.", email=user.email), "success")
+    done, _sent = _commit_or_explain(lambda: account_services.send_password_link(user))
+    if done:
+        flash(
+            _("Lien pour choisir un mot de passe envoyé à %(email)s.", email=user.email), "success"
+        )
     return redirect(url_for("staff.accounts"))
