@@ -97,6 +97,25 @@ def test_a_password_reset_asked_for_another_host_gets_400_and_mails_nothing(
     assert db.session.scalars(select(OutboxMessage)).all() == []
 
 
+def test_a_reset_asked_through_another_trusted_host_and_a_forged_forward_mails_the_public_link(
+    production, make_user
+):
+    """The finding itself: the reset link must not follow the request's Host or X-Forwarded-Host."""
+    user = make_user(email="camille@exemple.fr")
+
+    response = production.test_client().post(
+        "/compte/mot-de-passe-oublie",
+        data={"email": user.email},
+        base_url=ALIAS,
+        headers=FORGED,
+    )
+
+    assert response.status_code == 302
+    [mail] = db.session.scalars(select(OutboxMessage)).all()
+    links = re.findall(r"https?://[^/\s\"]+/compte/mot-de-passe/", mail.body_text + mail.body_html)
+    assert links and set(links) == {f"{PUBLIC}/compte/mot-de-passe/"}
+
+
 def test_the_public_host_and_the_listed_ones_are_served_on_any_port(production):
     client = production.test_client()
     assert client.get("/", base_url=PUBLIC).status_code == 200
