@@ -144,6 +144,10 @@ class Config:
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
     # Seconds before a call to Stripe gives up (a customer or the webhook is waiting).
     STRIPE_TIMEOUT = _env_int("STRIPE_TIMEOUT", 10)
+    # A page view's side questions to Stripe (are lapsed holds paid, the return from the payment
+    # page) give up sooner, and after one went unanswered page views stop asking for a while.
+    STRIPE_PAGE_TIMEOUT = _env_int("STRIPE_PAGE_TIMEOUT", 3)
+    STRIPE_PAGE_PAUSE = _env_int("STRIPE_PAGE_PAUSE", 60)
     # Without Stripe keys, card payment goes to the shop's own demo page (never in production).
     PAYMENT_DEMO = True
     # Minutes a card order holds its stock and slot while the customer pays.

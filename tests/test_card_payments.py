@@ -1390,7 +1390,7 @@ def test_a_hanging_stripe_costs_the_return_page_one_timeout_and_expires_nothing(
     open_session(app, order, stripe_shop["gateway"])
     fresh(order).hold_expires_at = utcnow() - timedelta(minutes=1)  # lapsed as well
     db.session.commit()
-    app.config.update(STRIPE_API_BASE=f"http://127.0.0.1:{blackhole.port}", STRIPE_TIMEOUT=1)
+    app.config.update(STRIPE_API_BASE=f"http://127.0.0.1:{blackhole.port}", STRIPE_PAGE_TIMEOUT=1)
 
     started = time.monotonic()
     page = page_text(back_from_payment_page(client, order))
@@ -1399,3 +1399,37 @@ def test_a_hanging_stripe_costs_the_return_page_one_timeout_and_expires_nothing(
     assert elapsed < 1.9  # the return asked once; the lazy expiry did not wait again
     assert "Nous attendons la réponse de votre banque" in page
     assert fresh(order).status == "pending_payment"
+
+
+def test_after_one_unanswered_question_page_views_stop_asking_a_hanging_stripe_for_a_while(
+    app, client, stripe_shop, blackhole
+):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    fresh(order).hold_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    app.config.update(
+        STRIPE_API_BASE=f"http://127.0.0.1:{blackhole.port}",
+        STRIPE_TIMEOUT=30,  # a customer's own payment step may wait this long; page views do not
+        STRIPE_PAGE_TIMEOUT=1,
+        STRIPE_PAGE_PAUSE=2,
+    )
+    page_url = f"/commande/suivi/{order.access_token}"
+
+    started = time.monotonic()
+    first = client.get(page_url)  # its lazy expiry asks Stripe: one short wait
+    first_seconds = time.monotonic() - started
+    started = time.monotonic()
+    later = [client.get(page_url).status_code for _ in range(5)]
+    later_seconds = time.monotonic() - started
+
+    assert first.status_code == 200
+    assert 0.9 < first_seconds < 2
+    assert later == [200] * 5
+    assert later_seconds < 1  # five pages, no wait: page views rest from Stripe
+    assert fresh(order).status == "pending_payment"  # never guessed unpaid
+
+    time.sleep(2.1)  # the pause runs out: the next page view asks again
+    started = time.monotonic()
+    client.get(page_url)
+    assert time.monotonic() - started > 0.9

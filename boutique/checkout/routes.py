@@ -21,7 +21,7 @@ from ..ordering.services import (
     place_order,
     unpaid_order_cap_cents,
 )
-from ..payments.routes import payment_redirect
+from ..payments.steps import payment_redirect
 from ..pickup.services import slots_by_point, week_slots
 from ..ratelimit import address_hash
 from ..shop.routes import viewer_price_kind

@@ -7,7 +7,7 @@ from ..forms import line_quantities
 from ..models import Invoice
 from ..payments import invoices
 from ..payments.card import money_message
-from ..payments.routes import record_return, settle_after
+from ..payments.steps import record_return, settle_after
 from ..pickup.calendar import order_calendar
 from ..pricing import order_totals
 from ..ratelimit import breach_page

@@ -26,10 +26,25 @@ from ..models import (
     User,
     utcnow,
 )
-from ..order_log import SYSTEM, mail_customer, record
+from ..order_log import mail_customer, record
+from ..order_states import (
+    bump_week_version,
+    expire_order,
+    lock_order,
+    release_order,
+    release_stock,
+    reserve_stock,
+)
+from ..payments import card as card_payments
 from ..payments.card import MIN_CARD_CENTS, card_net, hold_until
+from ..payments.gateway import (
+    PaymentGatewayError,
+    gateway_for,
+    page_gateway,
+    page_question_failed,
+)
 from ..payments.invoices import credit_note_for_change, issue_invoice
-from ..pickup.services import release_place, release_places, reserve_place
+from ..pickup.services import release_places, reserve_place
 from ..pricing import compute_totals, order_totals
 from ..transactions import lock_week, lock_weeks
 
@@ -255,47 +270,6 @@ def can_customer_change(order, now=None):
     return order.status == "placed" and order.week.is_open(now)
 
 
-# --- Stock and places (DESIGN rule 1) ------------------------------------------------------------
-
-
-def reserve_stock(offer_id, quantity):
-    """Reserve units of an offer if enough remain; True on success. One guarded statement."""
-    result = db.session.execute(
-        update(Offer)
-        .where(
-            Offer.id == offer_id,
-            Offer.offered.is_(True),
-            or_(
-                Offer.quantity_available.is_(None),
-                Offer.quantity_reserved + quantity <= Offer.quantity_available,
-            ),
-        )
-        .values(quantity_reserved=Offer.quantity_reserved + quantity)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-def release_stock(offer_id, quantity):
-    if quantity <= 0:
-        return
-    db.session.execute(
-        update(Offer)
-        .where(Offer.id == offer_id)
-        .values(quantity_reserved=Offer.quantity_reserved - quantity)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _bump_week_version(week_id):
-    db.session.execute(
-        update(SalesWeek)
-        .where(SalesWeek.id == week_id)
-        .values(version=SalesWeek.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def _next_number(week):
     """S48-017: ISO week of the order deadline, then the week's own sequence.
 
@@ -374,30 +348,6 @@ def _reserve_lines(offers, items):
 
 
 # --- The order's life ----------------------------------------------------------------------------
-
-
-def lock_order(order, statuses):
-    """Take the order's week, then the order's row, and re-read it: False if its status moved on.
-
-    The week comes first (the lock order of boutique/transactions.py, rule 9). A second request
-    for the same order waits for the first one (a row lock on PostgreSQL, the write lock on
-    SQLite), then sees what it did: a double click cannot release stock twice or mail twice.
-    """
-    lock_week(order.week_id)
-    result = db.session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status.in_(statuses))
-        .values(status=Order.status)
-        .execution_options(synchronize_session=False)
-    )
-    # The order and its lines as they are now, in two statements whatever the number of lines.
-    db.session.execute(
-        select(Order)
-        .options(selectinload(Order.lines))
-        .where(Order.id == order.id)
-        .execution_options(populate_existing=True)
-    )
-    return result.rowcount == 1
 
 
 def place_order(
@@ -517,46 +467,6 @@ def place_order(
     return order
 
 
-def mark_paid_by_card(order, amount_cents):
-    """The card is authorised: the order is placed and keeps its stock and slot."""
-    if not lock_order(order, ("pending_payment",)):
-        return False
-    order.status = "placed"
-    order.hold_expires_at = None
-    db.session.flush()
-    record(order, None, "card_authorised", amount_cents=amount_cents)
-    mail_customer(order, "order_received")
-    return True
-
-
-def _release(order):
-    for line in order.lines:
-        release_stock(line.offer_id, line.quantity)
-    if order.slot_id:
-        release_place(order.slot_id)
-    _bump_week_version(order.week_id)
-
-
-def expire_order(order, reason="payment_not_received", notify=True):
-    """A card order not paid in time: its stock and slot go back on sale.
-
-    notify=False: no mail (the customer just placed the order that replaces it).
-    A payment that still arrives for it is given back (payments.card._place_or_give_back).
-    """
-    if not lock_order(order, ("pending_payment",)):
-        return False
-    _release(order)
-    order.status = "expired"
-    order.cancelled_at = utcnow()
-    if order.card is not None and order.card.status == "authorised":
-        order.card.settle_due = True
-    db.session.flush()
-    record(order, SYSTEM, "expired", cause=reason)
-    if notify:
-        mail_customer(order, "order_expired")
-    return True
-
-
 # Lapsed holds a page view asks Stripe about at most (the oldest first); cron does the rest.
 LAZY_HOLD_CHECKS = 5
 
@@ -567,11 +477,9 @@ def expire_holds(now=None, week_id=None, gateway=None):
     Stripe is asked first, before anything is written (no lock held while it answers). An
     order Stripe says is authorised or paid is recorded as paid, never expired; when Stripe
     cannot answer, the order waits for the next run. With `week_id` (a page view's lazy
-    expiry) at most LAZY_HOLD_CHECKS orders are looked at.
+    expiry) at most LAZY_HOLD_CHECKS orders are looked at, with the page view's gateway (a short
+    wait, and none while Stripe rests after a failure: payments.gateway.page_gateway).
     """
-    from ..payments import card as card_payments
-    from ..payments.gateway import PaymentGatewayError, gateway_for
-
     now = now or utcnow()
     query = select(Order).where(Order.status == "pending_payment", Order.hold_expires_at <= now)
     if week_id is not None:
@@ -581,12 +489,15 @@ def expire_holds(now=None, week_id=None, gateway=None):
     ).all()
     if not orders:
         return []
+    page_view = week_id is not None
     if gateway is None:
         try:
-            gateway = gateway_for()
+            gateway = page_gateway() if page_view else gateway_for()
         except PaymentGatewayError:
             gateway = None  # only holds that never reached Stripe can expire
-    verdicts = card_payments.check_holds(orders, gateway, now)
+    verdicts = card_payments.check_holds(
+        orders, gateway, now, on_silence=page_question_failed if page_view else None
+    )
     # Stripe has answered: now the weeks, then the orders' rows (rule 9).
     lock_weeks(o.week_id for o in orders if verdicts.get(o.id, ("waiting",))[0] != "waiting")
     expired = []
@@ -597,33 +508,6 @@ def expire_holds(now=None, week_id=None, gateway=None):
         elif verdict == "unpaid" and expire_order(order):
             expired.append(order.number)
     return expired
-
-
-def revive_order(order, now=None):
-    """Take an expired card order's stock and slot again (it was paid after all), or nothing.
-
-    The same guarded statements as a new order (rule 1), in the same order; False, leaving
-    everything as it was, when a line or the slot is gone or the week no longer takes orders.
-    """
-    if not order.week.is_open(now or utcnow()) or not lock_order(order, ("expired",)):
-        return False
-    taken = []
-    for line in sorted(order.lines, key=lambda line: line.offer_id):
-        if line.quantity and not reserve_stock(line.offer_id, line.quantity):
-            break
-        taken.append(line)
-    else:
-        if order.slot_id is None or reserve_place(order.slot_id):
-            order.status = "placed"
-            order.cancelled_at = None
-            order.hold_expires_at = None
-            _bump_week_version(order.week_id)
-            db.session.flush()
-            record(order, SYSTEM, "revived_after_payment")
-            return True
-    for line in taken:  # undo, in this transaction, what was taken before the failure
-        release_stock(line.offer_id, line.quantity)
-    return False
 
 
 def change_quantities(order, quantities, actor=None, now=None):
@@ -670,7 +554,7 @@ def change_quantities(order, quantities, actor=None, now=None):
         return ""
     _check_payment_allows(order, gross_before)
     _check_card_allows(order)
-    _bump_week_version(order.week_id)
+    bump_week_version(order.week_id)
     db.session.flush()
     if _change_mailed_recently(order):
         record(order, actor, "changed_by_customer", lines=changes, mail_skipped=True)
@@ -770,7 +654,7 @@ def cancel_order(order, actor=None, reason=""):
     """Cancel an open order: stock and slot go back on sale."""
     if not order.is_open or not lock_order(order, OPEN_STATUSES):
         raise OrderError(_("Cette commande ne peut plus être annulée."))
-    _release(order)
+    release_order(order)
     _mark_cancelled(order, actor, reason)
 
 
@@ -806,7 +690,9 @@ def orders_to_cancel(order_ids):
     ).all()
     if len(orders) != len(set(order_ids)):
         raise OrderError(
-            _("Certaines commandes cochées n'existent pas : rien n'a été annulé. Rechargez la liste.")
+            _(
+                "Certaines commandes cochées n'existent pas : rien n'a été annulé. Rechargez la liste."
+            )
         )
     if closed := [order.number for order in orders if not order.is_open]:
         raise OrderError(
@@ -862,7 +748,10 @@ def cancel_orders(order_ids, actor, reason):
     for order in orders:
         if not lock_order(order, OPEN_STATUSES):  # moved on since it was read
             raise OrderError(
-                _("La commande %(number)s vient de changer : rien n'a été annulé.", number=order.number)
+                _(
+                    "La commande %(number)s vient de changer : rien n'a été annulé.",
+                    number=order.number,
+                )
             )
     stock, places = {}, {}
     for order in orders:
@@ -875,7 +764,7 @@ def cancel_orders(order_ids, actor, reason):
     for slot_id in sorted(places):
         release_places(slot_id, places[slot_id])
     for week_id in sorted({order.week_id for order in orders}):
-        _bump_week_version(week_id)
+        bump_week_version(week_id)
     for order in orders:
         _mark_cancelled(order, actor, reason, together=len(orders))
     return [order.number for order in orders]
@@ -931,7 +820,7 @@ def lower_quantities(order, quantities, actor):
         return False
     if order.status == "confirmed":
         _settle_card_later(order)
-    _bump_week_version(order.week_id)
+    bump_week_version(order.week_id)
     db.session.flush()
     credit_note = credit_note_for_change(order, actor)
     record(order, actor, "lowered_by_staff", lines=changes, **_document(credit_note))

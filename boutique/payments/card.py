@@ -19,8 +19,10 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..formatting import format_cents
-from ..models import CardPayment, Order, Payment, PickupSlot, WebhookEvent, utcnow
+from ..models import CardPayment, Order, Payment, PickupSlot, User, WebhookEvent, utcnow
 from ..order_log import SYSTEM, mail_customer, record
+from ..order_states import expire_order, mark_paid_by_card, revive_order
+from ..outbox import queue_email
 from ..pricing import order_totals
 from ..transactions import lock_week
 from .gateway import CheckoutRequest, IntentState, PaymentGatewayError, SessionState
@@ -116,8 +118,6 @@ def _move(card, status):
 
 def apply_intent(card, state, now=None):
     """Bring the card (and its order) up to what Stripe says of the PaymentIntent."""
-    from ..ordering import services as ordering
-
     now = now or utcnow()
     if card.intent_id is None:
         card.intent_id = state.id
@@ -146,7 +146,7 @@ def apply_intent(card, state, now=None):
         return "captured"
     # cancelled: the authorisation lapsed or was released.
     if order.status == "pending_payment":
-        ordering.expire_order(order, reason="card_cancelled")
+        expire_order(order, reason="card_cancelled")
     elif order.is_open or (target_cents(order) or 0) > 0:
         card.problem = "authorisation_cancelled"
         record(order, SYSTEM, "card_authorisation_cancelled")
@@ -157,12 +157,10 @@ def _place_or_give_back(card, amount):
     """The card is paid: place its order. If its hold ran out meanwhile, take its stock and
     slot again when they are still there; otherwise give the money back (settle releases or
     refunds it) and tell the customer."""
-    from ..ordering import services as ordering
-
     order = card.order
-    if order.status == "pending_payment" and ordering.mark_paid_by_card(order, amount):
+    if order.status == "pending_payment" and mark_paid_by_card(order, amount):
         return
-    if order.status == "expired" and not _replaced(order) and ordering.revive_order(order):
+    if order.status == "expired" and not _replaced(order) and revive_order(order):
         record(order, None, "card_authorised", amount_cents=amount)
         mail_customer(order, "order_received")
         return
@@ -299,10 +297,8 @@ def handle_event(event, gateway, now=None):
         and card.status in ("open", "failed")
         and verdict(StripeAnswer(found.session, found.intent), now) == "unpaid"
     ):
-        from ..ordering import services as ordering
-
         if card.order.status == "pending_payment":
-            ordering.expire_order(card.order, reason="payment_page_expired")
+            expire_order(card.order, reason="payment_page_expired")
         stored.outcome = "expired"
     stored.outcome = stored.outcome or "unchanged"
     db.session.flush()
@@ -451,11 +447,12 @@ def record_answer(card, answer, now=None):
     return apply_intent(card, answer.intent, now)
 
 
-def check_holds(orders, gateway, now=None):
+def check_holds(orders, gateway, now=None, on_silence=None):
     """Stripe's verdict for each lapsed card hold, {order id: (verdict, answer)}.
 
     Every Stripe call happens here, before anything is written. When Stripe cannot answer,
-    the remaining orders are left for a later run (never guessed unpaid).
+    the remaining orders are left for a later run (never guessed unpaid) and `on_silence()`,
+    if given, is called.
     """
     verdicts = {}
     for order in orders:
@@ -472,6 +469,8 @@ def check_holds(orders, gateway, now=None):
                 "hold of %s not expired: Stripe did not answer (%s)", order.number, error.code
             )
             gateway = None  # Stripe is down: do not wait on it for every order
+            if on_silence is not None:
+                on_silence()
             continue
         verdicts[order.id] = (verdict(answer, now), answer)
     return verdicts
@@ -589,9 +588,6 @@ def notify_staff(report):
 
     report: [(order number, outcome)] from `flask payments capture-due`.
     """
-    from ..models import User
-    from ..outbox import queue_email
-
     staff = db.session.scalars(
         select(User).where(User.role.in_(("staff", "admin"))).order_by(User.id)
     ).all()
@@ -785,6 +781,8 @@ def _captured_message(payment):
 def card_for_demo_session(session_id):
     return db.session.scalar(
         select(CardPayment)
-        .options(selectinload(CardPayment.order).selectinload(Order.slot).selectinload(PickupSlot.point))
+        .options(
+            selectinload(CardPayment.order).selectinload(Order.slot).selectinload(PickupSlot.point)
+        )
         .where(CardPayment.session_id == session_id)
     )

@@ -11,6 +11,7 @@ authorised one.
 
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,6 +23,10 @@ from ..links import public_url
 CURRENCY = "eur"
 # Seconds before a call to Stripe gives up; a customer is waiting on the other side.
 DEFAULT_TIMEOUT = 10
+# A page view's side questions (see page_gateway) wait less, and rest after a failure.
+DEFAULT_PAGE_TIMEOUT = 3
+DEFAULT_PAGE_PAUSE = 60
+PAGE_PAUSE_KEY = "boutique.stripe_page_pause"
 # Errors worth trying again later: Stripe unreachable, overloaded or failing on its side (and
 # keys refused or missing, the shop's to fix: Stripe's retries deliver the event once fixed).
 RETRY_LATER_CODES = frozenset(
@@ -426,3 +431,32 @@ def gateway_for(app=None):
     if config.get("PAYMENT_DEMO"):
         return DemoGateway()
     raise PaymentGatewayError("Le paiement par carte n'est pas configuré.", "not_configured")
+
+
+def page_gateway(app=None):
+    """The gateway for a page view's side questions to Stripe, or None while they rest.
+
+    A side question is one the customer did not come for: are lapsed card holds paid after all
+    (lazy expiry), what happened on the payment page (the return). It gives up after
+    STRIPE_PAGE_TIMEOUT seconds, and once Stripe failed to answer one, this process's page views
+    stop asking for STRIPE_PAGE_PAUSE seconds (`page_question_failed`): a hung Stripe costs one
+    short wait, not one per page. The cron command and Stripe's webhook catch up meanwhile.
+    """
+    app = app or current_app._get_current_object()
+    if time.monotonic() < app.extensions.get(PAGE_PAUSE_KEY, 0.0):
+        return None
+    config = app.config
+    if config.get("STRIPE_SECRET_KEY"):
+        return StripeGateway(
+            config["STRIPE_SECRET_KEY"],
+            api_base=config.get("STRIPE_API_BASE"),
+            timeout=config.get("STRIPE_PAGE_TIMEOUT", DEFAULT_PAGE_TIMEOUT),
+        )
+    return gateway_for(app)
+
+
+def page_question_failed(app=None):
+    """Stripe did not answer a page view's side question: rest them for STRIPE_PAGE_PAUSE s."""
+    app = app or current_app._get_current_object()
+    pause = app.config.get("STRIPE_PAGE_PAUSE", DEFAULT_PAGE_PAUSE)
+    app.extensions[PAGE_PAUSE_KEY] = time.monotonic() + pause

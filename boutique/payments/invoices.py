@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased, joinedload
 from ..extensions import db
 from ..models import Invoice, InvoiceCounter, Payment, utcnow
 from ..order_log import record
+from ..pickup.documents import render_pdf
 from ..pricing import compute_totals
 from ..timezones import shop_today
 
@@ -413,8 +414,6 @@ def render_invoice_html(invoice):
 
 def invoice_pdf(invoice):
     """The document as a PDF: from the frozen snapshot, so the same one every time."""
-    from ..pickup.documents import render_pdf
-
     return render_pdf(render_invoice_html(invoice), base_url=None)
 
 

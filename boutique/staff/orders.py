@@ -19,7 +19,7 @@ from ..models import Order, SalesWeek
 from ..ordering import services as ordering
 from ..payments import card
 from ..payments.invoices import InvoiceError, order_documents
-from ..payments.routes import settle_after
+from ..payments.steps import settle_after
 from ..pickup.services import points, week_slots
 from ..pricing import order_totals
 from ..transactions import retried
