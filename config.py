@@ -28,6 +28,8 @@ class Config:
     )
     # A dropped server connection (PostgreSQL restarted) is replaced before use.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Seconds before connecting to PostgreSQL gives up (libpq counts at least 2).
+    DATABASE_CONNECT_TIMEOUT = _env_int("DATABASE_CONNECT_TIMEOUT", 5)
 
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"

@@ -2,11 +2,12 @@
 
 import os
 
-from flask import Flask, has_request_context, render_template, session
+from flask import Flask, has_request_context, render_template, request, session, url_for
 from flask_babel import format_date, get_locale, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import SecurityError
 from werkzeug.routing import IntegerConverter
 
@@ -72,11 +73,17 @@ def select_locale():
 
 
 def register_extensions(app):
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
         # A file never drops the connection: no ping before each request's first query.
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["pool_pre_ping"] = False
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif uri.startswith("postgresql"):
+        # A server that accepts and never answers costs a request this long, not forever.
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", app.config["DATABASE_CONNECT_TIMEOUT"])
+        options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
@@ -161,6 +168,18 @@ def register_errorhandlers(app):
 
     for status in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(status, error_page)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        # The database does not answer (or a deadlock outlived its retries): a page that says
+        # so, rendered without the context processors (they would ask the database again).
+        app.logger.error("database unavailable on %s: %s", request.path, error.orig)
+        page = app.jinja_env.get_template("errors/503.html").render(
+            shop_name=app.config["SHOP_NAME"],
+            stylesheet=url_for("static", filename="css/style.css"),
+            home=url_for("shop.home"),
+        )
+        return page, 503, {"Retry-After": "30"}
 
     @app.errorhandler(SecurityError)
     def untrusted_host(error):

@@ -27,17 +27,26 @@ PROBE_SECONDS = 0.04
 # A mail due for longer than this is waiting for a worker that does not run.
 OUTBOX_LATE_SECONDS = 600
 
-_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz")
-_pending = {}  # a probe still running in _executor, by storage: never two at once
+# SELECT 1 answers in a millisecond or two; a database this slow cannot serve pages either.
+DATABASE_PROBE_SECONDS = 0.08
+
+# One thread per thing probed at most: the database and the limiter's storage.
+_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
+_pending = {}  # a probe still running in _executor, by what it probes: never two at once
 _pending_lock = threading.Lock()
 
 
 def healthz():
-    database, outbox = _database_and_outbox()
+    # The database is asked in the probe thread while the request thread asks the rest: a
+    # server that accepts and never answers costs DATABASE_PROBE_SECONDS, not a connect timeout.
+    app = current_app._get_current_object()
+    database = _submit(("database", id(app)), _database_probe(app))
+    rate_limit_storage, document_cache = _rate_limit_storage(), _document_cache()
+    database, outbox = _database_and_outbox(_answer(database, DATABASE_PROBE_SECONDS))
     report = {
         "database": database,
-        "rate_limit_storage": _rate_limit_storage(),
-        "document_cache": _document_cache(),
+        "rate_limit_storage": rate_limit_storage,
+        "document_cache": document_cache,
         "outbox": outbox,
     }
     if database != "ok":
@@ -51,11 +60,22 @@ def healthz():
     return jsonify(status="degraded" if degraded else "ok", **report), 200
 
 
-def _database_and_outbox():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # any driver error means the database is not usable
-        db.session.rollback()
+def _database_probe(app):
+    def probe():
+        with app.app_context():
+            try:
+                db.session.execute(text("SELECT 1"))
+            except Exception:  # any driver error means the database is not usable
+                return False
+            finally:
+                db.session.remove()
+            return True
+
+    return probe
+
+
+def _database_and_outbox(database_answered):
+    if not database_answered:
         return "error", {"error": "database"}
     try:
         if db.engine.dialect.name == "postgresql":
@@ -95,14 +115,26 @@ def _redis_probe(uri):
 
 
 def _in_thread(storage):
+    future = _submit(id(storage), storage.check)
+    return "ok" if _answer(future, PROBE_SECONDS) else "error"
+
+
+def _submit(key, probe):
+    """Run `probe` in the probe threads, unless the last one for `key` still waits for an answer
+    (a silent server then costs one thread, however often /healthz is asked)."""
     with _pending_lock:
-        future = _pending.get(id(storage))
+        future = _pending.get(key)
         if future is None or future.done():
-            future = _pending[id(storage)] = _executor.submit(storage.check)
+            future = _pending[key] = _executor.submit(probe)
+    return future
+
+
+def _answer(future, seconds):
+    """The probe's answer (true when it worked) if it comes within `seconds`, else False."""
     try:
-        return "ok" if future.result(timeout=PROBE_SECONDS) else "error"
+        return bool(future.result(timeout=seconds))
     except FutureTimeout:
-        return "error"
+        return False
 
 
 def _document_cache():

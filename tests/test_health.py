@@ -98,3 +98,40 @@ def test_healthz_is_ok_with_a_redis_that_answers(make_app):
 
     assert response.status_code == 200
     assert response.json["status"] == "ok" and response.json["rate_limit_storage"] == "ok"
+
+
+def test_healthz_answers_at_once_when_the_database_accepts_and_never_answers(make_app, blackhole):
+    silent = f"postgresql+psycopg://postgres@127.0.0.1:{blackhole.port}/boutique"
+    shop = make_app(SQLALCHEMY_DATABASE_URI=silent, DATABASE_CONNECT_TIMEOUT=2)
+    client = shop.test_client()
+
+    timings, answers = [], []
+    for _ in range(3):
+        started = time.perf_counter()
+        response = client.get("/healthz")
+        timings.append(time.perf_counter() - started)
+        answers.append((response.status_code, response.json["database"]))
+
+    print(f"/healthz with the database silent: {', '.join(f'{t * 1000:.0f} ms' for t in timings)}")
+    assert answers == [(503, "error")] * 3
+    assert max(timings) < 0.3
+    assert len(blackhole.connections) == 1  # one probe waits; the next ones did not pile up
+
+
+def test_a_page_says_the_shop_is_unavailable_after_the_connect_timeout_of_a_silent_database(
+    make_app, blackhole
+):
+    silent = f"postgresql+psycopg://postgres@127.0.0.1:{blackhole.port}/boutique"
+    shop = make_app(SQLALCHEMY_DATABASE_URI=silent, DATABASE_CONNECT_TIMEOUT=2)
+    client = shop.test_client()
+    with client.session_transaction() as session:  # a signed-in customer: the page must not
+        session["_user_id"] = "1:1:x"  # ask the database who it is, it would wait again
+
+    started = time.perf_counter()
+    response = client.get("/")
+    seconds = time.perf_counter() - started
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert "La boutique est momentanément indisponible" in response.get_data(as_text=True)
+    assert 1.5 < seconds < 3.5  # one connect timeout of libpq, not forever and not twice
