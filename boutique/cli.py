@@ -73,6 +73,7 @@ def schedule_publish_command(week):
 
 @schedule_group.command("remind")
 @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), help="Default: tomorrow.")
+@retried
 def schedule_remind_command(day):
     """Remind the customers who collect tomorrow (each once; safe to run from cron daily)."""
     from .pickup.schedule import send_reminders, tomorrow_in_shop_zone
@@ -125,16 +126,18 @@ def payments_capture_due_command():
     from .models import CardPayment
     from .payments.card import cards_to_settle, notify_staff, settle_due_card
 
-    gateway, report = _gateway(), []
-    for card_id in cards_to_settle():
-        card = db.session.get(CardPayment, card_id)
+    @retried  # each card is its own unit of work; Stripe's idempotency keys make a retry safe
+    def settle_one(card_id):
         try:
-            outcome = settle_due_card(card, gateway)
+            outcome = settle_due_card(db.session.get(CardPayment, card_id), gateway)
             db.session.commit()
         except IntegrityError:  # a click settled the same card at the same moment
             db.session.rollback()
             outcome = "nothing"
-        report.append((db.session.get(CardPayment, card_id).order.number, outcome))
+        return db.session.get(CardPayment, card_id).order.number, outcome
+
+    gateway = _gateway()
+    report = [settle_one(card_id) for card_id in cards_to_settle()]
     if report:
         notify_staff(report)
         db.session.commit()
@@ -154,11 +157,16 @@ def payments_reconcile_command(week, fix):
     from .models import CardPayment
     from .payments.card import card_ids, reconcile_card
 
+    @retried  # each card is its own unit of work
+    def reconcile_one(card_id):
+        found = reconcile_card(db.session.get(CardPayment, card_id), gateway, fix=fix)
+        db.session.commit()
+        return found
+
     week = _week_argument(week) if week else None
     gateway, differences = _gateway(), []
     for card_id in card_ids(week):
-        differences += reconcile_card(db.session.get(CardPayment, card_id), gateway, fix=fix)
-        db.session.commit()
+        differences += reconcile_one(card_id)
     for number, difference in differences:
         click.echo(f"  {number}: {difference}")
     verb = "fixed" if fix else "found"

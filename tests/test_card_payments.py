@@ -40,6 +40,7 @@ from boutique.payments import card
 from boutique.payments.gateway import StripeGateway, gateway_for
 from boutique.pricing import order_totals
 from tests.conftest import free_port, page_text
+from tests.test_lock_order import conflicts  # noqa: F401  (a fixture)
 from tests.test_ordering import checkout, submit
 
 SECRET = "whsec_test_secret"
@@ -533,6 +534,26 @@ def test_capture_due_captures_authorisations_about_to_lapse(app, client, stripe_
     assert order.status == "placed"  # staff still confirm; a lower amount will be refunded
     assert order.card.status == "captured"
     assert card_payments(order) == [1600]
+
+
+def test_capture_due_runs_a_card_again_when_the_database_gives_up_on_it_for_a_conflict(
+    app, client, stripe_shop, runner, conflicts  # noqa: F811
+):
+    order, intent = authorised_order(app, client, stripe_shop)
+    order.card.authorised_at = utcnow() - timedelta(days=6, hours=1)
+    db.session.commit()
+    conflicts(r"\s*INSERT INTO payment ", times=2)  # after Stripe captured: twice, then it passes
+
+    result = runner.invoke(args=["payments", "capture-due"])
+
+    assert result.exit_code == 0, result.output
+    assert f"{order.number}: captured" in result.output
+    order = fresh(order)
+    assert order.card.status == "captured"
+    assert card_payments(order) == [1600]  # recorded once
+    taken = charge(stripe_shop["gateway"], intent.id)
+    assert taken.captured and taken.amount - taken.amount_refunded == 1600
+    assert "1 card payments handled, 0 to retry" in result.output
 
 
 def test_stripe_down_at_checkout_keeps_the_order_pending_and_the_basket(app, client, shop):

@@ -523,6 +523,27 @@ def settle(card, gateway, force=False):
     return result
 
 
+def _capture(card, target, gateway):
+    """Capture `target` on the card; returns the amount Stripe holds as captured.
+
+    Stripe refuses a second capture. When it does because this one was already made (by a run
+    whose record was lost: a database conflict after Stripe answered, or an idempotency key
+    older than Stripe keeps), what Stripe captured then is recorded: never taken twice, and
+    never "failed" at every run after.
+    """
+    try:
+        gateway.capture(card.intent_id, target, idempotency_key=f"capture-{card.intent_id}")
+        return target
+    except PaymentGatewayError as error:
+        if error.retry_later:
+            raise
+        state = gateway.retrieve(card.intent_id)
+        if INTENT_STATUSES.get(state.status) != "captured":
+            raise
+        # amount_received is Stripe's captured amount (a fake Stripe may not give it).
+        return state.amount_received or target
+
+
 def _settle(card, target, gateway):
 
     order = card.order
@@ -535,10 +556,10 @@ def _settle(card, target, gateway):
         if target > (card.amount_authorised_cents or 0):
             card.problem = "above_authorised"
             return "refused"
-        gateway.capture(card.intent_id, target, idempotency_key=f"capture-{card.intent_id}")
+        amount = _capture(card, target, gateway)
         card.status = "captured"
-        _record_capture(card, target)
-        record(order, SYSTEM, "card_captured", amount_cents=target)
+        _record_capture(card, amount)
+        record(order, SYSTEM, "card_captured", amount_cents=amount)
         return "captured"
     if card.status == "captured":
         net = card_net(card)
