@@ -433,17 +433,18 @@ def gateway_for(app=None):
     raise PaymentGatewayError("Le paiement par carte n'est pas configuré.", "not_configured")
 
 
-def page_gateway(app=None):
-    """The gateway for a page view's side questions to Stripe, or None while they rest.
+def page_gateway(app=None, resting=True):
+    """The gateway for a page view's own questions to Stripe, or None while they rest.
 
-    A side question is one the customer did not come for: are lapsed card holds paid after all
-    (lazy expiry), what happened on the payment page (the return). It gives up after
-    STRIPE_PAGE_TIMEOUT seconds, and once Stripe failed to answer one, this process's page views
-    stop asking for STRIPE_PAGE_PAUSE seconds (`page_question_failed`): a hung Stripe costs one
-    short wait, not one per page. The cron command and Stripe's webhook catch up meanwhile.
+    Such a question gives up after STRIPE_PAGE_TIMEOUT seconds. Side questions, the ones the
+    customer did not come for (are lapsed card holds paid after all: the lazy expiry), rest for
+    STRIPE_PAGE_PAUSE seconds in this process once Stripe failed to answer one
+    (`page_question_failed`): a hung Stripe costs one short wait, not one per page; the cron
+    command and Stripe's webhook catch up meanwhile. resting=False is for the question the
+    customer is waiting for (what happened on the payment page): asked at each visit.
     """
     app = app or current_app._get_current_object()
-    if time.monotonic() < app.extensions.get(PAGE_PAUSE_KEY, 0.0):
+    if resting and time.monotonic() < app.extensions.get(PAGE_PAUSE_KEY, 0.0):
         return None
     config = app.config
     if config.get("STRIPE_SECRET_KEY"):

@@ -67,11 +67,8 @@ def record_return(order):
     payment = order.card
     if order.status != "pending_payment" or payment is None or not payment.session_id:
         return None
-    try:
-        gateway = page_gateway()
-        if gateway is None:  # Stripe left a page view's question unanswered a moment ago
-            return "waiting"
-        answer = card.ask_stripe(payment, gateway)
+    try:  # what the customer waits for: asked even while side questions rest
+        answer = card.ask_stripe(payment, page_gateway(resting=False))
     except PaymentGatewayError as error:
         log.warning("return from the payment page of %s: Stripe said %s", order.number, error.code)
         if error.retry_later:
