@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from .account.services import create_staff, find_user_by_email, normalise_email
 from .extensions import db
-from .models import Product
+from .models import Order, Product
 from .staff.account_services import record_cli_change
 from .transactions import retried
 
@@ -54,8 +54,14 @@ def schedule_generate_command(week):
     result = generate_schedule(week)
     db.session.commit()
     click.echo(f"{week.label}: {len(result.placed)} orders placed, {len(result.unplaced)} not.")
-    for order_id, reason in sorted(result.unplaced.items()):
-        click.echo(f"  order #{order_id}: {REASONS[reason]}")
+    # Staff know orders by their number (S49-004), never by the database id.
+    numbers = dict(
+        db.session.execute(
+            select(Order.id, Order.number).where(Order.id.in_(list(result.unplaced)))
+        ).all()
+    )
+    for order_id, reason in sorted(result.unplaced.items(), key=lambda item: numbers[item[0]]):
+        click.echo(f"  order {numbers[order_id]}: {REASONS[reason]}")
 
 
 @schedule_group.command("publish")

@@ -231,6 +231,23 @@ def test_schedule_commands_take_a_week_by_label(week_setup, runner):
     assert result.exit_code != 0 and "no week" in result.output
 
 
+def test_schedule_generate_names_unplaced_orders_by_their_number(week_setup, make_user, runner):
+    orders = [phone_order(week_setup, f"Client{index}") for index in range(6)]
+    amap = phone_order(week_setup, "Amap", kind="amap", customer=make_user(kind="amap"))
+    week_setup["gate"].for_amap = False
+    db.session.commit()
+    result = runner.invoke(args=["schedule", "generate", str(week_setup["week"].id)])
+    assert result.exit_code == 0, result.output
+    assert "5 orders placed, 2 not" in result.output
+    last = orders[-1]  # first come, first served: the sixth individual finds every slot full
+    assert f"  order {amap.number}: Aucun créneau ouvert à ce type de client" in result.output
+    assert f"  order {last.number}: Tous les créneaux possibles sont complets." in result.output
+    assert amap.number.startswith("S") and last.number.startswith("S")
+    # Never the database id, which staff cannot find anywhere.
+    assert "#" not in result.output
+    assert f"order {amap.id}:" not in result.output and f"order {last.id}:" not in result.output
+
+
 def test_schedule_page_is_for_staff(client, week_setup, make_user, login):
     url = f"/gestion/semaines/{week_setup['week'].id}/planning"
     assert client.get(url).status_code == 302
