@@ -57,3 +57,11 @@ def order_totals(order):
         ((line.unit_price_cents, line.quantity, line.vat_rate_bp) for line in order.lines),
         order.prices_include_vat,
     )
+
+
+def amount_due_cents(payment_method, status, card_authorised, gross_cents, paid_cents):
+    """What is left to collect at pick-up: invoices are paid by transfer, an authorised card
+    is captured at confirmation, cancelled and expired orders owe nothing."""
+    if payment_method == "invoice" or status in ("cancelled", "expired") or card_authorised:
+        return 0
+    return max(0, gross_cents - paid_cents)

@@ -689,6 +689,19 @@ def test_a_pdf_not_rendered_yet_shows_the_page_while_the_worker_renders_it(
     assert renders["pdf"] == 1  # rendered once, by the worker
 
 
+def test_labels_being_prepared_show_the_page_without_drawing_a_qr_code_in_the_request(
+    in_background, runner, staff_client, shop, renders
+):
+    first = staff_client.get(url(shop, "etiquettes", format="pdf"))
+
+    assert first.status_code == 202
+    assert "Les QR codes sont dessinés dans le PDF en préparation" in page_text(first)
+    assert 'class="label-qr"' not in first.get_data(as_text=True)
+    assert renders["qr"] == 0  # drawing them is the worker's job
+    assert runner.invoke(args=["outbox", "worker", "--once"]).exit_code == 0
+    assert renders["qr"] > 0 and renders["pdf"] == 1
+
+
 def test_a_pdf_that_fails_to_render_says_so_and_is_tried_again_on_reload(
     in_background, staff_client, shop, monkeypatch
 ):

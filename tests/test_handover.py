@@ -116,7 +116,7 @@ def test_handover_link_opens_its_order(app, staff_client, counter):
     order = order_for(counter, "Alice")
     token = handover_token(order)
     assert order_from_handover_token(token) == order
-    url = handover_url(order)
+    url = handover_url(order.id, order.week)
     assert url == f"http://localhost/gestion/retrait/{token}"  # PUBLIC_URL in the tests
 
     response = staff_client.get(f"/gestion/retrait/{token}")

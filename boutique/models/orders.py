@@ -201,14 +201,17 @@ class Order(db.Model):
     @property
     def amount_due_cents(self):
         """What is left to collect at pick-up (invoices are paid by transfer, not at pick-up)."""
-        from ..pricing import order_totals
+        from ..pricing import amount_due_cents, order_totals
 
         if self.payment_method == "invoice" or self.status in ("cancelled", "expired"):
-            return 0
-        if self.card is not None and self.card.status == "authorised":
-            return 0  # the card pays: the final amount is captured at confirmation
-        paid = sum(payment.amount_cents for payment in self.payments)
-        return max(0, order_totals(self).gross_cents - paid)
+            return 0  # without reading the lines
+        return amount_due_cents(
+            self.payment_method,
+            self.status,
+            self.card is not None and self.card.status == "authorised",
+            order_totals(self).gross_cents,
+            sum(payment.amount_cents for payment in self.payments),
+        )
 
 
 class OrderLine(db.Model):

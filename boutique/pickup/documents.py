@@ -12,13 +12,23 @@ from datetime import date, time
 
 import segno
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload, subqueryload
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..formatting import cents_to_input
-from ..models import Category, Offer, Order, PickupPoint, PickupSlot, Product
-from ..pricing import order_totals
+from ..models import (
+    CardPayment,
+    Category,
+    Offer,
+    Order,
+    OrderLine,
+    Payment,
+    PickupPoint,
+    PickupSlot,
+    Product,
+    User,
+)
+from ..pricing import amount_due_cents, compute_totals
 from ..spreadsheet import csv_text
 from .handover import handover_url
 
@@ -205,78 +215,141 @@ def document_days(week, slots):
     return sorted(days | {slot.day for slot in slots})
 
 
-def _load_orders(week, statuses, day=None, point=None, delivery_only=False):
-    """The orders with their slot, point and customer (joined) then lines and payments.
+def _order_rows(week, statuses, day=None, point=None, delivery_only=False, with_url=False):
+    """The orders as rows, in slot order (day, time, point), orders without a slot last, then
+    by number.
 
-    Three statements whatever the number of orders: subquery eager loading repeats the
-    filter instead of sending the ids back in batches.
+    Read as plain rows, not ORM objects: four statements whatever the number of orders (the
+    orders with their slot, point and customer; their lines; their payments; their cards),
+    and 2,000 orders load in a fraction of the time the identity map would take.
     """
-    query = (
-        select(Order)
-        .outerjoin(Order.slot)
-        .outerjoin(PickupSlot.point)
-        .options(
-            contains_eager(Order.slot).contains_eager(PickupSlot.point),
-            joinedload(Order.customer),
-            subqueryload(Order.lines),
-            subqueryload(Order.payments),
-            subqueryload(Order.card),
-        )
-        .where(Order.week_id == week.id, Order.status.in_(statuses))
-    )
+    where = [Order.week_id == week.id, Order.status.in_(statuses)]
     if day is not None:
-        query = query.where(PickupSlot.day == day)
+        where.append(PickupSlot.day == day)
     if point is not None:
-        query = query.where(PickupSlot.point_id == point.id)
+        where.append(PickupSlot.point_id == point.id)
     if delivery_only:
-        query = query.where(PickupPoint.is_delivery.is_(True))
-    return db.session.scalars(query).unique().all()
+        where.append(PickupPoint.is_delivery.is_(True))
 
+    def joined(query):
+        return query.outerjoin(Order.slot).outerjoin(PickupSlot.point).where(*where)
 
-def _row(order, slot_info, with_url=False):
-    paid = sum(payment.amount_cents for payment in order.payments)
-    customer = order.customer
-    address = ""
-    if customer is not None and customer.address:
-        town = f"{customer.postcode} {customer.city}".strip()
-        address = ", ".join(part for part in (customer.address, town) if part)
-    return OrderRow(
-        id=order.id,
-        number=order.number,
-        name=order.contact_name,
-        organisation=customer.organisation if customer is not None else "",
-        phone=order.phone or (customer.phone if customer is not None else ""),
-        status=order.status,
-        payment_method=order.payment_method,
-        items=tuple(
-            Item(line.quantity, line.product_name, line.unit_label, line.product_id)
-            for line in order.lines
-            if line.quantity > 0
-        ),
-        total_cents=order_totals(order).gross_cents,
-        paid_cents=paid,
-        to_collect_cents=order.amount_due_cents,
-        slot=slot_info,
-        address=address,
-        note=order.note,
-        handover_url=handover_url(order) if with_url else "",
-        card_authorised=order.card is not None and order.card.status == "authorised",
+    ids = joined(select(Order.id))
+    lines = defaultdict(list)
+    for line in db.session.execute(
+        select(
+            OrderLine.order_id,
+            OrderLine.quantity,
+            OrderLine.product_name,
+            OrderLine.unit_label,
+            OrderLine.product_id,
+            OrderLine.unit_price_cents,
+            OrderLine.vat_rate_bp,
+        )
+        .where(OrderLine.order_id.in_(ids))
+        .order_by(OrderLine.id)
+    ):
+        lines[line.order_id].append(line)
+    paid = dict(
+        db.session.execute(
+            select(Payment.order_id, func.sum(Payment.amount_cents))
+            .where(Payment.order_id.in_(ids))
+            .group_by(Payment.order_id)
+        ).all()
     )
-
-
-def _rows(orders, with_url=False):
-    """Rows in slot order (day, time, point), orders without a slot last, then by number."""
+    authorised = set(
+        db.session.scalars(
+            select(CardPayment.order_id).where(
+                CardPayment.order_id.in_(ids), CardPayment.status == "authorised"
+            )
+        )
+    )
+    orders = db.session.execute(
+        joined(
+            select(
+                Order.id,
+                Order.number,
+                Order.contact_name,
+                Order.phone,
+                Order.status,
+                Order.payment_method,
+                Order.prices_include_vat,
+                Order.note,
+                Order.slot_id,
+                PickupSlot.day,
+                PickupSlot.starts_at,
+                PickupSlot.ends_at,
+                PickupPoint.id.label("point_id"),
+                PickupPoint.name.label("point_name"),
+                PickupPoint.address.label("point_address"),
+                PickupPoint.is_delivery,
+                User.organisation,
+                User.phone.label("customer_phone"),
+                User.address.label("customer_address"),
+                User.postcode,
+                User.city,
+                User.id.label("customer_id"),
+            ).outerjoin(Order.customer)
+        )
+    ).all()
     slot_infos = {}
     rows = []
     for order in orders:
         info = None
-        if order.slot is not None:
+        if order.slot_id is not None:
             info = slot_infos.get(order.slot_id)
             if info is None:
-                info = slot_infos[order.slot_id] = SlotInfo.of(order.slot)
-        rows.append(_row(order, info, with_url))
+                info = slot_infos[order.slot_id] = SlotInfo(
+                    order.slot_id,
+                    order.point_id,
+                    order.point_name,
+                    order.point_address,
+                    order.is_delivery,
+                    order.day,
+                    order.starts_at,
+                    order.ends_at,
+                )
+        url = handover_url(order.id, week) if with_url else ""
+        rows.append(
+            _row(order, lines[order.id], paid.get(order.id, 0), order.id in authorised, info, url)
+        )
     rows.sort(key=_slot_order)
     return rows
+
+
+def _row(order, lines, paid, card_authorised, slot_info, url):
+    address = ""
+    if order.customer_id is not None and order.customer_address:
+        town = f"{order.postcode} {order.city}".strip()
+        address = ", ".join(part for part in (order.customer_address, town) if part)
+    total = compute_totals(
+        ((line.unit_price_cents, line.quantity, line.vat_rate_bp) for line in lines),
+        order.prices_include_vat,
+    ).gross_cents
+    return OrderRow(
+        id=order.id,
+        number=order.number,
+        name=order.contact_name,
+        organisation=(order.organisation or "") if order.customer_id is not None else "",
+        phone=order.phone or (order.customer_phone or "" if order.customer_id is not None else ""),
+        status=order.status,
+        payment_method=order.payment_method,
+        items=tuple(
+            Item(line.quantity, line.product_name, line.unit_label, line.product_id)
+            for line in lines
+            if line.quantity > 0
+        ),
+        total_cents=total,
+        paid_cents=paid,
+        to_collect_cents=amount_due_cents(
+            order.payment_method, order.status, card_authorised, total, paid
+        ),
+        slot=slot_info,
+        address=address,
+        note=order.note,
+        handover_url=url,
+        card_authorised=card_authorised,
+    )
 
 
 def _slot_order(row):
@@ -326,7 +399,7 @@ def _filtered_slots(slots, day=None, point=None, delivery_only=False):
 
 def preparation(week, day=None, point=None):
     """What to pull from the nursery: totals per product by category, then each order."""
-    rows = _rows(_load_orders(week, PREPARATION_STATUSES, day, point))
+    rows = _order_rows(week, PREPARATION_STATUSES, day, point)
     # Lines point at the week's offers: their products' categories, in one statement.
     category_of = {
         product_id: (position, name)
@@ -358,19 +431,19 @@ def preparation(week, day=None, point=None):
 
 def labels(week, day=None, point=None):
     """One label per order to prepare, in slot order, each with its handover link."""
-    return _rows(_load_orders(week, PREPARATION_STATUSES, day, point), with_url=True)
+    return _order_rows(week, PREPARATION_STATUSES, day, point, with_url=True)
 
 
 def pickup_list(week, slots, day=None, point=None):
     """Per slot of the point(s), who comes, what to hand over and what to collect."""
-    rows = _rows(_load_orders(week, PICKUP_LIST_STATUSES, day, point))
+    rows = _order_rows(week, PICKUP_LIST_STATUSES, day, point)
     slots = _filtered_slots(slots, day, point)
     return SlotDocument(_group(rows, slots, by_name=True))
 
 
 def delivery_round(week, slots, day=None, point=None):
     """The delivery points' orders in slot order, with where to deliver them."""
-    rows = _rows(_load_orders(week, PREPARATION_STATUSES, day, point, delivery_only=True))
+    rows = _order_rows(week, PREPARATION_STATUSES, day, point, delivery_only=True)
     slots = _filtered_slots(slots, day, point, delivery_only=True)
     return SlotDocument(_group(rows, slots))
 

@@ -59,13 +59,17 @@ def handover_token(order):
     The same order always gets the same token (labels print the same QR code, which the
     document cache can keep); it expires HANDOVER_LINK_MAX_AGE after the week opened.
     """
-    as_of = int(min(order.week.opens_at, utcnow()).timestamp())
-    return _serializer(as_of=as_of).dumps(order.id)
+    return _week_token(order.id, order.week)
 
 
-def handover_url(order):
-    """The staff-only address printed as a QR code on the order's label."""
-    return public_url("staff.handover_order", token=handover_token(order))
+def _week_token(order_id, week):
+    as_of = int(min(week.opens_at, utcnow()).timestamp())
+    return _serializer(as_of=as_of).dumps(order_id)
+
+
+def handover_url(order_id, week):
+    """The staff-only address printed as a QR code on the label of an order of `week`."""
+    return public_url("staff.handover_order", token=_week_token(order_id, week))
 
 
 def order_from_handover_token(token):

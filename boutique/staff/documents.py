@@ -201,7 +201,9 @@ def _cache_key(kind, params, document):
 
 def _html(kind, params, document, layout, **extra):
     qr_images = {}
-    if kind == "labels":  # the same QR codes as last time come from the cache
+    # The same QR codes as last time come from the cache. While the PDF is being prepared the
+    # page goes without them: drawing 2,000 of them is the worker's job, not this request's.
+    if kind == "labels" and not extra.get("preparing"):
         qr_images = document_cache.qr_images(
             [row.handover_url for row in document],
             documents.qr_image,
