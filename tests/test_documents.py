@@ -14,6 +14,7 @@ from itsdangerous import URLSafeTimedSerializer
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from boutique import pdf
 from boutique.extensions import db
 from boutique.models import Offer, Order, Payment, PickupPoint, PickupSlot
 from boutique.ordering.services import Contact, lower_quantities, place_order
@@ -522,7 +523,7 @@ def test_other_query_parameters_are_ignored(staff_client, shop):
 def renders(monkeypatch):
     """Count WeasyPrint runs and QR codes drawn, keeping the real ones."""
     counts = {"pdf": 0, "qr": 0}
-    real_pdf, real_qr = documents.render_pdf, documents.qr_image
+    real_pdf, real_qr = pdf.render_pdf, documents.qr_image
 
     def render_pdf(html, base_url):
         counts["pdf"] += 1
@@ -532,7 +533,7 @@ def renders(monkeypatch):
         counts["qr"] += 1
         return real_qr(data)
 
-    monkeypatch.setattr(documents, "render_pdf", render_pdf)
+    monkeypatch.setattr(pdf, "render_pdf", render_pdf)
     monkeypatch.setattr(documents, "qr_image", qr_image)
     return counts
 
@@ -711,7 +712,7 @@ def test_a_pdf_that_fails_to_render_says_so_and_is_tried_again_on_reload(
     def broken(html, base_url):
         raise RuntimeError("WeasyPrint is out of memory")
 
-    monkeypatch.setattr(documents, "render_pdf", broken)
+    monkeypatch.setattr(pdf, "render_pdf", broken)
     address = url(shop, "emargement", format="pdf")
     staff_client.get(address)
     for _ in range(document_jobs.MAX_ATTEMPTS):

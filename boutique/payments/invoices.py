@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased, joinedload
 from ..extensions import db
 from ..models import Invoice, InvoiceCounter, Payment, utcnow
 from ..order_log import record
-from ..pickup.documents import render_pdf
+from ..pdf import render_pdf
 from ..pricing import compute_totals
 from ..timezones import shop_today
 

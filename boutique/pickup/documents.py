@@ -470,14 +470,6 @@ def fingerprint(document):
     return repr(document)
 
 
-def render_pdf(html, base_url):
-    """The HTML as an A4 PDF; everything it needs is inline, nothing is fetched."""
-    from weasyprint import HTML, URLFetcher  # loads Pango: only when a PDF is asked for
-
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()
-
-
 # --- CSV (semicolons, UTF-8 with BOM, like the catalog export) ----------------------------------
 
 ORDER_STATUSES = {

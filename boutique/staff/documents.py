@@ -10,6 +10,7 @@ from flask import Response, current_app, render_template, request, url_for
 from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 
+from .. import pdf as pdf_writer
 from ..auth import admin_required, recent_login_required, staff_required
 from ..extensions import db
 from ..formatting import parse_id
@@ -137,7 +138,7 @@ def _respond(kind, params, document, wait=False):
     pdf = document_cache.fetch(
         cache_key,
         "pdf",
-        lambda: documents.render_pdf(
+        lambda: pdf_writer.render_pdf(
             _html(kind, params, document, "_pdf.html"), base_url=public_root()
         ),
     )
