@@ -136,6 +136,14 @@ class Config:
     SELLER_VAT_NUMBER = os.environ.get("SELLER_VAT_NUMBER", "FR32123456789")
     SELLER_VAT_EXEMPTION = os.environ.get("SELLER_VAT_EXEMPTION", "")
     INVOICE_DUE_DAYS = _env_int("INVOICE_DUE_DAYS", 30)
+    # Professionals may choose to pay by invoice (transfer); "0" takes the choice away.
+    INVOICE_PAYMENT = os.environ.get("INVOICE_PAYMENT", "1") != "0"
+    # The account transfers are paid into, printed on invoices, order pages and mails (with the
+    # invoice number as the payment reference). Production refuses to start without them while
+    # INVOICE_PAYMENT is on.
+    BANK_IBAN = os.environ.get("BANK_IBAN", "")
+    BANK_BIC = os.environ.get("BANK_BIC", "")
+    BANK_ACCOUNT_HOLDER = os.environ.get("BANK_ACCOUNT_HOLDER", "")
     LATE_PAYMENT_RATE = os.environ.get("LATE_PAYMENT_RATE", "trois fois le taux d'intérêt légal")
     RECOVERY_INDEMNITY_EUROS = _env_int("RECOVERY_INDEMNITY_EUROS", 40)
 
@@ -175,14 +183,28 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("REMEMBER_COOKIE_DAYS", 30))
 
 
+# An example account (a valid IBAN of no real account) for development and tests.
+EXAMPLE_BANK = {
+    "BANK_IBAN": "FR76 3000 6000 0112 3456 7890 189",
+    "BANK_BIC": "AGRIFRPP",
+    "BANK_ACCOUNT_HOLDER": "Association La Pépinière",
+}
+
+
 class DevelopmentConfig(Config):
     DEBUG = True
+    BANK_IBAN = os.environ.get("BANK_IBAN", EXAMPLE_BANK["BANK_IBAN"])
+    BANK_BIC = os.environ.get("BANK_BIC", EXAMPLE_BANK["BANK_BIC"])
+    BANK_ACCOUNT_HOLDER = os.environ.get("BANK_ACCOUNT_HOLDER", EXAMPLE_BANK["BANK_ACCOUNT_HOLDER"])
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")
     OUTBOX_SEND_AFTER_RESPONSE = True
 
 
 class TestingConfig(Config):
     TESTING = True
+    BANK_IBAN = EXAMPLE_BANK["BANK_IBAN"]
+    BANK_BIC = EXAMPLE_BANK["BANK_BIC"]
+    BANK_ACCOUNT_HOLDER = EXAMPLE_BANK["BANK_ACCOUNT_HOLDER"]
     SECRET_KEY = "testing-secret"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
@@ -245,6 +267,13 @@ class ProductionConfig(Config):
                 "PUBLIC_URL must be the shop's https address in production "
                 "(e.g. https://boutique.lapepiniere.example): every link in mails is built from it."
             )
+        if config.get("INVOICE_PAYMENT"):
+            problem = bank_details_problem(config)
+            if problem:
+                raise RuntimeError(
+                    f"{problem} Transfers are paid into this account (or set INVOICE_PAYMENT=0 "
+                    "to stop offering payment by invoice)."
+                )
         if (config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
             raise RuntimeError(
                 "RATELIMIT_STORAGE_URI must name a shared storage in production "
@@ -257,3 +286,22 @@ CONFIGS = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+def bank_details_problem(config):
+    """Why BANK_IBAN, BANK_BIC and BANK_ACCOUNT_HOLDER cannot be printed for transfers, or ""."""
+    from schwifty import BIC, IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    missing = [name for name in ("BANK_IBAN", "BANK_BIC", "BANK_ACCOUNT_HOLDER") if not config.get(name)]
+    if missing:
+        return f"{', '.join(missing)} must be set in production."
+    try:
+        IBAN(config["BANK_IBAN"])
+    except SchwiftyException as error:
+        return f"BANK_IBAN is not a valid IBAN ({error})."
+    try:
+        BIC(config["BANK_BIC"])
+    except SchwiftyException as error:
+        return f"BANK_BIC is not a valid BIC ({error})."
+    return ""

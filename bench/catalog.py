@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from boutique import create_app  # noqa: E402
 from boutique.extensions import db  # noqa: E402
 from boutique.models import Category, Offer, Product, SalesWeek, utcnow  # noqa: E402
+from config import EXAMPLE_BANK  # noqa: E402
 
 PRODUCTS = 300
 REQUESTS = 300
@@ -40,6 +41,7 @@ PRODUCTION = {
     "PUBLIC_URL": "https://boutique.bench.example",
     "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0"),
     "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
+    **EXAMPLE_BANK,
 }
 
 

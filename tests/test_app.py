@@ -7,7 +7,7 @@ from boutique import create_app
 from boutique.demo_data import LAST_WEEK_ONLY, PRODUCTS
 from boutique.extensions import db
 from boutique.models import Offer, Product, SalesWeek, User
-from config import ProductionConfig
+from config import EXAMPLE_BANK, ProductionConfig
 from tests.conftest import page_text
 
 
@@ -39,6 +39,8 @@ def test_production_starts_with_a_real_secret_and_secure_cookies(monkeypatch, ma
     monkeypatch.setattr(ProductionConfig, "STRIPE_WEBHOOK_SECRET", "whsec_x")
     monkeypatch.setattr(ProductionConfig, "PUBLIC_URL", "https://boutique.lapepiniere.example")
     monkeypatch.setattr(ProductionConfig, "RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15")
+    for name, value in EXAMPLE_BANK.items():
+        monkeypatch.setattr(ProductionConfig, name, value)
     app = make_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     client = app.test_client()

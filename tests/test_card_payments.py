@@ -1454,3 +1454,25 @@ def test_after_one_unanswered_question_page_views_stop_asking_a_hanging_stripe_f
     started = time.monotonic()
     client.get(page_url)
     assert time.monotonic() - started > 0.9
+
+
+def test_an_invoice_of_a_card_order_is_marked_paid_when_the_card_is_captured(
+    app, client, stripe_shop, staff
+):
+    from boutique.models import Invoice
+    from boutique.payments.invoices import request_invoice
+
+    order, intent = authorised_order(app, client, stripe_shop)
+    request_invoice(order, "Camille Martin", "3 rue Basse, 84000 Avignon")
+    db.session.commit()
+    confirm_order(order, staff)
+    db.session.commit()
+    invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+    assert invoice.payment_method == "card" and invoice.paid_at is None  # not captured yet
+
+    assert card.settle(fresh(order).card, stripe_shop["gateway"]) == "captured"
+    db.session.commit()
+
+    db.session.refresh(invoice)
+    assert invoice.paid_at is not None and invoice.gross_cents == 1600
+    assert card_payments(order) == [1600]

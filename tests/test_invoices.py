@@ -20,7 +20,10 @@ from boutique.payments.invoices import (
     invoice_pdf,
     mark_paid,
     overdue_invoices,
+    request_invoice,
 )
+from boutique.pickup.handover import record_payment
+from boutique.pricing import order_totals
 from boutique.timezones import shop_today
 from tests.conftest import page_text, pdf_words
 
@@ -136,10 +139,75 @@ def test_first_invoice_of_the_year_rolled_back_leaves_no_gap(shop, staff):
     assert [d.number for d in documents(order)] == [f"FA-{year}-0001"]
 
 
-def test_pay_on_pickup_orders_get_no_invoice(shop, staff):
+def test_a_professional_paying_on_pickup_gets_an_invoice_paid_at_the_gate(shop, staff):
     order = confirmed(invoice_order(shop, method="on_pickup"), staff)
+
+    (invoice,) = documents(order)
+    assert invoice.payment_method == "on_pickup"
+    assert invoice.due_date == max(PICKUP_DAY, shop_today())  # at pick-up, not in 30 days
+    assert invoice.gross_cents == 3445 and invoice.seller_iban == ""  # no transfer asked
+    text = pdf_words(invoice_pdf(invoice))
+    assert "Àréglerauretraitdelacommande" in text and "IBAN" not in text
+
+    record_payment(order, staff, "cash", 3000)  # part of it: still to pay
+    db.session.commit()
+    assert documents(order)[0].paid_at is None
+    record_payment(order, staff, "cheque", 445)
+    db.session.commit()
+    invoice = documents(order)[0]
+    assert invoice.paid_at is not None and invoice.payment_reference == order.number
+
+
+def test_an_individual_gets_no_invoice_unless_asked_then_one_with_prices_including_vat(
+    shop, staff, make_user
+):
+    person = make_user()
+    order = confirmed(invoice_order(shop, customer=person, method="on_pickup"), staff)
     assert documents(order) == []
-    assert db.session.scalars(select(Invoice)).all() == []
+
+    invoice = request_invoice(order, "  Camille   Martin ", "3 rue Basse, 84000 Avignon")
+    db.session.commit()
+
+    assert documents(order) == [invoice]
+    assert (invoice.buyer_name, invoice.buyer_address) == (
+        "Camille Martin",
+        "3 rue Basse, 84000 Avignon",
+    )
+    assert invoice.prices_include_vat is True
+    assert invoice.gross_cents == order_totals(order).gross_cents  # what the customer pays
+    text = pdf_words(invoice_pdf(invoice))
+    assert "PrixunitaireTTC" in text and "Indemnitéforfaitaire" not in text
+    with pytest.raises(InvoiceError, match="déjà sa facture"):
+        request_invoice(order, "Camille Martin", "3 rue Basse")
+
+
+def test_an_invoice_asked_before_confirmation_is_issued_at_confirmation(shop, staff, make_user):
+    order = invoice_order(shop, customer=make_user(), method="card")
+    order.status = "placed"  # the card is authorised
+    db.session.commit()
+    assert request_invoice(order, "Camille Martin", "3 rue Basse, 84000 Avignon") is None
+    db.session.commit()
+    assert documents(order) == []
+
+    confirmed(order, staff)
+
+    (invoice,) = documents(order)
+    assert invoice.buyer_name == "Camille Martin" and invoice.payment_method == "card"
+
+
+@pytest.mark.parametrize(
+    ("name", "address", "message"),
+    [("", "3 rue Basse", "Indiquez le nom"), ("Camille", "  ", "Indiquez le nom"),
+     ("C" * 161, "3 rue Basse", "trop long")],
+)
+def test_an_invoice_request_without_a_name_and_address_is_refused(
+    shop, staff, make_user, name, address, message
+):
+    order = confirmed(invoice_order(shop, customer=make_user(), method="on_pickup"), staff)
+    with pytest.raises(InvoiceError, match=message):
+        request_invoice(order, name, address)
+    db.session.rollback()
+    assert db.session.get(Order, order.id).billing_name == ""
 
 
 def test_invoice_takes_the_quantities_lowered_before_confirmation(shop, staff):
@@ -253,9 +321,15 @@ def test_invoice_pdf_has_the_legal_mentions(shop, staff, staff_client):
         "TotalTTCàpayer34,45€",
         "Pénalitésderetard:troisfoisletauxd'intérêtlégal",
         "Indemnitéforfaitairepourfraisderecouvrement:40€",
+        f"enindiquantlaréférenceFA-{year}-0001",
+        "TitulaireducompteAssociationLaPépinière",
+        "IBANFR7630006000011234567890189",
+        "BICAGRIFRPP",
+        f"RéférenceduvirementFA-{year}-0001",
     ):
         assert expected in text, expected
     assert "TVAnonapplicable" not in text
+    assert text.count("CamilleMartin") == 1  # the buyer's name, once
     # Rendered from the frozen snapshot: the same document every time.
     assert staff_client.get(f"/gestion/factures/{invoice.id}.pdf").data == response.data
 

@@ -61,6 +61,32 @@ def test_production_refuses_to_start_without_shared_rate_limit_storage(monkeypat
         create_app("production", **settings)
 
 
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"BANK_IBAN": ""}, "BANK_IBAN must be set"),
+        ({"BANK_BIC": "", "BANK_ACCOUNT_HOLDER": ""}, "BANK_BIC, BANK_ACCOUNT_HOLDER must be set"),
+        ({"BANK_IBAN": "FR76 3000 6000 0112 3456 7890 188"}, "BANK_IBAN is not a valid IBAN"),
+        ({"BANK_BIC": "AGRI"}, "BANK_BIC is not a valid BIC"),
+    ],
+)
+def test_production_refuses_to_offer_invoices_without_the_account_transfers_go_to(
+    monkeypatch, changes, message
+):
+    for name in ("BANK_IBAN", "BANK_BIC", "BANK_ACCOUNT_HOLDER"):
+        monkeypatch.setattr(ProductionConfig, name, "")
+    with pytest.raises(RuntimeError, match=message):
+        create_app("production", **settings_without(**changes))
+
+
+def test_production_without_invoice_payment_needs_no_bank_details(monkeypatch, make_app):
+    for name in ("BANK_IBAN", "BANK_BIC", "BANK_ACCOUNT_HOLDER"):
+        monkeypatch.setattr(ProductionConfig, name, "")
+    settings = settings_without("BANK_IBAN", "BANK_BIC", "BANK_ACCOUNT_HOLDER")
+    app = make_app("production", **settings, INVOICE_PAYMENT=False)
+    assert app.config["PRODUCTION"]
+
+
 def test_demo_data_refuses_to_run_in_production(app, make_app):
     production = make_app("production", **PRODUCTION_SETTINGS)
 

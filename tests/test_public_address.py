@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from boutique.extensions import db
 from boutique.models import DemoIntent, Order, OutboxMessage
+from config import EXAMPLE_BANK
 from tests.conftest import TEST_PASSWORD, page_text
 from tests.test_ordering import CONTACT, TOKEN_INPUT
 
@@ -31,6 +32,7 @@ PRODUCTION_SETTINGS = {
     "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
     "RATELIMIT_ENABLED": False,
     "WTF_CSRF_ENABLED": False,
+    **EXAMPLE_BANK,
 }
 FORGED = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
 

@@ -62,8 +62,15 @@ class Invoice(db.Model):
     seller_vat_exemption: Mapped[str] = mapped_column(String(160), default="")
     late_payment_rate: Mapped[str] = mapped_column(String(160), default="")
     recovery_indemnity_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # How the order is paid ("invoice": by transfer to the account below; "on_pickup", "card").
+    payment_method: Mapped[str] = mapped_column(String(16), default="invoice")
+    # An individual's invoice: unit prices and line totals include VAT, as the order did.
+    prices_include_vat: Mapped[bool] = mapped_column(default=False)
+    seller_iban: Mapped[str] = mapped_column(String(42), default="")
+    seller_bic: Mapped[str] = mapped_column(String(11), default="")
+    seller_account_holder: Mapped[str] = mapped_column(String(160), default="")
     # [{"line_id", "name", "unit", "quantity", "unit_price_cents", "vat_rate_bp", "total_cents"}]
-    # with unit prices excluding VAT.
+    # with unit prices excluding VAT (including it when prices_include_vat).
     lines: Mapped[list] = mapped_column(JSON, default=list)
     net_cents: Mapped[int] = mapped_column(Integer)
     vat_cents: Mapped[int] = mapped_column(Integer)

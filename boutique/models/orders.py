@@ -134,6 +134,9 @@ class Order(db.Model):
     # Individuals' prices include VAT; professionals' exclude it.
     prices_include_vat: Mapped[bool] = mapped_column(default=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    # An individual who asked for an invoice: the name and address it is made out to.
+    billing_name: Mapped[str] = mapped_column(String(160), default="")
+    billing_address: Mapped[str] = mapped_column(String(255), default="")
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     after_deadline: Mapped[bool] = mapped_column(default=False)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")

@@ -98,7 +98,8 @@ def initial_status(payment_method):
 def payment_methods_for(customer):
     """Payment methods a customer may choose: invoice only for approved professionals."""
     methods = ["card", "on_pickup"]
-    if customer is not None and customer.is_approved_professional:
+    offered = current_app.config.get("INVOICE_PAYMENT", True)
+    if offered and customer is not None and customer.is_approved_professional:
         methods.append("invoice")
     return methods
 
@@ -780,7 +781,7 @@ def confirm_order(order, actor):
     order.confirmed_at = utcnow()
     _settle_card_later(order)
     db.session.flush()
-    invoice = issue_invoice(order) if order.payment_method == "invoice" else None
+    invoice = issue_invoice(order)  # every professional sale, and an individual who asked
     record(
         order,
         actor,

@@ -26,6 +26,7 @@ from ..outbox import queue_email
 from ..pricing import order_totals
 from ..transactions import lock_week
 from .gateway import CheckoutRequest, IntentState, PaymentGatewayError, SessionState
+from .invoices import settle_from_payments
 
 HANDLED_EVENTS = (
     "checkout.session.completed",
@@ -187,6 +188,7 @@ def _record_card_payment(card, amount, reference):
 def _record_capture(card, amount):
     if amount > 0:
         _record_card_payment(card, amount, card.intent_id)
+        settle_from_payments(card.order)  # the order's invoice, if it has one, is paid
 
 
 def _payment_exists(reference):

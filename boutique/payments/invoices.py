@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
 from ..models import Invoice, InvoiceCounter, Payment, utcnow
-from ..order_log import record
+from ..order_log import SYSTEM, record
 from ..pdf import render_pdf
 from ..pricing import compute_totals
 from ..timezones import shop_today
@@ -82,8 +82,19 @@ def _seller():
     }
 
 
+def _bank():
+    config = current_app.config
+    return {
+        "seller_iban": " ".join((config["BANK_IBAN"] or "").split()),
+        "seller_bic": (config["BANK_BIC"] or "").strip(),
+        "seller_account_holder": (config["BANK_ACCOUNT_HOLDER"] or "").strip(),
+    }
+
+
 def _buyer(order):
     customer = order.customer
+    if order.billing_name:  # an individual who asked for an invoice, made out as they said
+        return {"buyer_name": order.billing_name, "buyer_address": order.billing_address}
     if customer is None:
         return {"buyer_name": order.contact_name}
     return {
@@ -127,9 +138,10 @@ def _set_totals(document, by_rate):
     document.gross_cents = sum(r["gross_cents"] for r in by_rate)
 
 
-def _totals_of_lines(lines):
+def _totals_of_lines(lines, prices_include_vat=False):
     totals = compute_totals(
-        ((li["unit_price_cents"], li["quantity"], li["vat_rate_bp"]) for li in lines), False
+        ((li["unit_price_cents"], li["quantity"], li["vat_rate_bp"]) for li in lines),
+        prices_include_vat,
     )
     return _by_rate_json(totals)
 
@@ -231,12 +243,26 @@ def is_overdue(invoice, balance, today=None):
 # --- Issuing ------------------------------------------------------------------------------------
 
 
+def needs_invoice(order):
+    """Every professional sale gets its invoice (whatever the payment method), and an
+    individual's when they asked for one."""
+    return order.payment_method == "invoice" or not order.prices_include_vat or bool(
+        order.billing_name
+    )
+
+
 def issue_invoice(order, now=None):
-    """Issue the invoice of a confirmed order from its current lines; None if nothing to bill."""
-    if order.payment_method != "invoice":
+    """Issue the invoice of a confirmed order from its current lines; None if nothing to bill
+    or the order needs none (needs_invoice).
+
+    The payment it asks for follows the order's: a transfer to the shop's account with the
+    invoice number as reference, at pick-up, or by card (marked paid once captured:
+    settle_from_payments).
+    """
+    if not needs_invoice(order):
         return None
-    if order.prices_include_vat:
-        # Invoice orders are professional orders, priced excluding VAT.
+    if order.payment_method == "invoice" and order.prices_include_vat:
+        # Payment by invoice is for approved professionals, priced excluding VAT.
         raise InvoiceError(_("Une facture demande des prix hors taxes (compte professionnel)."))
     if order_invoice(order) is not None:
         raise InvoiceError(_("La commande %(number)s a déjà sa facture.", number=order.number))
@@ -255,22 +281,75 @@ def issue_invoice(order, now=None):
     if not lines:
         return None
     now = now or utcnow()
-    issued_on = shop_today(now)
+    sale_date = _sale_date(order, now)
+    if order.payment_method == "invoice":
+        due_date = shop_today(now) + timedelta(days=current_app.config["INVOICE_DUE_DAYS"])
+    else:  # paid at pick-up, or by the card captured at confirmation
+        due_date = max(sale_date, shop_today(now))
     invoice = Invoice(
         kind="invoice",
         order=order,
         issued_at=now,
-        sale_date=_sale_date(order, now),
-        due_date=issued_on + timedelta(days=current_app.config["INVOICE_DUE_DAYS"]),
+        sale_date=sale_date,
+        due_date=due_date,
         lines=lines,
+        payment_method=order.payment_method,
+        prices_include_vat=order.prices_include_vat,
         **_buyer(order),
         **_seller(),
+        **(_bank() if order.payment_method == "invoice" else {}),
     )
-    _set_totals(invoice, _totals_of_lines(lines))
+    _set_totals(invoice, _totals_of_lines(lines, order.prices_include_vat))
     _numbered(invoice, now)
     db.session.add(invoice)
     db.session.flush()
+    settle_from_payments(order, now)  # a card captured before, or a payment taken at the gate
     return invoice
+
+
+def request_invoice(order, name, address, now=None):
+    """An individual asks for an invoice made out to `name` at `address`.
+
+    Issued at once when the order is already confirmed (or later), else at confirmation.
+    Returns the invoice when one was issued now.
+    """
+    name, address = " ".join((name or "").split()), " ".join((address or "").split())
+    if not name or not address:
+        raise InvoiceError(_("Indiquez le nom et l'adresse à porter sur la facture."))
+    if len(name) > 160 or len(address) > 255:
+        raise InvoiceError(_("Le nom ou l'adresse est trop long."))
+    if order.status in ("cancelled", "expired", "pending_payment"):
+        raise InvoiceError(_("Cette commande ne peut pas avoir de facture."))
+    if order_invoice(order) is not None:
+        raise InvoiceError(_("La commande %(number)s a déjà sa facture.", number=order.number))
+    order.billing_name, order.billing_address = name, address
+    invoice = None
+    if order.status in ("confirmed", "ready", "collected", "no_show"):
+        invoice = issue_invoice(order, now)
+    record(order, None, "invoice_requested", **({"document": invoice.number} if invoice else {}))
+    db.session.flush()
+    return invoice
+
+
+def settle_from_payments(order, now=None):
+    """Mark the order's invoice paid once the payments recorded for the order (a card
+    captured, cash, cheque or card terminal at the gate) cover what it still bills."""
+    invoice = order_invoice(order)
+    if invoice is None or invoice.is_paid or invoice.payment_method == "invoice":
+        return False  # a transfer is recorded by staff, with the bank's reference (mark_paid)
+    paid = db.session.scalar(
+        select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
+            Payment.order_id == order.id
+        )
+    )
+    balance = balance_cents(invoice)
+    if balance <= 0 or paid < balance:
+        return False
+    invoice.paid_at = now or utcnow()
+    invoice.payment_reference = order.number
+    record(order, SYSTEM, "invoice_settled", number=invoice.number, amount_cents=balance)
+    db.session.flush()
+    return True
 
 
 def credit_note_for_change(order, actor=None, now=None):
@@ -320,7 +399,10 @@ def credit_note_for_change(order, actor=None, now=None):
     )
     # A cancellation credits exactly what is left, so the invoice and its notes add up to zero.
     _set_totals(
-        note, _remaining_by_rate(invoice, previous) if cancelled else _totals_of_lines(lines)
+        note,
+        _remaining_by_rate(invoice, previous)
+        if cancelled
+        else _totals_of_lines(lines, invoice.prices_include_vat),
     )
     _numbered(note, now)
     db.session.add(note)
@@ -329,6 +411,8 @@ def credit_note_for_change(order, actor=None, now=None):
 
 
 _SNAPSHOT_FROM_INVOICE = (
+    "payment_method",
+    "prices_include_vat",
     "buyer_name",
     "buyer_organisation",
     "buyer_address",

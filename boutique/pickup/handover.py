@@ -14,6 +14,7 @@ from ..formatting import format_cents, format_when
 from ..links import public_url
 from ..models import Order, Payment, PickupPoint, PickupSlot, utcnow
 from ..order_log import record
+from ..payments.invoices import settle_from_payments
 from ..timezones import shop_zone
 
 # Orders the day's list shows: still to hand over, or already settled at the counter.
@@ -305,6 +306,7 @@ def record_payment(order, staff, method, amount_cents):
         amount_cents=amount_cents,
         amount_due_cents=order.amount_due_cents,
     )
+    settle_from_payments(order)  # a professional's invoice is paid once the order is
     return payment
 
 
