@@ -217,12 +217,16 @@ def _demo_slots(week, points):
 
 
 def _week(opens_at, closes_at):
-    """A published week; pick-up the two days after the order deadline."""
+    """A published week; pick-up the two days after the order deadline.
+
+    Named after its first pick-up day's ISO week, as staff's weeks are (SalesWeek.iso_week).
+    """
+    pickup_dates = [(closes_at + timedelta(days=d)).date().isoformat() for d in (1, 2)]
     week = SalesWeek(
-        label=f"Semaine {opens_at.isocalendar().week}",
+        label=f"Semaine {SalesWeek.iso_week_of(pickup_dates).week}",
         opens_at=opens_at,
         closes_at=closes_at,
-        pickup_dates=[(closes_at + timedelta(days=d)).date().isoformat() for d in (1, 2)],
+        pickup_dates=pickup_dates,
         status="published",
         published_at=opens_at,
     )

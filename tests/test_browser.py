@@ -177,13 +177,16 @@ def test_staff_copy_last_week_edit_the_grid_and_publish(
 
     # A new draft week, opened an hour ago, so that it is open as soon as it is published.
     page.goto("/gestion/semaines/nouvelle")
-    label = page.get_by_label("Nom de la semaine").input_value()
-    assert re.fullmatch(r"Semaine \d+", label), label
+    suggested = page.get_by_label("Nom de la semaine").input_value()
+    assert re.fullmatch(r"Semaine \d+", suggested), suggested
     now = datetime.now(PARIS).replace(second=0, microsecond=0)
     closes = now + timedelta(days=3)
+    pickup = (closes + timedelta(days=1)).date()
     page.fill("#opens_at", local_input(now - timedelta(hours=1)))
     page.fill("#closes_at", local_input(closes))
-    page.fill("#pickup_date_1", (closes + timedelta(days=1)).date().isoformat())
+    page.fill("#pickup_date_1", pickup.isoformat())
+    # The name takes the first pick-up day's ISO week (corrected if that day is in another).
+    label = f"Semaine {pickup.isocalendar().week}"
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator(".flash-success")).to_have_text(f"Semaine « {label} » enregistrée.")
     expect(page).to_have_url(re.compile(r"/gestion/semaines/\d+$"))

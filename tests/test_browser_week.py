@@ -120,7 +120,8 @@ def test_a_whole_week(page, pages, staff, last_week):
     # --- Monday: staff copy last week, leave a single leek tray and publish.
     log_in(page, staff.email)
     page.goto("/gestion/semaines/nouvelle")
-    label = page.get_by_label("Nom de la semaine").input_value()
+    # The week is named after its first pick-up day's ISO week (the form corrects the name).
+    label = f"Semaine {PICKUP_DAY.isocalendar().week}"
     now = datetime.now(PARIS).replace(second=0, microsecond=0)
     page.fill("#opens_at", local_input(now - timedelta(hours=1)))
     page.fill("#closes_at", local_input(now + timedelta(days=3)))

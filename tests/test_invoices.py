@@ -7,7 +7,15 @@ import pytest
 from sqlalchemy import select, update
 
 from boutique.extensions import db
-from boutique.models import Invoice, Offer, Order, Payment, PickupPoint, PickupSlot
+from boutique.models import (
+    Invoice,
+    Offer,
+    Order,
+    OutboxMessage,
+    Payment,
+    PickupPoint,
+    PickupSlot,
+)
 from boutique.ordering.services import (
     Contact,
     cancel_order,
@@ -424,6 +432,50 @@ def test_overdue_invoices_are_listed_after_their_due_date(shop, staff, staff_cli
     assert 'class="overdue"' in staff_client.get("/gestion/factures").get_data(as_text=True)
     unknown = staff_client.get("/gestion/factures?statut=bidon", follow_redirects=True)
     assert unknown.status_code == 200 and "Filtre inconnu" in page_text(unknown)
+
+
+# --- The customer's side: transfer details, asking for an invoice --------------------------------
+
+
+def test_the_order_page_and_the_confirmation_mail_give_the_transfer_details(
+    shop, staff, client
+):
+    order = confirmed(invoice_order(shop), staff)
+    invoice = documents(order)[0]
+
+    page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
+
+    assert f"Facture {invoice.number} : 34,45 € à payer par virement" in page
+    for expected in ("Association La Pépinière", "FR76 3000 6000 0112 3456 7890 189", "AGRIFRPP"):
+        assert expected in page
+    assert "Demander une facture" not in page  # a professional's invoice is issued anyway
+    text = db.session.scalar(
+        select(OutboxMessage.body_text).where(OutboxMessage.subject.contains("confirmée"))
+    )
+    assert "FR76 3000 6000 0112 3456 7890 189" in text and "AGRIFRPP" in text
+    assert f"Référence du virement : {invoice.number}" in text
+
+
+def test_an_individual_asks_for_an_invoice_on_the_order_page(shop, staff, client, make_user):
+    order = confirmed(invoice_order(shop, customer=make_user(), method="on_pickup"), staff)
+    address = f"/commande/suivi/{order.access_token}"
+    assert "Demander une facture" in page_text(client.get(address))
+
+    refused = client.post(f"{address}/facture", data={"billing_name": "Camille Martin"})
+    assert "Indiquez le nom et l'adresse" in page_text(client.get(refused.location))
+    assert documents(order) == []
+
+    asked = client.post(
+        f"{address}/facture",
+        data={"billing_name": "Camille Martin", "billing_address": "3 rue Basse, 84000 Avignon"},
+    )
+    page = page_text(client.get(asked.location))
+
+    (invoice,) = documents(order)
+    assert f"Votre facture {invoice.number} est prête." in page
+    assert "Demander une facture" not in page
+    pdf = client.get(f"{address}/factures/{invoice.id}.pdf")
+    assert "3rueBasse,84000Avignon" in pdf_words(pdf.data)
 
 
 # --- Access --------------------------------------------------------------------------------------

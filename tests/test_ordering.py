@@ -374,8 +374,14 @@ def test_adding_above_the_remaining_stock_is_refused(client, shop):
     assert basket_items(client) == {}
 
 
+# Another week, weeks ago (weeks never take orders at the same time).
+PAST = timedelta(days=-60)
+
+
 def test_adding_an_offer_of_another_week_is_refused(client, shop, make_product, make_week):
-    other = make_week(label="Semaine 40", status="draft", offers=[make_product(name="Courge")])
+    other = make_week(
+        label="Semaine 40", status="draft", opens_in=PAST, offers=[make_product(name="Courge")]
+    )
     other_offer = db.session.scalar(select(Offer).where(Offer.week_id == other.id))
     for offer_id in (other_offer.id, 999_999, "abc"):
         response = add(client, offer_id, 1)
@@ -445,7 +451,9 @@ def test_guest_checkout_places_the_order_and_mails_it(client, shop, mailbox):
     order = db.session.scalar(select(Order))
     assert response.location == f"/commande/suivi/{order.access_token}"
     assert NUMBER.fullmatch(order.number)
-    assert order.number == f"S{shop.week.closes_at.isocalendar().week:02d}-001"
+    # The week's number is the ISO week of its first pick-up day (not of its deadline).
+    first_pickup = date.fromisoformat(shop.week.pickup_dates[0])
+    assert order.number == f"S{first_pickup.isocalendar().week:02d}-001"
     assert order.status == "placed" and order.customer_id is None
     assert order.customer_kind == "individual" and order.prices_include_vat
     assert order.payment_method == "on_pickup" and order.slot_id == shop.slot.id
@@ -499,7 +507,7 @@ def test_order_mail_is_delivered_by_send_due(client, shop, mailbox):
 def test_order_numbers_follow_each_other_in_the_week(client, shop):
     first = place(shop.week, [(shop.basil, 1)], shop.slot)
     second = place(shop.week, [(shop.basil, 1)], shop.slot)
-    week = f"S{shop.week.closes_at.isocalendar().week:02d}"
+    week = f"S{date.fromisoformat(shop.week.pickup_dates[0]).isocalendar().week:02d}"
     assert (first.number, second.number) == (f"{week}-001", f"{week}-002")
 
 
@@ -614,7 +622,9 @@ def test_closed_slot_is_refused(client, shop, make_slot):
 
 
 def test_slot_of_another_week_is_refused(client, shop, make_week, make_slot, make_product):
-    other_week = make_week(label="Semaine 40", status="draft", offers=[make_product()])
+    other_week = make_week(
+        label="Semaine 40", status="draft", opens_in=PAST, offers=[make_product()]
+    )
     other_slot = make_slot(other_week, name="Ancien créneau")
     add(client, shop.tomato, 2)
     response = fill_checkout(client, other_slot)
@@ -689,7 +699,9 @@ def test_staff_may_enter_an_order_after_the_deadline(shop, staff):
 
 
 def test_tampered_offer_of_another_week_is_refused(client, shop, make_week, make_product):
-    other = make_week(label="Semaine 40", status="draft", offers=[make_product(name="Courge")])
+    other = make_week(
+        label="Semaine 40", status="draft", opens_in=PAST, offers=[make_product(name="Courge")]
+    )
     other_offer = db.session.scalar(select(Offer).where(Offer.week_id == other.id))
     token = checkout(client, shop.slot, [(shop.tomato, 2)])
     with client.session_transaction() as session:

@@ -1,4 +1,4 @@
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -8,6 +8,7 @@ from boutique.models import PickupPoint, PickupSlot, SalesWeek, SlotTemplate
 from tests.conftest import page_text
 
 FRIDAY, SATURDAY = "2026-12-11", "2026-12-12"
+NEXT = timedelta(days=6)  # the week after make_week's (weeks never take orders at once)
 MONDAY, WEDNESDAY, FRI, SAT = 0, 2, 4, 5
 
 
@@ -411,7 +412,7 @@ def test_refused_new_week_makes_no_slot(staff_client, make_point):
 def test_creating_slots_from_templates_twice_adds_nothing_more(staff_client, make_week, make_point):
     point = make_point(templates=[(FRI, "16:00", "17:30", 12), (SAT, "09:00", "11:30", 8)])
     week = make_week(pickup_dates=[FRIDAY, SATURDAY])
-    other_week = make_week(label="Semaine 51", pickup_dates=["2026-12-18"])
+    other_week = make_week(label="Semaine 51", opens_in=NEXT, pickup_dates=["2026-12-18"])
 
     response = staff_client.post(
         f"/gestion/semaines/{week.id}/creneaux/modeles", follow_redirects=True
@@ -440,7 +441,13 @@ def test_week_slots_page_groups_slots_by_point_in_time_order(
     make_slot(week, gate, day=FRIDAY, start="17:30", end="19:00", capacity=12, booked=3)
     make_slot(week, gate, day=FRIDAY, start="16:00", end="17:30", capacity=2, booked=2)
     make_slot(week, gate, day=FRIDAY, start="12:00", end="13:00", capacity=4, closed=True)
-    make_slot(make_week(label="Semaine 51"), gate, day="2026-12-18", start="07:00", end="08:00")
+    make_slot(
+        make_week(label="Semaine 51", opens_in=NEXT),
+        gate,
+        day="2026-12-18",
+        start="07:00",
+        end="08:00",
+    )
 
     response = staff_client.get(f"/gestion/semaines/{week.id}/creneaux")
     assert response.status_code == 200
@@ -599,7 +606,7 @@ def test_staff_close_and_reopen_a_slot(staff_client, make_week, make_point, make
 
 def test_slot_of_another_week_is_refused(staff_client, make_week, make_point, make_slot):
     week = make_week(pickup_dates=[FRIDAY])
-    other = make_week(label="Semaine 51", pickup_dates=["2026-12-18"])
+    other = make_week(label="Semaine 51", opens_in=NEXT, pickup_dates=["2026-12-18"])
     slot = make_slot(other, make_point(), day="2026-12-18", capacity=12)
 
     response = staff_client.post(

@@ -1,6 +1,7 @@
 """The catalog and the weekly sale: categories, products, sales weeks, offers."""
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -61,8 +62,19 @@ class Product(db.Model):
         return getattr(self, f"price_{kind}_cents")
 
 
+class IsoWeek(NamedTuple):
+    """An ISO 8601 week: 2027-01-01 is in week 53 of ISO year 2026."""
+
+    year: int
+    week: int
+
+
 class SalesWeek(db.Model):
-    """A weekly order cycle. Open or closed follows the clock; status says if it is public."""
+    """A weekly order cycle. Open or closed follows the clock; status says if it is public.
+
+    Its number (the shop's "Semaine 49", order numbers S49-017, document names 2026-S49) is
+    the ISO week of its first pick-up day: see iso_week.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     label: Mapped[str] = mapped_column(String(80))
@@ -100,6 +112,24 @@ class SalesWeek(db.Model):
 
     def is_open(self, now=None):
         return self.phase(now) == "open"
+
+    @staticmethod
+    def iso_week_of(pickup_dates, closes_at=None):
+        """The week's number: the ISO week (and ISO year) of its first pick-up day.
+
+        Pick-up days are ISO strings or dates. Days that straddle two ISO weeks (Saturday and
+        Monday) take the first day's week. A week without pick-up days yet (saving one
+        refuses that) takes its order deadline's day.
+        """
+        days = [d if isinstance(d, date) else date.fromisoformat(d) for d in pickup_dates]
+        if not days:
+            days = [closes_at.date()]
+        iso = min(days).isocalendar()
+        return IsoWeek(iso.year, iso.week)
+
+    @property
+    def iso_week(self):
+        return self.iso_week_of(self.pickup_dates or (), self.closes_at)
 
 
 class Offer(db.Model):

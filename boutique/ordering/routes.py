@@ -60,8 +60,30 @@ def order_page(token):
         totals=order_totals(order),
         can_change=can_customer_change(order),
         documents=invoices.order_documents(order),
+        invoice_form=invoices.may_request_invoice(order),
         money=money_message(order, returning),
     )
+
+
+@bp.post("/commande/suivi/<token>/facture")
+@retried
+def ask_invoice(token):
+    """An individual asks for an invoice made out to a name and an address."""
+    order = _order_or_404(token)
+    try:
+        invoice = invoices.request_invoice(
+            order, request.form.get("billing_name"), request.form.get("billing_address")
+        )
+        db.session.commit()
+    except invoices.InvoiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        if invoice is not None:
+            flash(_("Votre facture %(number)s est prête.", number=invoice.number), "success")
+        else:
+            flash(_("Votre facture sera émise à la confirmation de la commande."), "success")
+    return redirect(url_for("ordering.order_page", token=token) + "#invoices-title")
 
 
 @bp.get("/commande/suivi/<token>/factures/<int:invoice_id>.pdf")

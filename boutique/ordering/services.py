@@ -272,7 +272,7 @@ def can_customer_change(order, now=None):
 
 
 def _next_number(week):
-    """S48-017: ISO week of the order deadline, then the week's own sequence.
+    """S49-017: the week's number (SalesWeek.iso_week), then the week's own sequence.
 
     Also bumps the week's version (stock changed): one statement on the week's row.
     """
@@ -283,7 +283,7 @@ def _next_number(week):
         .returning(SalesWeek.order_counter)
         .execution_options(synchronize_session=False)
     ).scalar_one()
-    return f"S{week.closes_at.isocalendar().week:02d}-{sequence:03d}"
+    return f"S{week.iso_week.week:02d}-{sequence:03d}"
 
 
 # --- Checks --------------------------------------------------------------------------------------
@@ -789,7 +789,7 @@ def confirm_order(order, actor):
         total_cents=order_totals(order).gross_cents,
         **_document(invoice),
     )
-    mail_customer(order, "order_confirmed")
+    mail_customer(order, "order_confirmed", invoice=invoice)
 
 
 def lower_quantities(order, quantities, actor):

@@ -307,6 +307,15 @@ def issue_invoice(order, now=None):
     return invoice
 
 
+def may_request_invoice(order):
+    """Can the customer ask for an invoice on the order page (an individual, not yet asked)?"""
+    return (
+        not needs_invoice(order)
+        and order.status in ("placed", "confirmed", "ready", "collected", "no_show")
+        and order_invoice(order) is None
+    )
+
+
 def request_invoice(order, name, address, now=None):
     """An individual asks for an invoice made out to `name` at `address`.
 

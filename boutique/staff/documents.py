@@ -18,6 +18,7 @@ from ..links import public_root
 from ..models import PickupPoint, SalesWeek, utcnow
 from ..pickup import document_cache, document_jobs, documents
 from ..pickup.services import slots_by_point, week_slots
+from ..weeks import services as weeks
 from . import bp
 
 FORMATS = ("html", "pdf", "csv")
@@ -115,7 +116,7 @@ def _respond(kind, params, document, wait=False):
     A PDF not rendered yet is left to the worker where DOCUMENTS_IN_BACKGROUND is on (the
     page answers at once, "en préparation"); wait=True renders it here (the worker itself).
     """
-    name = f"{KINDS[kind].filename}-semaine-{params.week.id}"
+    name = f"{KINDS[kind].filename}-{weeks.file_stem(params.week)}"  # emargement-2026-S49
     if params.day:
         name += f"-{params.day.isoformat()}"
     if params.point:

@@ -13,6 +13,7 @@ from ..auth import admin_required, recent_login_required, staff_required
 from ..catalog import services as catalog
 from ..catalog.photos import PhotoError, delete_photo, save_photo
 from ..extensions import db
+from ..formatting import format_iso_date
 from ..models import Product, SalesWeek, User
 from ..pickup.services import create_slots_from_templates
 from ..timezones import local_to_utc, utc_to_local_naive
@@ -153,6 +154,29 @@ def _week_form_data(week_values):
     }
 
 
+def _flash_week_saved(week, typed_label, slot_count):
+    flash(_("Semaine « %(label)s » enregistrée.", label=week.label), "success")
+    if week.label != typed_label:
+        flash(
+            _(
+                "Nom corrigé en « %(label)s » : une semaine porte le numéro de son premier jour "
+                "de retrait (%(day)s), comme ses commandes et ses documents.",
+                label=week.label,
+                day=format_iso_date(week.pickup_dates[0]),
+            ),
+            "info",
+        )
+    if slot_count is not None:
+        flash(
+            ngettext(
+                "%(num)d créneau de retrait créé depuis les modèles.",
+                "%(num)d créneaux de retrait créés depuis les modèles.",
+                slot_count,
+            ),
+            "info",
+        )
+
+
 @bp.route("/semaines/nouvelle", methods=["GET", "POST"])
 @bp.route("/semaines/<int:week_id>/modifier", methods=["GET", "POST"])
 @staff_required
@@ -165,25 +189,22 @@ def edit_week(week_id=None):
     else:
         form = WeekForm()
     if form.validate_on_submit():
-        week = weeks.save_week(
-            week or SalesWeek(),
-            label=form.label.data,
-            opens_at=local_to_utc(form.opens_at.data),
-            closes_at=local_to_utc(form.closes_at.data),
-            pickup_dates=form.pickup_dates(),
-        )
+        try:
+            week = weeks.save_week(
+                week or SalesWeek(),
+                label=form.label.data,
+                opens_at=local_to_utc(form.opens_at.data),
+                closes_at=local_to_utc(form.closes_at.data),
+                pickup_dates=form.pickup_dates(),
+            )
+        except weeks.WeekError as error:
+            db.session.rollback()
+            return render_template(
+                "staff/week_form.html", form=form, week=week, error=str(error)
+            ), 422
         slot_count = create_slots_from_templates(week) if week_id is None else None
         db.session.commit()
-        flash(_("Semaine « %(label)s » enregistrée.", label=week.label), "success")
-        if slot_count is not None:
-            flash(
-                ngettext(
-                    "%(num)d créneau de retrait créé depuis les modèles.",
-                    "%(num)d créneaux de retrait créés depuis les modèles.",
-                    slot_count,
-                ),
-                "info",
-            )
+        _flash_week_saved(week, form.label.data.strip(), slot_count)
         return redirect(url_for("staff.week", week_id=week.id))
     return render_template("staff/week_form.html", form=form, week=week)
 

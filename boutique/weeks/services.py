@@ -1,15 +1,17 @@
 """Sales weeks: which week the shop shows, copying and editing a week's offers, publishing."""
 
+import re
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
+from ..formatting import format_iso_date, format_when
 from ..models import Category, Offer, Product, SalesWeek, utcnow
-from ..transactions import lock_week
+from ..transactions import lock_week, lock_weeks
 
 OFFER_COPY_FIELDS = (
     "offered",
@@ -145,11 +147,15 @@ def latest_week():
 
 
 def suggest_next_week(now=None):
-    """Values for a new week: the latest week moved on by seven days, else next Monday."""
+    """Values for a new week: the latest week moved on by seven days, else next Monday.
+
+    It opens when the latest week closes if that week's orders stayed open longer than a
+    week (the two never overlap), and is named after its first pick-up day (week_label).
+    """
     now = now or utcnow()
     last = latest_week()
     if last is not None:
-        opens_at = last.opens_at + timedelta(days=7)
+        opens_at = max(last.opens_at + timedelta(days=7), last.closes_at)
         closes_at = last.closes_at + timedelta(days=7)
         pickup_dates = [
             (date.fromisoformat(d) + timedelta(days=7)).isoformat() for d in last.pickup_dates
@@ -160,9 +166,8 @@ def suggest_next_week(now=None):
         )
         opens_at, closes_at = monday, monday + timedelta(days=3, hours=4)
         pickup_dates = [(monday + timedelta(days=4)).date().isoformat()]
-    iso_week = closes_at.isocalendar().week
     return {
-        "label": _("Semaine %(number)d", number=iso_week),
+        "label": week_label(SalesWeek.iso_week_of(pickup_dates, closes_at)),
         "opens_at": opens_at,
         "closes_at": closes_at,
         "pickup_dates": pickup_dates,
@@ -185,12 +190,108 @@ def check_week_dates(opens_at, closes_at, pickup_dates):
         raise WeekError(_("Indiquez au moins un jour de retrait."))
 
 
+# --- The week's number -------------------------------------------------------------------------
+# One rule, said in the README: a sales week's number is the ISO week (and ISO year) of its
+# first pick-up day (SalesWeek.iso_week). The shop shows it in the week's name, order numbers
+# carry it (S49-017) and so do the documents' file names (emargement-2026-S49).
+
+# "Semaine 49", "semaine n° 49", "Week 49": the number a week's name gives.
+LABEL_NUMBER = re.compile(r"\b(semaine|week)(\s*(?:n°|no\.?)?\s*)(\d{1,2})\b", re.IGNORECASE)
+
+
+def week_label(iso_week):
+    """The name a week gets from its number: "Semaine 49"."""
+    return _("Semaine %(number)d", number=iso_week.week)
+
+
+def numbered_label(label, iso_week):
+    """The name with the week's number wherever it says another "Semaine N" (rest kept)."""
+
+    def number(match):
+        if int(match.group(3)) == iso_week.week:  # "Semaine 07" stays as typed
+            return match.group(0)
+        return f"{match.group(1)}{match.group(2)}{iso_week.week}"
+
+    return LABEL_NUMBER.sub(number, label)[:80]
+
+
+def file_stem(week):
+    """2026-S49: the week's number as it goes into a file name (the ISO year first)."""
+    year, number = week.iso_week
+    return f"{year}-S{number:02d}"
+
+
+def _lock_calendar(week):
+    """Take the first week's row, then this one's (rule 9: by id): saves of weeks' dates run
+    one at a time, so two staff (or a double click) cannot both pass the checks below."""
+    first = db.session.scalar(select(func.min(SalesWeek.id)))
+    lock_weeks([week_id for week_id in (first, week.id) if week_id is not None])
+
+
+def _check_number(week, iso_week):
+    """A week keeps the number its orders carry; no two weeks share a number."""
+    if week.id is not None and week.order_counter and iso_week != week.iso_week:
+        raise WeekError(
+            _(
+                "Des commandes de cette semaine sont déjà numérotées S%(number)02d-… : son "
+                "premier jour de retrait doit rester en semaine %(number)d. Ajoutez plutôt un "
+                "autre jour de retrait.",
+                number=week.iso_week.week,
+            )
+        )
+    others = db.session.scalars(select(SalesWeek).where(SalesWeek.id != (week.id or 0)))
+    for other in others:
+        if other.iso_week == iso_week:
+            raise WeekError(
+                _(
+                    "« %(label)s » a déjà ses retraits en semaine %(number)d (%(day)s) : deux "
+                    "semaines de vente ne peuvent pas porter le même numéro. Choisissez des "
+                    "jours de retrait d'une autre semaine.",
+                    label=other.label,
+                    number=iso_week.week,
+                    day=format_iso_date(min(other.pickup_dates)),
+                )
+            )
+
+
+def _check_overlap(week, opens_at, closes_at):
+    """Two weeks never take orders at the same time (touching is fine)."""
+    other = db.session.scalar(
+        select(SalesWeek)
+        .where(
+            SalesWeek.id != (week.id or 0),
+            SalesWeek.opens_at < closes_at,
+            SalesWeek.closes_at > opens_at,
+        )
+        .order_by(SalesWeek.opens_at)
+        .limit(1)
+    )
+    if other is not None:
+        raise WeekError(
+            _(
+                "Ces dates chevauchent « %(label)s », ouverte aux commandes du %(start)s au "
+                "%(end)s : deux semaines de vente ne peuvent pas prendre de commandes en même "
+                "temps. Ouvrez celle-ci à sa clôture ou après, ou fermez-la avant son ouverture.",
+                label=other.label,
+                start=format_when(other.opens_at),
+                end=format_when(other.closes_at),
+            )
+        )
+
+
 def save_week(week, *, label, opens_at, closes_at, pickup_dates):
-    """Create or edit a week; pick-up dates are ISO strings, sorted and unique."""
+    """Create or edit a week; pick-up dates are ISO strings, sorted and unique.
+
+    A "Semaine N" in the label that disagrees with the pick-up days gets their number (the
+    caller compares labels to tell staff). Raises WeekError, changing nothing, when the
+    dates overlap another week's, or would change the number its orders carry.
+    """
     check_week_dates(opens_at, closes_at, pickup_dates)
-    if week.id is not None:
-        lock_week(week.id)
-    week.label = label.strip()
+    iso_week = SalesWeek.iso_week_of(pickup_dates)
+    _lock_calendar(week)
+    _check_number(week, iso_week)
+    _check_overlap(week, opens_at, closes_at)
+    week.label = numbered_label(label.strip(), iso_week)
     week.opens_at = opens_at
     week.closes_at = closes_at
     week.pickup_dates = sorted(set(pickup_dates))
