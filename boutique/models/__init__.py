@@ -3,7 +3,7 @@
 Split by feature; import them from here (`from boutique.models import Order`).
 """
 
-from .accounts import User
+from .accounts import AccountEvent, User
 from .base import (
     CUSTOMER_KINDS,
     PRO_KINDS,
@@ -19,6 +19,7 @@ from .orders import (
     ORDER_STATUSES,
     PAYMENT_KINDS,
     PAYMENT_METHODS,
+    CashClosing,
     DocumentJob,
     Order,
     OrderEvent,
@@ -32,6 +33,8 @@ from .orders import (
 from .payments import CARD_STATUSES, CardPayment, DemoIntent, WebhookEvent
 
 __all__ = [
+    "AccountEvent",
+    "CashClosing",
     "DocumentJob",
     "CARD_STATUSES",
     "CardPayment",

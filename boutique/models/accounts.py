@@ -5,10 +5,12 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
+    ForeignKey,
     String,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..passwords import hash_password, verify_password
@@ -110,3 +112,21 @@ class User(UserMixin, db.Model):
         if self.is_professional and self.organisation:
             return self.organisation
         return full or self.email
+
+
+class AccountEvent(db.Model):
+    """An account's history: who approved, refused or revoked a professional account, and when.
+
+    The actor is kept as a label ("équipe <email>", "client", "système") besides its id, so the
+    line still reads right once the staff account is gone.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_label: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

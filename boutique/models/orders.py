@@ -280,6 +280,31 @@ class Payment(db.Model):
         return self.amount_cents < 0
 
 
+class CashClosing(db.Model):
+    """The day's cash count of a pick-up point, closed by a staff member: a frozen record.
+
+    `totals` is what the shop recorded when it was closed ({"cash", "cheque", "card_terminal",
+    "due", "orders", "collected", "no_shows"}, amounts in cents); `counted_cash_cents` what the
+    staff member counted in the till. Money recorded for the day afterwards is shown as a
+    correction beside it, never written into it.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    point_id: Mapped[int] = mapped_column(ForeignKey("pickup_point.id"))
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    closed_by_label: Mapped[str] = mapped_column(String(254))
+    totals: Mapped[dict] = mapped_column(JSON, default=dict)
+    counted_cash_cents: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    point: Mapped[PickupPoint] = relationship()
+    closed_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("day", "point_id"),)  # one closing per day and point
+
+
 class OrderEvent(db.Model):
     """The audit log of an order: who did what, when."""
 
