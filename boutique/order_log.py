@@ -50,6 +50,7 @@ MAIL_SUBJECTS = {
     "order_payment_late": _l("Commande %(number)s : paiement arrivé trop tard, rien n'est débité"),
     "pickup_schedule": _l("Retrait de votre commande %(number)s"),
     "pickup_reminder": _l("Rappel : retrait de votre commande %(number)s demain"),
+    "order_pay_to_keep": _l("Commande %(number)s non payée : payez-la pour la garder"),
 }
 
 

@@ -365,3 +365,79 @@ def test_publishing_reads_the_orders_in_a_constant_number_of_queries(
     many = selects_to_publish(["Bruno", "Chloé"], "gate_sat")
     assert few[0] == 1 and many[0] == 3  # Alice is told again: the publication was rolled back
     assert few[1] == many[1]
+
+
+# --- Only orders that can be collected are scheduled (issue 12, part 4) -------------------------
+
+
+def card_order(setup, name, slot=None, hold_minutes=20):
+    """A card order whose customer left the payment page: pending, its hold still running."""
+    order = place_order(
+        week=setup["week"],
+        items={setup["offer"].id: 1},
+        slot_id=setup["slots"][slot].id if slot else None,
+        payment_method="card",
+        contact=Contact(name, f"{name.lower()}@exemple.fr"),
+        kind="individual",
+        checkout_token=f"card-{name}",
+    )
+    order.hold_expires_at = utcnow() + timedelta(minutes=hold_minutes)
+    db.session.commit()
+    assert order.status == "pending_payment"
+    return order
+
+
+def test_an_unpaid_card_order_gets_no_pickup_mail_but_one_asking_to_pay(
+    week_setup, staff_client
+):
+    paid = phone_order(week_setup, "Alice", slot="gate_fri")
+    unpaid = card_order(week_setup, "Bruno", slot="gate_sat")
+    card_order(week_setup, "Chloe", slot="gate_sat", hold_minutes=-5)  # its window closed
+    week_id = week_setup["week"].id
+
+    page = page_text(staff_client.get(f"/gestion/semaines/{week_id}/planning"))
+    assert "invités à les payer" not in page  # one only: the lapsed one is not asked
+    assert f"son client sera invité à la payer à la publication ({unpaid.number})" in page
+
+    response = staff_client.post(f"/gestion/semaines/{week_id}/planning/publier", follow_redirects=True)
+    assert "1 client prévenu par e-mail" in page_text(response)
+    subjects = {
+        (m.recipient, m.subject)
+        for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.order_id.is_not(None)))
+    }
+    assert ("alice@exemple.fr", f"Retrait de votre commande {paid.number}") in subjects
+    assert ("bruno@exemple.fr", f"Commande {unpaid.number} non payée : payez-la pour la garder") in subjects
+    assert not any(s.startswith("Retrait") for r, s in subjects if r != "alice@exemple.fr")
+    assert not any(r == "chloe@exemple.fr" for r, s in subjects if "payez-la" in s)  # window closed
+
+    staff_client.post(f"/gestion/semaines/{week_id}/planning/publier")  # again: no second mail
+    asked = db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.subject.contains("payez-la"))
+    )
+    assert asked == 1
+
+
+def test_generating_the_schedule_leaves_unpaid_card_orders_out(week_setup):
+    unpaid = card_order(week_setup, "Bruno", slot="gate_sat")
+    moved = phone_order(week_setup, "Alice", slot="gate_sat")
+
+    result = schedule.close_slot(week_setup["slots"]["gate_sat"], True)  # both must move
+    db.session.commit()
+
+    assert moved.id in result.placed
+    assert unpaid.id not in result.placed and unpaid.id not in result.unplaced
+    by_slot, without_slot = schedule.week_schedule(week_setup["week"])
+    listed = [order.id for order in without_slot] + [o.id for os in by_slot.values() for o in os]
+    assert moved.id in listed and unpaid.id not in listed
+
+
+def test_reminders_skip_unpaid_card_orders(week_setup):
+    card_order(week_setup, "Bruno", slot="gate_fri")
+    alice = phone_order(week_setup, "Alice", slot="gate_fri")
+
+    assert schedule.send_reminders(FRIDAY) == 1
+    db.session.commit()
+    reminded = db.session.scalars(
+        select(OutboxMessage.recipient).where(OutboxMessage.subject.startswith("Rappel"))
+    ).all()
+    assert reminded == [alice.email]

@@ -15,6 +15,7 @@ from .base import (
 from .catalog import Category, Offer, Product, SalesWeek
 from .invoices import INVOICE_KINDS, Invoice, InvoiceCounter
 from .orders import (
+    COLLECTIBLE_STATUSES,
     OPEN_STATUSES,
     ORDER_STATUSES,
     PAYMENT_KINDS,
@@ -33,6 +34,7 @@ from .orders import (
 from .payments import CARD_STATUSES, CardPayment, DemoIntent, WebhookEvent
 
 __all__ = [
+    "COLLECTIBLE_STATUSES",
     "AccountEvent",
     "CashClosing",
     "DocumentJob",

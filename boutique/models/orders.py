@@ -32,6 +32,9 @@ ORDER_STATUSES = (
     "no_show",
 )
 OPEN_STATUSES = ("pending_payment", "placed", "confirmed", "ready")
+# Orders a customer can come and collect: an unpaid card order is not one (DESIGN: pending
+# payment holds stock and a place, but is left out of the schedule, its mails and lists).
+COLLECTIBLE_STATUSES = ("placed", "confirmed", "ready")
 
 
 class PickupPoint(db.Model):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import CUSTOMER_KINDS, OPEN_STATUSES, Order, PickupSlot, utcnow
+from ..models import COLLECTIBLE_STATUSES, CUSTOMER_KINDS, Order, PickupSlot, utcnow
 from ..order_log import mail_customer, record
 from ..timezones import shop_today
 from ..transactions import lock_week
@@ -130,14 +130,15 @@ MAIL_LOADS = (
 
 
 def orders_to_place(week):
-    """Open orders of the week without a slot, or in a slot that was closed."""
+    """Collectible orders of the week without a slot, or in a slot that was closed (an unpaid
+    card order is not placed until it is paid)."""
     return db.session.scalars(
         select(Order)
         .outerjoin(Order.slot)
         .options(*MAIL_LOADS)
         .where(
             Order.week_id == week.id,
-            Order.status.in_(OPEN_STATUSES),
+            Order.status.in_(COLLECTIBLE_STATUSES),
             (Order.slot_id.is_(None)) | (PickupSlot.closed.is_(True)),
         )
         .order_by(Order.created_at, Order.id)
@@ -225,7 +226,7 @@ def week_schedule(week):
     orders = db.session.scalars(
         select(Order)
         .options(selectinload(Order.lines))
-        .where(Order.week_id == week.id, Order.status.in_(OPEN_STATUSES))
+        .where(Order.week_id == week.id, Order.status.in_(COLLECTIBLE_STATUSES))
         .order_by(Order.created_at, Order.id)
     ).all()
     by_slot = defaultdict(list)
@@ -236,14 +237,19 @@ def week_schedule(week):
 
 
 def publish_schedule(week, now=None):
-    """Mail every customer whose slot is new or changed since their last schedule mail."""
+    """Mail every customer whose slot is new or changed since their last schedule mail.
+
+    An unpaid card order gets no pick-up mail: while its payment window is open, its customer
+    is asked (once) to pay to keep it; after, it expires and its place goes back.
+    """
+    now = now or utcnow()
     lock_week(week.id)
     orders = db.session.scalars(
         select(Order)
         .options(*MAIL_LOADS)
         .where(
             Order.week_id == week.id,
-            Order.status.in_(OPEN_STATUSES),
+            Order.status.in_(COLLECTIBLE_STATUSES),
             Order.slot_id.is_not(None),
         )
     ).all()
@@ -252,9 +258,25 @@ def publish_schedule(week, now=None):
         if order.notified_slot_id != order.slot_id:
             notify_slot(order)
             told += 1
-    week.schedule_published_at = now or utcnow()
+    for order in unpaid_card_orders(week, now):
+        mail_customer(order, "order_pay_to_keep")  # once per order (a one-time mail)
+    week.schedule_published_at = now
     db.session.flush()
     return told
+
+
+def unpaid_card_orders(week, now=None):
+    """The week's card orders still waiting for their payment, within their payment window."""
+    return db.session.scalars(
+        select(Order)
+        .options(*MAIL_LOADS)
+        .where(
+            Order.week_id == week.id,
+            Order.status == "pending_payment",
+            Order.hold_expires_at > (now or utcnow()),
+        )
+        .order_by(Order.id)
+    ).all()
 
 
 def notify_slot(order, changed=False):
@@ -264,6 +286,8 @@ def notify_slot(order, changed=False):
     """
     from .calendar import order_calendar
 
+    if order.status not in COLLECTIBLE_STATUSES:
+        return  # an unpaid card order: nothing to collect until it is paid
     mail_customer(
         order,
         "pickup_schedule",
@@ -303,7 +327,7 @@ def retime_slot(slot, day, starts_at, ends_at, actor=None):
     orders = db.session.scalars(
         select(Order)
         .options(*MAIL_LOADS)
-        .where(Order.slot_id == slot.id, Order.status.in_(OPEN_STATUSES))
+        .where(Order.slot_id == slot.id, Order.status.in_(COLLECTIBLE_STATUSES))
         .order_by(Order.id)
     ).all()
     for order in orders:
@@ -320,7 +344,7 @@ def send_reminders(day):
         .options(*MAIL_LOADS)
         .where(
             PickupSlot.day == day,
-            Order.status.in_(OPEN_STATUSES),
+            Order.status.in_(COLLECTIBLE_STATUSES),
             Order.reminded_at.is_(None),
         )
     ).all()

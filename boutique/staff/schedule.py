@@ -40,6 +40,7 @@ def schedule_page(week_id):
         groups=slots_by_point(slots),
         by_slot=by_slot,
         waiting=waiting,
+        unpaid=schedule.unpaid_card_orders(week),
         reasons={oid: schedule.REASONS[r] for oid, r in dry_run.unplaced.items()},
         slots=slots,
         slot_label=slot_label,
