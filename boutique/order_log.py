@@ -73,6 +73,8 @@ def mail_customer(order, template, attachments=(), **context):
     answer). A check rather than a unique key on the outbox: a duplicate then costs only the
     second mail, where a constraint would abort the transaction carrying the order's move.
     """
+    if not order.email:  # a phone order from someone without an address: staff call them
+        return None
     subject = _LazySubject(MAIL_SUBJECTS[template], order.number)
     if template not in REPEATABLE_MAILS and _already_queued(order, subject):
         return None

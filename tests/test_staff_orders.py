@@ -1,7 +1,7 @@
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from boutique.extensions import db
 from boutique.models import Offer, Order, OutboxMessage, PickupPoint, PickupSlot
@@ -238,7 +238,7 @@ def test_phone_order_for_an_account_uses_its_prices(staff_client, shop, make_use
     response = staff_client.post(
         "/gestion/commandes/nouvelle",
         data={
-            "account_email": "chef@bistrot.fr",
+            "account": str(chef.id),
             f"qty-{shop['tomato'].id}": "10",
             "slot": str(shop["slots"][0].id),
             "payment_method": "invoice",
@@ -254,8 +254,9 @@ def test_phone_order_for_an_account_uses_its_prices(staff_client, shop, make_use
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"name": "", "email": ""}, "indiquez le nom et l'e-mail"),
-        ({"account_email": "inconnu@exemple.fr"}, "Aucun compte client"),
+        ({"name": "", "email": ""}, "indiquez le nom du client et son téléphone"),
+        ({"name": "Mme Roux", "email": "", "phone": ""}, "indiquez le nom du client"),
+        ({"account": "999999"}, "Ce compte client n'existe plus"),
         ({"qty-TOMATO": "abc"}, "Quantité invalide"),
         ({"qty-TOMATO": "999"}, "Il ne reste pas assez"),
         ({"qty-TOMATO": "0"}, "Votre panier est vide."),
@@ -278,6 +279,64 @@ def test_phone_order_bad_input(staff_client, shop, data, message):
     assert message in page_text(response)
     assert db.session.scalar(select(Order)) is None
     assert reserved(shop["tomato"]) == 0
+
+
+def test_a_phone_order_needs_only_a_name_and_a_phone_and_sends_no_mail(staff_client, shop):
+    response = staff_client.post(
+        "/gestion/commandes/nouvelle",
+        data={
+            "name": "M. Garcia",
+            "phone": "04 90 12 34 56",
+            f"qty-{shop['tomato'].id}": "2",
+            "slot": str(shop["slots"][0].id),
+            "payment_method": "on_pickup",
+            "checkout_token": "phone-order-no-email",
+        },
+    )
+    assert response.status_code == 302
+    order = db.session.scalar(select(Order))
+    assert (order.contact_name, order.phone, order.email) == ("M. Garcia", "04 90 12 34 56", "")
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    page = page_text(staff_client.get(response.location))
+    assert "Pas d'e-mail : le client n'est prévenu de rien, appelez-le." in page
+    assert "Votre panier" not in page
+
+
+def test_staff_find_an_account_by_name_email_or_phone_and_order_for_it(
+    staff_client, shop, make_user
+):
+    chef = make_user(
+        kind="restaurant", email="chef@bistrot.fr", organisation="Le Bistrot", phone="06.12.34.56.78"
+    )
+    make_user(email="autre@exemple.fr", first_name="Paul", last_name="Durand")
+    for term in ("bistrot", "CHEF@", "06 12 34 56 78", "+33 6 12 34 56 78"):
+        page = page_text(staff_client.get("/gestion/commandes/nouvelle", query_string={"q": term}))
+        assert "Le Bistrot" in page and "Paul Durand" not in page, term
+    nobody = page_text(staff_client.get("/gestion/commandes/nouvelle?q=zzz"))
+    assert "Aucun compte client ne correspond à « zzz »" in nobody
+
+    chosen = page_text(staff_client.get(f"/gestion/commandes/nouvelle?compte={chef.id}"))
+    assert "Le Bistrot" in chosen and "Changer de client" in chosen
+
+
+def test_a_staff_order_that_meets_an_empty_stock_speaks_to_staff_not_of_a_basket(
+    staff_client, shop
+):
+    db.session.execute(update(Offer).values(quantity_available=1))
+    db.session.commit()
+    response = staff_client.post(
+        "/gestion/commandes/nouvelle",
+        data={
+            "name": "M. Garcia",
+            "phone": "04 90 12 34 56",
+            f"qty-{shop['tomato'].id}": "2",
+            "slot": str(shop["slots"][0].id),
+            "payment_method": "on_pickup",
+            "checkout_token": "phone-order-stock",
+        },
+    )
+    page = page_text(response)
+    assert "Baissez la quantité" in page and "Votre panier" not in page
 
 
 def test_phone_order_sent_twice_makes_one_order(staff_client, shop):

@@ -1,11 +1,11 @@
-"""Customer accounts: registration, professional approval, password reset."""
+"""Customer accounts: registration, profile, password reset (approvals: professionals.py)."""
 
 import hashlib
 
 from flask import current_app
 from flask_babel import lazy_gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from ..extensions import db
 from ..links import public_url
@@ -24,6 +24,37 @@ def normalise_email(email):
 
 def find_user_by_email(email):
     return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+SEARCH_LIMIT = 10
+
+
+def search_customers(term, limit=SEARCH_LIMIT):
+    """Customer accounts whose name, organisation, email or phone holds `term` (staff taking a
+    phone order). Phone numbers match on their digits, whatever the spaces and dots."""
+    term = " ".join((term or "").split())[:80]
+    if len(term) < 2:
+        return []
+    conditions = [
+        User.email.icontains(term, autoescape=True),
+        User.organisation.icontains(term, autoescape=True),
+        (User.first_name + " " + User.last_name).icontains(term, autoescape=True),
+        (User.last_name + " " + User.first_name).icontains(term, autoescape=True),
+    ]
+    digits = "".join(char for char in term if char.isdigit())
+    if digits.startswith("33") and len(digits) == 11:  # +33 6 12 34 56 78
+        digits = digits[2:]
+    if len(digits) >= 4:
+        phone = User.phone
+        for separator in (" ", ".", "-", "(", ")", "+"):
+            phone = func.replace(phone, separator, "")
+        conditions.append(phone.contains(digits.lstrip("0") or digits, autoescape=True))
+    return db.session.scalars(
+        select(User)
+        .where(User.role == "customer", or_(*conditions))
+        .order_by(User.organisation, User.last_name, User.first_name, User.id)
+        .limit(limit)
+    ).all()
 
 
 def _luhn_ok(digits):
@@ -205,21 +236,6 @@ def create_staff(email, password, role="staff"):
     user.set_password(password)
     db.session.flush()
     return user
-
-
-def review_professional(user, approve):
-    """Approve or refuse a pending restaurant or AMAP account."""
-    if not user.is_professional:
-        raise ValueError("only professional accounts are reviewed")
-    user.pro_status = "approved" if approve else "refused"
-    user.reviewed_at = utcnow()
-    db.session.flush()
-
-
-def pending_professionals():
-    return db.session.scalars(
-        select(User).where(User.pro_status == "pending").order_by(User.created_at)
-    ).all()
 
 
 def _serializer():

@@ -333,17 +333,25 @@ def _check_slot(week, slot_id, kind):
     return slot
 
 
-def _reserve_lines(offers, items):
+def _reserve_lines(offers, items, for_staff=False):
     # Always in id order, so that concurrent orders lock rows in the same order (no deadlock).
     for offer_id in sorted(items):
         if not reserve_stock(offer_id, items[offer_id]):
-            offer = offers[offer_id]
+            name = offers[offer_id].product.full_name
+            if for_staff:  # a phone order: no basket, staff lower the quantity
+                raise OrderError(
+                    _(
+                        "Il ne reste pas assez de « %(name)s » : quelqu'un vient de prendre "
+                        "les derniers. Baissez la quantité.",
+                        name=name,
+                    )
+                )
             raise OrderError(
                 _(
                     "Il ne reste pas assez de « %(name)s » pour votre commande : "
                     "quelqu'un vient de prendre les derniers. Votre panier est conservé ; "
                     "ajustez la quantité.",
-                    name=offer.product.full_name,
+                    name=name,
                 )
             )
 
@@ -406,8 +414,10 @@ def place_order(
     # Their stock and place come back first: the new order may need them.
     for earlier in replaced:
         expire_order(earlier, reason="replaced_by_new_order", notify=False)
-    _reserve_lines(offers, items)
+    _reserve_lines(offers, items, for_staff=entered_by is not None)
     if slot is not None and not reserve_place(slot.id):
+        if entered_by is not None:
+            raise OrderError(_("Ce créneau vient d'être complet : choisissez-en un autre."))
         raise OrderError(
             _(
                 "Ce créneau vient d'être complet : choisissez-en un autre. Votre panier est conservé."

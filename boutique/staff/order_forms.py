@@ -1,6 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from ..models import CUSTOMER_KINDS, ORDER_STATUSES, PAYMENT_METHODS
@@ -76,15 +83,13 @@ class OptionalIdField(SelectField):
 class StaffOrderForm(FlaskForm):
     """An order entered by staff for a customer (phone orders)."""
 
-    account_email = StringField(
-        _l("Compte client (e-mail, facultatif)"),
-        validators=[Optional(), Email(message=_l("Adresse e-mail invalide.")), Length(max=254)],
-        description=_l("Laissez vide pour un particulier sans compte."),
-    )
+    # The customer account chosen with the search above the form (0: a customer without one).
+    account = HiddenField(default="")
     name = StringField(_l("Nom du client"), validators=[Optional(), Length(max=160)])
     email = StringField(
-        _l("E-mail du client"),
+        _l("E-mail du client (facultatif)"),
         validators=[Optional(), Email(message=_l("Adresse e-mail invalide.")), Length(max=254)],
+        description=_l("Sans e-mail, le client n'est prévenu de rien : appelez-le."),
     )
     phone = StringField(
         _l("Téléphone"),

@@ -10,12 +10,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ..account.services import find_user_by_email
+from ..account.services import search_customers
 from ..auth import ask_for_password, login_is_recent, recent_login_required, staff_required
 from ..extensions import db
 from ..formatting import format_cents, parse_count, parse_id
 from ..forms import line_quantities
-from ..models import Order, SalesWeek
+from ..models import Order, SalesWeek, User
 from ..ordering import services as ordering
 from ..payments import card
 from ..payments.invoices import InvoiceError, order_documents
@@ -325,6 +325,13 @@ def new_order():
         abort(404)
     offers = ordering.week_offers_for_staff(week)
     form = StaffOrderForm(slots=week_slots(week), points=points(), slot_label=slot_label)
+    search = (request.args.get("q") or "").strip()[:80]
+    try:
+        chosen = _chosen_account(request.form.get("account") or request.args.get("compte"))
+    except ordering.OrderError:
+        chosen = None
+    if chosen is not None:
+        form.account.data = str(chosen.id)
     quantities, errors = _typed_quantities(offers)
     token = request.form.get("checkout_token") or ""
     existing = ordering.order_by_checkout_token(token) if token else None
@@ -379,6 +386,9 @@ def new_order():
         errors=errors,
         quantities=quantities,
         checkout_token=request.form.get("checkout_token") or secrets.token_urlsafe(24),
+        search=search,
+        found=search_customers(search) if search and chosen is None else [],
+        chosen=chosen,
     ), status
 
 
@@ -398,13 +408,25 @@ def _typed_quantities(offers):
     return quantities, errors
 
 
+def _chosen_account(value):
+    """The customer account an id names (from the search), None for none; OrderError if gone."""
+    account_id = parse_id(value)
+    if account_id is None:
+        return None
+    customer = db.session.get(User, account_id)
+    if customer is None or customer.role != "customer":
+        raise ordering.OrderError(_("Ce compte client n'existe plus : cherchez-le à nouveau."))
+    return customer
+
+
 def _customer_and_contact(form):
-    if form.account_email.data:
-        customer = find_user_by_email(form.account_email.data)
-        if customer is None or customer.role != "customer":
-            raise ordering.OrderError(_("Aucun compte client avec cette adresse."))
+    customer = _chosen_account(form.account.data)
+    if customer is not None:
         name = form.name.data or customer.display_name
         return customer, ordering.Contact(name, customer.email, form.phone.data or customer.phone)
-    if not (form.name.data and form.email.data):
-        raise ordering.OrderError(_("Sans compte client, indiquez le nom et l'e-mail du client."))
-    return None, ordering.Contact(form.name.data, form.email.data, form.phone.data or "")
+    name, email, phone = (form.name.data or "").strip(), form.email.data or "", form.phone.data
+    if not name or not (email or phone):
+        raise ordering.OrderError(
+            _("Sans compte client, indiquez le nom du client et son téléphone (ou son e-mail).")
+        )
+    return None, ordering.Contact(name, email, phone or "")
