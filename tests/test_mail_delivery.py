@@ -125,7 +125,7 @@ def test_a_permanent_refusal_stops_at_once_and_is_shown_to_staff_with_the_phone(
         assert shown in page
     assert f'href="/gestion/commandes/{order.id}"' in page
     dashboard = page_text(staff_client.get("/gestion/"))
-    assert "1 mail n'a pas pu être distribué." in dashboard
+    assert "1 mail n'a pas pu être distribué" in dashboard
     assert 'href="/gestion/mails"' in dashboard
 
 
@@ -286,4 +286,4 @@ def test_the_page_in_english(app, picky, order_for, make_user, client, login):
 
     assert "Undelivered mails" in page and "Send again" in page and "Mark as dealt with" in page
     assert f"Call {PHONE}" in page and "1 attempt" in page
-    assert "1 mail could not be delivered." in dashboard
+    assert "1 mail could not be delivered" in dashboard

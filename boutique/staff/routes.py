@@ -4,10 +4,8 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from .. import outbox
 from ..account.services import pending_professionals, review_professional
 from ..auth import admin_required, recent_login_required, staff_required
 from ..catalog import services as catalog
@@ -27,20 +25,6 @@ PHOTO_ERRORS = {
     "format": _l("Ce fichier n'est pas une image JPEG, PNG ou WebP."),
     "too_many_pixels": _l("Image trop grande : 40 millions de pixels au plus."),
 }
-
-
-@bp.get("/")
-@staff_required
-def dashboard():
-    pending = db.session.scalar(
-        select(func.count()).select_from(User).where(User.pro_status == "pending")
-    )
-    return render_template(
-        "staff/dashboard.html",
-        weeks=weeks.all_weeks()[:8],
-        pending_count=pending,
-        undelivered_count=outbox.undelivered_count(),
-    )
 
 
 # --- Products -------------------------------------------------------------------------------
