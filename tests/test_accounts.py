@@ -361,7 +361,7 @@ def test_admin_approves_a_restaurant_which_then_sees_prices_excluding_vat(
     assert "Établissement" in listing and restaurant.siret in listing
     response = client.post(
         f"/gestion/professionnels/{restaurant.id}",
-        data={"decision": "approve"},
+        data={"decision": "approve", "status": "pending"},
         follow_redirects=True,
     )
     assert "validé" in response.get_data(as_text=True)
@@ -375,7 +375,9 @@ def test_admin_approves_a_restaurant_which_then_sees_prices_excluding_vat(
 def test_admin_refuses_a_professional_who_keeps_individual_prices(client, make_user, admin, login):
     amap = make_user(kind="amap", pro_status="pending")
     login(admin)
-    client.post(f"/gestion/professionnels/{amap.id}", data={"decision": "refuse"})
+    client.post(
+        f"/gestion/professionnels/{amap.id}", data={"decision": "refuse", "status": "pending"}
+    )
     db.session.expire_all()
     refused = db.session.get(User, amap.id)
     assert refused.pro_status == "refused" and refused.price_kind == "individual"

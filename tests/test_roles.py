@@ -29,6 +29,7 @@ HANDOVER = {
 ADMIN_ONLY = {
     "staff.import_products",
     "staff.professionals",
+    "staff.confirm_review",
     "staff.review",
     "staff.accounts",
     "staff.create_account",

@@ -70,12 +70,15 @@ def _basket_or_redirect(week, kind):
 
 
 def orders_allowed(view):
-    """A professional account waiting for approval may not order yet: a clear 403 page."""
+    """A professional account waiting for approval may not order yet: a clear 403 page.
+
+    A refused (or revoked) one orders as an individual does, at individual prices.
+    """
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         customer = _customer()
-        if customer is not None and customer.is_professional and not customer.is_approved_professional:
+        if customer is not None and customer.is_professional and customer.pro_status == "pending":
             return render_template("checkout/pending_professional.html"), 403
         return view(*args, **kwargs)
 

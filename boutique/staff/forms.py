@@ -174,7 +174,3 @@ class GridForm(FlaskForm):
                 return None
             ids.append(product_id)
         return ids if len(ids) == len(set(ids)) else None
-
-
-class ReviewForm(FlaskForm):
-    decision = HiddenField(validators=[DataRequired()])
