@@ -273,7 +273,9 @@ def notify_and_read_invitation(order, mailbox, send_due):
     schedule.notify_slot(db.session.get(Order, order.id))
     db.session.commit()
     send_due()
-    mail = next(m for m in mailbox.messages if m["To"] == order.email and m["Subject"].startswith("Retrait"))
+    mail = next(
+        m for m in mailbox.messages if m["To"] == order.email and m["Subject"].startswith("Retrait")
+    )
     return next(part for part in mail.iter_attachments()).get_content()
 
 
@@ -335,8 +337,10 @@ def test_a_slot_cannot_move_onto_another_or_backwards(week_setup, staff_client):
     backwards = {**onto_saturday, "starts_at": "18:00", "ends_at": "16:00"}
     garbage = {**onto_saturday, "day": "vendredi", "starts_at": "25:99"}
 
-    texts = [page_text(staff_client.post(url, data=data, follow_redirects=True))
-             for data in (onto_saturday, backwards, garbage)]
+    texts = [
+        page_text(staff_client.post(url, data=data, follow_redirects=True))
+        for data in (onto_saturday, backwards, garbage)
+    ]
 
     assert "déjà un créneau ce jour-là à cette heure" in texts[0]
     assert "La fin du créneau doit suivre son début" in texts[1]
@@ -347,9 +351,7 @@ def test_a_slot_cannot_move_onto_another_or_backwards(week_setup, staff_client):
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1  # only "reçue"
 
 
-def test_publishing_reads_the_orders_in_a_constant_number_of_queries(
-    week_setup, count_queries
-):
+def test_publishing_reads_the_orders_in_a_constant_number_of_queries(week_setup, count_queries):
     def selects_to_publish(names, slot):
         for name in names:
             phone_order(week_setup, name, slot=slot)
@@ -387,9 +389,7 @@ def card_order(setup, name, slot=None, hold_minutes=20):
     return order
 
 
-def test_an_unpaid_card_order_gets_no_pickup_mail_but_one_asking_to_pay(
-    week_setup, staff_client
-):
+def test_an_unpaid_card_order_gets_no_pickup_mail_but_one_asking_to_pay(week_setup, staff_client):
     paid = phone_order(week_setup, "Alice", slot="gate_fri")
     unpaid = card_order(week_setup, "Bruno", slot="gate_sat")
     card_order(week_setup, "Chloe", slot="gate_sat", hold_minutes=-5)  # its window closed
@@ -399,20 +399,29 @@ def test_an_unpaid_card_order_gets_no_pickup_mail_but_one_asking_to_pay(
     assert "invités à les payer" not in page  # one only: the lapsed one is not asked
     assert f"son client sera invité à la payer à la publication ({unpaid.number})" in page
 
-    response = staff_client.post(f"/gestion/semaines/{week_id}/planning/publier", follow_redirects=True)
+    response = staff_client.post(
+        f"/gestion/semaines/{week_id}/planning/publier", follow_redirects=True
+    )
     assert "1 client prévenu par e-mail" in page_text(response)
     subjects = {
         (m.recipient, m.subject)
-        for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.order_id.is_not(None)))
+        for m in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.order_id.is_not(None))
+        )
     }
     assert ("alice@exemple.fr", f"Retrait de votre commande {paid.number}") in subjects
-    assert ("bruno@exemple.fr", f"Commande {unpaid.number} non payée : payez-la pour la garder") in subjects
+    assert (
+        "bruno@exemple.fr",
+        f"Commande {unpaid.number} non payée : payez-la pour la garder",
+    ) in subjects
     assert not any(s.startswith("Retrait") for r, s in subjects if r != "alice@exemple.fr")
     assert not any(r == "chloe@exemple.fr" for r, s in subjects if "payez-la" in s)  # window closed
 
     staff_client.post(f"/gestion/semaines/{week_id}/planning/publier")  # again: no second mail
     asked = db.session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.subject.contains("payez-la"))
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.subject.contains("payez-la"))
     )
     assert asked == 1
 
@@ -441,3 +450,38 @@ def test_reminders_skip_unpaid_card_orders(week_setup):
         select(OutboxMessage.recipient).where(OutboxMessage.subject.startswith("Rappel"))
     ).all()
     assert reminded == [alice.email]
+
+
+def test_publishing_first_says_who_will_be_mailed_and_who_to_call(week_setup, staff_client):
+    alice = phone_order(week_setup, "Alice", slot="gate_fri")
+    walk_in = place_order(
+        week=week_setup["week"],
+        items={week_setup["offer"].id: 1},
+        slot_id=week_setup["slots"]["gate_sat"].id,
+        payment_method="on_pickup",
+        contact=Contact("M. Garcia", "", "04 90 12 34 56"),
+        kind="individual",
+        checkout_token="token-garcia",
+        entered_by=week_setup["staff"],
+    )
+    db.session.commit()
+    address = f"/gestion/semaines/{week_setup['week'].id}/planning/publier"
+
+    page = page_text(staff_client.get(address))
+
+    assert "1 client recevra son créneau par e-mail" in page and alice.number in page
+    assert "1 client n'a pas d'e-mail : appelez-le." in page and "04 90 12 34 56" in page
+    assert "Publier et prévenir 1 client" in page
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.subject.startswith("Retrait"))
+        )
+        == 0
+    )  # the page changed nothing
+    assert week_setup["week"].schedule_published_at is None
+
+    done = page_text(staff_client.post(address, follow_redirects=True))
+    assert "Planning publié : 1 client prévenu par e-mail." in done
+    assert db.session.get(Order, walk_in.id).notified_slot_id == walk_in.slot_id

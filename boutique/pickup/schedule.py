@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -236,28 +236,34 @@ def week_schedule(week):
     return by_slot, waiting
 
 
-def publish_schedule(week, now=None):
-    """Mail every customer whose slot is new or changed since their last schedule mail.
-
-    An unpaid card order gets no pick-up mail: while its payment window is open, its customer
-    is asked (once) to pay to keep it; after, it expires and its place goes back.
-    """
-    now = now or utcnow()
-    lock_week(week.id)
-    orders = db.session.scalars(
+def orders_to_tell(week):
+    """Collectible orders whose slot is new or changed since their last schedule mail."""
+    return db.session.scalars(
         select(Order)
         .options(*MAIL_LOADS)
         .where(
             Order.week_id == week.id,
             Order.status.in_(COLLECTIBLE_STATUSES),
             Order.slot_id.is_not(None),
+            or_(Order.notified_slot_id.is_(None), Order.notified_slot_id != Order.slot_id),
         )
+        .order_by(Order.id)
     ).all()
+
+
+def publish_schedule(week, now=None):
+    """Mail every customer whose slot is new or changed since their last schedule mail; how
+    many were mailed.
+
+    An unpaid card order gets no pick-up mail: while its payment window is open, its customer
+    is asked (once) to pay to keep it; after, it expires and its place goes back.
+    """
+    now = now or utcnow()
+    lock_week(week.id)
     told = 0
-    for order in orders:
-        if order.notified_slot_id != order.slot_id:
-            notify_slot(order)
-            told += 1
+    for order in orders_to_tell(week):
+        notify_slot(order)
+        told += bool(order.email)  # a phone order without an address is called, not mailed
     for order in unpaid_card_orders(week, now):
         mail_customer(order, "order_pay_to_keep")  # once per order (a one-time mail)
     week.schedule_published_at = now

@@ -59,6 +59,10 @@ def generate_schedule(week_id):
         ngettext("%(num)d commande placée.", "%(num)d commandes placées.", len(result.placed)),
         "success",
     )
+    if week.schedule_published_at is not None and result.placed:  # told as they were placed
+        flash(
+            _("Le planning étant publié, leurs clients ont reçu leur créneau par e-mail."), "info"
+        )
     if result.unplaced:
         flash(
             ngettext(
@@ -69,6 +73,22 @@ def generate_schedule(week_id):
             "error",
         )
     return redirect(url_for("staff.schedule_page", week_id=week.id))
+
+
+@bp.get("/semaines/<int:week_id>/planning/publier")
+@staff_required
+def confirm_publish_schedule(week_id):
+    """What publishing will do (who is mailed, who must be called), before it is done."""
+    week = db.get_or_404(SalesWeek, week_id)
+    to_tell = schedule.orders_to_tell(week)
+    return render_template(
+        "staff/schedule_publish.html",
+        week=week,
+        mailed=[order for order in to_tell if order.email],
+        to_call=[order for order in to_tell if not order.email],
+        unpaid=schedule.unpaid_card_orders(week),
+        slot_label=slot_label,
+    )
 
 
 @bp.post("/semaines/<int:week_id>/planning/publier")
