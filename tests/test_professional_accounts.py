@@ -461,6 +461,7 @@ def test_the_confirmation_page_of_a_decision_that_does_not_apply_sends_back(admi
         {"decision": "maybe", "status": "pending"},
         {"decision": "approve", "status": "whatever"},
         {"decision": "approve"},
+        {"decision": "approve", "status": "pending", "reason": "x" * 501},  # no reason field
         {},
     ],
 )

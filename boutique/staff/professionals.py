@@ -73,7 +73,7 @@ def _confirmation(user, form, status=200):
 def review(user_id):
     form = DecisionForm()
     if not form.validate():
-        if form.forged:
+        if form.forged or form.decision.data not in CONFIRMED:
             abort(400)
         # Only the reason is wrong: the confirmation page again, with its message.
         try:
