@@ -1,6 +1,7 @@
 """Showing and reading money and dates: cents and UTC inside, euros and Paris time outside."""
 
 import re
+import unicodedata
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -47,6 +48,22 @@ def parse_euros(text):
     if cents != amount * 100:
         raise ValueError("more than two decimals")
     return int(cents)
+
+
+# Letters that Unicode does not split into a base letter and an accent.
+LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ": "d", "ł": "l"})
+
+
+def slugify(text, max_length=80):
+    """A name as it goes in an address: 'Légumes d'été' -> 'legumes-d-ete'.
+
+    Lower-case ASCII letters and digits joined by single dashes; accents removed. Empty when
+    the name has no letter or digit that can be written so ('🌱', '***').
+    """
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower().translate(LIGATURES)).strip("-")
+    return slug[:max_length].rstrip("-")
 
 
 def cents_to_input(cents):

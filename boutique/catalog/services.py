@@ -5,6 +5,7 @@ import io
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -39,14 +40,35 @@ CSV_COLUMNS = (
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 
+class ProductError(ValueError):
+    """A rule refused the product; the message is for staff, and nothing was saved."""
+
+
 class CsvImportError(ValueError):
     def __init__(self, errors):
         super().__init__("; ".join(errors))
         self.errors = errors
 
 
-def categories():
-    return db.session.scalars(select(Category).order_by(Category.position, Category.name)).all()
+def categories(locked=False):
+    """Every category in storefront order.
+
+    locked: each row is taken FOR KEY SHARE (in id order) until the commit, for products about
+    to point at them: a category being deleted at the same moment is then either kept until
+    they are saved (and its deletion refused) or already gone, never a foreign-key error.
+    """
+    if not locked:
+        return db.session.scalars(select(Category).order_by(Category.position, Category.name)).all()
+    rows = db.session.scalars(
+        select(Category).order_by(Category.id).with_for_update(key_share=True)
+    ).all()
+    return sorted(rows, key=lambda c: (c.position, c.name))
+
+
+def _category_still_there(category_id):
+    return db.session.scalar(
+        select(Category.id).where(Category.id == category_id).with_for_update(key_share=True)
+    )
 
 
 def all_products():
@@ -72,9 +94,16 @@ def _copy_fields(product, data):
 
 def bump_weeks_showing(product_ids):
     """The storefront of every week offering these products changes: bump those weeks' version."""
-    week_ids = db.session.scalars(
-        select(Offer.week_id).where(Offer.product_id.in_(product_ids)).distinct()
-    ).all()
+    bump_weeks(
+        db.session.scalars(
+            select(Offer.week_id).where(Offer.product_id.in_(product_ids)).distinct()
+        ).all()
+    )
+
+
+def bump_weeks(week_ids):
+    """These weeks' storefronts change: bump their version (the catalog's cache key)."""
+    week_ids = sorted(set(week_ids))
     lock_weeks(week_ids)  # in id order (rule 9), not in whatever order the UPDATE meets them
     db.session.execute(
         update(SalesWeek)
@@ -85,12 +114,27 @@ def bump_weeks_showing(product_ids):
 
 
 def save_product(product, data):
-    """Copy the form's values onto a product (new or existing)."""
-    _copy_fields(product, data)
-    if product.id is None:
-        db.session.add(product)
-    db.session.flush()
-    bump_weeks_showing([product.id])
+    """Copy the form's values onto a product (new or existing).
+
+    The weeks showing it first (rule 9), then its category's row (see categories(locked)):
+    ProductError when staff deleted that category in the meantime.
+    """
+    if product.id is not None:  # a new product is offered in no week yet
+        bump_weeks_showing([product.id])
+    gone = ProductError(_("Cette catégorie vient d'être supprimée : choisissez-en une autre."))
+    if _category_still_there(data["category_id"]) is None:
+        raise gone
+    try:
+        with db.session.begin_nested():  # everything written inside it (it flushes first)
+            _copy_fields(product, data)
+            if product.id is None:
+                db.session.add(product)
+            db.session.flush()
+    except IntegrityError:
+        # SQLite takes no row lock: the category may have gone since it was read above.
+        if _category_still_there(data["category_id"]) is None:
+            raise gone from None
+        raise
     return product
 
 
@@ -218,6 +262,12 @@ def import_csv(raw):
 
     # One query for the existing products, one flush for the whole file.
     existing = {(p.name, p.variety): p for p in db.session.scalars(select(Product))}
+    bump_weeks_showing([product.id for product in existing.values()])  # weeks first (rule 9)
+    still_there = {category.id for category in categories(locked=True)}
+    names = {category.id: category.name for category in category_by_key.values()}
+    gone = sorted({names[v["category_id"]] for v in rows if v["category_id"] not in still_there})
+    if gone:  # deleted by staff while the file was read
+        raise CsvImportError([_("catégorie inconnue « %(name)s »", name=name) for name in gone])
     created = updated = 0
     for values in rows:
         product = existing.get((values["name"], values["variety"]))
@@ -230,5 +280,4 @@ def import_csv(raw):
         _copy_fields(product, values)
         product.active = values["active"]
     db.session.flush()
-    bump_weeks_showing([product.id for product in existing.values()])
     return created, updated

@@ -124,8 +124,8 @@ def _home_page(week, upcoming, kind, grid):
 def _catalog_grid(key, week, kind, token):
     """The filters and product grid, in pieces, from the cache while the week's version holds.
 
-    Categories only change with demo data (no screen edits them): whatever changes them must
-    bump the weeks' versions, as product edits do.
+    Category changes (staff's categories page, catalog.categories) bump the versions of the
+    published weeks and of those showing the category's products, as product edits do.
     """
     parts = cache.fetch(key)
     if parts is None:

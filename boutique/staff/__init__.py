@@ -4,6 +4,7 @@ bp = Blueprint("staff", __name__)
 
 from . import (  # noqa: E402,F401
     accounts,
+    categories,
     dashboard,
     documents,
     handover,

@@ -63,6 +63,9 @@ class ProductForm(FlaskForm):
     def __init__(self, *args, product=None, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.product = product
+        self.offer_categories(categories)
+
+    def offer_categories(self, categories):
         self.category_id.choices = [SelectChoice(c.id, c.name) for c in categories]
 
     def validate_name(self, field):

@@ -33,7 +33,11 @@ PHOTO_ERRORS = {
 @bp.get("/produits")
 @staff_required
 def products():
-    return render_template("staff/products.html", products=catalog.all_products())
+    return render_template(
+        "staff/products.html",
+        products=catalog.all_products(),
+        has_categories=bool(catalog.categories()),
+    )
 
 
 @bp.route("/produits/nouveau", methods=["GET", "POST"])
@@ -52,15 +56,23 @@ def edit_product(product_id=None):
             except PhotoError as error:
                 form.photo.errors.append(str(PHOTO_ERRORS[str(error)]))
         if not form.photo.errors:
-            product = catalog.save_product(product or Product(), form.data)
-            old_photo = product.photo
-            if new_photo:
-                product.photo = new_photo
-            db.session.commit()
-            if new_photo and old_photo:
-                delete_photo(old_photo)
-            flash(_("Produit « %(name)s » enregistré.", name=product.full_name), "success")
-            return redirect(url_for("staff.products"))
+            try:
+                saved = catalog.save_product(product or Product(), form.data)
+            except catalog.ProductError as error:  # its category was just deleted
+                db.session.rollback()
+                if new_photo:
+                    delete_photo(new_photo)
+                form.category_id.errors.append(str(error))
+                form.offer_categories(catalog.categories())
+            else:
+                old_photo = saved.photo
+                if new_photo:
+                    saved.photo = new_photo
+                db.session.commit()
+                if new_photo and old_photo:
+                    delete_photo(old_photo)
+                flash(_("Produit « %(name)s » enregistré.", name=saved.full_name), "success")
+                return redirect(url_for("staff.products"))
     return render_template("staff/product_form.html", form=form, product=product)
 
 
