@@ -12,6 +12,7 @@ from . import (  # noqa: E402,F401
     mails,
     orders,
     pickup,
+    professionals,
     routes,
     schedule,
 )

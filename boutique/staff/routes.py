@@ -6,19 +6,18 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from werkzeug.datastructures import FileStorage
 
-from ..account.services import pending_professionals, review_professional
 from ..auth import admin_required, recent_login_required, staff_required
 from ..catalog import services as catalog
 from ..catalog.photos import PhotoError, delete_photo, save_photo
 from ..extensions import db
 from ..formatting import format_iso_date
-from ..models import Product, SalesWeek, User
+from ..models import Product, SalesWeek
 from ..pickup.services import create_slots_from_templates
 from ..timezones import local_to_utc, utc_to_local_naive
 from ..transactions import retried
 from ..weeks import services as weeks
 from . import bp
-from .forms import GridForm, ImportForm, ProductForm, ReviewForm, WeekForm
+from .forms import GridForm, ImportForm, ProductForm, WeekForm
 
 PHOTO_ERRORS = {
     "too_big": _l("La photo dépasse 5 Mo."),
@@ -309,34 +308,3 @@ def unpublish_week(week_id):
         db.session.commit()
         flash(_("Semaine « %(label)s » repassée en brouillon.", label=week.label), "info")
     return redirect(url_for("staff.week", week_id=week.id))
-
-
-# --- Professional accounts ------------------------------------------------------------------
-
-
-@bp.get("/professionnels")
-@admin_required
-@recent_login_required
-def professionals():
-    return render_template(
-        "staff/professionals.html", pending=pending_professionals(), form=ReviewForm()
-    )
-
-
-@bp.post("/professionnels/<int:user_id>")
-@admin_required
-@recent_login_required
-def review(user_id):
-    user = db.get_or_404(User, user_id)
-    form = ReviewForm()
-    if not form.validate_on_submit() or form.decision.data not in ("approve", "refuse"):
-        abort(400)
-    if not user.is_professional:
-        abort(404)
-    review_professional(user, approve=form.decision.data == "approve")
-    db.session.commit()
-    if user.pro_status == "approved":
-        flash(_("Compte « %(name)s » validé.", name=user.display_name), "success")
-    else:
-        flash(_("Compte « %(name)s » refusé.", name=user.display_name), "info")
-    return redirect(url_for("staff.professionals"))
