@@ -40,7 +40,7 @@ def test_every_response_carries_the_security_headers(client, path):
 
 
 def test_production_adds_hsts_and_secure_cookies(monkeypatch, make_app):
-    from config import ProductionConfig
+    from config import EXAMPLE_BANK, ProductionConfig
 
     for name, value in (
         ("SECRET_KEY", "p" * 40),
@@ -48,6 +48,7 @@ def test_production_adds_hsts_and_secure_cookies(monkeypatch, make_app):
         ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
         ("PUBLIC_URL", "https://boutique.lapepiniere.example"),
         ("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15"),
+        *EXAMPLE_BANK.items(),
     ):
         monkeypatch.setattr(ProductionConfig, name, value)
     app = make_app("production")
