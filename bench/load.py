@@ -284,6 +284,7 @@ def main():
             "PUBLIC_URL": PRODUCTION["PUBLIC_URL"],
             "RATELIMIT_STORAGE_URI": PRODUCTION["RATELIMIT_STORAGE_URI"],
             "TRUSTED_HOSTS": ",".join(PRODUCTION["TRUSTED_HOSTS"]),
+            **{name: PRODUCTION[name] for name in ("BANK_IBAN", "BANK_BIC", "BANK_ACCOUNT_HOLDER")},
             "DOCUMENT_CACHE_FOLDER": cache,
             "MAIL_BACKEND": "file",
             "MAIL_FILE_DIR": tempfile.mkdtemp(),
