@@ -218,22 +218,26 @@ def test_a_whole_week(page, pages, staff, last_week):
         assert number in text
     assert "6,00€" in text  # what Chloé pays at the gate
 
-    # --- Pick-up day, on a phone at the gate: hand the orders over, take Chloé's cash.
+    # --- On a phone at the gate: hand the orders over, take Chloé's cash. The pick-up day is
+    # four days ahead, so each early handover is confirmed.
     phone = pages(viewport=PHONE)
     log_in(phone, staff.email)
     day = f"/gestion/retrait?jour={PICKUP_DAY.isoformat()}"
     phone.goto(day)
     expect(phone.locator(".handover-item")).to_have_count(3)
-    for number in (lea_number, chloe_number):
-        phone.goto(f"{day}&q={number}")
-        phone.locator(".handover-item").first.click()
-        phone.get_by_role("button", name="Remis au client").click()
-        expect(phone.locator("h1 .badge")).to_have_text("Retirée")
+    phone.goto(f"{day}&q={lea_number}")
+    phone.locator(".handover-item").first.click()
+    phone.get_by_label(re.compile("Remettre avant le jour prévu")).check()
+    phone.get_by_role("button", name="Remis au client").click()
+    expect(phone.locator("h1 .badge")).to_have_text("Retirée")
     phone.goto(f"{day}&q={chloe_number}")
     phone.locator(".handover-item").first.click()
     expect(phone.get_by_label("Montant encaissé (€)")).to_have_value("6,00")
-    phone.get_by_label("Moyen de paiement").select_option(label="Espèces")
-    phone.get_by_role("button", name="Enregistrer le paiement").click()
+    paying = phone.locator(".pay-and-collect")
+    paying.get_by_label("Espèces").check()
+    paying.get_by_label(re.compile("Remettre avant le jour prévu")).check()
+    paying.get_by_role("button", name=euros("Encaisser 6,00 € et remettre")).click()
+    expect(phone.locator("h1 .badge")).to_have_text("Retirée")
     expect(phone.locator(".amount-due")).to_contain_text(euros("Reste à payer : 0,00 €"))
 
     # The restaurant downloads its invoice from its account.

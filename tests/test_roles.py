@@ -25,6 +25,9 @@ HANDOVER = {
     "staff.handover_collect",
     "staff.handover_pay",
     "staff.handover_no_show",
+    "staff.handover_pay_collect",
+    "staff.handover_cash",
+    "staff.handover_cash_close",
 }
 ADMIN_ONLY = {
     "staff.import_products",
@@ -172,7 +175,9 @@ def test_the_gate_sees_first_name_initial_items_and_amount_but_no_contact(
     assert "Le client a laissé une remarque : demandez-la à l'équipe." in card
 
     response = client.post(
-        f"/gestion/retrait/commande/{counter_order.id}/remis", follow_redirects=True
+        f"/gestion/retrait/commande/{counter_order.id}/remis",
+        data={"confirm_due": "y", "due_cents": "750"},  # handed over unpaid, as confirmed
+        follow_redirects=True,
     )
     page = page_text(response)
     assert f"Commande {counter_order.number} remise à Camille M." in page

@@ -4,6 +4,7 @@ the day's list, and marking an order collected, paid on the spot or not collecte
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select, update
@@ -15,7 +16,7 @@ from ..links import public_url
 from ..models import Order, Payment, PickupPoint, PickupSlot, utcnow
 from ..order_log import record
 from ..payments.invoices import settle_from_payments
-from ..timezones import shop_zone
+from ..timezones import shop_today, shop_zone
 
 # Orders the day's list shows: still to hand over, or already settled at the counter.
 DAY_STATUSES = ("placed", "confirmed", "ready", "collected", "no_show")
@@ -167,6 +168,36 @@ def day_orders(day, point_id=None, search=None, full_search=True):
     return orders
 
 
+def _days_with_orders(point_id):
+    """The pick-up days (of a point) that have orders the day's list shows."""
+    query = (
+        select(PickupSlot.day)
+        .join(Order, Order.slot_id == PickupSlot.id)
+        .where(Order.status.in_(DAY_STATUSES))
+    )
+    return query.where(PickupSlot.point_id == point_id) if point_id else query
+
+
+def pickup_day_from(day, point_id=None):
+    """The first day from `day` on with orders to hand over or handed over, or None."""
+    days = _days_with_orders(point_id).where(PickupSlot.day >= day).subquery()
+    return db.session.scalar(select(func.min(days.c.day)))
+
+
+def pickup_days_around(day, point_id=None):
+    """(previous, next) days with orders around `day` (None where there is none), in one query."""
+    days = _days_with_orders(point_id)
+    before = days.where(PickupSlot.day < day).subquery()
+    after = days.where(PickupSlot.day > day).subquery()
+    row = db.session.execute(
+        select(
+            select(func.max(before.c.day)).scalar_subquery(),
+            select(func.min(after.c.day)).scalar_subquery(),
+        )
+    ).one()
+    return row[0], row[1]
+
+
 def by_slot(orders):
     """[(slot, [orders])] in the orders' order (day_orders gives them slot by slot)."""
     groups = []
@@ -250,27 +281,81 @@ def _refusal(order):
     )
 
 
-def mark_collected(order, staff, now=None):
-    """Record that the customer took the order; False (and nothing changed) if already done."""
+def pickup_day_ahead(order, now=None):
+    """The order's pick-up day when it is still to come (handing over now is early), else None."""
+    slot = order.slot
+    if slot is not None and slot.day > shop_today(now):
+        return slot.day
+    return None
+
+
+def _check_handover(order, now, confirm_early):
+    """Refuse what cannot be handed over, and an early handover nobody confirmed."""
+    if order.status not in TO_HAND_OVER:
+        raise HandoverError(_refusal(order))
+    day = pickup_day_ahead(order, now)
+    if day is not None and not confirm_early:
+        raise HandoverError(
+            _(
+                "La commande %(number)s est prévue le %(day)s : cochez « Remettre avant le "
+                "jour prévu » pour la remettre dès aujourd'hui.",
+                number=order.number,
+                day=format_date(day, "full"),
+            )
+        )
+
+
+def mark_collected(order, staff, now=None, *, confirm_early=False, confirm_due_cents=None):
+    """Record that the customer took the order; False (and nothing changed) if already done.
+
+    Handing over before the pick-up day needs confirm_early; handing over while money is due
+    needs confirm_due_cents, the amount the staff member saw due and chose not to take (if it
+    changed since, the handover is refused: another phone took part of it).
+    """
     _lock(order)
     if order.status == "collected":
         return False
-    if order.status not in TO_HAND_OVER:
-        raise HandoverError(_refusal(order))
+    _check_handover(order, now, confirm_early)
+    due = order.amount_due_cents
+    if due and confirm_due_cents is None:
+        raise HandoverError(
+            _(
+                "Il reste %(due)s à payer sur la commande %(number)s : encaissez-les, ou cochez "
+                "« Remettre sans encaisser %(due)s » pour la remettre quand même.",
+                due=format_cents(due),
+                number=order.number,
+            )
+        )
+    if due and confirm_due_cents != due:
+        raise HandoverError(
+            _(
+                "Le reste à payer de la commande %(number)s est maintenant de %(due)s : "
+                "vérifiez, puis confirmez de nouveau.",
+                number=order.number,
+                due=format_cents(due),
+            )
+        )
     order.status = "collected"
     order.collected_at = now or utcnow()
     order.collected_by = staff
     db.session.flush()
-    record(order, staff, "collected", amount_due_cents=order.amount_due_cents)
+    details = {"amount_due_cents": due}
+    if pickup_day_ahead(order, now) is not None:
+        details["pickup_day"] = order.slot.day.isoformat()
+    record(order, staff, "collected", **details)
     return True
 
 
-def record_payment(order, staff, method, amount_cents):
-    """Record money taken at the counter (cash, cheque or card terminal), never above what is due."""
+def _check_payment(method, amount_cents):
     if method not in PICKUP_PAYMENT_METHODS:
         raise HandoverError(_("Choisissez le moyen de paiement : espèces, chèque ou carte (TPE)."))
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
         raise HandoverError(_("Indiquez un montant supérieur à zéro."))
+
+
+def record_payment(order, staff, method, amount_cents):
+    """Record money taken at the counter (cash, cheque or card terminal), never above what is due."""
+    _check_payment(method, amount_cents)
     _lock(order)
     if order.status not in PAYABLE:
         raise HandoverError(_refusal(order))
@@ -307,6 +392,33 @@ def record_payment(order, staff, method, amount_cents):
         amount_due_cents=order.amount_due_cents,
     )
     settle_from_payments(order)  # a professional's invoice is paid once the order is
+    return payment
+
+
+def pay_and_collect(order, staff, method, amount_cents, now=None, *, confirm_early=False):
+    """Take what is due and hand the order over: both or neither (the caller's one commit).
+
+    Returns the payment, or None when the order was already handed over (a second click):
+    then nothing is taken.
+    """
+    _check_payment(method, amount_cents)
+    _lock(order)
+    if order.status == "collected":
+        return None
+    _check_handover(order, now, confirm_early)
+    due = order.amount_due_cents
+    if 0 < amount_cents < due:
+        raise HandoverError(
+            _(
+                "%(amount)s ne couvre pas le reste à payer (%(due)s) : la commande n'est pas "
+                "remise et rien n'est enregistré. Encaissez %(due)s, ou enregistrez un "
+                "paiement partiel.",
+                amount=format_cents(amount_cents),
+                due=format_cents(due),
+            )
+        )
+    payment = record_payment(order, staff, method, amount_cents)
+    mark_collected(order, staff, now=now, confirm_early=confirm_early)
     return payment
 
 

@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField
-from wtforms.validators import InputRequired
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, TextAreaField
+from wtforms.validators import InputRequired, Length
 
-from ..forms import MoneyField
+from ..formatting import parse_count
+from ..forms import MoneyField, not_negative_money
 
 PAYMENT_KIND_LABELS = {
     "cash": _l("Espèces"),
@@ -26,8 +27,9 @@ class CounterAmountField(MoneyField):
 class PaymentForm(FlaskForm):
     """Money taken at the counter; the service checks the method and the amount due."""
 
-    # The service refuses an unknown method with a message staff understand.
-    method = SelectField(_l("Moyen de paiement"), validate_choice=False)
+    # Radio buttons: one tap on a phone. The service refuses an unknown or missing method
+    # with a message staff understand.
+    method = RadioField(_l("Moyen de paiement"), validate_choice=False)
     amount = CounterAmountField(
         _l("Montant encaissé (€)"),
         validators=[InputRequired(_l("Indiquez le montant encaissé."))],
@@ -39,3 +41,39 @@ class PaymentForm(FlaskForm):
         self.method.choices = [
             SelectChoice(key, str(label)) for key, label in PAYMENT_KIND_LABELS.items()
         ]
+
+
+class PayAndCollectForm(PaymentForm):
+    """The card's main button when money is due: take it and hand the order over."""
+
+    confirm_early = BooleanField(_l("Remettre avant le jour prévu"))
+
+
+class CollectForm(FlaskForm):
+    """Handing over; the boxes confirm an early handover and one with money still due."""
+
+    confirm_early = BooleanField(_l("Remettre avant le jour prévu"))
+    confirm_due = BooleanField(_l("Remettre sans encaisser"))
+    # The amount the staff member saw due when ticking the box.
+    due_cents = HiddenField()
+
+    @property
+    def confirmed_due_cents(self):
+        """The amount confirmed as left unpaid, or None when the box is not ticked."""
+        if not self.confirm_due.data:
+            return None
+        return parse_count(self.due_cents.data, max_digits=9) or 0
+
+
+class CashClosingForm(FlaskForm):
+    """Closing the day's cash: the cash counted in the till (optional) and a note."""
+
+    counted_cash = CounterAmountField(
+        _l("Espèces comptées dans la caisse (€)"),
+        validators=[not_negative_money],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    note = TextAreaField(
+        _l("Remarque"),
+        validators=[Length(max=1000, message=_l("%(max)d caractères au plus."))],
+    )
