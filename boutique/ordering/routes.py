@@ -6,7 +6,7 @@ from ..extensions import db, limiter
 from ..forms import line_quantities
 from ..models import Invoice
 from ..payments import invoices
-from ..payments.card import money_message
+from ..payments.card import money_message, money_message_if_cancelled
 from ..payments.steps import record_return, settle_after
 from ..pickup.calendar import order_calendar
 from ..pricing import order_totals
@@ -146,6 +146,20 @@ def change_order(token):
                 "success",
             )
     return redirect(url_for("ordering.order_page", token=token))
+
+
+@bp.get("/commande/suivi/<token>/annuler")
+def confirm_cancel(token):
+    """Ask before cancelling: what goes, what happens to the money. Changes nothing."""
+    order = _order_or_404(token)
+    can_cancel = can_customer_change(order)
+    return render_template(
+        "ordering/cancel.html",
+        order=order,
+        totals=order_totals(order),
+        can_cancel=can_cancel,
+        money=money_message_if_cancelled(order) if can_cancel else None,
+    )
 
 
 @bp.post("/commande/suivi/<token>/annuler")

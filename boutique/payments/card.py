@@ -726,13 +726,25 @@ def money_message(order, returning=None):
             ),
         )
     if status == "captured":
-        return _captured_message(payment)
+        return _captured_message(payment, target_cents(order))
     if status == "cancelled" and ever_authorised:
         return MoneyMessage(
             "authorisation_lapsed",
             _("L'autorisation de votre carte n'est plus valable : vous réglerez au retrait."),
         )
     return None
+
+
+def money_message_if_cancelled(order):
+    """What cancelling this open order does with its money, for the page that asks the customer
+    to confirm: the sentence the order page will show once it is cancelled (money_message),
+    said ahead. Orders not paid by card have paid nothing before their pick-up."""
+    if order.payment_method != "card":
+        return MoneyMessage("nothing_due", _("Vous n'avez rien payé : il n'y a rien à rembourser."))
+    payment = order.card
+    status = payment.status if payment is not None else "open"
+    ever_authorised = payment is not None and payment.authorised_at is not None
+    return _closed_message(order, payment, status, ever_authorised, late=False)
 
 
 def _pending_message(status, returning):
@@ -767,7 +779,7 @@ def _closed_message(order, payment, status, ever_authorised, late):
             text = _("Nous annulons l'autorisation de votre carte : rien ne sera débité.")
         return MoneyMessage("releasing", text, late=late)
     if status == "captured":
-        return _captured_message(payment)
+        return _captured_message(payment, 0)  # a closed order's card ends up paying nothing
     if status == "cancelled" and ever_authorised:
         if late:
             text = _(
@@ -781,9 +793,8 @@ def _closed_message(order, payment, status, ever_authorised, late):
     return MoneyMessage("nothing_taken", _("Rien n'a été débité sur votre carte."))
 
 
-def _captured_message(payment):
+def _captured_message(payment, target):
     net = card_net(payment)
-    target = target_cents(payment.order)
     if target is not None and net > target:
         return MoneyMessage(
             "refund_pending",
