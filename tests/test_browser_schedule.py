@@ -65,9 +65,9 @@ def test_staff_generate_publish_and_print_the_pick_up_list(page, staff, phone_or
     assert serious_violations(page) == []
 
     page.get_by_role("link", name="Publier le planning…").click()
-    expect(page.locator("main")).to_contain_text("2 clients recevront leur créneau par e-mail")
+    expect(page.locator("main")).to_contain_text("2 commandes seront annoncées par e-mail")
     assert serious_violations(page) == []
-    page.get_by_role("button", name="Publier et prévenir 2 clients").click()
+    page.get_by_role("button", name="Publier et envoyer 2 e-mails").click()
     expect(page.locator(".flash-success")).to_contain_text("2 clients prévenus par e-mail")
     subjects = {m.subject for m in db.session.scalars(select(OutboxMessage))}
     numbers = [o.number for o in db.session.scalars(select(Order).order_by(Order.id))]

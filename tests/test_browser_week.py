@@ -204,8 +204,8 @@ def test_a_whole_week(page, pages, staff, last_week):
     page.get_by_role("button", name="Placer les commandes sans créneau").click()
     expect(page.locator("main")).to_contain_text("Toutes les commandes ont un créneau.")
     page.get_by_role("link", name="Publier le planning…").click()
-    expect(page.locator("main")).to_contain_text("3 clients recevront leur créneau par e-mail")
-    page.get_by_role("button", name="Publier et prévenir 3 clients").click()
+    expect(page.locator("main")).to_contain_text("3 commandes seront annoncées par e-mail")
+    page.get_by_role("button", name="Publier et envoyer 3 e-mails").click()
     expect(page.locator(".flash-success")).to_contain_text("3 clients prévenus par e-mail")
 
     # The pick-up list as a PDF, to print.

@@ -147,8 +147,10 @@ def test_first_invoice_of_the_year_rolled_back_leaves_no_gap(shop, staff):
     assert [d.number for d in documents(order)] == [f"FA-{year}-0001"]
 
 
-def test_a_professional_paying_on_pickup_gets_an_invoice_paid_at_the_gate(shop, staff):
+def test_a_professional_paying_on_pickup_gets_an_invoice_paid_at_the_gate(shop, staff, client):
     order = confirmed(invoice_order(shop, method="on_pickup"), staff)
+    page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
+    assert "à régler au retrait" in page and "par virement" not in page
 
     (invoice,) = documents(order)
     assert invoice.payment_method == "on_pickup"

@@ -225,6 +225,9 @@ def test_staff_search_the_whole_name(staff_client, counter_order):
         ("camille@exemple.fr Martin", "Martin"),
         ("Camille 0612345678 martin", "Camille M."),
         ("", ""),
+        # A business's order: the gate must tell restaurants apart, the person is shortened.
+        ("Le Bistrot des Halles (Paul Roux)", "Le Bistrot des Halles (Paul R.)"),
+        ("AMAP des Remparts (0612345678)", "AMAP des Remparts"),
     ],
 )
 def test_short_name_keeps_the_first_name_and_an_initial(name, short):

@@ -469,9 +469,9 @@ def test_publishing_first_says_who_will_be_mailed_and_who_to_call(week_setup, st
 
     page = page_text(staff_client.get(address))
 
-    assert "1 client recevra son créneau par e-mail" in page and alice.number in page
+    assert "1 commande sera annoncée par e-mail à son client" in page and alice.number in page
     assert "1 client n'a pas d'e-mail : appelez-le." in page and "04 90 12 34 56" in page
-    assert "Publier et prévenir 1 client" in page
+    assert "Publier et envoyer 1 e-mail" in page
     assert (
         db.session.scalar(
             select(func.count())

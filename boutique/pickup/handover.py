@@ -1,6 +1,7 @@
 """Handing an order over at pick-up: the signed link printed as a QR code on its label,
 the day's list, and marking an order collected, paid on the spot or not collected."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -107,8 +108,13 @@ def short_name(contact_name):
     """The first name and the initial ("Camille M."): what the gate needs, no more.
 
     Words that look like an email address or a phone number (typed into the name field) are
-    left out.
+    left out. A professional's order names its business first, "Le Bistrot (Paul Roux)": the
+    business stays whole (the gate must tell restaurants apart), the person is shortened.
     """
+    business = re.fullmatch(r"(.+?) \((.+)\)", (contact_name or "").strip())
+    if business:
+        person = short_name(business.group(2))
+        return f"{business.group(1)} ({person})" if person else business.group(1)
     words = [
         word
         for word in (contact_name or "").split()
