@@ -58,7 +58,7 @@ def undelivered(make_product, make_week, make_pickup_slot):
 def test_staff_resend_an_undelivered_mail_and_close_another(page, staff, undelivered, mailbox):
     log_in(page, staff.email)
     page.goto("/gestion/")
-    page.get_by_role("link", name="2 mails n'ont pas pu être distribués.").click()
+    page.get_by_role("link", name="2 mails n'ont pas pu être distribués").click()
 
     expect(page.get_by_role("heading", name="Mails non distribués")).to_be_visible()
     first = page.locator("tbody tr").filter(has_text="camile.martin@exemple.fr")

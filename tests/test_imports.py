@@ -127,6 +127,6 @@ def test_every_module_imports_on_its_own():
         for half in (0, 1)
     ]
     for run in runs:
-        out, err = run.communicate(timeout=120)
+        out, err = run.communicate(timeout=300)
         assert run.returncode == 0, err
         assert out == ""
