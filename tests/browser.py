@@ -74,6 +74,21 @@ def log_in(page, email, password=TEST_PASSWORD):
     expect(page.locator(".flash-success")).to_contain_text("Vous êtes connecté.")
 
 
+def assert_fits_a_phone(page, width):
+    """No sideways scrolling, and every control in the page body is at least 44 px high
+    (a radio button or a box: the label it sits in, which takes the tap)."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    small = page.evaluate(
+        """[...document.querySelectorAll(
+              'main a.button, main button, main select, main input:not([type=hidden]), '
+              + 'main textarea, main .handover-item, main .back-link a')]
+            .map(el => el.matches('[type=radio], [type=checkbox]') && el.closest('label') || el)
+            .filter(el => el.getBoundingClientRect().height < 44)
+            .map(el => el.outerHTML.slice(0, 80))"""
+    )
+    assert small == []
+
+
 # --- Tests ------------------------------------------------------------------------------------
 
 

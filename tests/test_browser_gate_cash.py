@@ -12,7 +12,7 @@ from boutique.extensions import db
 from boutique.models import CashClosing, Offer, Order, PickupPoint, PickupSlot
 from boutique.ordering.services import Contact, place_order
 from boutique.timezones import shop_today
-from tests.browser import ARTIFACTS, euros, log_in, serious_violations
+from tests.browser import ARTIFACTS, assert_fits_a_phone, euros, log_in, serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -59,20 +59,6 @@ def todays_orders(make_product, make_week):
     return numbers
 
 
-def assert_fits_a_phone(page):
-    """No sideways scrolling; every control at least 44 px high (a box: the label it sits in)."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    small = page.evaluate(
-        """[...document.querySelectorAll(
-              'main a.button, main button, main input:not([type=hidden]), main textarea, '
-              + 'main .handover-item, main .back-link a')]
-            .map(el => el.matches('[type=radio], [type=checkbox]') && el.closest('label') || el)
-            .filter(el => el.getBoundingClientRect().height < 44)
-            .map(el => el.outerHTML.slice(0, 80))"""
-    )
-    assert small == []
-
-
 def figure(page, label):
     """The amount shown beside `label` in the cash page's figures."""
     term = page.locator("dt", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
@@ -100,7 +86,7 @@ def test_the_gate_takes_money_hands_over_and_closes_the_days_cash(
     page.get_by_role("link", name=re.compile("Léa D.")).click()
     expect(page.get_by_label("Montant encaissé (€)")).to_have_value("22,00")
     assert serious_violations(page) == []
-    assert_fits_a_phone(page)
+    assert_fits_a_phone(page, PHONE["width"])
     shoot(page, "card")
     page.get_by_label("Espèces").check()
     page.get_by_role("button", name=euros("Encaisser 22,00 € et remettre")).click()
@@ -126,7 +112,7 @@ def test_the_gate_takes_money_hands_over_and_closes_the_days_cash(
     expect(page.locator(".handover-item", has_text="Marc P.")).to_contain_text(
         euros("remis, 17,00 € dû")
     )
-    assert_fits_a_phone(page)
+    assert_fits_a_phone(page, PHONE["width"])
     shoot(page, "day")
 
     # End of the day: the cash of the gate.
@@ -139,7 +125,7 @@ def test_the_gate_takes_money_hands_over_and_closes_the_days_cash(
     expect(page.locator(".cash-orders tbody tr")).to_have_count(2)
     shoot(page, "open")
     assert serious_violations(page) == []
-    assert_fits_a_phone(page)
+    assert_fits_a_phone(page, PHONE["width"])
 
     page.get_by_label("Espèces comptées dans la caisse (€)").fill("21,50")
     page.get_by_label("Remarque").fill("Rendu 50 centimes de trop à Léa.")
@@ -151,7 +137,7 @@ def test_the_gate_takes_money_hands_over_and_closes_the_days_cash(
     expect(page.get_by_role("button", name="Clore la caisse du jour")).to_have_count(0)
     shoot(page, "closed")
     assert serious_violations(page) == []
-    assert_fits_a_phone(page)
+    assert_fits_a_phone(page, PHONE["width"])
     page.emulate_media(media="print")
     shoot(page, "print")
     expect(page.locator(".staff-nav")).to_be_hidden()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from boutique.extensions import db
 from boutique.models import Offer, Order, PickupPoint, PickupSlot
 from boutique.ordering.services import Contact, place_order
-from tests.browser import ARTIFACTS, PARIS, euros, log_in, serious_violations
+from tests.browser import ARTIFACTS, PARIS, assert_fits_a_phone, euros, log_in, serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -57,21 +57,6 @@ def todays_orders(make_product, make_week):
     return numbers
 
 
-def assert_fits_a_phone(page):
-    """No sideways scrolling, and every control in the page body is at least 44 px high
-    (a radio button or a box: the label it sits in, which takes the tap)."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    small = page.evaluate(
-        """[...document.querySelectorAll(
-              'main a.button, main button, main select, main input:not([type=hidden]), '
-              + 'main .handover-item, main .back-link a')]
-            .map(el => el.matches('[type=radio], [type=checkbox]') && el.closest('label') || el)
-            .filter(el => el.getBoundingClientRect().height < 44)
-            .map(el => el.outerHTML.slice(0, 80))"""
-    )
-    assert small == []
-
-
 def test_staff_hand_over_an_order_and_take_cash_on_a_phone(page, staff, todays_orders):
     page.set_viewport_size(PHONE)
     log_in(page, staff.email)
@@ -81,7 +66,7 @@ def test_staff_hand_over_an_order_and_take_cash_on_a_phone(page, staff, todays_o
     expect(page.locator(".handover-item")).to_have_count(2)
     expect(page.locator(".handover-summary")).to_contain_text(euros("à encaisser : 39,00 €"))
     assert serious_violations(page) == []
-    assert_fits_a_phone(page)
+    assert_fits_a_phone(page, PHONE["width"])
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "handover-phone-day.png"), full_page=True)
 
@@ -97,7 +82,7 @@ def test_staff_hand_over_an_order_and_take_cash_on_a_phone(page, staff, todays_o
     expect(page.locator(".amount-due")).to_contain_text(euros("Reste à payer : 22,00 €"))
     expect(page.get_by_label("Montant encaissé (€)")).to_have_value("22,00")
     assert serious_violations(page) == []
-    assert_fits_a_phone(page)
+    assert_fits_a_phone(page, PHONE["width"])
     page.screenshot(path=str(ARTIFACTS / "handover-phone.png"), full_page=True)
 
     # Money is due: one button takes it and hands the order over.
