@@ -1445,7 +1445,7 @@ def test_after_one_unanswered_question_page_views_stop_asking_a_hanging_stripe_f
     later_seconds = time.monotonic() - started
 
     assert first.status_code == 200
-    assert 0.9 < first_seconds < 2
+    assert 0.9 < first_seconds < 5  # the page timeout (1 s), far from STRIPE_TIMEOUT (30 s)
     assert later == [200] * 5
     assert later_seconds < 1  # five pages, no wait: page views rest from Stripe
     assert fresh(order).status == "pending_payment"  # never guessed unpaid
