@@ -467,6 +467,15 @@ def test_cash_totals_on_a_known_day(staff_client, gate_day, known_day):
     assert (town["cash"], town["orders"], town["collected"]) == (1240, 1, 1)
 
 
+def test_orders_waiting_with_nothing_to_take_say_so(staff_client, gate_day, known_day, staff):
+    """Only the restaurant's invoice order is left: nothing to take at the gate, not "0,00 €"."""
+    handover.pay_and_collect(known_day["Denis"], staff, "cash", 1040)
+    db.session.commit()
+    page = flat(staff_client.get(cash_url(gate_day)))
+    assert "Pas encore remises 1 commande rien à encaisser" in page
+    assert "0,00 € à encaisser" not in page
+
+
 def test_the_day_page_links_to_each_points_cash(staff_client, gate_day, known_day):
     html = staff_client.get(f"/gestion/retrait?jour={gate_day['today'].isoformat()}").get_data(
         as_text=True

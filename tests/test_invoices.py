@@ -81,7 +81,11 @@ def invoice_order(shop, customer=None, tomatoes=10, dahlias=3, method="invoice")
         items={shop["tomato"].id: tomatoes, shop["dahlia"].id: dahlias},
         slot_id=shop["slot"].id,
         payment_method=method,
-        contact=Contact("Camille Martin", customer.email),
+        # As the checkout names a business's order: "Le Jardin Gourmand (Camille Martin)".
+        contact=Contact(
+            f"{customer.organisation} (Camille Martin)" if customer.organisation else "Camille Martin",
+            customer.email,
+        ),
         kind=customer.price_kind,
         customer=customer,
         checkout_token=f"token-{customer.id}-{tomatoes}-{dahlias}-{method}",
@@ -340,6 +344,7 @@ def test_invoice_pdf_has_the_legal_mentions(shop, staff, staff_client):
         assert expected in text, expected
     assert "TVAnonapplicable" not in text
     assert text.count("CamilleMartin") == 1  # the buyer's name, once
+    assert text.count("LeJardinGourmand") == 1 and "Àl'attentiondeCamilleMartin" in text
     # Rendered from the frozen snapshot: the same document every time.
     assert staff_client.get(f"/gestion/factures/{invoice.id}.pdf").data == response.data
 

@@ -255,6 +255,8 @@ def test_each_role_sees_only_its_links(client, gate, staff, admin, login):
     assert 'href="/gestion/retrait"' in page
     for link in (*staff_links, *admin_links, 'href="/gestion/"'):
         assert link not in page, link
+    # The gate works, it does not shop: no basket, no orders of its own in the top bar.
+    assert 'href="/panier"' not in page and 'href="/compte/commandes"' not in page
     client.post("/compte/deconnexion")
 
     log_in(client, staff)

@@ -97,9 +97,13 @@ def _buyer(order):
         return {"buyer_name": order.billing_name, "buyer_address": order.billing_address}
     if customer is None:
         return {"buyer_name": order.contact_name}
+    organisation = customer.organisation or ""
+    name = order.contact_name
+    if organisation and name.startswith(f"{organisation} (") and name.endswith(")"):
+        name = name[len(organisation) + 2 : -1]  # "Le Bistrot (Paul Roux)": the person
     return {
-        "buyer_name": order.contact_name,
-        "buyer_organisation": customer.organisation or "",
+        "buyer_name": name,
+        "buyer_organisation": organisation,
         "buyer_address": customer.address or "",
         "buyer_postcode": customer.postcode or "",
         "buyer_city": customer.city or "",

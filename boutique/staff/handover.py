@@ -43,6 +43,11 @@ def _name(order):
     return order.contact_name if _shows_contact() else short_name(order.contact_name)
 
 
+def _sentence(text):
+    """One full stop at the end, also after a name shortened to "Camille M."."""
+    return text[:-1] if text.endswith("..") else text
+
+
 def _day_from_args(point_id=None, upcoming=True):
     """The day asked for (jour=YYYY-MM-DD). Without one: today, or with `upcoming` the next
     pick-up day with orders (today if today has some, today if none is ahead)."""
@@ -182,7 +187,9 @@ def handover_collect(order_id):
         )
     else:
         flash(
-            _("Commande %(number)s remise à %(name)s.", number=order.number, name=_name(order)),
+            _sentence(
+                _("Commande %(number)s remise à %(name)s.", number=order.number, name=_name(order))
+            ),
             "success",
         )
     return _back_to_card(order)
@@ -214,12 +221,14 @@ def handover_pay_collect(order_id):
         _already_collected(order)
     else:
         flash(
-            _(
-                "Commande %(number)s : %(amount)s encaissés (%(method)s), remise à %(name)s.",
-                number=order.number,
-                amount=format_cents(payment.amount_cents),
-                method=PAYMENT_KIND_LABELS[payment.method],
-                name=_name(order),
+            _sentence(
+                _(
+                    "Commande %(number)s : %(amount)s encaissés (%(method)s), remise à %(name)s.",
+                    number=order.number,
+                    amount=format_cents(payment.amount_cents),
+                    method=PAYMENT_KIND_LABELS[payment.method],
+                    name=_name(order),
+                )
             ),
             "success",
         )
