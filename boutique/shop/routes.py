@@ -16,6 +16,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..account.routes import safe_next
+from ..catalog.search import normalise_query, search_offers
 from ..catalog.services import categories
 from ..extensions import db
 from ..models import SalesWeek
@@ -89,8 +90,7 @@ def catalog_filters():
     finds the same cached page, so that no query string can force a new render.
     """
     category = request.args.get("categorie", "").strip()[:80] or None
-    search = " ".join(request.args.get("q", "").split())[:80] or None
-    return category, search
+    return category, normalise_query(request.args.get("q", ""))
 
 
 def _page_key(week, upcoming, kind):
@@ -130,10 +130,12 @@ def _catalog_grid(key, week, kind, token):
     parts = cache.fetch(key)
     if parts is None:
         category, search = catalog_filters()
+        offers, suggestion = search_offers(week_offers(week, category), search)
         grid = render_template(
             "shop/_catalog_grid.html",
             week=week,
-            offers=week_offers(week, category, search),
+            offers=offers,
+            suggestion=suggestion,
             categories=categories(),
             selected_category=category,
             search=search or "",

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
@@ -85,7 +85,7 @@ def storefront_weeks(now=None):
     return storefront_week(now), next_week(now)
 
 
-def week_offers(week, category_slug=None, search=None):
+def week_offers(week, category_slug=None):
     """Offers the storefront lists for a week, with product and category, in one query."""
     query = (
         select(Offer)
@@ -97,13 +97,6 @@ def week_offers(week, category_slug=None, search=None):
     )
     if category_slug:
         query = query.where(Category.slug == category_slug)
-    if search:
-        query = query.where(
-            or_(
-                Product.name.icontains(search, autoescape=True),
-                Product.variety.icontains(search, autoescape=True),
-            )
-        )
     return db.session.scalars(query).all()
 
 
