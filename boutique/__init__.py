@@ -152,7 +152,7 @@ def register_template_helpers(app):
             "shop_name": app.config["SHOP_NAME"],
             # The page's language ("fr", "en"): the lang attribute and the language switch.
             "current_locale": get_locale().language,
-            "basket_count": sum((basket.get("items") or {}).values()),
+            "basket_count": len(basket.get("items") or {}),  # lines, not units
         }
 
 

@@ -6,6 +6,8 @@ Professionals' prices exclude it: VAT is added to each rate's net total.
 
 from dataclasses import dataclass, field
 
+from flask_login import current_user
+
 BASIS = 10_000  # VAT rates are in basis points: 550 = 5.5 %
 
 
@@ -65,3 +67,9 @@ def amount_due_cents(payment_method, status, card_authorised, gross_cents, paid_
     if payment_method == "invoice" or status in ("cancelled", "expired") or card_authorised:
         return 0
     return max(0, gross_cents - paid_cents)
+
+
+def viewer_price_kind():
+    """The price list the visitor sees: individual prices unless logged in as an approved
+    professional."""
+    return current_user.price_kind if current_user.is_authenticated else "individual"

@@ -43,8 +43,11 @@ def add_to_basket(page, name, quantity):
 
     product = card(page, name)
     product.locator("input[name=quantity]").fill(str(quantity))
-    product.get_by_role("button", name=re.compile("Ajouter")).click()
-    expect(page.locator(".flash-success")).to_contain_text("ajouté au panier")
+    with page.expect_response(re.compile(r"/panier/ajouter$")):
+        product.get_by_role("button", name=re.compile("Ajouter")).click()
+    expect(page.locator(".basket-status")).to_contain_text(
+        re.compile(rf"« {re.escape(name)}\b.*» ajouté au panier")
+    )
 
 
 def grid_row(page, full_name):

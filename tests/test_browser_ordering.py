@@ -197,8 +197,9 @@ def test_checkout_with_the_keyboard_alone(page, week_with_slots):
     page.keyboard.press("Control+A")
     page.keyboard.type("2")
     tab_to(page, tomato.get_by_role("button", name=re.compile("Ajouter")))
-    page.keyboard.press("Enter")
-    expect(page.locator(".flash-success")).to_contain_text("ajouté au panier")
+    with page.expect_response(re.compile(r"/panier/ajouter$")):
+        page.keyboard.press("Enter")
+    expect(page.locator(".basket-status")).to_contain_text("ajouté au panier")
     tab_to(page, page.get_by_role("link", name=re.compile("Panier")).first)
     page.keyboard.press("Enter")
     tab_to(page, page.get_by_role("link", name="Passer commande"))

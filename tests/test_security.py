@@ -72,7 +72,9 @@ def test_no_template_carries_inline_script_or_style(app):
         if relative.startswith("email/") or relative.endswith(("_pdf.html", "invoice_pdf.html")):
             continue
         text = path.read_text(encoding="utf-8")
-        if re.search(r"<script|<style|\sstyle=|\son[a-z]+=|javascript:", text, re.IGNORECASE):
+        # A script file of the shop's own (<script src=…>) is what the policy allows.
+        inline = r"<script(?![^>]*\ssrc=)|<style|\sstyle=|\son[a-z]+=|javascript:"
+        if re.search(inline, text, re.IGNORECASE):
             offenders.append(relative)
     assert offenders == []
 
@@ -205,7 +207,7 @@ def test_script_and_sql_in_search_and_names_are_shown_escaped(client, make_produ
 
     # Raw HTML (page_text would unescape): no tag from the input, only its escaped text.
     assert "<script>" not in catalog and "<script>" not in listing
-    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in catalog
+    assert 'value="script alert 2 script"' in catalog  # the search keeps the words only
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in listing
     # The SQL fragment is a search like any other: it matches nothing and breaks nothing.
     assert sql.status_code == 200

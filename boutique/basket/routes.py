@@ -1,10 +1,10 @@
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ..account.routes import safe_next
 from ..formatting import parse_count
 from ..ordering.services import offers_by_id
-from ..shop.routes import viewer_price_kind
+from ..pricing import viewer_price_kind
 from ..weeks.services import storefront_weeks
 from . import bp
 from . import services as basket
@@ -15,31 +15,47 @@ def open_week_or_none():
     return week if week is not None and week.is_open() else None
 
 
+def _wants_json():
+    """The shop's own script (static/js/basket.js) asks for JSON; a plain form gets pages."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _added(week, message, category, offer=None):
+    """The answer to an add: JSON for the script (the message, the count and the basket bar),
+    else back to the page, at the product's place in the list."""
+    if _wants_json():
+        context = basket.bar(session, week, viewer_price_kind())
+        bar = render_template("basket/_bar.html", **context)
+        status = 200 if category == "success" else 422
+        count = len(context["bar_lines"])
+        return jsonify(ok=status == 200, message=message, count=count, bar=bar), status
+    flash(message, category)
+    back = safe_next(request.form.get("next")) or url_for("basket.show")
+    if offer is not None and request.form.get("next") and "#" not in back:
+        back += f"#offre-{offer.id}"
+    return redirect(back)
+
+
 @bp.post("/panier/ajouter")
 def add():
     week = open_week_or_none()
-    back = safe_next(request.form.get("next")) or url_for("basket.show")
     if week is None:
-        flash(_("Les commandes sont fermées pour le moment."), "error")
-        return redirect(back)
+        return _added(None, _("Les commandes sont fermées pour le moment."), "error")
     offer_id, quantity = (
         parse_count(request.form.get("offer_id")),
         parse_count(request.form.get("quantity")),
     )
     offer = offers_by_id(week, [offer_id]).get(offer_id) if offer_id else None
     if offer is None:
-        flash(_("Ce produit n'est pas proposé cette semaine."), "error")
-        return redirect(back)
+        return _added(week, _("Ce produit n'est pas proposé cette semaine."), "error")
     if not quantity:
-        flash(_("Indiquez une quantité d'au moins 1."), "error")
-        return redirect(back)
+        return _added(week, _("Indiquez une quantité d'au moins 1."), "error", offer)
     items = basket.read(session, week)
     problem = basket.set_quantity(session, week, offer, items.get(offer.id, 0) + quantity)
     if problem:
-        flash(problem, "error")
-    else:
-        flash(_("« %(name)s » ajouté au panier.", name=offer.product.full_name), "success")
-    return redirect(back)
+        return _added(week, problem, "error", offer)
+    message = _("« %(name)s » ajouté au panier.", name=offer.product.full_name)
+    return _added(week, message, "success", offer)
 
 
 @bp.get("/panier")

@@ -95,3 +95,10 @@ def totals(basket_lines, kind):
         ),
         prices_include_vat=kind == "individual",
     )
+
+
+def bar(session, week, kind):
+    """What the basket bar (basket/_bar.html) shows: the basket's lines and its total."""
+    items = read(session, week) if week is not None and week.is_open() else {}
+    bar_lines = lines(week, items, kind) if items else []
+    return {"bar_lines": bar_lines, "bar_totals": totals(bar_lines, kind) if bar_lines else None}

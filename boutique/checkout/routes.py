@@ -23,8 +23,8 @@ from ..ordering.services import (
 )
 from ..payments.steps import payment_redirect
 from ..pickup.services import slots_by_point, week_slots
+from ..pricing import viewer_price_kind
 from ..ratelimit import address_hash
-from ..shop.routes import viewer_price_kind
 from ..transactions import retried
 from . import bp
 from .forms import CheckoutForm, PlaceOrderForm

@@ -16,10 +16,12 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..account.routes import safe_next
+from ..basket import services as basket
 from ..catalog.search import normalise_query, search_offers
 from ..catalog.services import categories
 from ..extensions import db
 from ..models import SalesWeek
+from ..pricing import viewer_price_kind
 from ..weeks.services import (
     next_week,
     storefront_offer,
@@ -29,10 +31,6 @@ from ..weeks.services import (
     week_offers,
 )
 from . import bp, cache
-
-
-def viewer_price_kind():
-    return current_user.price_kind if current_user.is_authenticated else "individual"
 
 
 @bp.get("/")
@@ -117,7 +115,12 @@ def _home_page(week, upcoming, kind, grid):
     # Empty, or the fixed marker where the grid goes: nothing from a visitor.
     grid = Markup(grid)  # noqa: S704  # nosec B704
     return render_template(
-        "shop/home.html", week=week, upcoming=upcoming, catalog_grid=grid, price_kind=kind
+        "shop/home.html",
+        week=week,
+        upcoming=upcoming,
+        catalog_grid=grid,
+        price_kind=kind,
+        **basket.bar(session, week, kind),
     )
 
 
@@ -158,6 +161,7 @@ def product(product_id):
         offer=offer,
         product=offer.product,
         price_kind=viewer_price_kind(),
+        **basket.bar(session, week, viewer_price_kind()),
     )
 
 
