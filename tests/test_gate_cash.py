@@ -673,3 +673,36 @@ def test_cash_closing_shows_the_time_in_paris(staff_client, gate_day, known_day)
     closed = closing.closed_at.astimezone(shop_zone())
     page = flat(staff_client.get(cash_url(gate_day)))
     assert f"Caisse close le {full_day(closed.date())} à {closed:%H:%M}" in page
+
+
+def test_a_business_order_handed_over_before_confirmation_gets_its_invoice_paid(
+    staff_client, gate_day, staff, make_user
+):
+    """Staff never confirmed the restaurant's order: taking its money at the gate makes the
+    sale, so its invoice is issued then, and paid at once."""
+    from boutique.payments.invoices import balance_cents, order_invoice
+
+    chef = make_user(kind="restaurant", organisation="Le Bistrot", email="chef@bistrot.fr")
+    order = place_order(
+        week=gate_day["week"],
+        items={gate_day["tomato"].id: 4},
+        slot_id=gate_day["slots"]["today"].id,
+        payment_method="on_pickup",
+        contact=Contact("Le Bistrot (Paul Roux)", chef.email, "06 11 22 33 44"),
+        kind="restaurant",
+        customer=chef,
+        checkout_token="token-bistrot-unconfirmed",
+    )
+    db.session.commit()
+    assert order.status == "placed" and order_invoice(order) is None
+    due = order.amount_due_cents
+
+    handover.pay_and_collect(order, staff, "cash", due)
+    db.session.commit()
+
+    order = fresh(order)
+    invoice = order_invoice(order)
+    assert order.status == "collected" and invoice is not None
+    assert invoice.payment_method == "on_pickup" and balance_cents(invoice) == due
+    assert invoice.is_paid
+    assert order.events[-1].details.get("document") == invoice.number

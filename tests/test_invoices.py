@@ -521,3 +521,21 @@ def test_customers_download_only_their_own_invoices(client, shop, staff):
         f"/commande/suivi/pas-un-jeton/factures/{my_invoice.id}.pdf",
     ):
         assert client.get(url).status_code == 404
+
+
+def test_the_order_page_asks_for_the_transfer_still_due_after_credit_notes(shop, staff, client):
+    """34,45 € invoiced, 8,02 € credited: the page asks for 26,43 €; once cancelled, nothing."""
+    order = confirmed(invoice_order(shop), staff)
+    lines = lines_of(order)
+    lower_quantities(order, {lines[shop["tomato"].id]: 6, lines[shop["dahlia"].id]: 3}, staff)
+    db.session.commit()
+    invoice = documents(order)[0]
+    page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
+    assert f"Facture {invoice.number} : 26,43 € à payer par virement" in page
+    assert "34,45 € à payer" not in page
+
+    cancel_order(order, staff, reason="Restaurant fermé")
+    db.session.commit()
+    page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
+    assert "à payer par virement" not in page and "IBAN" not in page
+    assert "soldée par avoir" in page

@@ -158,7 +158,7 @@ def test_label_order_number_and_document_names_carry_the_same_number(
         f"{base}/emargement?format=csv": f"emargement-{year}-S{number:02d}.csv",
         f"{base}/preparation?format=csv": f"preparation-{year}-S{number:02d}.csv",
         f"{base}/etiquettes?format=csv&jour={first_day}&point={point.id}": (
-            f"etiquettes-{year}-S{number:02d}-{first_day}-point-{point.id}.csv"
+            f"etiquettes-{year}-S{number:02d}-{first_day}-portail.csv"  # the point's name
         ),
     }
     for url, filename in expected.items():

@@ -60,6 +60,7 @@ def order_page(token):
         totals=order_totals(order),
         can_change=can_customer_change(order),
         documents=invoices.order_documents(order),
+        transfer_due_cents=invoices.transfer_due_cents(order),
         invoice_form=invoices.may_request_invoice(order),
         money=money_message(order, returning),
     )

@@ -304,19 +304,24 @@ def check_quantity(offer, quantity):
         raise OrderError(problem)
 
 
-def _check_items(week, items):
+def _check_items(week, items, for_staff=False):
+    """The offers of the items; refusals speak to the customer's basket, or to staff."""
     if not items:
+        if for_staff:
+            raise OrderError(_("Indiquez au moins un produit."))
         raise OrderError(_("Votre panier est vide."))
     offers = offers_by_id(week, list(items))
     for offer_id, quantity in items.items():
         offer = offers.get(offer_id)
         if offer is None or not offer.offered or not offer.product.active:
+            if for_staff:
+                raise OrderError(_("Un des produits n'est plus proposé cette semaine."))
             raise OrderError(_("Un produit de votre panier n'est plus proposé cette semaine."))
         check_quantity(offer, quantity)
     return offers
 
 
-def _check_slot(week, slot_id, kind):
+def _check_slot(week, slot_id, kind, for_staff=False):
     slot = db.session.scalar(
         select(PickupSlot)
         .join(PickupSlot.point)
@@ -327,6 +332,8 @@ def _check_slot(week, slot_id, kind):
         raise OrderError(_("Ce créneau n'existe pas pour cette semaine."))
     point: PickupPoint = slot.point
     if not point.active or not point.allows(kind):
+        if for_staff:
+            raise OrderError(_("Ce point de retrait n'est pas ouvert à ce type de client."))
         raise OrderError(_("Ce point de retrait n'est pas ouvert à votre type de compte."))
     if slot.closed:
         raise OrderError(_("Ce créneau est fermé : choisissez-en un autre."))
@@ -388,11 +395,14 @@ def place_order(
     after_deadline = not week.is_open(now)
     if after_deadline and not (entered_by is not None and bypass_deadline):
         raise OrderError(_("Les commandes de cette semaine sont fermées."))
+    for_staff = entered_by is not None
     if payment_method not in payment_methods_for(customer):
+        if for_staff:
+            raise OrderError(_("Ce moyen de paiement n'est pas proposé à ce client."))
         raise OrderError(_("Ce moyen de paiement n'est pas proposé pour votre compte."))
     if kind != "individual" and (customer is None or customer.price_kind != kind):
         raise OrderError(_("Les commandes professionnelles demandent un compte validé."))
-    offers = _check_items(week, items)
+    offers = _check_items(week, items, for_staff)
     if entered_by is None:  # staff know who they take a phone order from
         gross = compute_totals(
             (
@@ -409,12 +419,12 @@ def place_order(
     # Staff may leave the slot to the pick-up schedule (phone orders); customers choose one.
     slot = None
     if slot_id is not None or entered_by is None:
-        slot = _check_slot(week, slot_id, kind)
+        slot = _check_slot(week, slot_id, kind, for_staff)
 
     # Their stock and place come back first: the new order may need them.
     for earlier in replaced:
         expire_order(earlier, reason="replaced_by_new_order", notify=False)
-    _reserve_lines(offers, items, for_staff=entered_by is not None)
+    _reserve_lines(offers, items, for_staff=for_staff)
     if slot is not None and not reserve_place(slot.id):
         if entered_by is not None:
             raise OrderError(_("Ce créneau vient d'être complet : choisissez-en un autre."))

@@ -207,6 +207,15 @@ def balance_cents(invoice):
     return invoice.gross_cents - sum(note.gross_cents for note in credit_notes_of(invoice))
 
 
+def transfer_due_cents(order):
+    """What the customer still has to pay by transfer for this order's invoice (credit notes
+    deducted); 0 when nothing: paid, fully credited, or not paid by transfer."""
+    invoice = order_invoice(order)
+    if invoice is None or invoice.payment_method != "invoice" or invoice.is_paid:
+        return 0
+    return max(balance_cents(invoice), 0)
+
+
 def invoice_list(status="", today=None):
     """Documents for the staff list, newest first, as (invoice, balance) pairs; one query.
 

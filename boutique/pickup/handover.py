@@ -16,7 +16,7 @@ from ..formatting import format_cents, format_when
 from ..links import public_url
 from ..models import Order, Payment, PickupPoint, PickupSlot, utcnow
 from ..order_log import record
-from ..payments.invoices import settle_from_payments
+from ..payments.invoices import issue_invoice, needs_invoice, order_invoice, settle_from_payments
 from ..timezones import shop_today, shop_zone
 
 # Orders the day's list shows: still to hand over, or already settled at the counter.
@@ -348,6 +348,12 @@ def mark_collected(order, staff, now=None, *, confirm_early=False, confirm_due_c
     details = {"amount_due_cents": due}
     if pickup_day_ahead(order, now) is not None:
         details["pickup_day"] = order.slot.day.isoformat()
+    if needs_invoice(order) and order_invoice(order) is None:
+        # Handed over before staff confirmed it: the sale is made, its invoice is due now
+        # (marked paid at once when the gate took the money).
+        invoice = issue_invoice(order, now)
+        if invoice is not None:
+            details["document"] = invoice.number
     record(order, staff, "collected", **details)
     return True
 

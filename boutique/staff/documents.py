@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from .. import pdf as pdf_writer
 from ..auth import admin_required, recent_login_required, staff_required
 from ..extensions import db
-from ..formatting import parse_id
+from ..formatting import parse_id, slugify
 from ..links import public_root
 from ..models import PickupPoint, SalesWeek, utcnow
 from ..pickup import document_cache, document_jobs, documents
@@ -120,7 +120,7 @@ def _respond(kind, params, document, wait=False):
     if params.day:
         name += f"-{params.day.isoformat()}"
     if params.point:
-        name += f"-point-{params.point.id}"
+        name += f"-{slugify(params.point.name) or params.point.id}"  # -portail-de-la-pepiniere
     if params.format == "csv":
         return Response(
             KINDS[kind].to_csv(document),
