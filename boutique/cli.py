@@ -74,7 +74,16 @@ def schedule_publish_command(week):
     week = _week_argument(week)
     told = publish_schedule(week)
     db.session.commit()
-    click.echo(f"{week.label}: schedule published, {told} customers mailed.")
+    if told.mails:  # one mail per order: a customer with two orders gets two
+        click.echo(
+            f"{week.label}: schedule published, {told.mails} e-mails sent ({told.mails} orders)."
+        )
+    else:
+        click.echo(f"{week.label}: schedule published, no e-mail to send.")
+    for order in told.to_call:
+        click.echo(
+            f"  to call (no e-mail): {order.number} {order.contact_name} {order.phone}".rstrip()
+        )
 
 
 @schedule_group.command("remind")

@@ -380,7 +380,10 @@ def test_a_new_nurserys_first_week(app, page, pages, monkeypatch):
     expect(staff.locator("main")).to_contain_text("1 client n'a pas d'e-mail : appelez-le.")
     shoot(staff, "6-publish-confirm")
     staff.get_by_role("button", name=re.compile(r"^Publier")).click()
-    expect(staff.locator(".flash-success")).to_contain_text("prévenu")
+    expect(staff.locator(".flash-success")).to_contain_text("Planning publié : ")
+    expect(staff.locator(".flash-success")).to_contain_text(
+        f"À appeler (pas d'e-mail) : {phone_number} Jeanne Bonnet 04 90 55 66 77."
+    )
     expect(staff.locator(".schedule-point")).not_to_contain_text(card_number)
     subjects = [m.subject for m in mails_to("hugo@exemple.fr")]
     assert f"Retrait de votre commande {card_number}" not in subjects

@@ -68,7 +68,9 @@ def test_staff_generate_publish_and_print_the_pick_up_list(page, staff, phone_or
     expect(page.locator("main")).to_contain_text("2 commandes seront annoncées par e-mail")
     assert serious_violations(page) == []
     page.get_by_role("button", name="Publier et envoyer 2 e-mails").click()
-    expect(page.locator(".flash-success")).to_contain_text("2 clients prévenus par e-mail")
+    expect(page.locator(".flash-success")).to_have_text(
+        "Planning publié : 2 e-mails envoyés (2 commandes)."
+    )
     subjects = {m.subject for m in db.session.scalars(select(OutboxMessage))}
     numbers = [o.number for o in db.session.scalars(select(Order).order_by(Order.id))]
     assert {f"Retrait de votre commande {n}" for n in numbers} <= subjects

@@ -206,7 +206,9 @@ def test_a_whole_week(page, pages, staff, last_week):
     page.get_by_role("link", name="Publier le planning…").click()
     expect(page.locator("main")).to_contain_text("3 commandes seront annoncées par e-mail")
     page.get_by_role("button", name="Publier et envoyer 3 e-mails").click()
-    expect(page.locator(".flash-success")).to_contain_text("3 clients prévenus par e-mail")
+    expect(page.locator(".flash-success")).to_contain_text(
+        "Planning publié : 3 e-mails envoyés (3 commandes)."
+    )
 
     # The pick-up list as a PDF, to print.
     page.goto(f"/gestion/semaines/{week.id}/documents")

@@ -88,6 +88,30 @@ def phone_order(setup, name, slot=None, kind="individual", customer=None, point=
     return order
 
 
+def walk_in_order(setup, name, phone, slot=None):
+    """A phone order from someone without an e-mail address: staff call them."""
+    order = place_order(
+        week=setup["week"],
+        items={setup["offer"].id: 1},
+        slot_id=setup["slots"][slot].id if slot else None,
+        payment_method="on_pickup",
+        contact=Contact(name, "", phone),
+        kind="individual",
+        checkout_token=f"token-{name}",
+        entered_by=setup["staff"],
+    )
+    db.session.commit()
+    return order
+
+
+def flashed(response):
+    """The flash messages a staff member reads on the page."""
+    return [
+        " ".join(message.split())
+        for message in re.findall(r'<p class="flash[^"]*">(.*?)</p>', page_text(response), re.S)
+    ]
+
+
 def booked(slot):
     db.session.expire_all()
     return db.session.get(PickupSlot, slot.id).booked
@@ -182,7 +206,7 @@ def test_publish_mails_each_customer_once_with_an_invitation(week_setup, staff_c
     response = staff_client.post(
         f"/gestion/semaines/{week_setup['week'].id}/planning/publier", follow_redirects=True
     )
-    assert "2 clients prévenus par e-mail" in page_text(response)
+    assert "Planning publié : 2 e-mails envoyés (2 commandes)." in flashed(response)
     send_due()
     mails = {m["To"]: m for m in mailbox.messages if m["Subject"].startswith("Retrait")}
     mail = mails["alice@exemple.fr"]
@@ -198,7 +222,7 @@ def test_publish_mails_each_customer_once_with_an_invitation(week_setup, staff_c
     response = staff_client.post(
         f"/gestion/semaines/{week_setup['week'].id}/planning/publier", follow_redirects=True
     )
-    assert "Planning publié" in page_text(response)
+    assert flashed(response) == ["Planning publié : aucun e-mail à envoyer."]
     before = db.session.query(OutboxMessage).count()
     assert before == 4  # two "reçue" mails, then two schedule mails
     staff_client.post(
@@ -226,7 +250,9 @@ def test_schedule_commands_take_a_week_by_label(week_setup, runner):
     result = runner.invoke(args=["schedule", "generate", week_setup["week"].label])
     assert result.exit_code == 0 and "1 orders placed, 0 not" in result.output
     result = runner.invoke(args=["schedule", "publish", str(week_setup["week"].id)])
-    assert "1 customers mailed" in result.output
+    assert "schedule published, 1 e-mails sent (1 orders)." in result.output
+    result = runner.invoke(args=["schedule", "publish", str(week_setup["week"].id)])
+    assert "schedule published, no e-mail to send." in result.output
     result = runner.invoke(args=["schedule", "generate", "Semaine 99"])
     assert result.exit_code != 0 and "no week" in result.output
 
@@ -305,7 +331,10 @@ def test_moving_a_slot_tells_its_customers_the_new_time(week_setup, staff_client
         follow_redirects=True,
     )
 
-    assert "créneau déplacé, 1 client prévenu par e-mail" in page_text(response)
+    assert (
+        "Portail, vendredi 4 décembre 2026, de 17:00 à 19:00 : créneau déplacé. 1 e-mail envoyé."
+        in flashed(response)
+    )
     db.session.expire_all()
     slot = db.session.get(PickupSlot, slots["gate_fri"].id)
     assert (slot.starts_at, slot.ends_at) == (time(17), time(19))
@@ -359,7 +388,7 @@ def test_publishing_reads_the_orders_in_a_constant_number_of_queries(week_setup,
         week.schedule_published_at = None
         db.session.expire_all()
         with count_queries() as statements:
-            told = schedule.publish_schedule(db.session.get(type(week), week.id))
+            told = schedule.publish_schedule(db.session.get(type(week), week.id)).mails
         db.session.rollback()
         return told, sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
 
@@ -399,10 +428,13 @@ def test_an_unpaid_card_order_gets_no_pickup_mail_but_one_asking_to_pay(week_set
     assert "invités à les payer" not in page  # one only: the lapsed one is not asked
     assert f"son client sera invité à la payer à la publication ({unpaid.number})" in page
 
+    # The button counts the "pay to keep it" mail too: publishing sends two.
+    confirm = page_text(staff_client.get(f"/gestion/semaines/{week_id}/planning/publier"))
+    assert "Publier et envoyer 2 e-mails" in confirm
     response = staff_client.post(
         f"/gestion/semaines/{week_id}/planning/publier", follow_redirects=True
     )
-    assert "1 client prévenu par e-mail" in page_text(response)
+    assert "Planning publié : 2 e-mails envoyés (2 commandes)." in flashed(response)
     subjects = {
         (m.recipient, m.subject)
         for m in db.session.scalars(
@@ -417,7 +449,12 @@ def test_an_unpaid_card_order_gets_no_pickup_mail_but_one_asking_to_pay(week_set
     assert not any(s.startswith("Retrait") for r, s in subjects if r != "alice@exemple.fr")
     assert not any(r == "chloe@exemple.fr" for r, s in subjects if "payez-la" in s)  # window closed
 
-    staff_client.post(f"/gestion/semaines/{week_id}/planning/publier")  # again: no second mail
+    confirm = page_text(staff_client.get(f"/gestion/semaines/{week_id}/planning/publier"))
+    assert "Publier et envoyer" not in confirm  # Bruno was asked once: nothing left to send
+    again = staff_client.post(
+        f"/gestion/semaines/{week_id}/planning/publier", follow_redirects=True
+    )
+    assert flashed(again) == ["Planning publié : aucun e-mail à envoyer."]
     asked = db.session.scalar(
         select(func.count())
         .select_from(OutboxMessage)
@@ -454,17 +491,7 @@ def test_reminders_skip_unpaid_card_orders(week_setup):
 
 def test_publishing_first_says_who_will_be_mailed_and_who_to_call(week_setup, staff_client):
     alice = phone_order(week_setup, "Alice", slot="gate_fri")
-    walk_in = place_order(
-        week=week_setup["week"],
-        items={week_setup["offer"].id: 1},
-        slot_id=week_setup["slots"]["gate_sat"].id,
-        payment_method="on_pickup",
-        contact=Contact("M. Garcia", "", "04 90 12 34 56"),
-        kind="individual",
-        checkout_token="token-garcia",
-        entered_by=week_setup["staff"],
-    )
-    db.session.commit()
+    walk_in = walk_in_order(week_setup, "M. Garcia", "04 90 12 34 56", slot="gate_sat")
     address = f"/gestion/semaines/{week_setup['week'].id}/planning/publier"
 
     page = page_text(staff_client.get(address))
@@ -482,6 +509,114 @@ def test_publishing_first_says_who_will_be_mailed_and_who_to_call(week_setup, st
     )  # the page changed nothing
     assert week_setup["week"].schedule_published_at is None
 
-    done = page_text(staff_client.post(address, follow_redirects=True))
-    assert "Planning publié : 1 client prévenu par e-mail." in done
+    done = staff_client.post(address, follow_redirects=True)
+    assert (
+        "Planning publié : 1 e-mail envoyé (1 commande). "
+        f"À appeler (pas d'e-mail) : {walk_in.number} M. Garcia 04 90 12 34 56."
+    ) in flashed(done)
     assert db.session.get(Order, walk_in.id).notified_slot_id == walk_in.slot_id
+
+
+# --- What staff read after customers were told: mails sent, and whom to call ------------------
+
+
+def test_publishing_with_only_phone_customers_sends_no_mail_and_names_them(
+    week_setup, staff_client
+):
+    garcia = walk_in_order(week_setup, "M. Garcia", "04 90 12 34 56", slot="gate_fri")
+    bonnet = walk_in_order(week_setup, "Jeanne Bonnet", "04 90 55 66 77", slot="gate_sat")
+    address = f"/gestion/semaines/{week_setup['week'].id}/planning/publier"
+
+    page = page_text(staff_client.get(address))
+    assert "2 clients n'ont pas d'e-mail : appelez-les." in page
+    assert "Aucun client à prévenir par e-mail" not in page  # two of them must be called
+    assert "Publier et envoyer" not in page and "Publier le planning" in page
+
+    response = staff_client.post(address, follow_redirects=True)
+    assert flashed(response)[-1:] == [
+        "Planning publié : aucun e-mail à envoyer. 2 à appeler (pas d'e-mail) : "
+        f"{garcia.number} M. Garcia 04 90 12 34 56, {bonnet.number} Jeanne Bonnet 04 90 55 66 77."
+    ]
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_the_cli_names_the_orders_to_call(week_setup, runner):
+    phone_order(week_setup, "Alice", slot="gate_fri")
+    garcia = walk_in_order(week_setup, "M. Garcia", "04 90 12 34 56", slot="gate_sat")
+    result = runner.invoke(args=["schedule", "publish", str(week_setup["week"].id)])
+    assert result.output.splitlines()[-2:] == [
+        f"{week_setup['week'].label}: schedule published, 1 e-mails sent (1 orders).",
+        f"  to call (no e-mail): {garcia.number} M. Garcia 04 90 12 34 56",
+    ]
+
+
+def test_moving_a_slot_names_the_customers_to_call(week_setup, staff_client):
+    slots = week_setup["slots"]
+    phone_order(week_setup, "Alice", slot="gate_fri")
+    garcia = walk_in_order(week_setup, "M. Garcia", "04 90 12 34 56", slot="gate_fri")
+    response = staff_client.post(
+        f"/gestion/creneaux/{slots['gate_fri'].id}/horaire",
+        data={
+            "week_id": str(week_setup["week"].id),
+            "day": FRIDAY.isoformat(),
+            "starts_at": "17:00",
+            "ends_at": "19:00",
+        },
+        follow_redirects=True,
+    )
+    assert flashed(response)[-1:] == [
+        "Portail, vendredi 4 décembre 2026, de 17:00 à 19:00 : créneau déplacé. 1 e-mail envoyé. "
+        f"À appeler (pas d'e-mail) : {garcia.number} M. Garcia 04 90 12 34 56."
+    ]
+
+
+def test_moving_an_empty_slot_sends_no_mail(week_setup, staff_client):
+    slots = week_setup["slots"]
+    response = staff_client.post(
+        f"/gestion/creneaux/{slots['gate_sat'].id}/horaire",
+        data={
+            "week_id": str(week_setup["week"].id),
+            "day": (FRIDAY + timedelta(days=1)).isoformat(),
+            "starts_at": "10:00",
+            "ends_at": "12:00",
+        },
+        follow_redirects=True,
+    )
+    assert flashed(response)[-1:] == [
+        "Portail, samedi 5 décembre 2026, de 10:00 à 12:00 : créneau déplacé. "
+        "Aucun e-mail à envoyer."
+    ]
+
+
+def test_placing_orders_after_publication_names_the_customers_to_call(week_setup, staff_client):
+    week_id = week_setup["week"].id
+    staff_client.post(f"/gestion/semaines/{week_id}/planning/publier")
+    phone_order(week_setup, "Alice")
+    garcia = walk_in_order(week_setup, "M. Garcia", "04 90 12 34 56")
+
+    response = staff_client.post(
+        f"/gestion/semaines/{week_id}/planning/generer", follow_redirects=True
+    )
+
+    assert flashed(response)[-2:] == [
+        "2 commandes placées.",
+        "Le planning étant publié, les nouveaux créneaux sont annoncés. 1 e-mail envoyé. "
+        f"À appeler (pas d'e-mail) : {garcia.number} M. Garcia 04 90 12 34 56.",
+    ]
+
+
+def test_closing_a_slot_after_publication_names_the_customers_to_call(week_setup, staff_client):
+    week_id = week_setup["week"].id
+    garcia = walk_in_order(week_setup, "M. Garcia", "04 90 12 34 56", slot="gate_sat")
+    staff_client.post(f"/gestion/semaines/{week_id}/planning/publier")
+
+    response = staff_client.post(
+        f"/gestion/creneaux/{week_setup['slots']['gate_sat'].id}/fermeture",
+        data={"action": "close", "week_id": str(week_id)},
+        follow_redirects=True,
+    )
+
+    assert flashed(response)[-1] == (
+        "Le planning étant publié, les nouveaux créneaux sont annoncés. Aucun e-mail à envoyer. "
+        f"À appeler (pas d'e-mail) : {garcia.number} M. Garcia 04 90 12 34 56."
+    )

@@ -1,3 +1,4 @@
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -202,6 +203,68 @@ def test_cancel_needs_a_reason_and_releases_stock_and_slot(staff_client, shop):
     assert db.session.get(PickupSlot, shop["slots"][0].id).booked == 0
 
 
+def walk_in_for(shop, staff, name, phone):
+    """A phone order from someone without an e-mail address: no mail reaches them."""
+    order = place_order(
+        week=shop["week"],
+        items={shop["tomato"].id: 2},
+        slot_id=shop["slots"][0].id,
+        payment_method="on_pickup",
+        contact=Contact(name, "", phone),
+        kind="individual",
+        checkout_token=f"token-{name}",
+        entered_by=staff,
+    )
+    db.session.commit()
+    return order
+
+
+def flashed(response):
+    """The flash messages a staff member reads on the page."""
+    return [
+        " ".join(message.split())
+        for message in re.findall(r'<p class="flash[^"]*">(.*?)</p>', page_text(response), re.S)
+    ]
+
+
+def mails_about(order):
+    return db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.order_id == order.id)
+    )
+
+
+def test_lowering_an_order_without_email_says_whom_to_call(staff_client, staff, shop):
+    order = walk_in_for(shop, staff, "Jeanne Bonnet", "04 90 55 66 77")
+    line = order.lines[0]
+    response = staff_client.post(
+        f"/gestion/commandes/{order.id}/quantites",
+        data={f"qty-{line.id}": "1"},
+        follow_redirects=True,
+    )
+    assert (
+        f"Quantités enregistrées. À appeler (pas d'e-mail) : {order.number} Jeanne Bonnet "
+        "04 90 55 66 77."
+    ) in flashed(response)
+    assert mails_about(order) == 0
+
+
+def test_cancelling_several_orders_counts_the_mails_and_names_whom_to_call(
+    staff_client, staff, shop
+):
+    alice = order_for(shop, "Alice")
+    jeanne = walk_in_for(shop, staff, "Jeanne Bonnet", "04 90 55 66 77")
+    response = staff_client.post(
+        "/gestion/commandes/annuler",
+        data={"order_ids": [str(alice.id), str(jeanne.id)], "reason": "Gel"},
+        follow_redirects=True,
+    )
+    assert (
+        f"2 commandes annulées : {alice.number}, {jeanne.number}. 1 e-mail envoyé. "
+        f"À appeler (pas d'e-mail) : {jeanne.number} Jeanne Bonnet 04 90 55 66 77."
+    ) in flashed(response)
+    assert mails_about(jeanne) == 0
+
+
 def test_phone_order_after_the_deadline_is_marked(staff_client, shop, staff):
     week = shop["week"]
     week.closes_at = week.opens_at + timedelta(minutes=1)
@@ -307,7 +370,10 @@ def test_staff_find_an_account_by_name_email_or_phone_and_order_for_it(
     staff_client, shop, make_user
 ):
     chef = make_user(
-        kind="restaurant", email="chef@bistrot.fr", organisation="Le Bistrot", phone="06.12.34.56.78"
+        kind="restaurant",
+        email="chef@bistrot.fr",
+        organisation="Le Bistrot",
+        phone="06.12.34.56.78",
     )
     make_user(email="autre@exemple.fr", first_name="Paul", last_name="Durand")
     for term in ("bistrot", "CHEF@", "06 12 34 56 78", "+33 6 12 34 56 78"):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import COLLECTIBLE_STATUSES, CUSTOMER_KINDS, Order, PickupSlot, utcnow
-from ..order_log import mail_customer, record
+from ..order_log import MAIL_SUBJECTS, _already_queued, _LazySubject, mail_customer, record
 from ..timezones import shop_today
 from ..transactions import lock_week
 from .services import SlotError, release_place, reserve_place, reserve_places
@@ -51,9 +51,32 @@ class OrderSpec:
 
 
 @dataclass
+class Told:
+    """Whom a schedule change reached: the orders mailed, the orders without an e-mail address
+    (phone orders: staff call them), and, when publishing, the unpaid card orders asked to pay
+    to keep them. Each mail is about one order, so `mails` counts both orders and mails."""
+
+    mailed: list = field(default_factory=list)
+    to_call: list = field(default_factory=list)
+    asked_to_pay: list = field(default_factory=list)
+
+    @property
+    def mails(self):
+        return len(self.mailed) + len(self.asked_to_pay)
+
+    def add(self, order, sent):
+        """Count an order told its slot: `sent` is the mail queued for it, if any."""
+        if sent:
+            self.mailed.append(order)
+        elif not order.email:
+            self.to_call.append(order)
+
+
+@dataclass
 class Assignment:
     placed: dict = field(default_factory=dict)  # order id -> slot id
     unplaced: dict = field(default_factory=dict)  # order id -> reason code
+    told: Told = field(default_factory=Told)  # when the schedule was already published
 
 
 def assign(slots, orders):
@@ -181,7 +204,7 @@ def generate_schedule(week, actor=None):
     db.session.flush()
     if week.schedule_published_at is not None:  # already published: tell the moved customers
         for order_id in result.placed:
-            notify_slot(by_id[order_id])
+            result.told.add(by_id[order_id], notify_slot(by_id[order_id]))
     return result
 
 
@@ -252,23 +275,40 @@ def orders_to_tell(week):
 
 
 def publish_schedule(week, now=None):
-    """Mail every customer whose slot is new or changed since their last schedule mail; how
-    many were mailed.
+    """Mail every customer whose slot is new or changed since their last schedule mail; a Told
+    of the mails sent and the orders to call.
 
     An unpaid card order gets no pick-up mail: while its payment window is open, its customer
     is asked (once) to pay to keep it; after, it expires and its place goes back.
     """
     now = now or utcnow()
     lock_week(week.id)
-    told = 0
+    told = Told()
     for order in orders_to_tell(week):
-        notify_slot(order)
-        told += bool(order.email)  # a phone order without an address is called, not mailed
+        told.add(order, notify_slot(order))  # a phone order without an address is called
     for order in unpaid_card_orders(week, now):
-        mail_customer(order, "order_pay_to_keep")  # once per order (a one-time mail)
+        if mail_customer(order, "order_pay_to_keep"):  # once per order (a one-time mail)
+            told.asked_to_pay.append(order)
     week.schedule_published_at = now
     db.session.flush()
     return told
+
+
+def publication(week, now=None):
+    """What publishing now would send, without sending it: a Told, for the confirmation page."""
+    told = Told()
+    for order in orders_to_tell(week):
+        told.add(order, order.email)
+    told.asked_to_pay = [
+        order for order in unpaid_card_orders(week, now) if order.email and not _asked_to_pay(order)
+    ]
+    return told
+
+
+def _asked_to_pay(order):
+    """Has the order had its one-time "pay to keep it" mail (the check mail_customer makes)?"""
+    subject = _LazySubject(MAIL_SUBJECTS["order_pay_to_keep"], order.number)
+    return _already_queued(order, subject)
 
 
 def unpaid_card_orders(week, now=None):
@@ -286,15 +326,16 @@ def unpaid_card_orders(week, now=None):
 
 
 def notify_slot(order, changed=False):
-    """Tell the customer where and when to collect, with an .ics invitation.
+    """Tell the customer where and when to collect, with an .ics invitation; the mail queued,
+    None when the order has no e-mail address (staff call them).
 
     changed: the slot they knew moved (new day or time), said first in the mail.
     """
     from .calendar import order_calendar
 
     if order.status not in COLLECTIBLE_STATUSES:
-        return  # an unpaid card order: nothing to collect until it is paid
-    mail_customer(
+        return None  # an unpaid card order: nothing to collect until it is paid
+    mail = mail_customer(
         order,
         "pickup_schedule",
         attachments=[
@@ -303,18 +344,19 @@ def notify_slot(order, changed=False):
         changed=changed,
     )
     order.notified_slot_id = order.slot_id
+    return mail
 
 
 def retime_slot(slot, day, starts_at, ends_at, actor=None):
     """Move a slot to another day or time; every customer booked in it is told (new .ics).
 
-    Returns how many customers were told. Raises SlotError when another slot of the point
-    already starts then, or the times are backwards.
+    Returns a Told (the orders mailed, and those to call: no e-mail address). Raises SlotError
+    when another slot of the point already starts then, or the times are backwards.
     """
     if ends_at <= starts_at:
         raise SlotError(_("La fin du créneau doit suivre son début."))
     if (slot.day, slot.starts_at, slot.ends_at) == (day, starts_at, ends_at):
-        return 0
+        return Told()
     taken = db.session.scalar(
         select(PickupSlot.id).where(
             PickupSlot.week_id == slot.week_id,
@@ -336,10 +378,11 @@ def retime_slot(slot, day, starts_at, ends_at, actor=None):
         .where(Order.slot_id == slot.id, Order.status.in_(COLLECTIBLE_STATUSES))
         .order_by(Order.id)
     ).all()
+    told = Told()
     for order in orders:
         record(order, actor, "slot_retimed", before=before, slot=_slot_text(slot))
-        notify_slot(order, changed=True)
-    return len(orders)
+        told.add(order, notify_slot(order, changed=True))
+    return told
 
 
 def send_reminders(day):

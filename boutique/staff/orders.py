@@ -35,6 +35,29 @@ def slot_label(slot):
     )
 
 
+def mails_text(mailed, to_call=()):
+    """What staff read once customers were told: the mails sent, then whom to call (orders
+    without an e-mail address), e.g. "3 e-mails envoyés. À appeler (pas d'e-mail) : …"."""
+    if mailed:
+        text = ngettext("%(num)d e-mail envoyé.", "%(num)d e-mails envoyés.", len(mailed))
+    else:
+        text = _("Aucun e-mail à envoyer.")
+    return f"{text} {calls_text(to_call)}" if to_call else text
+
+
+def calls_text(orders):
+    """The orders staff must call, with what they need to do it: number, name, phone."""
+    return ngettext(
+        "À appeler (pas d'e-mail) : %(orders)s.",
+        "%(num)d à appeler (pas d'e-mail) : %(orders)s.",
+        len(orders),
+        orders=", ".join(
+            " ".join(part for part in (order.number, order.contact_name, order.phone) if part)
+            for order in orders
+        ),
+    )
+
+
 def _week_from_args():
     week_id = parse_id(request.args.get("semaine"))
     if week_id is not None:
@@ -185,7 +208,10 @@ def lower_quantities(order_id):
         flash(str(error), "error")
     else:
         if changed:
-            flash(_("Quantités enregistrées ; le client est prévenu par e-mail."), "success")
+            if order.email:
+                flash(_("Quantités enregistrées ; le client est prévenu par e-mail."), "success")
+            else:  # a phone order without an address: no mail went, staff call
+                flash(f"{_('Quantités enregistrées.')} {calls_text([order])}", "success")
             _flash_settlement(order)
     return redirect(url_for("staff.order", order_id=order_id))
 
@@ -270,15 +296,16 @@ def cancel_orders():
         db.session.rollback()
         flash(str(error), "error")
         return _back_to_list()
-    flash(
-        ngettext(
-            "%(num)d commande annulée : %(numbers)s. Les clients sont prévenus par e-mail.",
-            "%(num)d commandes annulées : %(numbers)s. Les clients sont prévenus par e-mail.",
-            len(numbers),
-            numbers=", ".join(numbers),
-        ),
-        "info",
+    cancelled = ngettext(
+        "%(num)d commande annulée : %(numbers)s.",
+        "%(num)d commandes annulées : %(numbers)s.",
+        len(numbers),
+        numbers=", ".join(numbers),
     )
+    # Each cancelled order's customer is mailed, unless the order has no e-mail address.
+    mailed = [order for order in orders if order.email]
+    to_call = [order for order in orders if not order.email]
+    flash(f"{cancelled} {mails_text(mailed, to_call)}", "info")
     _settle_cards(ids)
     return _back_to_list()
 

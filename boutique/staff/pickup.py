@@ -12,6 +12,7 @@ from ..pickup import schedule
 from ..pickup import services as pickup
 from ..transactions import retried
 from . import bp
+from .orders import mails_text
 from .pickup_forms import (
     CapacityForm,
     ClosingForm,
@@ -219,15 +220,8 @@ def retime_slot(slot_id):
         flash(_("%(slot)s — %(error)s", slot=before, error=str(error)), "error")
     else:
         db.session.commit()
-        flash(
-            ngettext(
-                "%(slot)s : créneau déplacé, %(num)d client prévenu par e-mail.",
-                "%(slot)s : créneau déplacé, %(num)d clients prévenus par e-mail.",
-                told,
-                slot=_slot_name(slot),
-            ),
-            "success",
-        )
+        moved = _("%(slot)s : créneau déplacé.", slot=_slot_name(slot))
+        flash(f"{moved} {mails_text(told.mailed, told.to_call)}", "success")
     return redirect(url_for("staff.week_slots", week_id=week_id))
 
 
@@ -255,6 +249,10 @@ def close_slot(slot_id):
             ),
             "info",
         )
+    if moved.told.mailed or moved.told.to_call:  # the schedule was published: they were told
+        told = moved.told
+        published = _("Le planning étant publié, les nouveaux créneaux sont annoncés.")
+        flash(f"{published} {mails_text(told.mailed, told.to_call)}", "info")
     return redirect(url_for("staff.week_slots", week_id=slot.week_id))
 
 

@@ -14,7 +14,7 @@ from ..pickup.services import SlotError, slots_by_point, week_slots
 from ..transactions import retried
 from . import bp
 from .documents import queue_week_pdfs
-from .orders import slot_label
+from .orders import calls_text, mails_text, slot_label
 
 
 @bp.get("/semaines/<int:week_id>/planning")
@@ -60,9 +60,9 @@ def generate_schedule(week_id):
         "success",
     )
     if week.schedule_published_at is not None and result.placed:  # told as they were placed
-        flash(
-            _("Le planning étant publié, leurs clients ont reçu leur créneau par e-mail."), "info"
-        )
+        told = result.told
+        published = _("Le planning étant publié, les nouveaux créneaux sont annoncés.")
+        flash(f"{published} {mails_text(told.mailed, told.to_call)}", "info")
     if result.unplaced:
         flash(
             ngettext(
@@ -80,12 +80,13 @@ def generate_schedule(week_id):
 def confirm_publish_schedule(week_id):
     """What publishing will do (who is mailed, who must be called), before it is done."""
     week = db.get_or_404(SalesWeek, week_id)
-    to_tell = schedule.orders_to_tell(week)
+    publication = schedule.publication(week)
     return render_template(
         "staff/schedule_publish.html",
         week=week,
-        mailed=[order for order in to_tell if order.email],
-        to_call=[order for order in to_tell if not order.email],
+        mailed=publication.mailed,
+        to_call=publication.to_call,
+        mails=publication.mails,  # the pick-up mails and the "pay to keep it" ones
         unpaid=schedule.unpaid_card_orders(week),
         slot_label=slot_label,
     )
@@ -99,14 +100,15 @@ def publish_schedule(week_id):
     told = schedule.publish_schedule(week)
     queue_week_pdfs(week)
     db.session.commit()
-    flash(
-        ngettext(
-            "Planning publié : %(num)d client prévenu par e-mail.",
-            "Planning publié : %(num)d clients prévenus par e-mail.",
-            told,
-        ),
-        "success",
-    )
+    if told.mails:  # one mail per order: a customer with two orders gets two
+        text = ngettext(
+            "Planning publié : %(num)d e-mail envoyé (%(num)d commande).",
+            "Planning publié : %(num)d e-mails envoyés (%(num)d commandes).",
+            told.mails,
+        )
+    else:
+        text = _("Planning publié : aucun e-mail à envoyer.")
+    flash(f"{text} {calls_text(told.to_call)}" if told.to_call else text, "success")
     return redirect(url_for("staff.schedule_page", week_id=week.id))
 
 
