@@ -71,10 +71,11 @@ def test_guest_orders_changes_a_quantity_and_sees_the_staff_adjustment(
     page.get_by_label(re.compile("de 16:00 à 18:00")).check()
     page.get_by_label("J'accepte les conditions générales de vente").check()
     assert serious_violations(page) == []
-    page.get_by_role("button", name="Voir le récapitulatif").click()
-    expect(page.locator("h1")).to_have_text("Récapitulatif de votre commande")
+    # One page: the lines and total, then "Commander", saying what the customer commits to.
     expect(page.locator("main")).to_contain_text("Portail de la pépinière")
-    page.get_by_role("button", name="Commander").click()
+    expect(page.locator("tfoot")).to_contain_text(euros("22,00 €"))
+    expect(page.locator("h1")).to_have_text("Commander")
+    page.get_by_role("button", name=euros("Commander et payer 22,00 €")).click()
 
     # No Stripe keys here: the card is authorised on the shop's clearly labelled demo page.
     expect(page.locator(".demo-banner")).to_contain_text("Mode démonstration")
@@ -152,8 +153,7 @@ def test_restaurant_orders_on_invoice_and_downloads_the_invoice(
     page.get_by_label("Téléphone").fill("04 90 00 00 00")
     page.get_by_label(re.compile("de 16:00 à 18:00")).check()
     page.get_by_label("J'accepte les conditions générales de vente").check()
-    page.get_by_role("button", name="Voir le récapitulatif").click()
-    page.get_by_role("button", name="Commander").click()
+    page.get_by_role("button", name="Commander avec obligation de paiement sur facture").click()
     expect(page.locator(".flash-success")).to_contain_text("Merci ! Votre commande")
     number = re.search(r"S\d{2}-\d{3}", page.locator("h1").inner_text()).group(0)
 
@@ -223,11 +223,9 @@ def test_checkout_with_the_keyboard_alone(page, week_with_slots):
     tab_to(page, terms)
     page.keyboard.press("Space")
     expect(terms).to_be_checked()
-    tab_to(page, page.get_by_role("button", name="Voir le récapitulatif"))
-    page.keyboard.press("Enter")
-
-    expect(page.locator("h1")).to_have_text("Récapitulatif de votre commande")
-    tab_to(page, page.get_by_role("button", name="Commander"))
+    # The button now says what paying on pick-up commits to.
+    button = page.get_by_role("button", name="Commander avec obligation de paiement au retrait")
+    tab_to(page, button)
     page.keyboard.press("Enter")
     expect(page.locator(".flash-success")).to_contain_text("Merci ! Votre commande")
     expect(page.locator("tfoot")).to_contain_text(euros("5,00 €"))

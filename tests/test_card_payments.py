@@ -561,11 +561,9 @@ def test_stripe_down_at_checkout_keeps_the_order_pending_and_the_basket(app, cli
     app.config.update(
         STRIPE_SECRET_KEY="sk_test_12345", STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}"
     )
-    token = checkout(client, stripe_shop["slot"], [(stripe_shop["tomato"], 2)], payment_method="card")
+    form = checkout(client, stripe_shop["slot"], [(stripe_shop["tomato"], 2)], payment_method="card")
 
-    response = client.post(
-        "/commande/valider", data={"checkout_token": token}, follow_redirects=True
-    )
+    response = client.post("/commande", data=form, follow_redirects=True)
 
     text = page_text(response)
     assert response.status_code == 200
@@ -813,8 +811,8 @@ def test_reconcile_reports_and_fixes_a_capture_made_outside_the_shop(
 
 def checkout_by_card(client, shop, quantity=2):
     """A guest's checkout by card, through the pages; returns the response to "Commander"."""
-    token = checkout(client, shop["slot"], [(shop["tomato"], quantity)], payment_method="card")
-    return submit(client, token)
+    form = checkout(client, shop["slot"], [(shop["tomato"], quantity)], payment_method="card")
+    return submit(client, form)
 
 
 def test_without_keys_card_payment_goes_to_a_labelled_demo_page(client, shop):

@@ -15,7 +15,7 @@ from boutique.extensions import db
 from boutique.models import Order, OutboxMessage
 from boutique.order_log import mail_customer
 from tests.conftest import page_text
-from tests.test_concurrency import prepare_checkout, stall  # noqa: F401  (stall: a fixture)
+from tests.test_concurrency import order_form, stall, submit  # noqa: F401  (stall: a fixture)
 
 
 def basket_count(client):
@@ -48,12 +48,12 @@ def test_commander_whose_commit_answer_was_lost_shows_the_one_order(
     mailbox,
 ):
     week_id, offer_id, slot_id = stall(quantity_available=10, capacity=10)
-    token = prepare_checkout(client, offer_id, slot_id, 0, quantity=2)
+    form = order_form(client, offer_id, slot_id, 0, quantity=2)
     basket_cookie = client.get_cookie("session").value
 
     # The commit saved the order, then failed: the view looks for it before answering.
     commit_answer_lost.arm()
-    response = client.post("/commande/valider", data={"checkout_token": token})
+    response = submit(client, form)
     assert commit_answer_lost.lost == [True]
     assert response.status_code == 302 and response.location.startswith("/commande/suivi/")
     response.close()
@@ -63,7 +63,7 @@ def test_commander_whose_commit_answer_was_lost_shows_the_one_order(
     # That answer was lost as well: the browser still has the basket and clicks again.
     client.set_cookie("session", basket_cookie)
     assert basket_count(client) == 2
-    again = client.post("/commande/valider", data={"checkout_token": token})
+    again = submit(client, form)
     assert (again.status_code, again.location) == (302, response.location)
     again.close()
     assert basket_count(client) == 0
@@ -94,7 +94,7 @@ def test_connection_killed_at_commit_then_commander_again_makes_one_order(
     """The server process dies as the commit is sent: nothing was saved, the customer gets the
     error page, and "Commander" again places the order once."""
     week_id, offer_id, slot_id = stall(quantity_available=10, capacity=10)
-    token = prepare_checkout(client, offer_id, slot_id, 0)
+    form = order_form(client, offer_id, slot_id, 0)
     admin = create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
     killed = []
 
@@ -107,7 +107,7 @@ def test_connection_killed_at_commit_then_commander_again_makes_one_order(
 
     event.listen(db.engine, "commit", before_commit)
     try:
-        lost = client.post("/commande/valider", data={"checkout_token": token})
+        lost = submit(client, form)
         assert lost.status_code == 503  # "momentanément indisponible", try again in a moment
     finally:
         event.remove(db.engine, "commit", before_commit)
@@ -115,11 +115,11 @@ def test_connection_killed_at_commit_then_commander_again_makes_one_order(
     assert killed
     assert db.session.scalar(select(func.count()).select_from(Order)) == 0
 
-    response = client.post("/commande/valider", data={"checkout_token": token})
+    response = submit(client, form)
     assert response.status_code == 302 and response.location.startswith("/commande/suivi/")
     response.close()
     assert "Merci ! Votre commande S" in page_text(client.get(response.location))
-    again = client.post("/commande/valider", data={"checkout_token": token})
+    again = submit(client, form)
     assert again.location == response.location
     assert db.session.scalar(select(func.count()).select_from(Order)) == 1
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
@@ -132,8 +132,8 @@ def test_a_one_time_mail_is_queued_once_per_order_whatever_calls_it(
     stall,  # noqa: F811
 ):
     week_id, offer_id, slot_id = stall(quantity_available=10, capacity=10)
-    token = prepare_checkout(client, offer_id, slot_id, 0)
-    client.post("/commande/valider", data={"checkout_token": token}).close()
+    form = order_form(client, offer_id, slot_id, 0)
+    submit(client, form).close()
     order = db.session.scalar(select(Order))
     mail_customer(order, "order_received")  # the same move recorded a second time
     mail_customer(order, "order_confirmed")

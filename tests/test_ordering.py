@@ -12,7 +12,7 @@ from datetime import date, time, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from boutique.extensions import db
 from boutique.models import (
@@ -32,6 +32,7 @@ from boutique.ordering.services import (
     cancel_order,
     change_quantities,
     confirm_order,
+    expire_holds,
     lower_quantities,
     place_order,
     reserve_stock,
@@ -43,6 +44,7 @@ from tests.conftest import TEST_PASSWORD, page_text
 NUMBER = re.compile(r"S\d{2}-\d{3}")
 TOKEN_INPUT = re.compile(r'<input[^>]*name="checkout_token"[^>]*value="([A-Za-z0-9_-]{20,64})"')
 CONTACT = {"name": "Camille Martin", "email": "camille@exemple.fr", "phone": "06 12 34 56 78"}
+ORDER_BUTTON = re.compile(r"<button[^>]*data-order-button[^>]*>([^<]*)</button>")
 
 
 # --- Fixtures and helpers -------------------------------------------------------------------------
@@ -214,39 +216,46 @@ def follow(client, response):
     return page_text(client.get(response.location))
 
 
-def fill_checkout(client, slot, /, **overrides):
+def form_data(slot, token, /, **overrides):
+    """What "Commander" sends: contact, slot, payment on pick-up, terms accepted, the page's
+    checkout token; an override of None leaves that field out."""
     data = {
         **CONTACT,
         "slot": str(slot.id),
         "payment_method": "on_pickup",
         "accept_terms": "y",
         "note": "",
+        "checkout_token": token,
     }
     data.update(overrides)
-    return client.post("/commande", data={k: v for k, v in data.items() if v is not None})
+    return {k: v for k, v in data.items() if v is not None}
 
 
-def summary_token(client):
-    response = client.get("/commande/recapitulatif")
+def order_form(client, slot, /, **overrides):
+    """The checkout page (GET /commande) read for its token: the form "Commander" sends."""
+    response = client.get("/commande")
     assert response.status_code == 200, response.location
     match = TOKEN_INPUT.search(response.get_data(as_text=True))
-    assert match, "the summary page carries a checkout token"
-    return match.group(1)
+    assert match, "the checkout page carries a checkout token"
+    return form_data(slot, match.group(1), **overrides)
 
 
-def submit(client, token):
-    return client.post("/commande/valider", data={"checkout_token": token})
+def order_button(page):
+    """What the checkout page's order button says (it states the obligation to pay)."""
+    return ORDER_BUTTON.search(page).group(1).strip()
+
+
+def submit(client, form):
+    """"Commander": the whole form, posted to /commande (posted twice: one order)."""
+    return client.post("/commande", data=form)
 
 
 def checkout(client, slot, items, /, **form):
-    """Basket, checkout form, summary: returns the token of the summary page."""
+    """Basket, then the checkout page: returns the form "Commander" sends (order_form)."""
     for offer, quantity in items:
         response = add(client, offer, quantity)
         assert response.status_code == 302
-    response = fill_checkout(client, slot, **form)
-    assert response.status_code == 302, page_text(response)[-3000:]
-    assert response.location.endswith("/commande/recapitulatif")
-    return summary_token(client)
+    return order_form(client, slot, **form)
 
 
 def place(week, items, slot, *, kind="individual", customer=None, payment_method="on_pickup", **kw):
@@ -433,20 +442,20 @@ def test_guest_checkout_places_the_order_and_mails_it(client, shop, mailbox):
     before = state()
     add(client, shop.tomato, 3)
     add(client, shop.geranium, 1)
-    response = fill_checkout(client, shop.slot, note="Je passerai vers 10 h.")
-    assert response.status_code == 302
-    assert response.location.endswith("/commande/recapitulatif")
-
-    summary = client.get("/commande/recapitulatif")
-    page = page_text(summary)
-    assert "Récapitulatif de votre commande" in page
+    # One page: the lines, the total, the slot (the only one, chosen already) and the button
+    # saying what the customer commits to.
+    checkout_page = client.get("/commande")
+    page = page_text(checkout_page)
+    assert "Tomate Cœur de bœuf" in page and "Géranium Lierre rouge" in page
     assert "Portail de la pépinière" in page and "de 09:00 à 12:00" in page
-    assert "Camille Martin" in page and "camille@exemple.fr" in page
-    assert "Je passerai vers 10 h." in page and "12,50 €" in page
-    token = TOKEN_INPUT.search(summary.get_data(as_text=True)).group(1)
+    assert has_amount(page, "7,50 €") and has_amount(page, "12,50 €")
+    assert order_button(page) == "Commander et payer 12,50 €"  # a guest pays by card first
+    assert "Voir le récapitulatif" not in page
+    assert re.search(rf'<input[^>]*value="{shop.slot.id}"[^>]*checked', page)
+    token = TOKEN_INPUT.search(checkout_page.get_data(as_text=True)).group(1)
     assert state() == before  # nothing reserved before "Commander"
 
-    response = submit(client, token)
+    response = submit(client, form_data(shop.slot, token, note="Je passerai vers 10 h."))
     assert response.status_code == 302
     order = db.session.scalar(select(Order))
     assert response.location == f"/commande/suivi/{order.access_token}"
@@ -496,8 +505,8 @@ def test_guest_checkout_places_the_order_and_mails_it(client, shop, mailbox):
 
 
 def test_order_mail_is_delivered_by_send_due(client, shop, mailbox):
-    token = checkout(client, shop.slot, [(shop.basil, 2)])
-    submit(client, token)  # the test client does not close the response
+    form = checkout(client, shop.slot, [(shop.basil, 2)])
+    submit(client, form)  # the test client does not close the response
     order = db.session.scalar(select(Order))
     messages = deliver(mailbox)
     assert [m["Subject"] for m in messages] == [f"Commande {order.number} reçue"]
@@ -512,9 +521,9 @@ def test_order_numbers_follow_each_other_in_the_week(client, shop):
 
 
 def test_double_click_on_commander_makes_one_order(client, shop):
-    token = checkout(client, shop.slot, [(shop.tomato, 2)])
-    first = submit(client, token)
-    second = submit(client, token)
+    form = checkout(client, shop.slot, [(shop.tomato, 2)])
+    first = submit(client, form)
+    second = submit(client, form)
     assert first.status_code == second.status_code == 302
     assert first.location == second.location
     assert "/commande/suivi/" in first.location
@@ -524,12 +533,13 @@ def test_double_click_on_commander_makes_one_order(client, shop):
     assert "Commande S" in follow(client, second)
 
 
-def test_summary_without_a_valid_token_is_a_bad_request(client, shop):
+def test_commander_without_a_valid_token_places_nothing(client, shop):
     checkout(client, shop.slot, [(shop.tomato, 2)])
     before = state()
-    for data in ({}, {"checkout_token": "short"}, {"checkout_token": "x" * 20 + "<'>"}):
-        response = client.post("/commande/valider", data=data)
-        assert response.status_code == 400
+    for token in (None, "short", "x" * 20 + "<'>"):
+        response = submit(client, form_data(shop.slot, token))  # None: no token at all
+        assert response.status_code == 200
+        assert "1 point à corriger" in page_text(response)
     assert state() == before
 
 
@@ -549,9 +559,12 @@ def test_summary_without_a_valid_token_is_a_bad_request(client, shop):
 def test_checkout_form_errors_are_explained(client, shop, overrides, message):
     add(client, shop.tomato, 2)
     before = state()
-    response = fill_checkout(client, shop.slot, **overrides)
+    response = submit(client, order_form(client, shop.slot, **overrides))
     assert response.status_code == 200
-    assert message in page_text(response)
+    page = page_text(response)
+    assert "1 point à corriger" in page and message in page  # the error summary at the top
+    if "payment_method" not in overrides:  # the button follows the method chosen
+        assert order_button(page) == "Commander avec obligation de paiement au retrait"
     with client.session_transaction() as session:
         assert "checkout" not in session
     assert state() == before
@@ -561,7 +574,7 @@ def test_individual_cannot_choose_invoice(client, shop):
     add(client, shop.tomato, 2)
     page = page_text(client.get("/commande"))
     assert "Paiement au retrait" in page and "Sur facture" not in page
-    response = fill_checkout(client, shop.slot, payment_method="invoice")
+    response = submit(client, order_form(client, shop.slot, payment_method="invoice"))
     assert response.status_code == 200
     assert "N'est pas un choix valide." in page_text(response)
     with client.session_transaction() as session:
@@ -586,38 +599,58 @@ def test_full_slot_is_refused_in_the_form(client, shop, make_slot):
     page = page_text(client.get("/commande"))
     assert "complet" in page
     before = state()
-    response = fill_checkout(client, full)
+    response = submit(client, order_form(client, full))
     assert response.status_code == 200
     assert "Ce créneau est complet : choisissez-en un autre." in page_text(response)
     assert state() == before
 
 
-def test_slot_filled_after_the_summary_is_refused_and_nothing_is_kept(client, shop):
-    token = checkout(client, shop.slot, [(shop.tomato, 2), (shop.basil, 1)])
-    slot = fresh(shop.slot)
-    slot.booked = slot.capacity
-    db.session.commit()
+def test_slot_filled_as_commander_is_clicked_is_refused_and_nothing_is_kept(
+    client, shop, monkeypatch
+):
+    """The form found the slot open; another customer takes its last place before this order
+    reaches it: back to the form, the slot to choose again, the stock reserved released."""
+    form = checkout(client, shop.slot, [(shop.tomato, 2), (shop.basil, 1)])
+    slot_id, capacity = shop.slot.id, shop.slot.capacity
+
+    def another_customer_takes_the_last_place(**kwargs):  # after the form's checks
+        result = expire_holds(**kwargs)
+        db.session.execute(
+            update(PickupSlot).where(PickupSlot.id == slot_id).values(booked=capacity)
+        )
+        db.session.commit()
+        return result
+
+    monkeypatch.setattr(
+        "boutique.checkout.routes.expire_holds", another_customer_takes_the_last_place
+    )
     before = state()
-    response = submit(client, token)
-    assert response.location == "/panier"
+    response = submit(client, form)
+    monkeypatch.undo()
+    assert response.location == "/commande"
     page = follow(client, response)
     assert "Ce créneau vient d'être complet : choisissez-en un autre." in page
-    assert state() == before  # the stock reserved before the slot was released
+    assert not re.search(r'<input[^>]*name="slot"[^>]*checked', page)  # to choose again
+    assert "Camille Martin" in page  # the rest of the form as it was
+    after = state()
+    assert after["booked"] == [(slot_id, capacity)]  # the other customer's place only
+    assert {**after, "booked": before["booked"]} == before  # the stock reserved was released
     assert basket_items(client) == {shop.tomato.id: 2, shop.basil.id: 1}
 
 
 def test_closed_slot_is_refused(client, shop, make_slot):
     closed = make_slot(shop.week, closed=True, name="Marché du samedi")
     add(client, shop.tomato, 2)
-    response = fill_checkout(client, closed)
+    response = submit(client, order_form(client, closed))
     assert response.status_code == 200 and "choisissez-en un autre" in page_text(response)
 
-    token = checkout(client, shop.slot, [])
+    form = checkout(client, shop.slot, [])  # the page was shown with the slot open
     fresh(shop.slot).closed = True
     db.session.commit()
     before = state()
-    response = submit(client, token)
-    assert "Ce créneau est fermé : choisissez-en un autre." in follow(client, response)
+    response = submit(client, form)
+    assert response.status_code == 200
+    assert "Ce créneau est fermé : choisissez-en un autre." in page_text(response)
     assert state() == before
 
 
@@ -627,18 +660,14 @@ def test_slot_of_another_week_is_refused(client, shop, make_week, make_slot, mak
     )
     other_slot = make_slot(other_week, name="Ancien créneau")
     add(client, shop.tomato, 2)
-    response = fill_checkout(client, other_slot)
+    response = submit(client, order_form(client, other_slot))
     assert response.status_code == 200
     assert "Choisissez un créneau dans la liste." in page_text(response)
 
-    token = checkout(client, shop.slot, [])
-    with client.session_transaction() as session:
-        choices = session["checkout"]
-        choices["slot"] = other_slot.id
-        session["checkout"] = choices
-    before = state()
-    response = submit(client, token)
-    assert "Ce créneau n'existe pas pour cette semaine." in follow(client, response)
+    before = state()  # and the service refuses it too, whatever the form let through
+    with pytest.raises(OrderError, match="Ce créneau n'existe pas pour cette semaine."):
+        place(shop.week, [(shop.tomato, 2)], other_slot)
+    db.session.rollback()
     assert state() == before
 
 
@@ -648,29 +677,24 @@ def test_point_not_open_to_the_customers_kind_is_refused(client, shop, make_slot
     )
     add(client, shop.tomato, 2)
     assert "Tournée des restaurants" not in page_text(client.get("/commande"))
-    response = fill_checkout(client, restaurants_only)
+    response = submit(client, order_form(client, restaurants_only))
     assert response.status_code == 200
     assert "Choisissez un créneau dans la liste." in page_text(response)
 
-    token = checkout(client, shop.slot, [])
-    with client.session_transaction() as session:
-        choices = session["checkout"]
-        choices["slot"] = restaurants_only.id
-        session["checkout"] = choices
-    before = state()
-    response = submit(client, token)
-    assert "Ce point de retrait n'est pas ouvert à votre type de compte." in follow(
-        client, response
-    )
+    before = state()  # and the service refuses it too, whatever the form let through
+    with pytest.raises(OrderError, match="n'est pas ouvert à votre type de compte."):
+        place(shop.week, [(shop.tomato, 2)], restaurants_only)
+    db.session.rollback()
     assert state() == before
 
 
 def test_order_after_the_deadline_is_refused_on_the_server(client, shop):
-    token = checkout(client, shop.slot, [(shop.tomato, 2)])  # the page was open in time
+    form = checkout(client, shop.slot, [(shop.tomato, 2)])  # the page was open in time
     close_week(shop.week)
     before = state()
-    response = submit(client, token)
-    assert "Les commandes de cette semaine sont fermées." in follow(client, response)
+    response = submit(client, form)
+    assert response.location == "/panier"
+    assert "Les commandes sont fermées pour le moment." in follow(client, response)
     assert state() == before
 
 
@@ -703,14 +727,14 @@ def test_tampered_offer_of_another_week_is_refused(client, shop, make_week, make
         label="Semaine 40", status="draft", opens_in=PAST, offers=[make_product(name="Courge")]
     )
     other_offer = db.session.scalar(select(Offer).where(Offer.week_id == other.id))
-    token = checkout(client, shop.slot, [(shop.tomato, 2)])
+    form = checkout(client, shop.slot, [(shop.tomato, 2)])
     with client.session_transaction() as session:
         session["basket"] = {
             "week": shop.week.id,
             "items": {str(shop.tomato.id): 2, str(other_offer.id): 1},
         }
     before = state()
-    response = submit(client, token)
+    response = submit(client, form)
     assert "Un produit de votre panier n'est plus proposé cette semaine." in follow(
         client, response
     )
@@ -754,18 +778,38 @@ def test_service_refuses_more_than_the_stock_and_keeps_nothing(shop):
 
 
 def test_basket_tampered_beyond_the_stock_must_be_corrected_first(client, shop):
-    token = checkout(client, shop.slot, [(shop.geranium, 2)])
+    form = checkout(client, shop.slot, [(shop.geranium, 2)])
     with client.session_transaction() as session:
         session["basket"] = {"week": shop.week.id, "items": {str(shop.geranium.id): 9}}
     before = state()
-    response = submit(client, token)
-    assert "Il ne reste pas assez de « Géranium Lierre rouge »" in follow(client, response)
-    assert state() == before
-    response = client.get("/commande")
+    response = submit(client, form)
     assert response.location == "/panier"
     page = follow(client, response)
     assert "Corrigez votre panier avant de commander." in page
     assert "il n'en reste que 4" in page
+    assert state() == before
+    response = client.get("/commande")
+    assert response.location == "/panier"
+    assert "Corrigez votre panier avant de commander." in follow(client, response)
+
+
+def test_a_basket_refused_by_commander_keeps_what_was_typed(client, shop):
+    """The last pots went while the page was open: "Commander" sends the customer to the
+    basket, and the form comes back as it was typed."""
+    form = checkout(client, shop.slot, [(shop.geranium, 2), (shop.basil, 1)])
+    form["note"] = "Je passerai vers 10 h."
+    place(shop.week, [(shop.geranium, 4)], shop.slot)  # another customer takes them
+    before = state()
+    response = submit(client, form)
+    assert response.location == "/panier"
+    assert "« Géranium Lierre rouge » est épuisé." in follow(client, response)
+    assert state() == before
+    client.post("/panier", data={f"qty-{shop.geranium.id}": "2", f"remove-{shop.geranium.id}": "1"})
+    page = page_text(client.get("/commande"))
+    for typed in CONTACT.values():
+        assert f'value="{typed}"' in page
+    assert "Je passerai vers 10 h.</textarea>" in page
+    assert re.search(rf'<input[^>]*value="{shop.slot.id}"[^>]*checked', page)
 
 
 def test_empty_basket_cannot_check_out(client, shop):
@@ -788,7 +832,8 @@ def test_pending_restaurant_cannot_check_out_nor_pay_by_invoice(client, shop, ma
     response = client.get("/commande")
     assert response.status_code == 403
     assert "Votre compte professionnel attend sa validation" in page_text(response)
-    response = fill_checkout(client, shop.slot, payment_method="invoice")
+    token = secrets.token_urlsafe(24)  # as a page opened before would send it
+    response = submit(client, form_data(shop.slot, token, payment_method="invoice"))
     assert response.status_code == 403
     with client.session_transaction() as session:
         assert "checkout" not in session
@@ -809,14 +854,15 @@ def test_pending_restaurant_cannot_check_out_nor_pay_by_invoice(client, shop, ma
     assert state() == before
 
 
-def test_pending_restaurant_cannot_order_through_the_summary_either(client, shop, make_user, login):
-    """The checkout form was filled as a guest; logging in as a pending restaurant must not let
-    the summary and "Commander" through (the guard is only on /commande)."""
-    token = checkout(client, shop.slot, [(shop.tomato, 2)])
+def test_pending_restaurant_cannot_order_with_a_page_opened_as_a_guest(
+    client, shop, make_user, login
+):
+    """The checkout page was opened as a guest; logging in as a pending restaurant in another
+    tab must not let its "Commander" through."""
+    form = checkout(client, shop.slot, [(shop.tomato, 2)])
     login(make_user(kind="restaurant", pro_status="pending"))
     before = state()
-    assert client.get("/commande/recapitulatif").status_code == 403
-    response = submit(client, token)
+    response = submit(client, form)
     assert response.status_code == 403
     assert state() == before
 
@@ -832,8 +878,9 @@ def test_approved_restaurant_orders_on_invoice_at_prices_excluding_vat(
     page = page_text(client.get("/commande"))
     assert "Sur facture" in page and "Tournée des restaurants" in page
     assert "Le Bistrot des Halles" in page  # prefilled contact
-    token = checkout(client, round_, [], payment_method="invoice")
-    response = submit(client, token)
+    assert order_button(page) == "Commander avec obligation de paiement sur facture"
+    form = checkout(client, round_, [], payment_method="invoice")
+    response = submit(client, form)
     order = db.session.scalar(select(Order))
     assert response.location == f"/commande/suivi/{order.access_token}"
     assert order.customer_id == restaurant.id
@@ -1127,9 +1174,9 @@ def test_order_succeeds_when_the_mail_server_is_down_and_mail_goes_later(
     app, client, shop, mailbox, smtp_server
 ):
     app.config["MAIL_PORT"] = 1  # nothing listens there
-    token = checkout(client, shop.slot, [(shop.tomato, 2)])
+    form = checkout(client, shop.slot, [(shop.tomato, 2)])
     started = utcnow()
-    response = submit(client, token)
+    response = submit(client, form)
     order = db.session.scalar(select(Order))
     assert response.location == f"/commande/suivi/{order.access_token}"
     response.close()  # the server closes the response: delivery is tried, and fails
@@ -1158,8 +1205,8 @@ def test_my_orders_lists_only_the_customers_orders(app, client, shop, make_user,
     alice = make_user(email="alice@exemple.fr")
     bob = make_user(email="bob@exemple.fr")
     login(alice)
-    token = checkout(client, shop.slot, [(shop.tomato, 2)], email="alice@exemple.fr")
-    submit(client, token)
+    form = checkout(client, shop.slot, [(shop.tomato, 2)], email="alice@exemple.fr")
+    submit(client, form)
     alice_order = db.session.scalar(select(Order).where(Order.customer_id == alice.id))
     bob_order = place(
         shop.week,
@@ -1199,8 +1246,8 @@ def test_unknown_order_token_is_a_404(client, shop):
 
 def test_english_speaking_guest_gets_pages_and_mails_in_english(client, shop, mailbox):
     client.post("/langue", data={"lang": "en"})
-    token = checkout(client, shop.slot, [(shop.tomato, 2)])
-    response = submit(client, token)
+    form = checkout(client, shop.slot, [(shop.tomato, 2)])
+    response = submit(client, form)
     page = follow(client, response)
     order = db.session.scalar(select(Order))
     assert order.locale == "en"
