@@ -69,7 +69,7 @@ def test_staff_generate_publish_and_print_the_pick_up_list(page, staff, phone_or
     assert serious_violations(page) == []
     page.get_by_role("button", name="Publier et envoyer 2 e-mails").click()
     expect(page.locator(".flash-success")).to_have_text(
-        "Planning publié : 2 e-mails envoyés (2 commandes)."
+        "Planning publié : 2 e-mails envoyés."
     )
     subjects = {m.subject for m in db.session.scalars(select(OutboxMessage))}
     numbers = [o.number for o in db.session.scalars(select(Order).order_by(Order.id))]

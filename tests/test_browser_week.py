@@ -205,7 +205,7 @@ def test_a_whole_week(page, pages, staff, last_week):
     expect(page.locator("main")).to_contain_text("3 commandes seront annoncées par e-mail")
     page.get_by_role("button", name="Publier et envoyer 3 e-mails").click()
     expect(page.locator(".flash-success")).to_contain_text(
-        "Planning publié : 3 e-mails envoyés (3 commandes)."
+        "Planning publié : 3 e-mails envoyés."
     )
 
     # The pick-up list as a PDF, to print.

@@ -102,8 +102,8 @@ def publish_schedule(week_id):
     db.session.commit()
     if told.mails:  # one mail per order: a customer with two orders gets two
         text = ngettext(
-            "Planning publié : %(num)d e-mail envoyé (%(num)d commande).",
-            "Planning publié : %(num)d e-mails envoyés (%(num)d commandes).",
+            "Planning publié : %(num)d e-mail envoyé.",
+            "Planning publié : %(num)d e-mails envoyés.",
             told.mails,
         )
     else:
