@@ -115,24 +115,24 @@ def test_visitor_sees_the_weeks_products_in_french_and_searches(
 
     # Search.
     page.get_by_label("Rechercher un produit").fill("basilic")
-    page.get_by_role("button", name="Filtrer").click()
+    page.get_by_label("Rechercher un produit").press("Enter")
     expect(page).to_have_url(re.compile(r"[?&]q=basilic\b"))
     expect(cards).to_have_count(1)
     expect(card(page, "Basilic")).to_be_visible()
     expect(page.get_by_label("Rechercher un produit")).to_have_value("basilic")
 
-    page.get_by_role("link", name="Tout afficher").click()
+    page.get_by_role("link", name="Effacer la recherche").click()
     expect(cards).to_have_count(5)
 
-    # Category filter.
-    page.get_by_label("Catégorie").select_option(label="Aromatiques")
-    page.get_by_role("button", name="Filtrer").click()
+    # Category filter: a chip, no submit.
+    chips = page.get_by_role("navigation", name="Catégories")
+    chips.get_by_role("link", name="Aromatiques").click()
     expect(page).to_have_url(re.compile(r"[?&]categorie=aromatiques\b"))
     expect(cards).to_have_count(2)
     expect(card(page, "Basilic")).to_be_visible()
     expect(card(page, "Thym")).to_be_visible()
     expect(card(page, "Tomate")).to_have_count(0)
-    expect(page.get_by_label("Catégorie")).to_have_value("aromatiques")
+    expect(chips.get_by_role("link", name="Aromatiques")).to_have_attribute("aria-current", "page")
 
     # Product page, through the card.
     card(page, "Basilic").get_by_role("link").click()

@@ -82,3 +82,28 @@ def test_without_javascript_the_page_comes_back_at_the_product(browser, live_ser
     assert in_view(page, card(page, "Plant N").locator("h3"))
     expect(page.locator("#basket-bar")).to_be_visible()
     context.close()
+
+
+def test_a_phones_first_screen_shows_products_and_the_chips_filter_in_one_tap(
+    browser, live_server, make_category, make_product, make_week
+):
+    herbs = make_category("Aromatiques", "aromatiques", 2)
+    plants = make_category("Plants potagers", "plants-potagers", 1)
+    offers = [make_product(name=f"Plant {letter}", category=plants) for letter in "ABCDEF"]
+    offers += [make_product(name="Basilic", variety="Grand vert", category=herbs)]
+    make_week(offers=offers)
+    context = browser.new_context(
+        base_url=live_server, locale="fr-FR", viewport=PHONE, has_touch=True, is_mobile=True
+    )
+    page = context.new_page()
+    page.goto("/")
+    first = page.locator(".product-card").first
+    assert in_view(page, first.get_by_role("button", name=re.compile("Ajouter")))
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "catalog-first-screen-phone.png"))
+
+    page.get_by_role("navigation", name="Catégories").get_by_role("link", name="Aromatiques").tap()
+    expect(page.locator(".product-card")).to_have_count(1)
+    expect(page.locator(".product-card h3")).to_have_text("Basilic Grand vert")
+    context.close()

@@ -1033,6 +1033,44 @@ def test_returning_from_the_payment_page_records_the_authorisation_without_a_web
     assert db.session.scalar(select(func.count(WebhookEvent.id))) == 0
 
 
+def visitor_paying(client, order, offer_id):
+    """The visitor's session as the checkout leaves it: the basket, and the order being paid."""
+    with client.session_transaction() as session:
+        session["basket"] = {"week": order.week_id, "items": {str(offer_id): 2}}
+        session["paying_order"] = order.id
+
+
+def basket_of(client):
+    with client.session_transaction() as session:
+        return (session.get("basket") or {}).get("items")
+
+
+def test_the_basket_stays_until_the_card_is_authorised(app, client, stripe_shop):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    visitor_paying(client, order, stripe_shop["tomato"].id)
+
+    back_from_payment_page(client, order)  # left the payment page without paying
+    assert basket_of(client) == {str(stripe_shop["tomato"].id): 2}
+
+    authorise_in_stripe(stripe_shop["gateway"], order)
+    back_from_payment_page(client, order)
+    assert fresh(order).status == "placed"
+    assert basket_of(client) is None
+
+
+def test_the_basket_stays_when_the_unpaid_order_lapses(app, client, stripe_shop, runner):
+    order = place_card_order(stripe_shop)
+    visitor_paying(client, order, stripe_shop["tomato"].id)
+    order.hold_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    runner.invoke(args=["orders", "expire"])
+
+    client.get(f"/commande/suivi/{order.access_token}")
+    assert fresh(order).status == "expired"
+    assert basket_of(client) == {str(stripe_shop["tomato"].id): 2}  # for another try
+
+
 @pytest.mark.parametrize("first", ["webhook", "return"])
 def test_the_webhook_and_the_return_record_the_payment_once_whichever_comes_first(
     app, client, stripe_shop, first

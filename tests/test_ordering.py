@@ -539,8 +539,14 @@ def test_commander_without_a_valid_token_places_nothing(client, shop):
     for token in (None, "short", "x" * 20 + "<'>"):
         response = submit(client, form_data(shop.slot, token))  # None: no token at all
         assert response.status_code == 200
-        assert "1 point à corriger" in page_text(response)
+        page = page_text(response)
+        assert "Vérifiez votre commande, puis cliquez de nouveau sur le bouton." in page
+        assert "point à corriger" not in page  # nothing the customer can see is wrong
     assert state() == before
+    # The page carries a new token: "Commander" again places the order.
+    fresh_token = TOKEN_INPUT.search(response.get_data(as_text=True)).group(1)
+    assert submit(client, form_data(shop.slot, fresh_token)).status_code == 302
+    assert state() != before
 
 
 # --- Checkout refusals: a clear message and nothing changed (rule 7) -------------------------------

@@ -1,6 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -19,6 +28,9 @@ KIND_CHOICES = [
     SelectChoice("amap", _l("AMAP")),
 ]
 LOCALE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
+# What a phone's keyboard and password manager need (type=email/tel come with the fields).
+EMAIL_FIELD = {"inputmode": "email", "spellcheck": "false", "autocapitalize": "none"}
+TEL_FIELD = {"autocomplete": "tel", "inputmode": "tel"}
 
 
 def strong_password(form, field):
@@ -60,34 +72,63 @@ class ProfessionalDetails:
 
 class RegisterForm(FlaskForm, ProfessionalDetails):
     kind = RadioField(_l("Vous êtes"), choices=KIND_CHOICES, default="individual")
-    email = StringField(
+    email = EmailField(
         _l("Adresse e-mail"),
         filters=[strip_spaces],
         validators=[DataRequired(), Email(message=_l("Adresse e-mail invalide.")), Length(max=254)],
+        render_kw=EMAIL_FIELD | {"autocomplete": "username"},
     )
-    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(), strong_password])
+    password = PasswordField(
+        _l("Mot de passe"),
+        validators=[DataRequired(), strong_password],
+        render_kw={"autocomplete": "new-password"},
+    )
     confirm = PasswordField(
         _l("Confirmer le mot de passe"),
         validators=[
             DataRequired(),
             EqualTo("password", message=_l("Les deux mots de passe ne correspondent pas.")),
         ],
+        render_kw={"autocomplete": "new-password"},
     )
-    first_name = StringField(_l("Prénom"), validators=[DataRequired(), Length(max=80)])
-    last_name = StringField(_l("Nom"), validators=[DataRequired(), Length(max=80)])
-    phone = StringField(
+    first_name = StringField(
+        _l("Prénom"),
+        validators=[DataRequired(), Length(max=80)],
+        render_kw={"autocomplete": "given-name"},
+    )
+    last_name = StringField(
+        _l("Nom"),
+        validators=[DataRequired(), Length(max=80)],
+        render_kw={"autocomplete": "family-name"},
+    )
+    phone = TelField(
         _l("Téléphone"),
         validators=[
             Optional(),
             Length(max=30),
             Regexp(r"^[0-9 +().-]{6,30}$", message=_l("Numéro de téléphone invalide.")),
         ],
+        render_kw=TEL_FIELD,
     )
-    organisation = StringField(_l("Nom de l'établissement ou de l'AMAP"), [Length(max=160)])
-    siret = StringField(_l("SIRET (14 chiffres)"), filters=[normalise_siret])
-    address = StringField(_l("Adresse"), validators=[Length(max=255)])
-    postcode = StringField(_l("Code postal"), validators=[Length(max=10)])
-    city = StringField(_l("Ville"), validators=[Length(max=100)])
+    organisation = StringField(
+        _l("Nom de l'établissement ou de l'AMAP"),
+        [Length(max=160)],
+        render_kw={"autocomplete": "organization"},
+    )
+    siret = StringField(
+        _l("SIRET (14 chiffres)"), filters=[normalise_siret], render_kw={"inputmode": "numeric"}
+    )
+    address = StringField(
+        _l("Adresse"), validators=[Length(max=255)], render_kw={"autocomplete": "street-address"}
+    )
+    postcode = StringField(
+        _l("Code postal"),
+        validators=[Length(max=10)],
+        render_kw={"autocomplete": "postal-code", "inputmode": "numeric"},
+    )
+    city = StringField(
+        _l("Ville"), validators=[Length(max=100)], render_kw={"autocomplete": "address-level2"}
+    )
 
     def validate_siret(self, field):
         if self.kind.data not in ("restaurant", "amap"):
@@ -105,26 +146,41 @@ class RegisterForm(FlaskForm, ProfessionalDetails):
 
 
 class LoginForm(FlaskForm):
-    email = StringField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Mot de passe"), validators=[DataRequired()])
+    email = EmailField(
+        _l("Adresse e-mail"),
+        validators=[DataRequired(), Length(max=254)],
+        render_kw=EMAIL_FIELD | {"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Mot de passe"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
     remember = BooleanField(_l("Rester connecté"))
 
 
 class ConfirmPasswordForm(FlaskForm):
-    password = PasswordField(_l("Mot de passe"), validators=[DataRequired()])
+    password = PasswordField(
+        _l("Mot de passe"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = StringField(
+    email = EmailField(
         _l("Adresse e-mail"),
         filters=[strip_spaces],
         validators=[DataRequired(), Email(message=_l("Adresse e-mail invalide.")), Length(max=254)],
+        render_kw=EMAIL_FIELD | {"autocomplete": "username"},
     )
 
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
-        _l("Nouveau mot de passe"), validators=[DataRequired(), strong_password]
+        _l("Nouveau mot de passe"),
+        validators=[DataRequired(), strong_password],
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         _l("Confirmer le mot de passe"),
@@ -132,34 +188,41 @@ class ResetPasswordForm(FlaskForm):
             DataRequired(),
             EqualTo("password", message=_l("Les deux mots de passe ne correspondent pas.")),
         ],
+        render_kw={"autocomplete": "new-password"},
     )
 
 
 class ProfileForm(FlaskForm, ProfessionalDetails):
     first_name = StringField(_l("Prénom"), validators=[DataRequired(), Length(max=80)])
     last_name = StringField(_l("Nom"), validators=[DataRequired(), Length(max=80)])
-    phone = StringField(
+    phone = TelField(
         _l("Téléphone"),
         validators=[
             Optional(),
             Length(max=30),
             Regexp(r"^[0-9 +().-]{6,30}$", message=_l("Numéro de téléphone invalide.")),
         ],
+        render_kw=TEL_FIELD,
     )
     organisation = StringField(_l("Nom de l'établissement ou de l'AMAP"), [Length(max=160)])
     address = StringField(_l("Adresse"), validators=[Length(max=255)])
     postcode = StringField(_l("Code postal"), validators=[Length(max=10)])
     city = StringField(_l("Ville"), validators=[Length(max=100)])
     locale = SelectField(_l("Langue"), choices=LOCALE_CHOICES)
-    current_password = PasswordField(_l("Mot de passe actuel"))
+    current_password = PasswordField(
+        _l("Mot de passe actuel"), render_kw={"autocomplete": "current-password"}
+    )
     new_password = PasswordField(
-        _l("Nouveau mot de passe"), validators=[Optional(), strong_password]
+        _l("Nouveau mot de passe"),
+        validators=[Optional(), strong_password],
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         _l("Confirmer le nouveau mot de passe"),
         validators=[
             EqualTo("new_password", message=_l("Les deux mots de passe ne correspondent pas."))
         ],
+        render_kw={"autocomplete": "new-password"},
     )
 
     def __init__(self, *args, user=None, **kwargs):

@@ -1,6 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Regexp, ValidationError
 
 PAYMENT_LABELS = {
@@ -10,19 +19,44 @@ PAYMENT_LABELS = {
 }
 
 
+URL_SAFE_CODE = r"^[A-Za-z0-9_-]{20,64}$"  # what secrets.token_urlsafe(24) draws
+
+
 class CheckoutForm(FlaskForm):
-    name = StringField(_l("Nom et prénom"), validators=[DataRequired(), Length(max=160)])
-    email = StringField(
-        _l("Adresse e-mail"),
-        validators=[DataRequired(), Email(message=_l("Adresse e-mail invalide.")), Length(max=254)],
+    """The one-page checkout: contact, slot, payment, terms, and "Commander" places the order.
+
+    checkout_token is drawn when the page is shown: a second click, or the same form sent
+    again after its answer was lost, finds the order the first one made.
+    """
+
+    checkout_token = HiddenField(validators=[DataRequired(), Regexp(URL_SAFE_CODE)])
+    name = StringField(
+        _l("Nom et prénom"),
+        validators=[DataRequired(_l("Indiquez votre nom.")), Length(max=160)],
+        render_kw={"autocomplete": "name"},
     )
-    phone = StringField(
+    email = EmailField(
+        _l("Adresse e-mail"),
+        validators=[
+            DataRequired(_l("Indiquez votre adresse e-mail.")),
+            Email(message=_l("Adresse e-mail invalide.")),
+            Length(max=254),
+        ],
+        render_kw={
+            "autocomplete": "email",
+            "inputmode": "email",
+            "spellcheck": "false",
+            "autocapitalize": "none",
+        },
+    )
+    phone = TelField(
         _l("Téléphone"),
         validators=[
-            DataRequired(),
+            DataRequired(_l("Indiquez votre téléphone.")),
             Regexp(r"^[0-9 +().-]{6,30}$", message=_l("Numéro de téléphone invalide.")),
         ],
         description=_l("Pour vous prévenir si une culture manque."),
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
     slot = RadioField(
         _l("Point et créneau de retrait"),
@@ -66,5 +100,3 @@ class CheckoutForm(FlaskForm):
             raise ValidationError(problem)
 
 
-class PlaceOrderForm(FlaskForm):
-    checkout_token = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{20,64}$")])

@@ -10,7 +10,7 @@ pass the test: a burst may overshoot a limit by up to (workers × threads − 1)
 import hashlib
 import hmac
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 from flask_login import current_user
 
 from ..extensions import limiter
@@ -28,7 +28,10 @@ def order_email_limit():
 
 def checkout_email_key():
     """The key of the email limit: a keyed hash of the address given at checkout ('' skips)."""
-    email = normalised_email((session.get("checkout") or {}).get("email"))
+    # The one-page checkout sends the address with "Commander"; else the one kept from before.
+    email = normalised_email(
+        request.form.get("email") or (session.get("checkout") or {}).get("email")
+    )
     if not email:
         return ""  # no checkout in progress: the view refuses it without placing anything
     key = current_app.config["SECRET_KEY"].encode()

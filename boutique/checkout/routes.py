@@ -1,7 +1,7 @@
 import secrets
 from functools import wraps
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -13,6 +13,7 @@ from ..ordering.services import (
     Contact,
     OrderError,
     PaymentRefused,
+    SlotRefused,
     default_payment_method,
     expire_holds,
     order_by_checkout_token,
@@ -27,7 +28,7 @@ from ..pricing import viewer_price_kind
 from ..ratelimit import address_hash
 from ..transactions import retried
 from . import bp
-from .forms import CheckoutForm, PlaceOrderForm
+from .forms import CheckoutForm
 from .limits import mark_order_placed, order_limits
 
 
@@ -35,14 +36,18 @@ def _customer():
     return current_user if current_user.is_authenticated else None
 
 
-def _prefill(customer):
+def _prefill(customer, slots):
+    """The form's first values: what this visitor chose last (back from a refusal), else
+    their account's, the only open slot when there is one."""
     saved = session.get("checkout") or {}
     if saved:
         return {
             k: saved.get(k) for k in ("name", "email", "phone", "slot", "payment_method", "note")
         }
+    open_slots = [slot.id for slot in slots if not (slot.full or slot.closed)]
+    only_slot = open_slots[0] if len(open_slots) == 1 else None
     if customer is None:
-        return {"payment_method": default_payment_method(None)}
+        return {"payment_method": default_payment_method(None), "slot": only_slot}
     name = f"{customer.first_name} {customer.last_name}".strip()
     if customer.is_professional and customer.organisation:
         name = f"{customer.organisation} ({name})" if name else customer.organisation
@@ -51,6 +56,7 @@ def _prefill(customer):
         "email": customer.email,
         "phone": customer.phone,
         "payment_method": default_payment_method(customer),
+        "slot": only_slot,
     }
 
 
@@ -85,17 +91,38 @@ def orders_allowed(view):
     return wrapped
 
 
+def _made_by(token):
+    """The order an earlier "Commander" with this token made (a second click, or the same form
+    sent again after its answer was lost), its basket emptied (rule 10); else None."""
+    existing = order_by_checkout_token(token) if token else None
+    if existing is None:
+        return None
+    basket.clear(session)
+    session.pop("checkout", None)
+    return redirect(url_for("ordering.order_page", token=existing.access_token))
+
+
 @bp.route("/commande", methods=["GET", "POST"])
 @orders_allowed
+@order_limits
+@retried
 def start():
+    """One page: contact, slot, payment, the order's lines and "Commander", which places it."""
+    if request.method == "POST" and (made := _made_by(request.form.get("checkout_token"))):
+        return made
     customer = _customer()
     week, kind = open_week_or_none(), viewer_price_kind()
     lines, response = _basket_or_redirect(week, kind)
     if response:
+        if request.method == "POST":  # back from the basket, the form as it was typed
+            _keep_typed(request.form)
         return response
     slots = week_slots(week, kind)
     # Defaults only on the first display: on a post, a missing field must stay missing.
-    prefill = _prefill(customer) if request.method == "GET" else None
+    prefill = None
+    if request.method == "GET":
+        prefill = _prefill(customer, slots)
+        prefill["checkout_token"] = secrets.token_urlsafe(24)
     totals = basket.totals(lines, kind)
     form = CheckoutForm(
         slots=slots,
@@ -112,7 +139,11 @@ def start():
             "payment_method": form.payment_method.data,
             "note": (form.note.data or "").strip(),
         }
-        return redirect(url_for("checkout.summary"))
+        return _place(week, form.checkout_token.data)
+    if form.checkout_token.errors:  # a page from before an update, or one made up: a new one
+        form.checkout_token.data = secrets.token_urlsafe(24)
+        form.checkout_token.errors = []
+        flash(_("Vérifiez votre commande, puis cliquez de nouveau sur le bouton."), "info")
     return render_template(
         "checkout/start.html",
         form=form,
@@ -126,50 +157,22 @@ def start():
     )
 
 
-@bp.get("/commande/recapitulatif")
-@orders_allowed
-def summary():
-    week, kind = open_week_or_none(), viewer_price_kind()
-    lines, response = _basket_or_redirect(week, kind)
-    if response:
-        return response
-    choices = session.get("checkout")
-    slot = next((s for s in week_slots(week, kind) if choices and s.id == choices["slot"]), None)
-    if slot is None:
-        return redirect(url_for("checkout.start"))
-    form = PlaceOrderForm(data={"checkout_token": secrets.token_urlsafe(24)})
-    return render_template(
-        "checkout/summary.html",
-        form=form,
-        choices=choices,
-        slot=slot,
-        lines=lines,
-        totals=basket.totals(lines, kind),
-        price_kind=kind,
-        week=week,
-    )
+def _keep_typed(data):
+    """What was typed in the form, for its next display (the basket refused "Commander"):
+    shown again, never used to order (cut to the form's lengths, the session is a cookie)."""
+    session["checkout"] = {
+        "name": data.get("name", "").strip()[:160],
+        "email": data.get("email", "").strip()[:254],
+        "phone": data.get("phone", "").strip()[:30],
+        "slot": data.get("slot", type=int),
+        "payment_method": data.get("payment_method", "")[:20],
+        "note": data.get("note", "").strip()[:1000],
+    }
 
 
-@bp.post("/commande/valider")
-@orders_allowed
-@order_limits
-@retried
-def place():
-    form = PlaceOrderForm()
-    if not form.validate():
-        abort(400)
-    token = form.checkout_token.data
-    existing = order_by_checkout_token(token)
-    if existing is not None:  # a second click on "Commander", or one sent again after its
-        # answer was lost: the order it made, and the basket it emptied (rule 10)
-        basket.clear(session)
-        session.pop("checkout", None)
-        return redirect(url_for("ordering.order_page", token=existing.access_token))
-    customer, choices = _customer(), session.get("checkout")
-    week = open_week_or_none()
-    if not choices or week is None:
-        flash(_("Les commandes de cette semaine sont fermées."), "error")
-        return redirect(url_for("basket.show"))
+def _place(week, token):
+    """Place the order of the basket with the choices just checked (session["checkout"])."""
+    customer, choices = _customer(), session["checkout"]
     expire_holds(week_id=week.id)  # unpaid card orders give their stock back first
     try:
         order = place_order(
@@ -188,19 +191,21 @@ def place():
         db.session.commit()
     except OrderError as error:
         db.session.rollback()
-        existing = order_by_checkout_token(token)
-        if existing is not None:  # the first click took the last units: show its order
-            return redirect(url_for("ordering.order_page", token=existing.access_token))
+        if made := _made_by(token):  # the first click took the last units: show its order
+            return made
         flash(str(error), "error")
+        if isinstance(error, SlotRefused):  # back to the form, the slot to choose again
+            session["checkout"]["slot"] = None
+            session.modified = True
+            return redirect(url_for("checkout.start"))
         if isinstance(error, PaymentRefused):  # another payment method, or log in first
             return redirect(url_for("checkout.start"))
         return redirect(url_for("basket.show"))
     except IntegrityError:
         db.session.rollback()
-        existing = order_by_checkout_token(token)
-        if existing is None:
-            raise
-        return redirect(url_for("ordering.order_page", token=existing.access_token))
+        if made := _made_by(token):
+            return made
+        raise
     except OperationalError:
         # The connection may have failed after the commit reached the database: the order
         # (and its mail, same transaction) may exist. Look before answering an error; a
@@ -211,12 +216,12 @@ def place():
             raise
     mark_order_placed()
     if order.status == "pending_payment":
-        # The basket stays until the payment page opens: if Stripe cannot be reached,
-        # the customer still has it (and the order, held until its hold runs out).
+        # The basket stays until the order is paid: leaving the payment page, the customer
+        # still has it (and the order, held until its hold runs out).
+        session["paying_order"] = order.id  # the basket goes once this order is paid
         response = payment_redirect(order)
         if response is None:
             return redirect(url_for("ordering.order_page", token=order.access_token))
-        basket.clear(session)
         session.pop("checkout", None)
         return response
     basket.clear(session)

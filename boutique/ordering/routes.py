@@ -1,4 +1,14 @@
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -32,6 +42,18 @@ def _order_or_404(token):
     return order
 
 
+def _forget_the_basket_once_paid(order):
+    """The basket of a card order stays until the card is authorised: leaving the payment
+    page, the customer still has it. Once this order is paid it goes; if the order lapsed or
+    was cancelled instead, the basket stays for another try."""
+    if session.get("paying_order") != order.id or order.status == "pending_payment":
+        return
+    session.pop("paying_order")
+    if order.status not in ("expired", "cancelled"):
+        # basket.services.clear: not imported here, the basket package imports ordering
+        session.pop("basket", None)
+
+
 def _actor():
     return current_user if current_user.is_authenticated else None
 
@@ -54,6 +76,7 @@ def order_page(token):
     ):
         db.session.commit()
         order = _order_or_404(token)
+    _forget_the_basket_once_paid(order)
     return render_template(
         "ordering/order.html",
         order=order,
@@ -189,5 +212,6 @@ def my_orders():
     return render_template(
         "ordering/my_orders.html",
         orders=orders,
+        totals={order.id: order_totals(order).gross_cents for order in orders},
         documents=invoices.documents_by_order([order.id for order in orders]),
     )

@@ -55,6 +55,11 @@ class OrderError(ValueError):
     """The order cannot be placed or changed; the message is for the customer."""
 
 
+class SlotRefused(OrderError):
+    """The slot chosen cannot take the order (full, closed, not for this customer): the
+    customer chooses another one."""
+
+
 class PaymentRefused(OrderError):
     """The basket is fine but this payment method is not open to this customer for it."""
 
@@ -261,7 +266,11 @@ def order_for_page(token):
 def customer_orders(customer):
     return db.session.scalars(
         select(Order)
-        .options(selectinload(Order.lines), selectinload(Order.slot).selectinload(PickupSlot.point))
+        .options(
+            selectinload(Order.lines),
+            selectinload(Order.week),
+            selectinload(Order.slot).selectinload(PickupSlot.point),
+        )
         .where(Order.customer_id == customer.id)
         .order_by(Order.created_at.desc())
     ).all()
@@ -329,14 +338,14 @@ def _check_slot(week, slot_id, kind, for_staff=False):
         .where(PickupSlot.id == slot_id)
     )
     if slot is None or slot.week_id != week.id:
-        raise OrderError(_("Ce créneau n'existe pas pour cette semaine."))
+        raise SlotRefused(_("Ce créneau n'existe pas pour cette semaine."))
     point: PickupPoint = slot.point
     if not point.active or not point.allows(kind):
         if for_staff:
-            raise OrderError(_("Ce point de retrait n'est pas ouvert à ce type de client."))
-        raise OrderError(_("Ce point de retrait n'est pas ouvert à votre type de compte."))
+            raise SlotRefused(_("Ce point de retrait n'est pas ouvert à ce type de client."))
+        raise SlotRefused(_("Ce point de retrait n'est pas ouvert à votre type de compte."))
     if slot.closed:
-        raise OrderError(_("Ce créneau est fermé : choisissez-en un autre."))
+        raise SlotRefused(_("Ce créneau est fermé : choisissez-en un autre."))
     return slot
 
 
@@ -426,13 +435,7 @@ def place_order(
         expire_order(earlier, reason="replaced_by_new_order", notify=False)
     _reserve_lines(offers, items, for_staff=for_staff)
     if slot is not None and not reserve_place(slot.id):
-        if entered_by is not None:
-            raise OrderError(_("Ce créneau vient d'être complet : choisissez-en un autre."))
-        raise OrderError(
-            _(
-                "Ce créneau vient d'être complet : choisissez-en un autre. Votre panier est conservé."
-            )
-        )
+        raise SlotRefused(_("Ce créneau vient d'être complet : choisissez-en un autre."))
     order = Order(
         number=_next_number(week),
         week=week,
