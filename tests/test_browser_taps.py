@@ -1,0 +1,107 @@
+"""Issue 13's proof, first half: a guest's order on a phone, counted as a person would.
+
+A tap is a press on a button, link, radio, checkbox or Enter; typing into a field counts as a
+field. The guest searches "tomate", adds two plants, pays on pick-up. Printed with -s.
+"""
+
+import re
+from datetime import time
+
+import pytest
+from playwright.sync_api import expect
+
+from boutique.extensions import db
+from boutique.models import Order, PickupPoint, PickupSlot
+from tests.browser import ARTIFACTS, card
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+class Person:
+    """Counts taps, fields and full page loads of one visitor."""
+
+    def __init__(self, page):
+        self.page, self.taps, self.fields, self.loads = page, 0, 0, 0
+        page.on("load", self._loaded)
+
+    def _loaded(self, _page):
+        self.loads += 1
+
+    def tap(self, locator):
+        self.taps += 1
+        locator.tap()
+
+    def enter(self, locator):
+        self.taps += 1
+        locator.press("Enter")
+
+    def type(self, locator, text):
+        self.fields += 1
+        locator.fill(text)
+
+
+@pytest.fixture
+def tomatoes(make_category, make_product, make_week):
+    plants = make_category("Plants potagers", "plants-potagers", 1)
+    herbs = make_category("Aromatiques", "aromatiques", 2)
+    products = [
+        make_product(name="Tomate", variety=variety, category=plants)
+        for variety in ("Ananas", "Cerise", "Cœur de bœuf", "Marmande", "Noire de Crimée")
+    ]
+    products += [make_product(name=f"Salade {n}", category=plants) for n in range(8)]
+    products += [make_product(name="Basilic", variety="Grand vert", category=herbs)]
+    week = make_week(offers=products)
+    point = PickupPoint(name="Portail de la pépinière", address="Chemin des Jardins")
+    day = week.closes_at.date()
+    for start in (9, 16):
+        db.session.add(
+            PickupSlot(week=week, point=point, day=day, starts_at=time(start),
+                       ends_at=time(start + 2), capacity=20)
+        )
+    db.session.commit()
+    return week
+
+
+def test_a_guest_orders_two_tomato_plants_in_ten_taps_and_four_page_loads(
+    browser, live_server, tomatoes
+):
+    context = browser.new_context(
+        base_url=live_server, locale="fr-FR", viewport=PHONE, has_touch=True, is_mobile=True
+    )
+    page = context.new_page()
+    person = Person(page)
+    page.goto("/")
+
+    search = page.get_by_role("searchbox", name="Rechercher un produit")
+    person.type(search, "tomates")
+    person.enter(search)
+    expect(page.locator(".product-card")).to_have_count(5)
+    for variety in ("Cœur de bœuf", "Marmande"):
+        item = card(page, "Tomate").filter(has_text=variety)
+        with page.expect_response(re.compile(r"/panier/ajouter$")):
+            person.tap(item.get_by_role("button", name=re.compile("Ajouter")))
+        expect(page.locator(".basket-status")).to_contain_text(variety)
+        box = item.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]  # still on screen
+
+    person.tap(page.locator("#basket-bar").get_by_role("link", name="Commander"))
+    person.type(page.get_by_label("Nom et prénom"), "Léa Durand")
+    person.type(page.get_by_label("Adresse e-mail"), "lea@exemple.fr")
+    person.type(page.get_by_label("Téléphone"), "06 11 22 33 44")
+    person.tap(page.get_by_label(re.compile(r"de 16:00 à 18:00")))
+    person.tap(page.get_by_label(re.compile("Paiement au retrait")))
+    person.tap(page.get_by_label("J'accepte les conditions générales de vente"))
+    button = page.get_by_role("button", name="Commander avec obligation de paiement au retrait")
+    person.tap(button)
+    expect(page.locator(".flash-success")).to_contain_text("Merci ! Votre commande")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "guest-order-done-phone.png"))
+    context.close()
+
+    print(f"\nGuest order on a phone: {person.taps} taps, {person.fields} fields, "
+          f"{person.loads} page loads")
+    assert person.taps <= 10 and person.loads <= 4
+    order = db.session.query(Order).one()
+    assert order.payment_method == "on_pickup" and len(order.lines) == 2
