@@ -1,7 +1,9 @@
-"""Issue 13's proof, first half: a guest's order on a phone, counted as a person would.
+"""Issue 13's proof: a guest's order on a phone and a restaurant's reorder, counted as a
+person would.
 
 A tap is a press on a button, link, radio, checkbox or Enter; typing into a field counts as a
-field. The guest searches "tomate", adds two plants, pays on pick-up. Printed with -s.
+field. The guest searches "tomate", adds two plants, pays on pick-up; the restaurant orders
+last week's order again, capped by what is left. Printed with -s.
 """
 
 import re
@@ -13,6 +15,7 @@ from playwright.sync_api import expect
 from boutique.extensions import db
 from boutique.models import Order, PickupPoint, PickupSlot
 from tests.browser import ARTIFACTS, card
+from tests.test_quick_order import two_weeks  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -22,8 +25,8 @@ PHONE = {"width": 390, "height": 844}
 class Person:
     """Counts taps, fields and full page loads of one visitor."""
 
-    def __init__(self, page):
-        self.page, self.taps, self.fields, self.loads = page, 0, 0, 0
+    def __init__(self, page, touch=True):
+        self.page, self.touch, self.taps, self.fields, self.loads = page, touch, 0, 0, 0
         page.on("load", self._loaded)
 
     def _loaded(self, _page):
@@ -31,7 +34,10 @@ class Person:
 
     def tap(self, locator):
         self.taps += 1
-        locator.tap()
+        if self.touch:
+            locator.tap()
+        else:
+            locator.click()  # a desktop: a click is the tap
 
     def enter(self, locator):
         self.taps += 1
@@ -105,3 +111,44 @@ def test_a_guest_orders_two_tomato_plants_in_ten_taps_and_four_page_loads(
     assert person.taps <= 10 and person.loads <= 4
     order = db.session.query(Order).one()
     assert order.payment_method == "on_pickup" and len(order.lines) == 2
+
+
+def test_a_restaurant_reorders_last_weeks_order_in_four_actions(
+    app, browser, live_server, two_weeks
+):
+    """Logged in already (a remembered session), on a desktop: from the shop to the order."""
+    from tests.browser import log_in
+
+    chef = two_weeks["chef"]
+    chef.terms_version = app.config["TERMS_VERSION"]  # accepted with its first order
+    db.session.commit()
+    context = browser.new_context(
+        base_url=live_server, locale="fr-FR", viewport={"width": 1366, "height": 900}
+    )
+    page = context.new_page()
+    log_in(page, chef.email)
+    page.goto("/")
+    person = Person(page, touch=False)
+
+    person.tap(page.get_by_role("link", name="Mes commandes"))
+    person.tap(page.get_by_role("link", name="Recommander comme la dernière fois"))
+    expect(page.locator(".notice")).to_contain_text("« Tomate Cerise » : 10 demandés, 6 possibles.")
+    person.tap(page.get_by_role("button", name="Commander ces quantités"))
+    expect(page.get_by_label(re.compile("de 16:00 à 18:00"))).to_be_checked()  # as last time
+    person.tap(
+        page.get_by_role("button", name="Commander avec obligation de paiement sur facture")
+    )
+    expect(page.locator(".flash-success")).to_contain_text("Merci ! Votre commande")
+    page.screenshot(path=str(ARTIFACTS / "restaurant-reorder-done.png"))
+    context.close()
+
+    print(f"\nRestaurant's reorder: {person.taps} actions, {person.fields} fields, "
+          f"{person.loads} page loads")
+    assert person.taps <= 4 and person.fields == 0
+    order = db.session.scalars(
+        db.select(Order).where(Order.customer_id == chef.id).order_by(Order.id.desc())
+    ).first()
+    assert order.payment_method == "invoice"
+    assert sorted((line.product_name, line.quantity) for line in order.lines) == [
+        ("Basilic Grand vert", 2), ("Tomate Cerise", 6)
+    ]

@@ -1,11 +1,12 @@
 from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from ..account.routes import safe_next
 from ..formatting import parse_count
-from ..ordering.services import offers_by_id
+from ..ordering.services import last_order, offers_by_id
 from ..pricing import viewer_price_kind
-from ..weeks.services import storefront_weeks
+from ..weeks.services import storefront_weeks, week_offers
 from . import bp
 from . import services as basket
 
@@ -97,3 +98,50 @@ def update():
     if not problems:
         flash(_("Panier mis à jour."), "success")
     return redirect(url_for("basket.show"))
+
+
+@bp.route("/commande/rapide", methods=["GET", "POST"])
+@login_required
+def quick():
+    """The week's offers in one table with quantity fields, filled from the last order
+    (?reprendre=derniere) or the basket; "Commander ces quantités" goes to the checkout."""
+    week = open_week_or_none()
+    if week is None:
+        flash(_("Les commandes sont fermées pour le moment."), "error")
+        return redirect(url_for("shop.home"))
+    offers = week_offers(week)
+    previous = None
+    if request.method == "POST":
+        typed = {offer: parse_count(request.form.get(f"qty-{offer.id}") or "0") for offer in offers}
+        bad = [offer.product.full_name for offer, quantity in typed.items() if quantity is None]
+        problems = [_("Quantité invalide pour « %(name)s ».", name=name) for name in bad]
+        if not problems:
+            problems = basket.replace_with(session, week, typed)
+        if not problems:
+            return redirect(url_for("checkout.start"))
+        for problem in problems:
+            flash(problem, "error")
+        wanted = {offer.product_id: quantity or 0 for offer, quantity in typed.items()}
+        lines = [basket.QuickLine(o, wanted[o.product_id], wanted[o.product_id]) for o in offers]
+        status = 422
+    else:
+        if request.args.get("reprendre") == "derniere":
+            previous = last_order(current_user)
+        if previous is not None:
+            wanted = {line.product_id: line.quantity for line in previous.lines if line.quantity}
+        else:
+            by_offer = {o.id: o for o in offers}
+            wanted = {
+                by_offer[offer_id].product_id: quantity
+                for offer_id, quantity in basket.read(session, week).items()
+                if offer_id in by_offer
+            }
+        lines = basket.quick_lines(offers, wanted)
+        status = 200
+    return render_template(
+        "basket/quick.html",
+        week=week,
+        lines=lines,
+        previous=previous,
+        price_kind=viewer_price_kind(),
+    ), status

@@ -102,3 +102,52 @@ def bar(session, week, kind):
     items = read(session, week) if week is not None and week.is_open() else {}
     bar_lines = lines(week, items, kind) if items else []
     return {"bar_lines": bar_lines, "bar_totals": totals(bar_lines, kind) if bar_lines else None}
+
+
+# --- The quick order: the whole week in one table (professionals' weekly order) ----------------
+
+
+@dataclass
+class QuickLine:
+    offer: Offer
+    quantity: int  # what the form proposes
+    wanted: int = 0  # what the earlier order (or the basket) had, before any cap
+
+    @property
+    def capped(self):
+        return self.quantity < self.wanted
+
+
+def most_allowed(offer):
+    """The most of an offer one order may take now: what is left, and the per-order maximum."""
+    limits = [MAX_QUANTITY]
+    if offer.remaining is not None:
+        limits.append(max(offer.remaining, 0))
+    if offer.max_per_order:
+        limits.append(offer.max_per_order)
+    return min(limits)
+
+
+def quick_lines(offers, wanted_by_product):
+    """One line per offer, proposing the quantity wanted ({product id: quantity}) as far as
+    the offer allows it: the customer sees what was capped."""
+    return [
+        QuickLine(
+            offer,
+            min(wanted_by_product.get(offer.product_id, 0), most_allowed(offer)),
+            wanted_by_product.get(offer.product_id, 0),
+        )
+        for offer in offers
+    ]
+
+
+def replace_with(session, week, quantities):
+    """The basket becomes these {offer: quantity}; returns the problems (nothing changed then)."""
+    problems = [
+        problem
+        for offer, quantity in quantities.items()
+        if quantity and (problem := check_line(offer, quantity))
+    ]
+    if not problems:
+        write(session, week, {offer.id: quantity for offer, quantity in quantities.items() if quantity})
+    return problems

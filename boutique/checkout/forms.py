@@ -73,8 +73,13 @@ class CheckoutForm(FlaskForm):
         validators=[DataRequired(_l("Acceptez les conditions générales de vente pour commander."))],
     )
 
-    def __init__(self, *args, slots=(), payment_methods=(), payment_problem=None, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, *args, slots=(), payment_methods=(), payment_problem=None, terms_known=False, **kw
+    ):
+        super().__init__(*args, **kw)
+        self.terms_known = terms_known
+        if terms_known:  # accepted with an earlier order, this version: not asked again
+            self.accept_terms.validators = []
         self.payment_problem = payment_problem or (lambda method: "")
         self.slot.choices = [
             SelectChoice(slot.id, str(slot.id), render_kw={"disabled": True} if slot.full else {})

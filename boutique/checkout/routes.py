@@ -1,7 +1,7 @@
 import secrets
 from functools import wraps
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -16,6 +16,7 @@ from ..ordering.services import (
     SlotRefused,
     default_payment_method,
     expire_holds,
+    last_order,
     order_by_checkout_token,
     payment_methods_for,
     payment_problem,
@@ -38,26 +39,42 @@ def _customer():
 
 def _prefill(customer, slots):
     """The form's first values: what this visitor chose last (back from a refusal), else
-    their account's, the only open slot when there is one."""
+    their account's and their last order's (phone, slot); the only open slot if one."""
     saved = session.get("checkout") or {}
     if saved:
         return {
             k: saved.get(k) for k in ("name", "email", "phone", "slot", "payment_method", "note")
         }
-    open_slots = [slot.id for slot in slots if not (slot.full or slot.closed)]
-    only_slot = open_slots[0] if len(open_slots) == 1 else None
+    open_slots = [slot for slot in slots if not (slot.full or slot.closed)]
+    only_slot = open_slots[0].id if len(open_slots) == 1 else None
     if customer is None:
         return {"payment_method": default_payment_method(None), "slot": only_slot}
+    last = last_order(customer)
     name = f"{customer.first_name} {customer.last_name}".strip()
     if customer.is_professional and customer.organisation:
         name = f"{customer.organisation} ({name})" if name else customer.organisation
     return {
         "name": name,
         "email": customer.email,
-        "phone": customer.phone,
+        "phone": customer.phone or (last.phone if last else ""),
         "payment_method": default_payment_method(customer),
-        "slot": only_slot,
+        "slot": only_slot or _same_slot_as_last_time(last, open_slots),
     }
+
+
+def _same_slot_as_last_time(last, open_slots):
+    """The open slot like the one of the last order (same point, weekday and hour), or None."""
+    if last is None or last.slot is None:
+        return None
+    before = last.slot
+    for slot in open_slots:
+        if (slot.point_id, slot.day.weekday(), slot.starts_at) == (
+            before.point_id,
+            before.day.weekday(),
+            before.starts_at,
+        ):
+            return slot.id
+    return None
 
 
 def _basket_or_redirect(week, kind):
@@ -128,6 +145,7 @@ def start():
         slots=slots,
         payment_methods=payment_methods_for(customer),
         payment_problem=lambda method: payment_problem(customer, method, totals.gross_cents),
+        terms_known=_terms_known(customer),
         data=prefill,
     )
     if form.validate_on_submit():
@@ -155,6 +173,12 @@ def start():
         week=week,
         unpaid_cap_cents=unpaid_order_cap_cents(),
     )
+
+
+def _terms_known(customer):
+    """This account accepted this version of the terms of sale with an earlier order."""
+    version = current_app.config["TERMS_VERSION"]
+    return customer is not None and bool(version) and customer.terms_version == version
 
 
 def _keep_typed(data):
@@ -188,6 +212,10 @@ def _place(week, token):
             checkout_token=token,
             ip_hash=address_hash(),
         )
+        order.terms_version = current_app.config["TERMS_VERSION"]
+        if customer is not None:  # next week: the terms and the phone are known
+            customer.terms_version = order.terms_version
+            customer.phone = order.phone or customer.phone
         db.session.commit()
     except OrderError as error:
         db.session.rollback()

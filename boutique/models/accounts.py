@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     postcode: Mapped[str] = mapped_column(String(10), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
     locale: Mapped[str] = mapped_column(String(5), default="fr")
+    # The version of the terms of sale (TERMS_VERSION) last accepted: asked again when it changes.
+    terms_version: Mapped[str] = mapped_column(String(20), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the owner followed the link mailed at registration.

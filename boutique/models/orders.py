@@ -140,6 +140,9 @@ class Order(db.Model):
     # An individual who asked for an invoice: the name and address it is made out to.
     billing_name: Mapped[str] = mapped_column(String(160), default="")
     billing_address: Mapped[str] = mapped_column(String(255), default="")
+    # The version of the terms of sale the customer accepted with this order ("" for orders
+    # entered by staff, and before versions were kept).
+    terms_version: Mapped[str] = mapped_column(String(20), default="")
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     after_deadline: Mapped[bool] = mapped_column(default=False)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")

@@ -22,6 +22,7 @@ from ..pickup.calendar import order_calendar
 from ..pricing import order_totals
 from ..ratelimit import breach_page
 from ..transactions import retried
+from ..weeks.services import storefront_week
 from . import bp
 from .services import (
     OrderError,
@@ -52,6 +53,11 @@ def _forget_the_basket_once_paid(order):
     if order.status not in ("expired", "cancelled"):
         # basket.services.clear: not imported here, the basket package imports ordering
         session.pop("basket", None)
+
+
+def _week_open():
+    week = storefront_week()
+    return week is not None and week.is_open()
 
 
 def _actor():
@@ -213,5 +219,6 @@ def my_orders():
         "ordering/my_orders.html",
         orders=orders,
         totals={order.id: order_totals(order).gross_cents for order in orders},
+        can_reorder=_week_open(),
         documents=invoices.documents_by_order([order.id for order in orders]),
     )

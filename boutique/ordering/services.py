@@ -276,6 +276,20 @@ def customer_orders(customer):
     ).all()
 
 
+def last_order(customer):
+    """The customer's latest order that was not cancelled or left unpaid, or None."""
+    return db.session.scalar(
+        select(Order)
+        .options(selectinload(Order.lines), selectinload(Order.slot))
+        .where(
+            Order.customer_id == customer.id,
+            Order.status.not_in(("cancelled", "expired", "pending_payment")),
+        )
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(1)
+    )
+
+
 def can_customer_change(order, now=None):
     return order.status == "placed" and order.week.is_open(now)
 
