@@ -1512,3 +1512,80 @@ def test_an_invoice_of_a_card_order_is_marked_paid_when_the_card_is_captured(
     db.session.refresh(invoice)
     assert invoice.paid_at is not None and invoice.gross_cents == 1600
     assert card_payments(order) == [1600]
+
+
+# --- Leaving the card payment page: pay another way, or cancel (issue 13, part 7) -------------
+
+
+def test_an_unpaid_card_order_can_be_paid_on_pick_up_instead(app, client, stripe_shop):
+    order = place_card_order(stripe_shop, basil=0)  # 10,00 €: under a guest's cap
+    open_session(app, order, stripe_shop["gateway"])  # left Stripe's page without paying
+    page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
+    assert "Payer 10,00 € par carte" in page and "Payer au retrait à la place" in page
+    assert "Annuler la commande…" in page
+
+    response = client.post(
+        f"/commande/suivi/{order.access_token}/autre-paiement", data={"method": "on_pickup"}
+    )
+    page = page_text(client.get(response.location))
+    assert "C'est noté : vous paierez au retrait." in page
+    order = fresh(order)
+    assert (order.status, order.payment_method, order.hold_expires_at) == (
+        "placed", "on_pickup", None
+    )
+    assert "Payer 10,00 € par carte" not in page
+    assert mails_to("camille@exemple.fr", "reçue") == 1
+    assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 4  # kept
+
+    # The old Stripe page paid after all: the authorisation is released, nothing charged.
+    intent = authorise_in_stripe(stripe_shop["gateway"], order)
+    session_id = session_of(order)["id"]
+    completed = event("checkout.session.completed", {"id": session_id, "payment_intent": intent.id})
+    assert post_event(client, completed).status_code == 200
+    order = fresh(order)  # the webhook's settle step released it at once
+    assert card.target_cents(order) == 0
+    assert order.card.status == "cancelled" and card_payments(order) == []
+    assert "card_paid_after_switch" in [e.action for e in order.events]
+    assert not stripe_shop["gateway"].client.v1.payment_intents.retrieve(intent.id).status.startswith(
+        "requires_capture"
+    )
+
+
+def test_paid_meanwhile_the_switch_changes_nothing(app, client, stripe_shop):
+    order = place_card_order(stripe_shop, basil=0)
+    open_session(app, order, stripe_shop["gateway"])
+    authorise_in_stripe(stripe_shop["gateway"], order)  # in another tab, just now
+
+    response = client.post(
+        f"/commande/suivi/{order.access_token}/autre-paiement", data={"method": "on_pickup"}
+    )
+    assert "Votre paiement par carte vient d'être reçu" in page_text(client.get(response.location))
+    order = fresh(order)
+    assert (order.status, order.payment_method, order.card.status) == (
+        "placed", "card", "authorised"
+    )
+
+
+def test_above_a_guests_cap_only_the_card_or_cancelling_is_offered(app, client, stripe_shop):
+    app.config["UNPAID_ORDER_CAP_CENTS"] = 1500
+    order = place_card_order(stripe_shop)  # 16,00 € > 15,00 €
+    open_session(app, order, stripe_shop["gateway"])
+    page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
+    assert "Payer au retrait à la place" not in page and "Annuler la commande…" in page
+    response = client.post(
+        f"/commande/suivi/{order.access_token}/autre-paiement", data={"method": "on_pickup"}
+    )
+    assert "Ce moyen de paiement n'est pas proposé pour cette commande." in page_text(
+        client.get(response.location)
+    )
+    assert fresh(order).status == "pending_payment"
+
+
+def test_an_unpaid_card_order_can_be_cancelled(app, client, stripe_shop):
+    order = place_card_order(stripe_shop)
+    open_session(app, order, stripe_shop["gateway"])
+    assert "Annuler" in page_text(client.get(f"/commande/suivi/{order.access_token}/annuler"))
+    client.post(f"/commande/suivi/{order.access_token}/annuler")
+    order = fresh(order)
+    assert order.status == "cancelled"
+    assert db.session.get(Offer, stripe_shop["tomato"].id).quantity_reserved == 0

@@ -26,6 +26,7 @@ from ..weeks.services import storefront_week
 from . import bp
 from .services import (
     OrderError,
+    can_customer_cancel,
     can_customer_change,
     cancel_order,
     change_quantities,
@@ -33,6 +34,8 @@ from .services import (
     expire_holds,
     order_change_mail_minutes,
     order_for_page,
+    other_payment_methods,
+    switch_payment,
 )
 
 
@@ -88,6 +91,8 @@ def order_page(token):
         order=order,
         totals=order_totals(order),
         can_change=can_customer_change(order),
+        can_cancel=can_customer_cancel(order),
+        other_methods=other_payment_methods(order),
         documents=invoices.order_documents(order),
         transfer_due_cents=invoices.transfer_due_cents(order),
         invoice_form=invoices.may_request_invoice(order),
@@ -182,7 +187,7 @@ def change_order(token):
 def confirm_cancel(token):
     """Ask before cancelling: what goes, what happens to the money. Changes nothing."""
     order = _order_or_404(token)
-    can_cancel = can_customer_change(order)
+    can_cancel = can_customer_cancel(order)
     return render_template(
         "ordering/cancel.html",
         order=order,
@@ -196,7 +201,7 @@ def confirm_cancel(token):
 @retried
 def cancel(token):
     order = _order_or_404(token)
-    if not can_customer_change(order):
+    if not can_customer_cancel(order):
         flash(_("Cette commande ne peut plus être annulée en ligne : contactez-nous."), "error")
         return redirect(url_for("ordering.order_page", token=token))
     try:
@@ -208,6 +213,49 @@ def cancel(token):
     else:
         flash(_("Votre commande est annulée."), "info")
         settle_after(order)
+    return redirect(url_for("ordering.order_page", token=token))
+
+
+@bp.post("/commande/suivi/<token>/autre-paiement")
+@retried
+def pay_another_way(token):
+    """Left the card payment page: pay on pick-up (or by invoice) instead, if allowed."""
+    order = _order_or_404(token)
+    if order.status == "pending_payment":
+        answer = record_return(order)  # Stripe first: a card payment made meanwhile wins
+        if answer == "paid":
+            flash(_("Votre paiement par carte vient d'être reçu : rien à changer."), "info")
+            return redirect(url_for("ordering.order_page", token=token))
+        if answer == "waiting":
+            flash(
+                _(
+                    "Votre banque n'a pas encore répondu au paiement par carte : réessayez "
+                    "dans quelques minutes."
+                ),
+                "error",
+            )
+            return redirect(url_for("ordering.order_page", token=token))
+        order = _order_or_404(token)
+    try:
+        switch_payment(order, request.form.get("method", ""), actor=_actor())
+        db.session.commit()
+    except OrderError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        if order.payment_method == "on_pickup":
+            text = _(
+                "C'est noté : vous paierez au retrait. Votre commande %(number)s est "
+                "enregistrée ; un e-mail vous le confirme.",
+                number=order.number,
+            )
+        else:
+            text = _(
+                "C'est noté : vous paierez sur facture. Votre commande %(number)s est "
+                "enregistrée ; un e-mail vous le confirme.",
+                number=order.number,
+            )
+        flash(text, "success")
     return redirect(url_for("ordering.order_page", token=token))
 
 

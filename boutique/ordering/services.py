@@ -294,6 +294,43 @@ def can_customer_change(order, now=None):
     return order.status == "placed" and order.week.is_open(now)
 
 
+def can_customer_cancel(order, now=None):
+    """Received, or still waiting for its card payment: the customer may cancel it online."""
+    return order.status in ("placed", "pending_payment") and order.week.is_open(now)
+
+
+def other_payment_methods(order):
+    """The methods an unpaid card order may switch to: what this customer may use for its
+    amount (a guest's pay-on-pick-up is capped), never the card again."""
+    if order.status != "pending_payment":
+        return []
+    gross = order_totals(order).gross_cents
+    return [
+        method
+        for method in payment_methods_for(order.customer)
+        if method != "card" and not payment_problem(order.customer, method, gross)
+    ]
+
+
+def switch_payment(order, method, actor=None):
+    """The customer left the card payment page: the order is paid another way instead.
+
+    Its stock and slot stay taken; it becomes a received order like any other (and mailed
+    so). The caller asked Stripe first that nothing was paid; a payment that still comes
+    for the old card session is released (payments.card: the order is no longer paid by card).
+    """
+    if not lock_order(order, ("pending_payment",)):
+        raise OrderError(_("Cette commande n'attend plus de paiement par carte."))
+    if method not in other_payment_methods(order):
+        raise PaymentRefused(_("Ce moyen de paiement n'est pas proposé pour cette commande."))
+    order.payment_method = method
+    order.status = initial_status(method)
+    order.hold_expires_at = None
+    db.session.flush()
+    record(order, actor, "payment_method_changed", method=method)
+    mail_customer(order, "order_received")
+
+
 def _next_number(week):
     """S49-017: the week's number (SalesWeek.iso_week), then the week's own sequence.
 

@@ -165,6 +165,10 @@ def _place_or_give_back(card, amount):
         record(order, None, "card_authorised", amount_cents=amount)
         mail_customer(order, "order_received")
         return
+    if order.payment_method != "card":  # the customer chose to pay another way meanwhile
+        card.settle_due = True
+        record(order, SYSTEM, "card_paid_after_switch", amount_cents=amount)
+        return
     if order.status in ("cancelled", "expired"):
         card.settle_due = True
         if order.status == "expired":
@@ -483,8 +487,8 @@ def check_holds(orders, gateway, now=None, on_silence=None):
 
 def target_cents(order):
     """What the card should end up paying: None while the order is still open to changes."""
-    if order.status in ("cancelled", "expired"):
-        return 0
+    if order.status in ("cancelled", "expired") or order.payment_method != "card":
+        return 0  # cancelled, or paid another way since (switch_payment)
     if order.status in SETTLED_STATUSES:
         return order_totals(order).gross_cents
     return None
