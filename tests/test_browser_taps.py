@@ -114,7 +114,7 @@ def test_a_guest_orders_two_tomato_plants_in_ten_taps_and_four_page_loads(
 
 
 def test_a_restaurant_reorders_last_weeks_order_in_four_actions(
-    app, browser, live_server, two_weeks
+    app, browser, live_server, two_weeks  # noqa: F811  (the fixture)
 ):
     """Logged in already (a remembered session), on a desktop: from the shop to the order."""
     from tests.browser import log_in
