@@ -132,7 +132,14 @@ def register_blueprints(app):
 
 
 def register_template_helpers(app):
-    from .formatting import format_cents, format_iso_date, format_vat_rate, format_when
+    from .formatting import (
+        format_cents,
+        format_iso_date,
+        format_vat_rate,
+        format_when,
+        in_locale,
+        shown_week_label,
+    )
     from .links import page_path
 
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -143,6 +150,8 @@ def register_template_helpers(app):
         when=format_when,
         isodate=format_iso_date,
         date=format_date,
+        in_locale=in_locale,
+        week_label=shown_week_label,
     )
 
     @app.context_processor

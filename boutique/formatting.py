@@ -5,7 +5,7 @@ import unicodedata
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from flask_babel import format_currency, format_date, format_decimal, format_time
+from flask_babel import format_currency, format_date, format_decimal, format_time, get_locale
 from flask_babel import gettext as _
 
 
@@ -94,3 +94,28 @@ BABEL_LOCALES = {"fr": "fr", "en": "en_GB"}
 def babel_locale(language):
     """The Babel locale for one of the shop's languages ("fr", "en"); French otherwise."""
     return BABEL_LOCALES.get(language or "fr", "fr")
+
+
+def in_locale(item, field):
+    """The English text staff gave (`<field>_en`) on English pages, the French one otherwise.
+
+    {{ category|in_locale("name") }}: name_en when the page is in English and it is not empty.
+    """
+    french = getattr(item, field)
+    if get_locale().language == "en":
+        return getattr(item, f"{field}_en", "") or french
+    return french
+
+
+def shown_week_label(week):
+    """The week's name as the shop shows it: a name left as "Semaine 49" (the default, see
+    weeks.services.week_label) speaks the page's language ("Week 49"); any other as typed.
+
+    `week` is the ORM week or the storefront's summary row (no iso_week property there).
+    """
+    from .models import SalesWeek
+
+    number = SalesWeek.iso_week_of(week.pickup_dates or (), week.closes_at).week
+    if week.label == f"Semaine {number}":
+        return _("Semaine %(number)d", number=number)
+    return week.label

@@ -46,25 +46,28 @@ def clean_name(name):
     return " ".join((name or "").split())
 
 
-def create_category(name):
-    """A new category, last in the storefront's order."""
+def create_category(name, name_en=""):
+    """A new category, last in the storefront's order; name_en is for English pages (optional)."""
     name, slug = _checked_name(name, None)
+    name_en = _checked_english_name(name_en)
     _bump_storefront()
     existing = _locked_categories()
     position = max((c.position or 0 for c in existing), default=0) + 1
-    category = Category(name=name, slug=slug, position=position)
+    category = Category(name=name, name_en=name_en, slug=slug, position=position)
     db.session.add(category)
     _flush_names(name)
     return category
 
 
-def rename_category(category, name):
-    """Give the category a new name (its slug follows); False when the name is the same."""
+def rename_category(category, name, name_en=None):
+    """Give the category a new name (its slug follows) and English name (None: kept); False when
+    both are the same. English pages show the English name at once too (same bump)."""
     name, slug = _checked_name(name, category)
-    if name == category.name and slug == category.slug:
+    name_en = category.name_en if name_en is None else _checked_english_name(name_en)
+    if name == category.name and slug == category.slug and name_en == category.name_en:
         return False
     _bump_storefront([category.id])
-    category.name, category.slug = name, slug
+    category.name, category.slug, category.name_en = name, slug, name_en
     _flush_names(name)
     return True
 
@@ -148,6 +151,16 @@ def _checked_name(name, category):
                 )
             )
     return name, slug
+
+
+def _checked_english_name(name_en):
+    """The English name as it is kept ("": the French one shows), or CategoryError."""
+    name_en = clean_name(name_en)
+    if len(name_en) > NAME_MAX_LENGTH:
+        raise CategoryError(
+            _("Le nom est trop long : %(max)d caractères au plus.", max=NAME_MAX_LENGTH)
+        )
+    return name_en
 
 
 def _flush_names(name):

@@ -25,6 +25,8 @@ PRODUCT_FIELDS = (
     "price_amap_cents",
     "description",
 )
+# Copied when the form gives them (the CSV import does not: a product keeps its English unit).
+OPTIONAL_PRODUCT_FIELDS = ("unit_label_en",)
 CSV_COLUMNS = (
     "categorie",
     "nom",
@@ -90,6 +92,9 @@ def _copy_fields(product, data):
     for field in PRODUCT_FIELDS:
         value = data[field]
         setattr(product, field, value.strip() if isinstance(value, str) else value)
+    for field in OPTIONAL_PRODUCT_FIELDS:
+        if field in data:
+            setattr(product, field, (data[field] or "").strip())
 
 
 def bump_weeks_showing(product_ids):

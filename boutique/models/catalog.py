@@ -21,6 +21,8 @@ from .base import UTCDateTime, utcnow
 class Category(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
+    # Shown to English readers when staff give it; the French name otherwise.
+    name_en: Mapped[str] = mapped_column(String(80), default="")
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -33,6 +35,7 @@ class Product(db.Model):
     variety: Mapped[str] = mapped_column(String(120), default="")
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
     unit_label: Mapped[str] = mapped_column(String(60))
+    unit_label_en: Mapped[str] = mapped_column(String(60), default="")
     vat_rate_bp: Mapped[int] = mapped_column(Integer)
     price_individual_cents: Mapped[int] = mapped_column(Integer)
     price_restaurant_cents: Mapped[int] = mapped_column(Integer)

@@ -44,6 +44,7 @@ class PickupPoint(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     address: Mapped[str] = mapped_column(String(255), default="")
     instructions: Mapped[str] = mapped_column(Text, default="")
+    instructions_en: Mapped[str] = mapped_column(Text, default="")
     for_individual: Mapped[bool] = mapped_column(default=True)
     for_restaurant: Mapped[bool] = mapped_column(default=True)
     for_amap: Mapped[bool] = mapped_column(default=True)

@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 
-from ..formatting import babel_locale
+from ..formatting import babel_locale, in_locale
 from ..models import utcnow
 from ..timezones import shop_zone
 
@@ -27,7 +27,7 @@ def order_calendar(order):
             part
             for part in (
                 _("Commande %(number)s.", number=order.number),
-                point.instructions.strip(),
+                in_locale(point, "instructions").strip(),
             )
             if part
         )

@@ -147,6 +147,7 @@ def save_point(point, data):
         "name",
         "address",
         "instructions",
+        "instructions_en",
         "for_individual",
         "for_restaurant",
         "for_amap",

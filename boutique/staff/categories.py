@@ -25,7 +25,7 @@ def create_category():
     form = CategoryForm()
     if form.validate():
         try:
-            category = rules.create_category(form.name.data)
+            category = rules.create_category(form.name.data, form.name_en.data)
         except rules.CategoryError as error:
             db.session.rollback()
             form.name.errors.append(str(error))
@@ -45,13 +45,15 @@ def rename_category(category_id):
     if form.validate_on_submit():
         before = category.name
         try:
-            renamed = rules.rename_category(category, form.name.data)
+            renamed = rules.rename_category(category, form.name.data, form.name_en.data)
         except rules.CategoryError as error:
             db.session.rollback()
             form.name.errors.append(str(error))
         else:
             db.session.commit()
-            if renamed:
+            if renamed and category.name == before:  # the English name only
+                flash(_("Catégorie « %(name)s » enregistrée.", name=category.name), "success")
+            elif renamed:
                 flash(
                     _(
                         "Catégorie « %(before)s » renommée « %(name)s ».",

@@ -20,6 +20,12 @@ class CategoryForm(FlaskForm):
         ],
         description=_l("Tel que les clients le liront dans la boutique, par exemple : Aromatiques"),
     )
+    name_en = StringField(
+        _l("Nom en anglais (facultatif)"),
+        filters=[clean_name],
+        validators=[Length(max=NAME_MAX_LENGTH, message=_l("%(max)d caractères au plus."))],
+        description=_l("Vide : les pages en anglais montrent le nom en français."),
+    )
 
 
 class MoveForm(FlaskForm):

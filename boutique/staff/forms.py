@@ -42,6 +42,11 @@ class ProductForm(FlaskForm):
         validators=[DataRequired(), Length(max=60)],
         description=_l("Par exemple : godet 8 cm, plaque de 40 mottes, botte, kg"),
     )
+    unit_label_en = StringField(
+        _l("Unité en anglais (facultatif)"),
+        validators=[Optional(), Length(max=60)],
+        description=_l("Vide : les pages en anglais montrent l'unité en français."),
+    )
     vat_rate_bp = SelectField(_l("Taux de TVA"), coerce=int, choices=VAT_CHOICES)
     price_individual_cents = MoneyField(
         _l("Prix particulier TTC (€)"), validators=[InputRequired(), not_negative_money]

@@ -87,6 +87,12 @@ class PointForm(FlaskForm):
         validators=[Length(max=2000, message=TOO_LONG)],
         description=_l("Par exemple : sonner au portail, se garer devant la serre."),
     )
+    instructions_en = TextAreaField(
+        _l("Consignes en anglais (facultatif)"),
+        filters=[strip],
+        validators=[Length(max=2000, message=TOO_LONG)],
+        description=_l("Vides : les pages et e-mails en anglais montrent les consignes en français."),
+    )
     for_individual = BooleanField(_l("Particuliers"), default=True)
     for_restaurant = BooleanField(_l("Restaurants"), default=True)
     for_amap = BooleanField(_l("AMAP"), default=True)
@@ -108,6 +114,7 @@ class PointForm(FlaskForm):
             "name": self.name.data,
             "address": self.address.data or "",
             "instructions": self.instructions.data or "",
+            "instructions_en": self.instructions_en.data or "",
             "for_individual": self.for_individual.data,
             "for_restaurant": self.for_restaurant.data,
             "for_amap": self.for_amap.data,
