@@ -384,6 +384,8 @@ def test_main_pages_have_no_serious_accessibility_violations(
     log_in(page, customer.email)
     check("/compte/commandes")
     check("/compte/profil")
+    check("/commande/rapide?reprendre=derniere")
+    check("/?q=basilique")  # no result, a suggestion
     page.context.clear_cookies()
     log_in(page, admin.email)
     for url in (
