@@ -310,6 +310,21 @@ def uid_and_sequence(invitation):
     return uid, int(re.search(r"^SEQUENCE:(\d+)", invitation, re.M).group(1))
 
 
+
+def move_slot(staff_client, week_setup, slot, day, starts_at, ends_at):
+    """Staff move one of the week's slots to another day and time, from its form."""
+    return staff_client.post(
+        f"/gestion/creneaux/{week_setup['slots'][slot].id}/horaire",
+        data={
+            "week_id": str(week_setup["week"].id),
+            "day": day.isoformat(),
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+        },
+        follow_redirects=True,
+    )
+
+
 def test_moving_a_slot_tells_its_customers_the_new_time(week_setup, staff_client, mailbox):
     from boutique.outbox import send_due
 
@@ -320,16 +335,7 @@ def test_moving_a_slot_tells_its_customers_the_new_time(week_setup, staff_client
     mailbox.messages.clear()
     time_module.sleep(1.1)  # the next invitation is made at least a second later
 
-    response = staff_client.post(
-        f"/gestion/creneaux/{slots['gate_fri'].id}/horaire",
-        data={
-            "week_id": str(week_setup["week"].id),
-            "day": FRIDAY.isoformat(),
-            "starts_at": "17:00",
-            "ends_at": "19:00",
-        },
-        follow_redirects=True,
-    )
+    response = move_slot(staff_client, week_setup, "gate_fri", FRIDAY, "17:00", "19:00")
 
     assert (
         "Portail, vendredi 4 décembre 2026, de 17:00 à 19:00 : créneau déplacé. 1 e-mail envoyé."
@@ -551,19 +557,9 @@ def test_the_cli_names_the_orders_to_call(week_setup, runner):
 
 
 def test_moving_a_slot_names_the_customers_to_call(week_setup, staff_client):
-    slots = week_setup["slots"]
     phone_order(week_setup, "Alice", slot="gate_fri")
     garcia = walk_in_order(week_setup, "M. Garcia", "04 90 12 34 56", slot="gate_fri")
-    response = staff_client.post(
-        f"/gestion/creneaux/{slots['gate_fri'].id}/horaire",
-        data={
-            "week_id": str(week_setup["week"].id),
-            "day": FRIDAY.isoformat(),
-            "starts_at": "17:00",
-            "ends_at": "19:00",
-        },
-        follow_redirects=True,
-    )
+    response = move_slot(staff_client, week_setup, "gate_fri", FRIDAY, "17:00", "19:00")
     assert flashed(response)[-1:] == [
         "Portail, vendredi 4 décembre 2026, de 17:00 à 19:00 : créneau déplacé. 1 e-mail envoyé. "
         f"À appeler (pas d'e-mail) : {garcia.number} M. Garcia 04 90 12 34 56."
@@ -571,16 +567,8 @@ def test_moving_a_slot_names_the_customers_to_call(week_setup, staff_client):
 
 
 def test_moving_an_empty_slot_sends_no_mail(week_setup, staff_client):
-    slots = week_setup["slots"]
-    response = staff_client.post(
-        f"/gestion/creneaux/{slots['gate_sat'].id}/horaire",
-        data={
-            "week_id": str(week_setup["week"].id),
-            "day": (FRIDAY + timedelta(days=1)).isoformat(),
-            "starts_at": "10:00",
-            "ends_at": "12:00",
-        },
-        follow_redirects=True,
+    response = move_slot(
+        staff_client, week_setup, "gate_sat", FRIDAY + timedelta(days=1), "10:00", "12:00"
     )
     assert flashed(response)[-1:] == [
         "Portail, samedi 5 décembre 2026, de 10:00 à 12:00 : créneau déplacé. "
