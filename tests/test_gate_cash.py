@@ -706,3 +706,102 @@ def test_a_business_order_handed_over_before_confirmation_gets_its_invoice_paid(
     assert invoice.payment_method == "on_pickup" and balance_cents(invoice) == due
     assert invoice.is_paid
     assert order.events[-1].details.get("document") == invoice.number
+
+
+# --- A gate payment recorded by mistake: taken back by a new entry ----------------------------
+
+
+def cancel_url(payment):
+    return f"/gestion/retrait/paiement/{payment.id}/annuler"
+
+
+def test_staff_take_back_a_wrong_payment_and_record_the_right_one(staff_client, gate_day, staff):
+    order = order_for(gate_day, "Alice")
+    wrong = record_payment(order, staff, "cash", 1240)  # it was a cheque
+    db.session.commit()
+    card = flat(staff_client.get(card_url(order)))
+    assert "Annuler ce paiement (erreur de saisie)…" in card
+
+    response = staff_client.post(
+        cancel_url(wrong), data={"reason": "C'était un chèque"}, follow_redirects=True
+    )
+    assert (
+        f"Paiement de 12,40 € (Espèces) annulé sur la commande {order.number} ; "
+        "enregistrez le bon s'il y a lieu." in flat(response)
+    )
+    order = fresh(order)
+    assert sorted(p.amount_cents for p in order.payments) == [-1240, 1240]
+    assert order.amount_due_cents == 1240
+    event = order.events[-1]
+    assert event.action == "payment_cancelled" and event.details["reason"] == "C'était un chèque"
+    record_payment(order, staff, "cheque", 1240)
+    db.session.commit()
+    totals = cash.day_totals(gate_day["today"], gate_day["nursery"].id)
+    assert (totals["cash"], totals["cheque"], totals["taken"]) == (0, 1240, 1240)
+
+    again = staff_client.post(cancel_url(wrong), data={"reason": "encore"}, follow_redirects=True)
+    assert "Ce paiement est déjà annulé." in flat(again)
+    assert count(Payment) == 3
+
+
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [("", "Indiquez pourquoi ce paiement est annulé."), ("x" * 201, "200 caractères au plus.")],
+)
+def test_a_take_back_needs_a_reason(staff_client, gate_day, staff, reason, message):
+    order = order_for(gate_day, "Alice")
+    payment = record_payment(order, staff, "cash", 1240)
+    db.session.commit()
+    response = staff_client.post(cancel_url(payment), data={"reason": reason}, follow_redirects=True)
+    assert message in flat(response)
+    assert count(Payment) == 1
+
+
+def test_the_gate_cannot_take_a_payment_back(client, login, make_user, gate_day, staff):
+    order = order_for(gate_day, "Alice")
+    payment = record_payment(order, staff, "cash", 1240)
+    db.session.commit()
+    login(make_user(role="gate", email="porte@lapepiniere.example"))
+    assert "Annuler ce paiement" not in flat(client.get(card_url(order)))
+    assert client.post(cancel_url(payment), data={"reason": "oups"}).status_code == 403
+    assert count(Payment) == 1
+
+
+def test_a_take_back_after_closing_is_a_correction_the_closing_keeps(
+    staff_client, gate_day, staff
+):
+    order = order_for(gate_day, "Alice")
+    payment = record_payment(order, staff, "cash", 1240)
+    db.session.commit()
+    cash.close_day(gate_day["today"], gate_day["nursery"], staff, 1240, "")
+    db.session.commit()
+    staff_client.post(cancel_url(payment), data={"reason": "Saisie en double"})
+    closing = cash.closing_of(gate_day["today"], gate_day["nursery"].id)
+    assert closing.totals["cash"] == 1240  # frozen
+    assert cash.day_totals(gate_day["today"], gate_day["nursery"].id)["cash"] == 0
+    page = flat(staff_client.get(cash_url(gate_day)))
+    assert "Total après clôture : Espèces −12,40 €" in page
+
+
+def test_taking_back_a_payment_unpays_the_invoice_it_had_paid(
+    staff_client, gate_day, staff, make_user
+):
+    from boutique.payments.invoices import order_invoice
+
+    chef = make_user(kind="restaurant", organisation="Le Bistrot", email="chef@bistrot.fr")
+    order = place_order(
+        week=gate_day["week"],
+        items={gate_day["tomato"].id: 4},
+        slot_id=gate_day["slots"]["today"].id,
+        payment_method="on_pickup",
+        contact=Contact("Le Bistrot (Paul Roux)", chef.email, "06 11 22 33 44"),
+        kind="restaurant",
+        customer=chef,
+        checkout_token="token-bistrot-take-back",
+    )
+    db.session.commit()
+    payment = handover.pay_and_collect(order, staff, "cash", order.amount_due_cents)
+    db.session.commit()
+    assert order_invoice(fresh(order)).is_paid
+    staff_client.post(cancel_url(payment), data={"reason": "Billet refusé"})
+    assert not order_invoice(fresh(order)).is_paid

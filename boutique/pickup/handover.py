@@ -358,6 +358,60 @@ def mark_collected(order, staff, now=None, *, confirm_early=False, confirm_due_c
     return True
 
 
+def correction_reference(payment):
+    return f"annulation-{payment.id}"
+
+
+def cancelled_payment_ids(order):
+    """The ids of the order's gate payments taken back by cancel_payment."""
+    prefix = "annulation-"
+    return {
+        int(payment.reference.removeprefix(prefix))
+        for payment in order.payments
+        if payment.reference and payment.reference.startswith(prefix)
+    }
+
+
+def cancel_payment(payment, staff, reason):
+    """A gate payment recorded by mistake (wrong amount, cash for a cheque): a new entry that
+    takes it back, with the reason, never an edit (the day's cash, closed or not, shows both).
+    Staff then record the right payment as any other."""
+    reason = " ".join((reason or "").split())[:200]
+    if not reason:
+        raise HandoverError(_("Indiquez pourquoi ce paiement est annulé."))
+    order = payment.order
+    _lock(order)
+    if payment.method not in PICKUP_PAYMENT_METHODS or payment.amount_cents <= 0:
+        raise HandoverError(_("Seul un paiement encaissé au retrait peut être annulé ici."))
+    reference = correction_reference(payment)
+    if db.session.scalar(select(Payment.id).where(Payment.reference == reference)):
+        raise HandoverError(_("Ce paiement est déjà annulé."))
+    correction = Payment(
+        order=order,
+        method=payment.method,
+        amount_cents=-payment.amount_cents,
+        reference=reference,
+        recorded_by=staff,
+    )
+    db.session.add(correction)
+    db.session.flush()
+    invoice = order_invoice(order)
+    if invoice is not None and invoice.is_paid and invoice.payment_method != "invoice":
+        # Marked paid from the gate's payments: paid again only if what is left covers it.
+        invoice.paid_at, invoice.payment_reference = None, ""
+        db.session.flush()
+        settle_from_payments(order)
+    record(
+        order,
+        staff,
+        "payment_cancelled",
+        amount_cents=payment.amount_cents,
+        method=payment.method,
+        reason=reason,
+    )
+    return correction
+
+
 def _check_payment(method, amount_cents):
     if method not in PICKUP_PAYMENT_METHODS:
         raise HandoverError(_("Choisissez le moyen de paiement : espèces, chèque ou carte (TPE)."))

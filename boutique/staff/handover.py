@@ -13,10 +13,10 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth import gate_required
+from ..auth import gate_required, staff_required
 from ..extensions import db
 from ..formatting import format_cents, format_when, parse_id
-from ..models import PickupPoint
+from ..models import Payment, PickupPoint
 from ..pickup import cash, handover
 from ..pickup.services import points
 from ..pricing import order_totals
@@ -25,6 +25,7 @@ from ..transactions import retried
 from . import bp
 from .handover_forms import (
     PAYMENT_KIND_LABELS,
+    CancelPaymentForm,
     CashClosingForm,
     CollectForm,
     PayAndCollectForm,
@@ -129,11 +130,46 @@ def handover_card(order_id):
         to_hand_over=handover.TO_HAND_OVER,
         payable=handover.PAYABLE,
         shows_contact=_shows_contact(),
+        cancelled_ids=handover.cancelled_payment_ids(order),
+        cancel_form=CancelPaymentForm(formdata=None),
     )
 
 
 def _back_to_card(order):
     return redirect(url_for("staff.handover_card", order_id=order.id))
+
+
+@bp.post("/retrait/paiement/<int:payment_id>/annuler")
+@staff_required
+@retried
+def cancel_gate_payment(payment_id):
+    """Staff take back a payment recorded by mistake at the gate (a new, negative entry)."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        abort(404)
+    order = payment.order
+    form = CancelPaymentForm()
+    if not form.validate():
+        _form_errors(form)
+        return _back_to_card(order)
+    try:
+        handover.cancel_payment(payment, current_user, form.reason.data)
+        db.session.commit()
+    except handover.HandoverError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back_to_card(order)
+    flash(
+        _(
+            "Paiement de %(amount)s (%(method)s) annulé sur la commande %(number)s ; "
+            "enregistrez le bon s'il y a lieu.",
+            amount=format_cents(payment.amount_cents),
+            method=PAYMENT_KIND_LABELS[payment.method],
+            number=order.number,
+        ),
+        "info",
+    )
+    return _back_to_card(order)
 
 
 def _already_collected(order):

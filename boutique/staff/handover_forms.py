@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..formatting import parse_count
 from ..forms import MoneyField, not_negative_money
@@ -76,4 +76,16 @@ class CashClosingForm(FlaskForm):
     note = TextAreaField(
         _l("Remarque"),
         validators=[Length(max=1000, message=_l("%(max)d caractères au plus."))],
+    )
+
+
+class CancelPaymentForm(FlaskForm):
+    """Taking back a gate payment recorded by mistake: why, in a few words."""
+
+    reason = StringField(
+        _l("Motif de l'annulation"),
+        validators=[
+            DataRequired(_l("Indiquez pourquoi ce paiement est annulé.")),
+            Length(max=200, message=_l("%(max)d caractères au plus.")),
+        ],
     )
