@@ -379,6 +379,7 @@ def test_main_pages_have_no_serious_accessibility_violations(
     check("/commande")
     page.get_by_role("button", name=re.compile("^Commander")).click()
     expect(page.locator("#error-summary")).to_be_visible()
+    expect(page.locator("#error-summary")).to_be_focused()  # read first, then each link
     check(None, "/commande (errors)")
     # A customer's own pages.
     log_in(page, customer.email)
