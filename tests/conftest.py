@@ -30,6 +30,11 @@ def page_text(response):
     return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
+def page_words(response):
+    """The page's words, tags taken out and spaces squashed: 'Espèces 14,40 €'."""
+    return " ".join(re.sub(r"<[^>]+>", " ", page_text(response)).split())
+
+
 def squash(text):
     """Text without any whitespace: PDF text extraction spaces words at will."""
     return "".join(text.split())
@@ -550,3 +555,50 @@ def stripe_gateway(app, localstripe):
         assert response.status == 200
     app.config.update(STRIPE_SECRET_KEY="sk_test_12345", STRIPE_API_BASE=localstripe)
     return StripeGateway.from_app(app)
+
+
+@pytest.fixture
+def todays_orders(make_product, make_week):
+    """Two orders paid on pick-up (Léa Durand, Marc Petit), to collect today at the nursery gate,
+    in a slot open all day: {name: order number}."""
+    from datetime import time
+
+    from boutique.models import Offer, PickupPoint, PickupSlot
+    from boutique.ordering.services import Contact, place_order
+    from boutique.timezones import shop_today
+
+    tomato = make_product(name="Tomate", variety="Cœur de bœuf", price_individual_cents=250)
+    leek = make_product(
+        name="Poireau",
+        variety="Bleu de Solaise",
+        unit_label="plaque de 40 mottes",
+        price_individual_cents=1450,
+    )
+    week = make_week(offers=[tomato, leek])
+    gate = PickupPoint(name="Portail de la pépinière", address="Chemin des Jardins, Avignon")
+    slot = PickupSlot(
+        week=week,
+        point=gate,
+        day=shop_today(),
+        starts_at=time(0, 1),
+        ends_at=time(23, 59),
+        capacity=10,
+        booked=0,
+    )
+    db.session.add_all([gate, slot])
+    db.session.commit()
+    offers = {o.product_id: o.id for o in db.session.scalars(db.select(Offer))}
+    numbers = {}
+    for name, tomatoes in (("Léa Durand", 3), ("Marc Petit", 1)):
+        order = place_order(
+            week=week,
+            items={offers[tomato.id]: tomatoes, offers[leek.id]: 1},
+            slot_id=slot.id,
+            payment_method="on_pickup",
+            contact=Contact(name, f"{name.split()[0].lower()}@exemple.fr", "06 11 22 33 44"),
+            kind="individual",
+            checkout_token=f"token-{tomatoes}",
+        )
+        numbers[name] = order.number
+    db.session.commit()
+    return numbers

@@ -2,61 +2,18 @@
 one handed over with money due after confirming, then the day's cash counted and closed."""
 
 import re
-from datetime import time
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from boutique.extensions import db
-from boutique.models import CashClosing, Offer, Order, PickupPoint, PickupSlot
-from boutique.ordering.services import Contact, place_order
-from boutique.timezones import shop_today
+from boutique.models import CashClosing, Order
 from tests.browser import ARTIFACTS, assert_fits_a_phone, euros, log_in, serious_violations
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def todays_orders(make_product, make_week):
-    """Two orders paid on pick-up, to collect today at the nursery gate."""
-    tomato = make_product(name="Tomate", variety="Cœur de bœuf", price_individual_cents=250)
-    leek = make_product(
-        name="Poireau",
-        variety="Bleu de Solaise",
-        unit_label="plaque de 40 mottes",
-        price_individual_cents=1450,
-    )
-    week = make_week(offers=[tomato, leek])
-    gate = PickupPoint(name="Portail de la pépinière", address="Chemin des Jardins, Avignon")
-    slot = PickupSlot(
-        week=week,
-        point=gate,
-        day=shop_today(),
-        starts_at=time(0, 1),
-        ends_at=time(23, 59),
-        capacity=10,
-        booked=0,
-    )
-    db.session.add_all([gate, slot])
-    db.session.commit()
-    offers = {o.product_id: o.id for o in db.session.scalars(select(Offer))}
-    numbers = {}
-    for name, tomatoes in (("Léa Durand", 3), ("Marc Petit", 1)):
-        order = place_order(
-            week=week,
-            items={offers[tomato.id]: tomatoes, offers[leek.id]: 1},
-            slot_id=slot.id,
-            payment_method="on_pickup",
-            contact=Contact(name, f"{name.split()[0].lower()}@exemple.fr", "06 11 22 33 44"),
-            kind="individual",
-            checkout_token=f"token-{tomatoes}",
-        )
-        numbers[name] = order.number
-    db.session.commit()
-    return numbers
 
 
 def figure(page, label):

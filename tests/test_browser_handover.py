@@ -1,60 +1,18 @@
 """Staff hand an order over on a phone: find it in the day's list, take cash and hand it over."""
 
 import re
-from datetime import datetime, time
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from boutique.extensions import db
-from boutique.models import Offer, Order, PickupPoint, PickupSlot
-from boutique.ordering.services import Contact, place_order
-from tests.browser import ARTIFACTS, PARIS, assert_fits_a_phone, euros, log_in, serious_violations
+from boutique.models import Order
+from tests.browser import ARTIFACTS, assert_fits_a_phone, euros, log_in, serious_violations
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 375, "height": 812}
-
-
-@pytest.fixture
-def todays_orders(make_product, make_week):
-    """Two orders to collect today (Paris) at the nursery gate."""
-    tomato = make_product(name="Tomate", variety="Cœur de bœuf", price_individual_cents=250)
-    leek = make_product(
-        name="Poireau",
-        variety="Bleu de Solaise",
-        unit_label="plaque de 40 mottes",
-        price_individual_cents=1450,
-    )
-    week = make_week(offers=[tomato, leek])
-    gate = PickupPoint(name="Portail de la pépinière", address="Chemin des Jardins, Avignon")
-    slot = PickupSlot(
-        week=week,
-        point=gate,
-        day=datetime.now(PARIS).date(),
-        starts_at=time(16),
-        ends_at=time(18),
-        capacity=10,
-        booked=0,
-    )
-    db.session.add_all([gate, slot])
-    db.session.commit()
-    offers = {o.product_id: o.id for o in db.session.scalars(select(Offer))}
-    numbers = {}
-    for name, tomatoes in (("Léa Durand", 3), ("Marc Petit", 1)):
-        order = place_order(
-            week=week,
-            items={offers[tomato.id]: tomatoes, offers[leek.id]: 1},
-            slot_id=slot.id,
-            payment_method="on_pickup",
-            contact=Contact(name, f"{name.split()[0].lower()}@exemple.fr", "06 11 22 33 44"),
-            kind="individual",
-            checkout_token=f"token-{tomatoes}",
-        )
-        numbers[name] = order.number
-    db.session.commit()
-    return numbers
 
 
 def test_staff_hand_over_an_order_and_take_cash_on_a_phone(page, staff, todays_orders):

@@ -1,15 +1,10 @@
 """The storefront's details (issue 13, part 9): what a customer reads on cards and orders."""
 
-import re
 from datetime import timedelta
 
 from boutique.extensions import db
 from boutique.ordering.services import Contact, place_order
-from tests.conftest import page_text
-
-
-def flat(response):
-    return " ".join(re.sub(r"<[^>]+>", " ", page_text(response)).split())
+from tests.conftest import page_words
 
 
 def test_cards_say_how_few_are_left_and_the_per_order_maximum(client, make_product, make_week):
@@ -22,7 +17,7 @@ def test_cards_say_how_few_are_left_and_the_per_order_maximum(client, make_produ
             ),
         ]
     )
-    page = flat(client.get("/"))
+    page = page_words(client.get("/"))
     assert "Plus que 3" in page and "3 disponibles" not in page
     assert "40 disponibles" in page and "5 au plus par commande" in page
 
@@ -37,7 +32,7 @@ def test_a_closed_week_shows_no_stock_and_says_when_the_next_opens(
         offers=[(make_product(name="Tomate"), {"quantity_available": 36, "max_per_order": 5})],
     )
     make_week(label="Semaine 49", status="published", opens_in=timedelta(days=2))
-    page = flat(client.get("/"))
+    page = page_words(client.get("/"))
     assert "Les commandes sont fermées" in page and "Prochaine ouverture" in page
     assert "disponible" not in page and "au plus par commande" not in page
 
@@ -61,7 +56,7 @@ def test_my_orders_give_the_pick_up_day_the_total_and_the_state(
     )
     db.session.commit()
     login(alice)
-    page = flat(client.get("/compte/commandes"))
+    page = page_words(client.get("/compte/commandes"))
     assert f"{order.number} " in page and "10,00 €" in page and "Reçue" in page
     day = slot.day
     assert str(day.day) in page and "Portail" in page

@@ -112,32 +112,18 @@ def quick():
     offers = week_offers(week)
     previous = None
     if request.method == "POST":
-        typed = {offer: parse_count(request.form.get(f"qty-{offer.id}") or "0") for offer in offers}
-        bad = [offer.product.full_name for offer, quantity in typed.items() if quantity is None]
-        problems = [_("Quantité invalide pour « %(name)s ».", name=name) for name in bad]
-        if not problems:
-            problems = basket.replace_with(session, week, typed)
+        typed = basket.typed_quantities(offers, request.form)
+        problems = basket.replace_with(session, week, typed)
         if not problems:
             return redirect(url_for("checkout.start"))
         for problem in problems:
             flash(problem, "error")
-        wanted = {offer.product_id: quantity or 0 for offer, quantity in typed.items()}
-        lines = [basket.QuickLine(o, wanted[o.product_id], wanted[o.product_id]) for o in offers]
-        status = 422
+        lines, status = basket.typed_lines(typed), 422
     else:
         if request.args.get("reprendre") == "derniere":
             previous = last_order(current_user)
-        if previous is not None:
-            wanted = {line.product_id: line.quantity for line in previous.lines if line.quantity}
-        else:
-            by_offer = {o.id: o for o in offers}
-            wanted = {
-                by_offer[offer_id].product_id: quantity
-                for offer_id, quantity in basket.read(session, week).items()
-                if offer_id in by_offer
-            }
-        lines = basket.quick_lines(offers, wanted)
-        status = 200
+        wanted = basket.wanted_before(offers, session, week, previous)
+        lines, status = basket.quick_lines(offers, wanted), 200
     return render_template(
         "basket/quick.html",
         week=week,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
+from ..formatting import parse_count
 from ..models import Offer
 from ..ordering.services import MAX_QUANTITY, offers_by_id, quantity_problem
 from ..pricing import compute_totals
@@ -141,13 +142,36 @@ def quick_lines(offers, wanted_by_product):
     ]
 
 
+def wanted_before(offers, session, week, previous=None):
+    """{product id: quantity}: an earlier order's lines, else what the basket holds."""
+    if previous is not None:
+        return {line.product_id: line.quantity for line in previous.lines if line.quantity}
+    by_offer = {offer.id: offer for offer in offers}
+    return {
+        by_offer[offer_id].product_id: quantity
+        for offer_id, quantity in read(session, week).items()
+        if offer_id in by_offer
+    }
+
+
+def typed_quantities(offers, form):
+    """{offer: quantity} as typed in the quick order's fields (empty: 0; not a number: None)."""
+    return {offer: parse_count(form.get(f"qty-{offer.id}") or "0") for offer in offers}
+
+
+def typed_lines(typed):
+    """The quick order's lines as typed, to show the form again after a refusal."""
+    return [QuickLine(offer, quantity or 0, quantity or 0) for offer, quantity in typed.items()]
+
+
 def replace_with(session, week, quantities):
-    """The basket becomes these {offer: quantity}; returns the problems (nothing changed then)."""
+    """The basket becomes these {offer: quantity}; returns the problems (nothing changed then).
+    A quantity that is not a number (None) is refused like any other bad line."""
     problems = [
         problem
         for offer, quantity in quantities.items()
-        if quantity and (problem := check_line(offer, quantity))
+        if quantity != 0 and (problem := check_line(offer, quantity))
     ]
     if not problems:
-        write(session, week, {offer.id: quantity for offer, quantity in quantities.items() if quantity})
+        write(session, week, {offer.id: q for offer, q in quantities.items() if q})
     return problems

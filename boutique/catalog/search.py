@@ -54,7 +54,7 @@ def query_words(query):
 
 def normalise_query(query):
     """The form a query is kept and cached under: folded, spaces collapsed, 80 characters."""
-    return fold(" ".join((query or "").split())[:80])[:80] or None
+    return fold((query or "")[:200])[:80] or None  # a megabyte of query costs nothing
 
 
 def _haystack(offer):
