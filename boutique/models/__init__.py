@@ -13,6 +13,13 @@ from .base import (
     utcnow,
 )
 from .catalog import Category, Offer, Product, SalesWeek
+from .groups import (
+    GROUP_STATUSES,
+    MEMBER_PAYMENT_METHODS,
+    GroupMember,
+    GroupMemberLine,
+    GroupOrder,
+)
 from .invoices import INVOICE_KINDS, Invoice, InvoiceCounter
 from .orders import (
     COLLECTIBLE_STATUSES,
@@ -32,6 +39,7 @@ from .orders import (
     SlotTemplate,
 )
 from .payments import CARD_STATUSES, CardPayment, DemoIntent, WebhookEvent
+from .standing import StandingOrder, StandingOrderLine, StandingPlacement
 
 __all__ = [
     "COLLECTIBLE_STATUSES",
@@ -43,7 +51,12 @@ __all__ = [
     "DemoIntent",
     "WebhookEvent",
     "CUSTOMER_KINDS",
+    "GROUP_STATUSES",
+    "GroupMember",
+    "GroupMemberLine",
+    "GroupOrder",
     "INVOICE_KINDS",
+    "MEMBER_PAYMENT_METHODS",
     "OPEN_STATUSES",
     "ORDER_STATUSES",
     "PAYMENT_KINDS",
@@ -65,6 +78,9 @@ __all__ = [
     "Product",
     "SalesWeek",
     "SlotTemplate",
+    "StandingOrder",
+    "StandingOrderLine",
+    "StandingPlacement",
     "UTCDateTime",
     "User",
     "utcnow",
