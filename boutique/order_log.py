@@ -51,6 +51,9 @@ MAIL_SUBJECTS = {
     "pickup_schedule": _l("Retrait de votre commande %(number)s"),
     "pickup_reminder": _l("Rappel : retrait de votre commande %(number)s demain"),
     "order_pay_to_keep": _l("Commande %(number)s non payée : payez-la pour la garder"),
+    "standing_placed": _l("Commande %(number)s passée pour vous (commande récurrente)"),
+    "group_closed": _l("Commande groupée %(number)s : close, voici le récapitulatif"),
+    "group_lowered": _l("Commande groupée %(number)s : quantités baissées"),
 }
 
 
@@ -61,7 +64,7 @@ def order_url(order):
 
 # Mails an order may get again and again (each change, each new slot). Every other order mail
 # tells a move that happens once (received, confirmed, cancelled, expired, reminded).
-REPEATABLE_MAILS = frozenset({"order_changed", "pickup_schedule"})
+REPEATABLE_MAILS = frozenset({"order_changed", "pickup_schedule", "group_lowered"})
 
 
 def mail_customer(order, template, attachments=(), **context):

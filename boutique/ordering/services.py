@@ -16,6 +16,7 @@ from ..formatting import format_cents, format_when
 from ..models import (
     OPEN_STATUSES,
     CardPayment,
+    GroupOrder,
     Offer,
     Order,
     OrderEvent,
@@ -290,8 +291,17 @@ def last_order(customer):
     )
 
 
+def is_group_order(order):
+    """Made from an AMAP's group order: its lines are the members' parts, changed there."""
+    return (
+        order.customer_kind == "amap"
+        and db.session.scalar(select(GroupOrder.id).where(GroupOrder.order_id == order.id))
+        is not None
+    )
+
+
 def can_customer_change(order, now=None):
-    return order.status == "placed" and order.week.is_open(now)
+    return order.status == "placed" and order.week.is_open(now) and not is_group_order(order)
 
 
 def can_customer_cancel(order, now=None):
@@ -875,7 +885,7 @@ def lower_quantities(order, quantities, actor):
     lines = {line.id: line for line in order.lines}
     if set(quantities) - set(lines):
         raise OrderError(_("Ligne de commande inconnue."))
-    changes = {}
+    changes, line_changes = {}, {}
     for line_id in sorted(quantities):
         line, new = lines[line_id], quantities[line_id]
         if new == line.quantity:
@@ -890,6 +900,7 @@ def lower_quantities(order, quantities, actor):
             )
         release_stock(line.offer_id, line.quantity - new)
         changes[line.product_name] = [line.quantity, new]
+        line_changes[line.id] = (line.quantity, new)
         line.quantity = new
     if not changes:
         return False
@@ -899,7 +910,12 @@ def lower_quantities(order, quantities, actor):
     db.session.flush()
     credit_note = credit_note_for_change(order, actor)
     record(order, actor, "lowered_by_staff", lines=changes, **_document(credit_note))
-    mail_customer(order, "order_changed")
+    if is_group_order(order):  # off the members' bags; they and the coordinator are told
+        from ..groups.services import spread_lowering
+
+        spread_lowering(order, line_changes, actor)
+    else:
+        mail_customer(order, "order_changed")
     return True
 
 

@@ -1,0 +1,95 @@
+"""A group order's documents: the distribution sheet, the bags' labels, the members' CSV."""
+
+from flask import Response, render_template
+from flask_babel import gettext as _
+
+from .. import pdf as pdf_writer
+from ..links import public_root
+from ..pricing import compute_totals
+from ..spreadsheet import csv_text
+from ..weeks.services import file_stem
+from .services import PAID_LABELS, member_totals
+
+
+def _bags(group):
+    """Each active member's bag: the member, their lines with something in, their amount."""
+    return [
+        (member, [line for line in member.lines if line.quantity], member_totals(member))
+        for member in group.active_members
+        if member.lines
+    ]
+
+
+def _name(group, kind):
+    return f"{kind}-{file_stem(group.week)}-groupe-{group.id}"
+
+
+def _line_gross(line):
+    return compute_totals(
+        [(line.unit_price_cents, line.quantity, line.vat_rate_bp)], False
+    ).gross_cents
+
+
+def _pdf(group, template, kind):
+    html = render_template(
+        template,
+        group=group,
+        bags=_bags(group),
+        compute_gross=_line_gross,
+        paid_labels=PAID_LABELS,
+    )
+    return Response(
+        pdf_writer.render_pdf(html, base_url=public_root()),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename={_name(group, kind)}.pdf"},
+    )
+
+
+def distribution_pdf_response(group):
+    """One block per member: items, amount with VAT, paid or not, a box to sign."""
+    return _pdf(group, "groups/distribution.html", "distribution")
+
+
+def labels_pdf_response(group):
+    """One label per member's bag (3 × 8 labels of 70 × 37 mm per A4 sheet)."""
+    return _pdf(group, "groups/labels.html", "etiquettes-sacs")
+
+
+def members_csv(group):
+    header = [
+        _("Sac"),
+        _("Membre"),
+        _("E-mail"),
+        _("Téléphone"),
+        _("Produit"),
+        _("Unité"),
+        _("Quantité"),
+        _("Total TTC du membre (€)"),
+        _("Payé"),
+    ]
+    rows = []
+    for member, lines, totals in _bags(group):
+        paid = str(PAID_LABELS[member.paid_method]) if member.paid_method else ""
+        for line in lines:
+            rows.append(
+                [
+                    member.number,
+                    member.name,
+                    member.email,
+                    member.phone,
+                    line.product_name,
+                    line.unit_label,
+                    line.quantity,
+                    f"{totals.gross_cents / 100:.2f}".replace(".", ","),
+                    paid,
+                ]
+            )
+    return csv_text(header, rows)
+
+
+def members_csv_response(group):
+    return Response(
+        members_csv(group),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={_name(group, 'parts')}.csv"},
+    )

@@ -1,0 +1,681 @@
+"""The rules of AMAP group orders.
+
+A coordinator (an approved AMAP account) opens a group order for a sales week and shares its
+link. Members order on it without an account until the members' deadline; each member's
+lines reserve stock at once, with the guarded statement every order uses. At the deadline
+(or when the coordinator closes it) the group order becomes one order of the AMAP: its lines
+are the members' lines added up, and each member line keeps a link to its order line, so
+that when staff lower a product the units come off members' bags by a stated rule.
+"""
+
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..links import public_url
+from ..models import (
+    GroupMember,
+    GroupMemberLine,
+    GroupOrder,
+    Offer,
+    Order,
+    OrderLine,
+    PickupSlot,
+    Product,
+    SalesWeek,
+    utcnow,
+)
+from ..order_log import SYSTEM, mail_customer, record
+from ..order_states import release_place, release_stock, reserve_place, reserve_stock
+from ..outbox import queue_email
+from ..pricing import compute_totals
+from ..transactions import lock_week
+
+# How long before the members' deadline members are reminded (once).
+REMINDER_BEFORE = timedelta(hours=24)
+MAX_QUANTITY = 999
+
+PAID_LABELS = {
+    "cash": _l("espèces"),
+    "cheque": _l("chèque"),
+    "transfer": _l("virement"),
+}
+PAYMENT_LABELS = {
+    "invoice": _l("Sur facture (virement à 30 jours)"),
+    "on_pickup": _l("Au retrait (espèces, chèque ou carte sur place)"),
+}
+# The rule that takes units off members' bags when staff lower a product: said on the pages.
+LOWERING_RULE = _l(
+    "Si une culture manque, les unités retirées le sont d'abord aux dernières parts "
+    "enregistrées ou modifiées."
+)
+
+
+class GroupError(ValueError):
+    """A refusal with a message for the coordinator or the member."""
+
+
+@dataclass
+class MemberContact:
+    name: str
+    email: str = ""
+    phone: str = ""
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+def weeks_open_for_groups(now=None):
+    """Published weeks whose order deadline is still ahead, soonest first."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(SalesWeek)
+            .where(SalesWeek.status == "published", SalesWeek.closes_at > now)
+            .order_by(SalesWeek.closes_at)
+        )
+    )
+
+
+def amap_slots(week):
+    """The week's slots an AMAP may collect at, in day and time order."""
+    slots = db.session.scalars(
+        select(PickupSlot)
+        .options(selectinload(PickupSlot.point))
+        .where(PickupSlot.week_id == week.id, PickupSlot.closed.is_(False))
+        .order_by(PickupSlot.day, PickupSlot.starts_at, PickupSlot.id)
+    )
+    return [slot for slot in slots if slot.point.active and slot.point.allows("amap")]
+
+
+def coordinator_groups(coordinator):
+    return list(
+        db.session.scalars(
+            select(GroupOrder)
+            .options(selectinload(GroupOrder.week), selectinload(GroupOrder.members))
+            .where(GroupOrder.coordinator_id == coordinator.id)
+            .order_by(GroupOrder.created_at.desc())
+        )
+    )
+
+
+def group_for_coordinator(coordinator, group_id):
+    group = db.session.get(GroupOrder, group_id)
+    if group is None or group.coordinator_id != coordinator.id:
+        return None
+    return group
+
+
+def group_by_token(token):
+    return db.session.scalar(select(GroupOrder).where(GroupOrder.token == token))
+
+
+def member_by_token(token):
+    return db.session.scalar(select(GroupMember).where(GroupMember.token == token))
+
+
+def group_of_order(order):
+    return db.session.scalar(select(GroupOrder).where(GroupOrder.order_id == order.id))
+
+
+def is_collecting(group, now=None):
+    """May members still order or change their part?"""
+    now = now or utcnow()
+    return (
+        group.status == "open"
+        and now < group.members_deadline
+        and group.week.status == "published"
+        and now < group.week.closes_at
+    )
+
+
+def member_offers(week):
+    """What members may order: the week's offered products, with the AMAP's price."""
+    return list(
+        db.session.scalars(
+            select(Offer)
+            .join(Offer.product)
+            .options(selectinload(Offer.product).selectinload(Product.category))
+            .where(Offer.week_id == week.id, Offer.offered.is_(True), Product.active.is_(True))
+            .order_by(Product.name, Product.variety)
+        )
+    )
+
+
+def gross_unit_cents(unit_price_cents, vat_rate_bp):
+    """A unit's price with VAT, as members see it (the AMAP's prices exclude VAT)."""
+    return compute_totals([(unit_price_cents, 1, vat_rate_bp)], False).gross_cents
+
+
+def member_totals(member):
+    return compute_totals(
+        ((line.unit_price_cents, line.quantity, line.vat_rate_bp) for line in member.lines),
+        prices_include_vat=False,
+    )
+
+
+@dataclass
+class ProductTotal:
+    name: str
+    unit: str
+    quantity: int
+    gross_cents: int
+
+
+def product_totals(group):
+    """Per product: units for all active members, and their amount with VAT."""
+    quantities = defaultdict(int)
+    prices = defaultdict(list)
+    for member in group.active_members:
+        for line in member.lines:
+            key = (line.product_name, line.unit_label)
+            quantities[key] += line.quantity
+            prices[key].append((line.unit_price_cents, line.quantity, line.vat_rate_bp))
+    return [
+        ProductTotal(name, unit, quantities[key], compute_totals(prices[key], False).gross_cents)
+        for key in sorted(quantities)
+        for name, unit in [key]
+    ]
+
+
+def ledger(group):
+    """The coordinator's ledger: what members owe the AMAP and what they paid."""
+    owed = paid = 0
+    for member in group.active_members:
+        amount = member_totals(member).gross_cents
+        owed += amount
+        if member.paid_method:
+            paid += amount
+    return {"owed_cents": owed, "paid_cents": paid, "due_cents": owed - paid}
+
+
+def member_url(member):
+    return public_url("groups.member_page", token=member.token)
+
+
+def group_url(group):
+    return public_url("groups.join", token=group.token)
+
+
+# --- Opening -------------------------------------------------------------------------------------
+
+
+def open_group(
+    coordinator,
+    *,
+    week,
+    slot_id,
+    members_deadline,
+    payment_method,
+    message="",
+    delivery_address="",
+    now=None,
+):
+    """Open a group order and hold its pick-up place; members may then order on its link."""
+    now = now or utcnow()
+    if coordinator.kind != "amap" or not coordinator.is_approved_professional:
+        raise GroupError(
+            _("Les commandes groupées sont réservées aux AMAP dont le compte est validé.")
+        )
+    week = lock_week(week.id)
+    if week is None or week.status != "published" or now >= week.closes_at:
+        raise GroupError(_("Les commandes de cette semaine sont fermées."))
+    if members_deadline <= now:
+        raise GroupError(_("La date limite des membres doit être dans le futur."))
+    if members_deadline > week.closes_at:
+        raise GroupError(_("La date limite des membres ne peut pas dépasser celle de la semaine."))
+    from ..ordering.services import payment_methods_for
+
+    if payment_method not in PAYMENT_LABELS or payment_method not in payment_methods_for(
+        coordinator
+    ):
+        raise GroupError(_("Ce moyen de paiement n'est pas proposé pour votre compte."))
+    slot = db.session.get(PickupSlot, slot_id) if slot_id else None
+    if slot is None or slot.week_id != week.id or slot not in amap_slots(week):
+        raise GroupError(_("Choisissez un point et un créneau de cette semaine."))
+    delivery_address = (delivery_address or "").strip()
+    if slot.point.is_delivery and not delivery_address:
+        raise GroupError(_("Indiquez l'adresse de votre distribution pour la livraison."))
+    if not reserve_place(slot.id):
+        raise GroupError(_("Ce créneau est complet : choisissez-en un autre."))
+    group = GroupOrder(
+        week=week,
+        coordinator=coordinator,
+        slot=slot,
+        delivery_address=delivery_address if slot.point.is_delivery else "",
+        members_deadline=members_deadline,
+        message=(message or "").strip(),
+        payment_method=payment_method,
+        status="open",
+        token=secrets.token_urlsafe(24),
+        created_at=now,
+    )
+    db.session.add(group)
+    db.session.flush()
+    return group
+
+
+# --- Members -------------------------------------------------------------------------------------
+
+
+def _check_collecting(group, now):
+    if group.status == "cancelled":
+        raise GroupError(_("Cette commande groupée a été annulée."))
+    if not is_collecting(group, now):
+        raise GroupError(
+            _(
+                "La commande groupée est close : les parts ne peuvent plus être ajoutées ni "
+                "modifiées. Contactez votre AMAP."
+            )
+        )
+
+
+def _offers(week, offer_ids):
+    offers = db.session.scalars(
+        select(Offer)
+        .options(selectinload(Offer.product))
+        .where(Offer.week_id == week.id, Offer.id.in_(offer_ids))
+    )
+    return {offer.id: offer for offer in offers}
+
+
+def _check_quantities(week, items, existing=()):
+    """The offers of the items (a quantity of 0 removes a line the member already has)."""
+    offers = _offers(week, list(items))
+    for offer_id, quantity in items.items():
+        offer = offers.get(offer_id)
+        if offer is None:
+            raise GroupError(_("Un des produits n'est plus proposé cette semaine."))
+        name = offer.product.full_name
+        if quantity == 0 and offer_id in existing:
+            continue
+        if not offer.offered or not offer.product.active:
+            raise GroupError(_("« %(name)s » n'est plus proposé cette semaine.", name=name))
+        if quantity < 1 or quantity > MAX_QUANTITY:
+            raise GroupError(_("Quantité invalide pour « %(name)s ».", name=name))
+        if offer.max_per_order and quantity > offer.max_per_order:
+            raise GroupError(
+                _("« %(name)s » : %(max)d au plus par part.", name=name, max=offer.max_per_order)
+            )
+    return offers
+
+
+def _short(offer):
+    left = max(offer.remaining or 0, 0)
+    return GroupError(
+        _(
+            "Il ne reste pas assez de « %(name)s » (encore %(left)d disponibles) : "
+            "baissez la quantité.",
+            name=offer.product.full_name,
+            left=left,
+        )
+    )
+
+
+def _set_lines(member, offers, items, now):
+    """Bring the member's lines to `items`, reserving or releasing the difference (id order)."""
+    lines = {line.offer_id: line for line in member.lines}
+    for offer_id in sorted(items):
+        offer, new = offers[offer_id], items[offer_id]
+        line = lines.get(offer_id)
+        old = line.quantity if line is not None else 0
+        if new > old and not reserve_stock(offer_id, new - old):
+            db.session.refresh(offer)
+            raise _short(offer)
+        if new < old:
+            release_stock(offer_id, old - new)
+        if line is None and new:
+            member.lines.append(
+                GroupMemberLine(
+                    offer_id=offer.id,
+                    product_id=offer.product_id,
+                    product_name=offer.product.full_name,
+                    unit_label=offer.product.unit_label,
+                    unit_price_cents=offer.price_cents("amap"),
+                    vat_rate_bp=offer.product.vat_rate_bp,
+                    quantity_ordered=new,
+                    quantity=new,
+                    updated_at=now,
+                )
+            )
+        elif line is not None and new == 0:
+            member.lines.remove(line)
+        elif line is not None and new != old:
+            line.quantity = line.quantity_ordered = new
+            line.updated_at = now
+
+
+def join_group(group, contact, items, *, member_token, locale="fr", now=None):
+    """Add a member's part: reserve every line or none, and mail them their own link.
+
+    member_token is drawn when the form is shown: the same form sent twice finds the member
+    the first one made (rule 10).
+    """
+    now = now or utcnow()
+    lock_week(group.week_id)
+    earlier = member_by_token(member_token)
+    if earlier is not None:
+        if earlier.group_id != group.id:
+            raise GroupError(_("Ce formulaire a expiré : rechargez la page."))
+        return earlier
+    db.session.refresh(group)
+    _check_collecting(group, now)
+    items = {offer_id: quantity for offer_id, quantity in items.items() if quantity}
+    if not items:
+        raise GroupError(_("Indiquez au moins un produit."))
+    offers = _check_quantities(group.week, items)
+    number = db.session.execute(
+        update(GroupOrder)
+        .where(GroupOrder.id == group.id)
+        .values(member_counter=GroupOrder.member_counter + 1)
+        .returning(GroupOrder.member_counter)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    member = GroupMember(
+        group=group,
+        number=number,
+        name=contact.name.strip(),
+        email=(contact.email or "").strip().lower(),
+        phone=(contact.phone or "").strip(),
+        locale=locale,
+        token=member_token,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(member)
+    _set_lines(member, offers, items, now)
+    _bump(group)
+    db.session.flush()
+    _mail_member(member, "group_member_joined")
+    return member
+
+
+def change_member(member, items, *, now=None):
+    """Change a member's quantities (the member, or the coordinator) while the group collects.
+
+    items: {offer_id: quantity}; 0 removes a line, new offers add one.
+    """
+    now = now or utcnow()
+    group = member.group
+    lock_week(group.week_id)
+    db.session.refresh(group)
+    db.session.refresh(member)
+    _check_collecting(group, now)
+    if member.cancelled_at is not None:
+        raise GroupError(_("Cette part est annulée."))
+    current = {line.offer_id: line.quantity for line in member.lines}
+    items = {
+        offer_id: quantity
+        for offer_id, quantity in items.items()
+        if quantity != current.get(offer_id, 0)
+    }
+    if not items:
+        return False
+    if not any({**current, **items}.values()):
+        raise GroupError(_("Pour tout retirer, annulez la part."))
+    offers = _check_quantities(group.week, items, existing=current)
+    _set_lines(member, offers, items, now)
+    member.updated_at = now
+    _bump(group)
+    db.session.flush()
+    return True
+
+
+def cancel_member(member, *, now=None, by_coordinator=False):
+    """Take a member's part out: their units go back on sale."""
+    now = now or utcnow()
+    group = member.group
+    lock_week(group.week_id)
+    db.session.refresh(group)
+    db.session.refresh(member)
+    if member.cancelled_at is not None:
+        return False
+    _check_collecting(group, now)
+    for line in list(member.lines):
+        release_stock(line.offer_id, line.quantity)
+        member.lines.remove(line)
+    member.cancelled_at = now
+    member.paid_method = member.paid_at = None
+    _bump(group)
+    db.session.flush()
+    _mail_member(member, "group_member_cancelled", by_coordinator=by_coordinator)
+    return True
+
+
+def record_member_payment(member, method, now=None):
+    """Tick (or untick, method None) how a member paid the coordinator."""
+    if method is not None and method not in PAID_LABELS:
+        raise GroupError(_("Moyen de paiement inconnu."))
+    if member.cancelled_at is not None:
+        raise GroupError(_("Cette part est annulée."))
+    member.paid_method = method
+    member.paid_at = (now or utcnow()) if method else None
+    db.session.flush()
+
+
+def _bump(group):
+    from ..order_states import bump_week_version
+
+    bump_week_version(group.week_id)  # stock changed: the storefront's cached pages go
+
+
+# --- Closing -------------------------------------------------------------------------------------
+
+
+def close_group(group, actor=None, now=None):
+    """Close a group order: it becomes one order of the AMAP, or is cancelled if empty.
+
+    Returns the order (None when no member ordered). Closing twice does nothing the second time.
+    """
+    from ..ordering.services import _next_number as next_order_number
+
+    now = now or utcnow()
+    week = lock_week(group.week_id)
+    taken = db.session.execute(
+        update(GroupOrder)
+        .where(GroupOrder.id == group.id, GroupOrder.status == "open")
+        .values(status="closed", closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(group)
+    if taken.rowcount != 1:
+        return group.order
+    members = [member for member in group.active_members if member.lines]
+    if not members:
+        group.status = "cancelled"
+        release_place(group.slot_id)
+        db.session.flush()
+        _mail_coordinator(group, "group_closed_empty")
+        return None
+    coordinator = group.coordinator
+    notes = [_("Commande groupée : %(count)d parts.", count=len(members))]
+    if group.delivery_address:
+        notes.append(_("Livraison : %(address)s", address=group.delivery_address))
+    order = Order(
+        number=next_order_number(week),
+        week=week,
+        customer=coordinator,
+        customer_kind="amap",
+        contact_name=coordinator.display_name,
+        email=coordinator.email,
+        phone=coordinator.phone or "",
+        locale=coordinator.locale or "fr",
+        slot=group.slot,
+        payment_method=group.payment_method,
+        status="placed",
+        prices_include_vat=False,
+        note="\n".join(notes),
+        checkout_token=secrets.token_urlsafe(24),
+        access_token=secrets.token_urlsafe(24),
+        created_at=now,
+    )
+    by_key = {}
+    for member in members:
+        for line in member.lines:
+            key = (line.offer_id, line.unit_price_cents, line.vat_rate_bp)
+            order_line = by_key.get(key)
+            if order_line is None:
+                order_line = by_key[key] = OrderLine(
+                    offer_id=line.offer_id,
+                    product_id=line.product_id,
+                    product_name=line.product_name,
+                    unit_label=line.unit_label,
+                    unit_price_cents=line.unit_price_cents,
+                    vat_rate_bp=line.vat_rate_bp,
+                    quantity_ordered=0,
+                    quantity=0,
+                )
+            order_line.quantity_ordered += line.quantity
+            order_line.quantity += line.quantity
+            line.order_line = order_line
+    for key in sorted(by_key, key=lambda k: (by_key[k].product_name, k)):
+        order.lines.append(by_key[key])
+    db.session.add(order)
+    group.order = order
+    db.session.flush()
+    record(order, actor or SYSTEM, "group_closed", members=len(members), group=group.id)
+    mail_customer(order, "group_closed", group=group, members=members, member_totals=member_totals)
+    return order
+
+
+def close_due_groups(now=None):
+    """Close the group orders whose members' deadline has passed; the orders made."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(GroupOrder)
+        .where(GroupOrder.status == "open", GroupOrder.members_deadline <= now)
+        .order_by(GroupOrder.week_id, GroupOrder.id)
+    ).all()
+    return [close_group(group, now=now) for group in due]
+
+
+def remind_members(now=None):
+    """Remind the members of groups closing within REMINDER_BEFORE, once; how many mails."""
+    now = now or utcnow()
+    groups = db.session.scalars(
+        select(GroupOrder)
+        .options(selectinload(GroupOrder.members).selectinload(GroupMember.lines))
+        .where(
+            GroupOrder.status == "open",
+            GroupOrder.reminded_at.is_(None),
+            GroupOrder.members_deadline > now,
+            GroupOrder.members_deadline <= now + REMINDER_BEFORE,
+        )
+    ).all()
+    sent = 0
+    for group in groups:
+        taken = db.session.execute(
+            update(GroupOrder)
+            .where(GroupOrder.id == group.id, GroupOrder.reminded_at.is_(None))
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:
+            continue
+        for member in group.active_members:
+            if _mail_member(member, "group_member_reminder") is not None:
+                sent += 1
+    return sent
+
+
+# --- When staff lower a product ------------------------------------------------------------------
+
+
+def spread_lowering(order, changes, actor):
+    """Take lowered units off members' bags, latest parts first; tell each member and the
+    coordinator. changes: {order line id: (before, after)}."""
+    group = group_of_order(order)
+    lines = db.session.scalars(
+        select(GroupMemberLine)
+        .join(GroupMemberLine.member)
+        .options(selectinload(GroupMemberLine.member))
+        .where(GroupMemberLine.order_line_id.in_(list(changes)))
+        .order_by(GroupMemberLine.updated_at.desc(), GroupMemberLine.id.desc())
+    ).all()
+    by_order_line = defaultdict(list)
+    for line in lines:
+        by_order_line[line.order_line_id].append(line)
+    lowered = defaultdict(list)  # member -> [(name, before, after)]
+    for order_line_id in sorted(changes):
+        before, after = changes[order_line_id]
+        to_take = before - after
+        for line in by_order_line[order_line_id]:
+            if to_take <= 0:
+                break
+            take = min(line.quantity, to_take)
+            if take:
+                lowered[line.member].append(
+                    (line.product_name, line.quantity, line.quantity - take)
+                )
+                line.quantity -= take
+                to_take -= take
+    db.session.flush()
+    for member, member_changes in lowered.items():
+        _mail_member(member, "group_member_lowered", changes=member_changes)
+    mail_customer(
+        order,
+        "group_lowered",
+        group=group,
+        lowered=sorted(lowered.items(), key=lambda item: item[0].number),
+    )
+    return lowered
+
+
+# --- Mails ---------------------------------------------------------------------------------------
+
+
+EMPTY_SUBJECT = _l("Commande groupée de la semaine %(week)s : close sans aucune part")
+MEMBER_SUBJECTS = {
+    "group_member_joined": _l("Votre part de la commande groupée %(amap)s"),
+    "group_member_cancelled": _l("Votre part de la commande groupée %(amap)s est annulée"),
+    "group_member_reminder": _l(
+        "Commande groupée %(amap)s : dernier jour pour modifier votre part"
+    ),
+    "group_member_lowered": _l("Commande groupée %(amap)s : votre part est modifiée"),
+}
+
+
+class _Subject:
+    """Formats the subject when the outbox renders it, in the recipient's language."""
+
+    def __init__(self, lazy, **values):
+        self.lazy, self.values = lazy, values
+
+    def __str__(self):
+        return str(self.lazy) % self.values
+
+
+def _mail_member(member, template, **context):
+    if not member.email:  # a member who left a phone only: the coordinator tells them
+        return None
+    group = member.group
+    return queue_email(
+        member.email,
+        _Subject(MEMBER_SUBJECTS[template], amap=group.coordinator.display_name),
+        template,
+        locale=member.locale,
+        member=member,
+        group=group,
+        totals=member_totals(member),
+        link=member_url(member),
+        group_link=group_url(group),
+        **context,
+    )
+
+
+def _mail_coordinator(group, template):
+    return queue_email(
+        group.coordinator.email,
+        _Subject(EMPTY_SUBJECT, week=group.week.iso_week.week),
+        template,
+        locale=group.coordinator.locale or "fr",
+        group=group,
+        link=public_url("groups.coordinator_page", group_id=group.id),
+    )
