@@ -115,6 +115,7 @@ def register_blueprints(app):
     from .account import bp as account_bp
     from .basket import bp as basket_bp
     from .checkout import bp as checkout_bp
+    from .groups import bp as groups_bp
     from .ordering import bp as ordering_bp
     from .payments import bp as payments_bp
     from .shop import bp as shop_bp
@@ -124,6 +125,7 @@ def register_blueprints(app):
     app.register_blueprint(basket_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(ordering_bp)
+    app.register_blueprint(groups_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(account_bp, url_prefix="/compte")
     app.register_blueprint(staff_bp, url_prefix="/gestion")
