@@ -120,6 +120,7 @@ def register_blueprints(app):
     from .payments import bp as payments_bp
     from .shop import bp as shop_bp
     from .staff import bp as staff_bp
+    from .standing import bp as standing_bp
 
     app.register_blueprint(shop_bp)
     app.register_blueprint(basket_bp)
@@ -129,6 +130,7 @@ def register_blueprints(app):
     app.register_blueprint(payments_bp)
     app.register_blueprint(account_bp, url_prefix="/compte")
     app.register_blueprint(staff_bp, url_prefix="/gestion")
+    app.register_blueprint(standing_bp, url_prefix="/compte/commandes-recurrentes")
     app.after_request(send_after_response)
     app.add_url_rule("/healthz", view_func=healthz)
 

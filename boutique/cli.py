@@ -20,6 +20,7 @@ def register(app):
     app.cli.add_command(orders_group)
     app.cli.add_command(payments_group)
     app.cli.add_command(documents_group)
+    app.cli.add_command(standing_group)
 
 
 def _week_argument(value):
@@ -97,6 +98,44 @@ def schedule_remind_command(day):
     count = send_reminders(day)
     db.session.commit()
     click.echo(f"{count} reminders queued for {day.isoformat()}.")
+
+
+@click.group("standing")
+def standing_group():
+    """Standing weekly orders."""
+
+
+@standing_group.command("place")
+@click.argument("week")
+@retried
+def standing_place_command(week):
+    """Place the standing orders due in WEEK that are not placed yet (safe to run again:
+    each is placed once per week; publishing a week and the outbox worker also do it)."""
+    from .standing.services import place_standing_orders, placement_summary
+
+    week = _week_argument(week)
+    placed, short, empty = placement_summary(place_standing_orders(week))
+    db.session.commit()
+    click.echo(
+        f"{week.label}: {placed} standing orders placed ({short} short), {empty} with nothing "
+        "to place."
+    )
+
+
+def place_due_standing_orders():
+    """The outbox worker's round: place the standing orders waiting in published weeks not
+    yet closed (made or resumed after their week was published); how many were placed."""
+    from .standing.services import place_standing_orders, weeks_to_place
+
+    @retried
+    def place(week_id):
+        from .models import SalesWeek
+
+        placements = place_standing_orders(db.session.get(SalesWeek, week_id))
+        db.session.commit()
+        return len(placements)
+
+    return sum(place(week_id) for week_id in weeks_to_place())
 
 
 @click.group("orders")
@@ -267,6 +306,8 @@ def outbox_worker_command(once, limit):
         rendered = document_jobs.run_due(render_job)
         if rendered:
             click.echo(f"{rendered} PDF rendered.")
+        if placed := place_due_standing_orders():
+            click.echo(f"{placed} standing orders placed.")
         if failed and not sent:
             raise SystemExit(1)
         return
@@ -285,7 +326,7 @@ def outbox_worker_command(once, limit):
         limit=limit,
         poll_seconds=poll,
         report=lambda sent, failed: click.echo(f"{sent} sent, {failed} failed (will be retried)."),
-        also=lambda: document_jobs.run_due(render_job, stop=stop),
+        also=lambda: document_jobs.run_due(render_job, stop=stop) + place_due_standing_orders(),
     )
     click.echo("Outbox worker stopped.")
 

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..formatting import format_iso_date
 from ..models import Product, SalesWeek
 from ..pickup.services import create_slots_from_templates
+from ..standing.services import engaged_demand, placement_summary
 from ..timezones import local_to_utc, utc_to_local_naive
 from ..transactions import retried
 from ..weeks import services as weeks
@@ -239,6 +240,7 @@ def week(week_id):
         offers=offers,
         row_errors=row_errors,
         previous=weeks.previous_week(week),
+        demand=engaged_demand(week),
     ), status
 
 
@@ -286,12 +288,24 @@ def copy_previous_week(week_id):
 def publish_week(week_id):
     week = db.get_or_404(SalesWeek, week_id)
     try:
-        weeks.publish_week(week)
+        placements = weeks.publish_week(week)
     except weeks.WeekError as error:
         flash(str(error), "error")
     else:
         db.session.commit()
         flash(_("Semaine « %(label)s » publiée.", label=week.label), "success")
+        if placements:
+            placed, short, empty = placement_summary(placements)
+            flash(
+                _(
+                    "Commandes récurrentes passées : %(placed)d (dont %(short)d incomplètes), "
+                    "%(empty)d sans rien à passer.",
+                    placed=placed,
+                    short=short,
+                    empty=empty,
+                ),
+                "info",
+            )
     return redirect(url_for("staff.week", week_id=week.id))
 
 

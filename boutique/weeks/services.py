@@ -296,7 +296,11 @@ def save_week(week, *, label, opens_at, closes_at, pickup_dates):
 
 
 def publish_week(week):
-    """Make a week public; it opens and closes with the clock from now on."""
+    """Make a week public; it opens and closes with the clock from now on.
+
+    The standing orders due that week are placed in the same unit of work, before anyone
+    else can order (the point of a standing order): the placements are returned.
+    """
     offered = db.session.scalar(
         select(Offer.id).where(Offer.week_id == week.id, Offer.offered.is_(True)).limit(1)
     )
@@ -307,6 +311,10 @@ def publish_week(week):
     week.published_at = utcnow()
     week.version += 1
     db.session.flush()
+    # Imported here: standing orders are placed through ordering, whose views import this module.
+    from ..standing.services import place_standing_orders
+
+    return place_standing_orders(week)
 
 
 def unpublish_week(week):
