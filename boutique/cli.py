@@ -21,6 +21,7 @@ def register(app):
     app.cli.add_command(payments_group)
     app.cli.add_command(documents_group)
     app.cli.add_command(standing_group)
+    app.cli.add_command(groups_group)
 
 
 def _week_argument(value):
@@ -136,6 +137,54 @@ def place_due_standing_orders():
         return len(placements)
 
     return sum(place(week_id) for week_id in weeks_to_place())
+
+
+@click.group("groups")
+def groups_group():
+    """AMAP group orders."""
+
+
+@groups_group.command("close-due")
+def groups_close_due_command():
+    """Close the group orders whose members' deadline has passed (each becomes the AMAP's
+    order; the outbox worker and page views do it too)."""
+    closed = close_due_group_orders()
+    click.echo(f"{closed} group orders closed.")
+
+
+@groups_group.command("remind")
+def groups_remind_command():
+    """Remind members the day before their group order's deadline (once; run it hourly)."""
+    click.echo(f"{remind_group_members()} reminders queued.")
+
+
+@retried
+def remind_group_members():
+    from .groups.services import remind_members
+
+    sent = remind_members()
+    db.session.commit()
+    return sent
+
+
+def close_due_group_orders():
+    """Close each group order past its members' deadline in its own unit of work."""
+    from .groups.services import close_group, groups_due
+
+    @retried
+    def close(group):
+        close_group(group)
+        db.session.commit()
+
+    due = groups_due()
+    for group in due:
+        close(group)
+    return len(due)
+
+
+def group_order_chores():
+    """The outbox worker's round: close due group orders, remind members; how many."""
+    return close_due_group_orders() + remind_group_members()
 
 
 @click.group("orders")
@@ -308,6 +357,8 @@ def outbox_worker_command(once, limit):
             click.echo(f"{rendered} PDF rendered.")
         if placed := place_due_standing_orders():
             click.echo(f"{placed} standing orders placed.")
+        if chores := group_order_chores():
+            click.echo(f"{chores} group orders closed or members reminded.")
         if failed and not sent:
             raise SystemExit(1)
         return
@@ -326,7 +377,11 @@ def outbox_worker_command(once, limit):
         limit=limit,
         poll_seconds=poll,
         report=lambda sent, failed: click.echo(f"{sent} sent, {failed} failed (will be retried)."),
-        also=lambda: document_jobs.run_due(render_job, stop=stop) + place_due_standing_orders(),
+        also=lambda: (
+            document_jobs.run_due(render_job, stop=stop)
+            + place_due_standing_orders()
+            + group_order_chores()
+        ),
     )
     click.echo("Outbox worker stopped.")
 

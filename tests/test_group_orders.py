@@ -370,3 +370,21 @@ def test_someone_elses_group_is_not_found(client, login, make_user, group):
     assert client.post(f"/amap/commandes-groupees/{group.id}/cloturer").status_code == 404
     assert client.get("/groupe/not-a-real-token").status_code == 404
     assert fresh(GroupOrder, group.id).status == "open"
+
+
+def test_the_commands_close_due_groups_and_remind_members(
+    client, runner, group, week_for_amap, mailbox
+):
+    _, _, offers = week_for_amap
+    join(client, group, offers, {"Tomate": 1}, name="Léa")
+    group.members_deadline = utcnow() + timedelta(hours=3)
+    db.session.commit()
+    assert "1 reminders queued." in runner.invoke(args=["groups", "remind"]).output
+    assert "0 reminders queued." in runner.invoke(args=["groups", "remind"]).output
+    assert "0 group orders closed." in runner.invoke(args=["groups", "close-due"]).output
+    group.members_deadline = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert "1 group orders closed." in runner.invoke(args=["groups", "close-due"]).output
+    assert "0 group orders closed." in runner.invoke(args=["groups", "close-due"]).output
+    order = db.session.scalar(select(Order))
+    assert order.lines[0].quantity == 1

@@ -545,15 +545,14 @@ def close_group(group, actor=None, now=None):
     return order
 
 
-def close_due_groups(now=None):
-    """Close the group orders whose members' deadline has passed; the orders made."""
+def groups_due(now=None):
+    """The open group orders whose members' deadline has passed."""
     now = now or utcnow()
-    due = db.session.scalars(
+    return db.session.scalars(
         select(GroupOrder)
         .where(GroupOrder.status == "open", GroupOrder.members_deadline <= now)
         .order_by(GroupOrder.week_id, GroupOrder.id)
     ).all()
-    return [close_group(group, now=now) for group in due]
 
 
 def remind_members(now=None):
