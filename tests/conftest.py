@@ -602,3 +602,86 @@ def todays_orders(make_product, make_week):
         numbers[name] = order.number
     db.session.commit()
     return numbers
+
+
+# --- Standing weekly orders ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def standing_nursery(make_product, make_week, make_user):
+    """A draft week opening tomorrow with tomatoes (10 left, 6 per order at most), leeks
+    (unlimited), a point with a Friday 16:00 slot of 5 places; a restaurant paying on invoice."""
+
+    from datetime import time
+
+    from boutique.models import PickupPoint, PickupSlot, SlotTemplate
+    from boutique.standing.services import week_monday
+
+    class Nursery:
+        pass
+
+    n = Nursery()
+    n.tomato = make_product(name="Tomate", variety="Cœur de bœuf")
+    n.leek = make_product(name="Poireau", variety="Bleu de Solaise", unit_label="botte")
+    n.basil = make_product(name="Basilic", variety="Grand vert")
+    n.week = make_week(
+        status="draft",
+        opens_in=timedelta(days=1),
+        offers=[
+            (n.tomato, {"quantity_available": 10, "max_per_order": 6}),
+            (n.leek, {"quantity_available": None}),
+        ],
+    )
+    n.monday = week_monday(n.week)
+    friday = n.monday + timedelta(days=4)
+    n.week.pickup_dates = [friday.isoformat()]
+    n.point = PickupPoint(name="Portail de la pépinière", address="Chemin des Jardins")
+    n.point.templates.append(
+        SlotTemplate(weekday=4, starts_at=time(16), ends_at=time(18), capacity=5)
+    )
+    n.slot = PickupSlot(
+        week=n.week,
+        point=n.point,
+        day=friday,
+        starts_at=time(16),
+        ends_at=time(18),
+        capacity=5,
+        booked=0,
+    )
+    db.session.add_all([n.point, n.slot])
+    db.session.commit()
+    n.restaurant = make_user(kind="restaurant", email="chef@bistrot.fr", organisation="Le Bistrot")
+    return n
+
+
+@pytest.fixture
+def make_standing(standing_nursery):
+    """A standing order (defaults: the restaurant, 4 tomatoes and 2 leeks, Friday 16:00,
+    on invoice, every week from the week's Monday), committed."""
+    from datetime import time
+
+    from boutique.models import StandingOrder, StandingOrderLine
+
+    def make(customer=None, lines=None, **fields):
+        values = {
+            "customer": customer or standing_nursery.restaurant,
+            "point": standing_nursery.point,
+            "weekday": 4,
+            "starts_at": time(16),
+            "payment_method": "invoice",
+            "every_weeks": 1,
+            "start_monday": standing_nursery.monday,
+            "skip_mondays": [],
+        }
+        values.update(fields)
+        standing = StandingOrder(**values)
+        for product, quantity in lines or [
+            (standing_nursery.tomato, 4),
+            (standing_nursery.leek, 2),
+        ]:
+            standing.lines.append(StandingOrderLine(product=product, quantity=quantity))
+        db.session.add(standing)
+        db.session.commit()
+        return standing
+
+    return make

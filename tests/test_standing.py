@@ -12,84 +12,14 @@ from boutique.models import (
     Order,
     OrderEvent,
     OutboxMessage,
-    PickupPoint,
     PickupSlot,
-    SlotTemplate,
-    StandingOrder,
-    StandingOrderLine,
     StandingPlacement,
     utcnow,
 )
 from boutique.outbox import send_due
-from boutique.standing.services import engaged_demand, place_standing_orders, week_monday
+from boutique.standing.services import engaged_demand, place_standing_orders
 from boutique.weeks.services import publish_week
 from tests.conftest import page_words
-
-
-@pytest.fixture
-def nursery(make_product, make_week, make_user):
-    """A draft week opening tomorrow with tomatoes (10 left, 6 per order at most), leeks
-    (unlimited), a point with a Friday 16:00 slot of 5 places; a restaurant paying on invoice."""
-
-    class Nursery:
-        pass
-
-    n = Nursery()
-    n.tomato = make_product(name="Tomate", variety="Cœur de bœuf")
-    n.leek = make_product(name="Poireau", variety="Bleu de Solaise", unit_label="botte")
-    n.basil = make_product(name="Basilic", variety="Grand vert")
-    n.week = make_week(
-        status="draft",
-        opens_in=timedelta(days=1),
-        offers=[
-            (n.tomato, {"quantity_available": 10, "max_per_order": 6}),
-            (n.leek, {"quantity_available": None}),
-        ],
-    )
-    n.monday = week_monday(n.week)
-    friday = n.monday + timedelta(days=4)
-    n.week.pickup_dates = [friday.isoformat()]
-    n.point = PickupPoint(name="Portail de la pépinière", address="Chemin des Jardins")
-    n.point.templates.append(
-        SlotTemplate(weekday=4, starts_at=time(16), ends_at=time(18), capacity=5)
-    )
-    n.slot = PickupSlot(
-        week=n.week,
-        point=n.point,
-        day=friday,
-        starts_at=time(16),
-        ends_at=time(18),
-        capacity=5,
-        booked=0,
-    )
-    db.session.add_all([n.point, n.slot])
-    db.session.commit()
-    n.restaurant = make_user(kind="restaurant", email="chef@bistrot.fr", organisation="Le Bistrot")
-    return n
-
-
-@pytest.fixture
-def make_standing(nursery):
-    def make(customer=None, lines=None, **fields):
-        values = {
-            "customer": customer or nursery.restaurant,
-            "point": nursery.point,
-            "weekday": 4,
-            "starts_at": time(16),
-            "payment_method": "invoice",
-            "every_weeks": 1,
-            "start_monday": nursery.monday,
-            "skip_mondays": [],
-        }
-        values.update(fields)
-        standing = StandingOrder(**values)
-        for product, quantity in lines or [(nursery.tomato, 4), (nursery.leek, 2)]:
-            standing.lines.append(StandingOrderLine(product=product, quantity=quantity))
-        db.session.add(standing)
-        db.session.commit()
-        return standing
-
-    return make
 
 
 def offer_of(week, product):
@@ -108,25 +38,27 @@ def publish(week):
 # --- Placing -------------------------------------------------------------------------------
 
 
-def test_publishing_places_the_standing_order_before_the_public(nursery, make_standing, mailbox):
+def test_publishing_places_the_standing_order_before_the_public(
+    standing_nursery, make_standing, mailbox
+):
     standing = make_standing()
-    placements = publish(nursery.week)
+    placements = publish(standing_nursery.week)
     assert len(placements) == 1
     order = db.session.scalar(select(Order))
-    assert order.status == "placed" and order.customer_id == nursery.restaurant.id
-    assert order.number.startswith(f"S{nursery.week.iso_week.week:02d}-")
+    assert order.status == "placed" and order.customer_id == standing_nursery.restaurant.id
+    assert order.number.startswith(f"S{standing_nursery.week.iso_week.week:02d}-")
     assert order.customer_kind == "restaurant" and order.payment_method == "invoice"
     assert {line.product_name: line.quantity for line in order.lines} == {
         "Tomate Cœur de bœuf": 4,
         "Poireau Bleu de Solaise": 2,
     }
     assert order.lines[0].unit_price_cents in (190,)  # the restaurant's price, frozen
-    assert order.slot_id == nursery.slot.id
-    assert offer_of(nursery.week, nursery.tomato).quantity_reserved == 4
+    assert order.slot_id == standing_nursery.slot.id
+    assert offer_of(standing_nursery.week, standing_nursery.tomato).quantity_reserved == 4
     event = db.session.scalar(select(OrderEvent).where(OrderEvent.order_id == order.id))
     assert event.action == "standing_placed" and event.details["standing_id"] == standing.id
     # Published and placed in one unit of work: the week opens with the order in it.
-    assert nursery.week.status == "published" and nursery.week.opens_at > utcnow()
+    assert standing_nursery.week.status == "published" and standing_nursery.week.opens_at > utcnow()
     send_due()
     (mail,) = mailbox.messages
     assert mail["To"] == "chef@bistrot.fr"
@@ -136,24 +68,26 @@ def test_publishing_places_the_standing_order_before_the_public(nursery, make_st
     assert f"/compte/commandes-recurrentes/{standing.id}" in body
 
 
-def test_placing_twice_places_nothing_twice(nursery, make_standing, runner, mailbox):
+def test_placing_twice_places_nothing_twice(standing_nursery, make_standing, runner, mailbox):
     make_standing()
-    publish(nursery.week)
-    assert place_standing_orders(nursery.week) == []
+    publish(standing_nursery.week)
+    assert place_standing_orders(standing_nursery.week) == []
     db.session.commit()
-    result = runner.invoke(args=["standing", "place", str(nursery.week.id)])
+    result = runner.invoke(args=["standing", "place", str(standing_nursery.week.id)])
     assert result.exit_code == 0, result.output
     assert "0 standing orders placed" in result.output
     assert db.session.scalar(select(func.count()).select_from(Order)) == 1
     assert db.session.scalar(select(func.count()).select_from(StandingPlacement)) == 1
-    assert offer_of(nursery.week, nursery.tomato).quantity_reserved == 4
+    assert offer_of(standing_nursery.week, standing_nursery.tomato).quantity_reserved == 4
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
 
-def test_the_cli_places_a_standing_order_made_after_publishing(nursery, make_standing, runner):
-    publish(nursery.week)
+def test_the_cli_places_a_standing_order_made_after_publishing(
+    standing_nursery, make_standing, runner
+):
+    publish(standing_nursery.week)
     make_standing()
-    result = runner.invoke(args=["standing", "place", nursery.week.label])
+    result = runner.invoke(args=["standing", "place", standing_nursery.week.label])
     assert result.exit_code == 0, result.output
     assert "1 standing orders placed" in result.output
     assert db.session.scalar(select(func.count()).select_from(Order)) == 1
@@ -161,11 +95,15 @@ def test_the_cli_places_a_standing_order_made_after_publishing(nursery, make_sta
 
 
 def test_lines_are_capped_by_stock_and_the_per_order_maximum_oldest_first(
-    nursery, make_standing, make_user, mailbox
+    standing_nursery, make_standing, make_user, mailbox
 ):
-    first = make_standing(lines=[(nursery.tomato, 8), (nursery.leek, 1)])  # max 6 per order
-    second = make_standing(customer=make_user(kind="restaurant"), lines=[(nursery.tomato, 6)])
-    publish(nursery.week)
+    first = make_standing(
+        lines=[(standing_nursery.tomato, 8), (standing_nursery.leek, 1)]
+    )  # max 6 per order
+    second = make_standing(
+        customer=make_user(kind="restaurant"), lines=[(standing_nursery.tomato, 6)]
+    )
+    publish(standing_nursery.week)
     placements = {p.standing_id: p for p in db.session.scalars(select(StandingPlacement)).all()}
     assert placements[first.id].report == [
         {"product": "Tomate Cœur de bœuf", "asked": 8, "placed": 6, "reason": "max_per_order"}
@@ -173,7 +111,7 @@ def test_lines_are_capped_by_stock_and_the_per_order_maximum_oldest_first(
     assert placements[second.id].report == [
         {"product": "Tomate Cœur de bœuf", "asked": 6, "placed": 4, "reason": "stock"}
     ]
-    tomato = offer_of(nursery.week, nursery.tomato)
+    tomato = offer_of(standing_nursery.week, standing_nursery.tomato)
     assert tomato.quantity_reserved == tomato.quantity_available == 10
     send_due()
     bodies = {m["To"]: mailbox.body(m) for m in mailbox.messages}
@@ -187,9 +125,9 @@ def test_lines_are_capped_by_stock_and_the_per_order_maximum_oldest_first(
     )
 
 
-def test_a_product_no_longer_sold_is_skipped_and_reported(nursery, make_standing, mailbox):
-    standing = make_standing(lines=[(nursery.basil, 3), (nursery.leek, 2)])
-    publish(nursery.week)
+def test_a_product_no_longer_sold_is_skipped_and_reported(standing_nursery, make_standing, mailbox):
+    standing = make_standing(lines=[(standing_nursery.basil, 3), (standing_nursery.leek, 2)])
+    publish(standing_nursery.week)
     placement = db.session.scalar(select(StandingPlacement))
     assert placement.report == [
         {"product": "Basilic Grand vert", "asked": 3, "placed": 0, "reason": "not_offered"}
@@ -203,10 +141,10 @@ def test_a_product_no_longer_sold_is_skipped_and_reported(nursery, make_standing
 
 
 def test_nothing_placeable_writes_a_placement_without_order_and_mails(
-    nursery, make_standing, mailbox
+    standing_nursery, make_standing, mailbox
 ):
-    make_standing(lines=[(nursery.basil, 3)])
-    publish(nursery.week)
+    make_standing(lines=[(standing_nursery.basil, 3)])
+    publish(standing_nursery.week)
     placement = db.session.scalar(select(StandingPlacement))
     assert placement.order is None and placement.report[0]["reason"] == "not_offered"
     assert db.session.scalar(select(func.count()).select_from(Order)) == 0
@@ -237,13 +175,13 @@ def test_nothing_placeable_writes_a_placement_without_order_and_mails(
         "stopped",
     ],
 )
-def test_weeks_not_due_are_not_placed(nursery, make_standing, fields):
+def test_weeks_not_due_are_not_placed(standing_nursery, make_standing, fields):
     def value(text):
         if text == "NOW":
             return utcnow()
         if isinstance(text, str) and text.startswith("MONDAY"):
             shift = {"": 0, "-1W": -7, "-3W": -21, "+1W": 7}[text[6:]]
-            return nursery.monday + timedelta(days=shift)
+            return standing_nursery.monday + timedelta(days=shift)
         return text
 
     values = {
@@ -252,24 +190,24 @@ def test_weeks_not_due_are_not_placed(nursery, make_standing, fields):
     if "skip_mondays" in values:
         values["skip_mondays"] = [d.isoformat() for d in values["skip_mondays"]]
     make_standing(**values)
-    assert engaged_demand(nursery.week) == {}
-    assert publish(nursery.week) == []
+    assert engaged_demand(standing_nursery.week) == {}
+    assert publish(standing_nursery.week) == []
     assert db.session.scalar(select(func.count()).select_from(Order)) == 0
 
 
-def test_every_two_weeks_is_placed_on_its_weeks(nursery, make_standing):
-    make_standing(every_weeks=2, start_monday=nursery.monday - timedelta(days=14))
-    assert len(publish(nursery.week)) == 1
+def test_every_two_weeks_is_placed_on_its_weeks(standing_nursery, make_standing):
+    make_standing(every_weeks=2, start_monday=standing_nursery.monday - timedelta(days=14))
+    assert len(publish(standing_nursery.week)) == 1
 
 
 def test_a_full_slot_falls_back_to_another_of_the_point_then_to_none(
-    nursery, make_standing, make_user
+    standing_nursery, make_standing, make_user
 ):
-    nursery.slot.capacity = 1
+    standing_nursery.slot.capacity = 1
     other = PickupSlot(
-        week=nursery.week,
-        point=nursery.point,
-        day=nursery.slot.day,
+        week=standing_nursery.week,
+        point=standing_nursery.point,
+        day=standing_nursery.slot.day,
         starts_at=time(9),
         ends_at=time(11),
         capacity=1,
@@ -278,32 +216,37 @@ def test_a_full_slot_falls_back_to_another_of_the_point_then_to_none(
     db.session.add(other)
     db.session.commit()
     for _ in range(3):
-        make_standing(customer=make_user(kind="restaurant"), lines=[(nursery.leek, 1)])
-    publish(nursery.week)
+        make_standing(customer=make_user(kind="restaurant"), lines=[(standing_nursery.leek, 1)])
+    publish(standing_nursery.week)
     orders = db.session.scalars(select(Order).order_by(Order.id)).all()
-    assert [o.slot_id for o in orders] == [nursery.slot.id, other.id, None]
-    assert orders[2].preferred_point_id == nursery.point.id
-    assert orders[2].preferred_day == nursery.slot.day
+    assert [o.slot_id for o in orders] == [standing_nursery.slot.id, other.id, None]
+    assert orders[2].preferred_point_id == standing_nursery.point.id
+    assert orders[2].preferred_day == standing_nursery.slot.day
 
 
-def test_an_invoice_no_longer_allowed_is_refused_and_reported(nursery, make_standing, mailbox):
+def test_an_invoice_no_longer_allowed_is_refused_and_reported(
+    standing_nursery, make_standing, mailbox
+):
     standing = make_standing()
     standing.customer.pro_status = "revoked"
     db.session.commit()
-    publish(nursery.week)
+    publish(standing_nursery.week)
     placement = db.session.scalar(select(StandingPlacement))
     assert placement.order is None
     assert placement.report[0]["reason"] == "refused"
     assert "n'est plus proposé" in placement.report[0]["message"]
-    assert offer_of(nursery.week, nursery.tomato).quantity_reserved == 0
+    assert offer_of(standing_nursery.week, standing_nursery.tomato).quantity_reserved == 0
 
 
-def test_the_grid_shows_the_engaged_demand(nursery, make_standing, staff_client):
+def test_the_grid_shows_the_engaged_demand(standing_nursery, make_standing, staff_client):
     make_standing()
-    assert engaged_demand(nursery.week) == {nursery.tomato.id: 4, nursery.leek.id: 2}
-    response = staff_client.get(f"/gestion/semaines/{nursery.week.id}")
+    assert engaged_demand(standing_nursery.week) == {
+        standing_nursery.tomato.id: 4,
+        standing_nursery.leek.id: 2,
+    }
+    response = staff_client.get(f"/gestion/semaines/{standing_nursery.week.id}")
     assert response.status_code == 200
     row = page_words(response).split("Tomate Cœur de bœuf", 1)[1]
     assert "récurrentes : 4" in row.split("Poireau")[0]
-    publish(nursery.week)
-    assert engaged_demand(nursery.week) == {}
+    publish(standing_nursery.week)
+    assert engaged_demand(standing_nursery.week) == {}
