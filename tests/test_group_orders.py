@@ -21,7 +21,7 @@ from boutique.models import (
 from boutique.ordering.services import confirm_order, lower_quantities
 from boutique.outbox import send_due
 from boutique.timezones import utc_to_local_naive
-from tests.conftest import page_text, pdf_words, squash
+from tests.conftest import page_text, page_words, pdf_words, squash
 
 
 @pytest.fixture
@@ -388,3 +388,32 @@ def test_the_commands_close_due_groups_and_remind_members(
     assert "0 group orders closed." in runner.invoke(args=["groups", "close-due"]).output
     order = db.session.scalar(select(Order))
     assert order.lines[0].quantity == 1
+
+
+def test_staff_see_the_bags_on_the_order_and_the_preparation_list(
+    client, login, staff, group, week_for_amap
+):
+    _, _, offers = week_for_amap
+    join(client, group, offers, {"Tomate": 2, "Basilic": 1}, name="Léa")
+    join(client, group, offers, {"Poireau": 3}, name="Marc", email="", phone="0612345678")
+    order = groups.close_group(group)
+    db.session.commit()
+    login(staff)
+    page = page_words(client.get(f"/gestion/commandes/{order.id}"))
+    assert "Commande groupée : 2 sacs" in page
+    assert "Sac 1, Léa : 2 × Tomate Marmande, 1 × Basilic Grand vert — 5,80 € TTC" in page
+    assert "Sac 2, Marc : 3 × Poireau Bleu de Solaise — 3,17 € TTC" in page
+    sheet = client.get(f"/gestion/commandes-groupees/{group.id}/distribution.pdf")
+    assert squash("Sac 2 — Marc") in pdf_words(sheet.data)
+    week = order.week
+    preparation = page_words(
+        client.get(f"/gestion/semaines/{week.id}/documents/preparation?format=html")
+    )
+    assert "Commande groupée : 2 sacs" in preparation
+    assert "Sac 1, Léa : 2 × Tomate Marmande, 1 × Basilic Grand vert" in preparation
+
+
+def test_the_coordinator_pages_are_not_for_staff_nor_strangers(client, login, make_user, group):
+    login(make_user(kind="individual"))
+    assert client.get(f"/gestion/commandes-groupees/{group.id}/distribution.pdf").status_code == 403
+    assert client.get(f"/amap/commandes-groupees/{group.id}/parts.csv").status_code == 404

@@ -10,9 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from ..auth import staff_required
 from ..extensions import db, limiter
 from ..formatting import parse_count
-from ..models import utcnow
+from ..models import GroupOrder, utcnow
 from ..ordering.services import payment_methods_for
 from ..ratelimit import breach_page
 from ..timezones import local_to_utc, utc_to_local_naive
@@ -269,6 +270,18 @@ def distribution_sheet(group_id):
 @coordinator_required
 def bag_labels(group_id):
     return documents.labels_pdf_response(_group_or_404(group_id))
+
+
+@bp.get("/gestion/commandes-groupees/<int:group_id>/distribution.pdf")
+@staff_required
+def staff_distribution_sheet(group_id):
+    return documents.distribution_pdf_response(db.get_or_404(GroupOrder, group_id))
+
+
+@bp.get("/gestion/commandes-groupees/<int:group_id>/etiquettes.pdf")
+@staff_required
+def staff_bag_labels(group_id):
+    return documents.labels_pdf_response(db.get_or_404(GroupOrder, group_id))
 
 
 def _member_of(group, member_id):

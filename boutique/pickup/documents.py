@@ -7,7 +7,7 @@ templates, the PDF and the CSV export all read.
 
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 
 import segno
@@ -19,6 +19,9 @@ from ..formatting import cents_to_input
 from ..models import (
     CardPayment,
     Category,
+    GroupMember,
+    GroupMemberLine,
+    GroupOrder,
     Offer,
     Order,
     OrderLine,
@@ -114,6 +117,8 @@ class OrderRow:
     handover_url: str = field(default="", repr=False)
     # The card is authorised: its final amount is captured at confirmation, nothing to collect.
     card_authorised: bool = False
+    # An AMAP's group order: its members' bags, ((number, name, items), ...).
+    bags: tuple = ()
 
     @property
     def item_count(self):
@@ -264,6 +269,7 @@ def _order_rows(week, statuses, day=None, point=None, delivery_only=False, with_
             )
         )
     )
+    bags = _bags(ids)
     orders = db.session.execute(
         joined(
             select(
@@ -310,11 +316,43 @@ def _order_rows(week, statuses, day=None, point=None, delivery_only=False, with_
                     order.ends_at,
                 )
         url = handover_url(order.id, week) if with_url else ""
-        rows.append(
-            _row(order, lines[order.id], paid.get(order.id, 0), order.id in authorised, info, url)
-        )
+        row = _row(order, lines[order.id], paid.get(order.id, 0), order.id in authorised, info, url)
+        if order.id in bags:
+            row = replace(row, bags=tuple(bags[order.id]))
+        rows.append(row)
     rows.sort(key=_slot_order)
     return rows
+
+
+def _bags(order_ids):
+    """The members' bags of group orders among these orders: {order id: [(number, name,
+    items)]}, in bag order (one statement)."""
+    bags = defaultdict(dict)
+    for line in db.session.execute(
+        select(
+            GroupOrder.order_id,
+            GroupMember.number,
+            GroupMember.name,
+            GroupMemberLine.quantity,
+            GroupMemberLine.product_name,
+            GroupMemberLine.unit_label,
+            GroupMemberLine.product_id,
+        )
+        .join(GroupMember, GroupMember.group_id == GroupOrder.id)
+        .join(GroupMemberLine, GroupMemberLine.member_id == GroupMember.id)
+        .where(
+            GroupOrder.order_id.in_(order_ids),
+            GroupMember.cancelled_at.is_(None),
+            GroupMemberLine.quantity > 0,
+        )
+        .order_by(GroupMember.number, GroupMemberLine.id)
+    ):
+        bag = bags[line.order_id].setdefault(line.number, (line.number, line.name, []))
+        bag[2].append(Item(line.quantity, line.product_name, line.unit_label, line.product_id))
+    return {
+        order_id: [(number, name, tuple(items)) for number, name, items in by_number.values()]
+        for order_id, by_number in bags.items()
+    }
 
 
 def _row(order, lines, paid, card_authorised, slot_info, url):
