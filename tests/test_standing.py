@@ -250,3 +250,17 @@ def test_the_grid_shows_the_engaged_demand(standing_nursery, make_standing, staf
     assert "récurrentes : 4" in row.split("Poireau")[0]
     publish(standing_nursery.week)
     assert engaged_demand(standing_nursery.week) == {}
+
+
+def test_the_outbox_worker_places_a_standing_order_made_after_publishing(
+    standing_nursery, make_standing, runner
+):
+    publish(standing_nursery.week)
+    make_standing()
+    result = runner.invoke(args=["outbox", "worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "1 standing orders placed." in result.output
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+    again = runner.invoke(args=["outbox", "worker", "--once"])
+    assert "standing orders placed" not in again.output
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 1
