@@ -104,8 +104,8 @@ def test_coordinator_opens_a_group_order_from_the_form(client, login, coordinato
     ).get_data(as_text=True)
     assert "Lien à partager avec vos membres" in page
     assert fresh(PickupSlot, slot.id).booked == 1  # its place is held
-    qr = client.get(f"/amap/commandes-groupees/{group.id}/qr.svg")
-    assert qr.mimetype == "image/svg+xml" and b"<svg" in qr.data
+    qr = client.get(f"/amap/commandes-groupees/{group.id}/qr.png")
+    assert qr.mimetype == "image/png" and qr.data.startswith(b"\x89PNG")
 
 
 def test_a_deadline_after_the_weeks_is_refused_and_nothing_is_held(

@@ -1,5 +1,6 @@
 """Views of group orders: the coordinator's pages (an AMAP account) and the members' link."""
 
+import io
 import secrets
 from functools import wraps
 
@@ -171,12 +172,15 @@ def coordinator_page(group_id):
     )
 
 
-@bp.get("/amap/commandes-groupees/<int:group_id>/qr.svg")
+@bp.get("/amap/commandes-groupees/<int:group_id>/qr.png")
 @coordinator_required
 def group_qr(group_id):
-    group = _group_or_404(group_id)
-    svg = segno.make_qr(group_url(group), error="m").svg_inline(scale=6, border=2)
-    return Response(svg, mimetype="image/svg+xml")
+    """The members' link as a QR code, to print or show at a distribution."""
+    out = io.BytesIO()
+    segno.make_qr(group_url(_group_or_404(group_id)), error="m").save(
+        out, kind="png", scale=6, border=2
+    )
+    return Response(out.getvalue(), mimetype="image/png")
 
 
 @bp.post("/amap/commandes-groupees/<int:group_id>/parts/<int:member_id>")
