@@ -8,7 +8,8 @@ from ..links import public_root
 from ..pricing import compute_totals
 from ..spreadsheet import csv_text
 from ..weeks.services import file_stem
-from .services import PAID_LABELS, member_totals
+from .bags import member_totals
+from .services import PAID_LABELS
 
 
 def _bags(group):

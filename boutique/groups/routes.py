@@ -20,9 +20,13 @@ from ..ratelimit import breach_page
 from ..timezones import local_to_utc, utc_to_local_naive
 from ..transactions import retried
 from . import bp, documents
+from .bags import (
+    LOWERING_RULE,
+    group_url,
+    member_totals,
+)
 from .forms import MemberForm, MemberPaidForm, OpenGroupForm
 from .services import (
-    LOWERING_RULE,
     PAYMENT_LABELS,
     GroupError,
     MemberContact,
@@ -34,13 +38,11 @@ from .services import (
     gross_unit_cents,
     group_by_token,
     group_for_coordinator,
-    group_url,
     is_collecting,
     join_group,
     ledger,
     member_by_token,
     member_offers,
-    member_totals,
     open_group,
     product_totals,
     record_member_payment,

@@ -19,7 +19,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..links import public_url
 from ..models import (
     GroupMember,
     GroupMemberLine,
@@ -34,9 +33,13 @@ from ..models import (
 )
 from ..order_log import SYSTEM, mail_customer, record
 from ..order_states import release_place, release_stock, reserve_place, reserve_stock
-from ..outbox import queue_email
 from ..pricing import compute_totals
 from ..transactions import lock_week
+from .bags import (
+    mail_coordinator,
+    mail_member,
+    member_totals,
+)
 
 # How long before the members' deadline members are reminded (once).
 REMINDER_BEFORE = timedelta(hours=24)
@@ -51,11 +54,6 @@ PAYMENT_LABELS = {
     "invoice": _l("Sur facture (virement à 30 jours)"),
     "on_pickup": _l("Au retrait (espèces, chèque ou carte sur place)"),
 }
-# The rule that takes units off members' bags when staff lower a product: said on the pages.
-LOWERING_RULE = _l(
-    "Si une culture manque, les unités retirées le sont d'abord aux dernières parts "
-    "enregistrées ou modifiées."
-)
 
 
 class GroupError(ValueError):
@@ -121,10 +119,6 @@ def member_by_token(token):
     return db.session.scalar(select(GroupMember).where(GroupMember.token == token))
 
 
-def group_of_order(order):
-    return db.session.scalar(select(GroupOrder).where(GroupOrder.order_id == order.id))
-
-
 def is_collecting(group, now=None):
     """May members still order or change their part?"""
     now = now or utcnow()
@@ -152,13 +146,6 @@ def member_offers(week):
 def gross_unit_cents(unit_price_cents, vat_rate_bp):
     """A unit's price with VAT, as members see it (the AMAP's prices exclude VAT)."""
     return compute_totals([(unit_price_cents, 1, vat_rate_bp)], False).gross_cents
-
-
-def member_totals(member):
-    return compute_totals(
-        ((line.unit_price_cents, line.quantity, line.vat_rate_bp) for line in member.lines),
-        prices_include_vat=False,
-    )
 
 
 @dataclass
@@ -194,14 +181,6 @@ def ledger(group):
         if member.paid_method:
             paid += amount
     return {"owed_cents": owed, "paid_cents": paid, "due_cents": owed - paid}
-
-
-def member_url(member):
-    return public_url("groups.member_page", token=member.token)
-
-
-def group_url(group):
-    return public_url("groups.join", token=group.token)
 
 
 # --- Opening -------------------------------------------------------------------------------------
@@ -393,7 +372,7 @@ def join_group(group, contact, items, *, member_token, locale="fr", now=None):
     _set_lines(member, offers, items, now)
     _bump(group)
     db.session.flush()
-    _mail_member(member, "group_member_joined")
+    mail_member(member, "group_member_joined")
     return member
 
 
@@ -445,7 +424,7 @@ def cancel_member(member, *, now=None, by_coordinator=False):
     member.paid_method = member.paid_at = None
     _bump(group)
     db.session.flush()
-    _mail_member(member, "group_member_cancelled", by_coordinator=by_coordinator)
+    mail_member(member, "group_member_cancelled", by_coordinator=by_coordinator)
     return True
 
 
@@ -492,7 +471,7 @@ def close_group(group, actor=None, now=None):
         group.status = "cancelled"
         release_place(group.slot_id)
         db.session.flush()
-        _mail_coordinator(group, "group_closed_empty")
+        mail_coordinator(group, "group_closed_empty")
         return None
     coordinator = group.coordinator
     notes = [_("Commande groupée : %(count)d parts.", count=len(members))]
@@ -579,102 +558,6 @@ def remind_members(now=None):
         if taken.rowcount != 1:
             continue
         for member in group.active_members:
-            if _mail_member(member, "group_member_reminder") is not None:
+            if mail_member(member, "group_member_reminder") is not None:
                 sent += 1
     return sent
-
-
-# --- When staff lower a product ------------------------------------------------------------------
-
-
-def spread_lowering(order, changes, actor):
-    """Take lowered units off members' bags, latest parts first; tell each member and the
-    coordinator. changes: {order line id: (before, after)}."""
-    group = group_of_order(order)
-    lines = db.session.scalars(
-        select(GroupMemberLine)
-        .join(GroupMemberLine.member)
-        .options(selectinload(GroupMemberLine.member))
-        .where(GroupMemberLine.order_line_id.in_(list(changes)))
-        .order_by(GroupMemberLine.updated_at.desc(), GroupMemberLine.id.desc())
-    ).all()
-    by_order_line = defaultdict(list)
-    for line in lines:
-        by_order_line[line.order_line_id].append(line)
-    lowered = defaultdict(list)  # member -> [(name, before, after)]
-    for order_line_id in sorted(changes):
-        before, after = changes[order_line_id]
-        to_take = before - after
-        for line in by_order_line[order_line_id]:
-            if to_take <= 0:
-                break
-            take = min(line.quantity, to_take)
-            if take:
-                lowered[line.member].append(
-                    (line.product_name, line.quantity, line.quantity - take)
-                )
-                line.quantity -= take
-                to_take -= take
-    db.session.flush()
-    for member, member_changes in lowered.items():
-        _mail_member(member, "group_member_lowered", changes=member_changes)
-    mail_customer(
-        order,
-        "group_lowered",
-        group=group,
-        lowered=sorted(lowered.items(), key=lambda item: item[0].number),
-    )
-    return lowered
-
-
-# --- Mails ---------------------------------------------------------------------------------------
-
-
-EMPTY_SUBJECT = _l("Commande groupée de la semaine %(week)s : close sans aucune part")
-MEMBER_SUBJECTS = {
-    "group_member_joined": _l("Votre part de la commande groupée %(amap)s"),
-    "group_member_cancelled": _l("Votre part de la commande groupée %(amap)s est annulée"),
-    "group_member_reminder": _l(
-        "Commande groupée %(amap)s : dernier jour pour modifier votre part"
-    ),
-    "group_member_lowered": _l("Commande groupée %(amap)s : votre part est modifiée"),
-}
-
-
-class _Subject:
-    """Formats the subject when the outbox renders it, in the recipient's language."""
-
-    def __init__(self, lazy, **values):
-        self.lazy, self.values = lazy, values
-
-    def __str__(self):
-        return str(self.lazy) % self.values
-
-
-def _mail_member(member, template, **context):
-    if not member.email:  # a member who left a phone only: the coordinator tells them
-        return None
-    group = member.group
-    return queue_email(
-        member.email,
-        _Subject(MEMBER_SUBJECTS[template], amap=group.coordinator.display_name),
-        template,
-        locale=member.locale,
-        member=member,
-        group=group,
-        totals=member_totals(member),
-        link=member_url(member),
-        group_link=group_url(group),
-        **context,
-    )
-
-
-def _mail_coordinator(group, template):
-    return queue_email(
-        group.coordinator.email,
-        _Subject(EMPTY_SUBJECT, week=group.week.iso_week.week),
-        template,
-        locale=group.coordinator.locale or "fr",
-        group=group,
-        link=public_url("groups.coordinator_page", group_id=group.id),
-    )

@@ -911,7 +911,7 @@ def lower_quantities(order, quantities, actor):
     credit_note = credit_note_for_change(order, actor)
     record(order, actor, "lowered_by_staff", lines=changes, **_document(credit_note))
     if is_group_order(order):  # off the members' bags; they and the coordinator are told
-        from ..groups.services import spread_lowering
+        from ..groups.bags import spread_lowering
 
         spread_lowering(order, line_changes, actor)
     else:

@@ -15,7 +15,7 @@ from ..auth import ask_for_password, login_is_recent, recent_login_required, sta
 from ..extensions import db
 from ..formatting import format_cents, parse_count, parse_id
 from ..forms import line_quantities
-from ..groups.services import LOWERING_RULE, group_of_order, member_totals
+from ..groups.bags import LOWERING_RULE, group_of_order, member_totals
 from ..models import Order, SalesWeek, User
 from ..ordering import services as ordering
 from ..payments import card
