@@ -13,6 +13,7 @@ from boutique.models import (
     GroupMember,
     GroupMemberLine,
     GroupOrder,
+    Invoice,
     Offer,
     Order,
     PickupSlot,
@@ -417,3 +418,55 @@ def test_the_coordinator_pages_are_not_for_staff_nor_strangers(client, login, ma
     login(make_user(kind="individual"))
     assert client.get(f"/gestion/commandes-groupees/{group.id}/distribution.pdf").status_code == 403
     assert client.get(f"/amap/commandes-groupees/{group.id}/parts.csv").status_code == 404
+
+
+def test_a_group_order_of_a_closed_week_is_refused(
+    coordinator, make_product, make_week, make_pickup_slot
+):
+    week = make_week(
+        opens_in=timedelta(days=-5), duration=timedelta(days=2), offers=[make_product()]
+    )
+    slot = make_pickup_slot(week)
+    with pytest.raises(groups.GroupError, match="Les commandes de cette semaine sont fermées."):
+        groups.open_group(
+            coordinator,
+            week=week,
+            slot_id=slot.id,
+            members_deadline=utcnow() + timedelta(hours=1),
+            payment_method="invoice",
+        )
+    db.session.rollback()
+    assert fresh(PickupSlot, slot.id).booked == 0
+
+
+def test_a_delivery_needs_the_distribution_address(coordinator, week_for_amap):
+    week, slot, _ = week_for_amap
+    slot.point.is_delivery = True
+    db.session.commit()
+    values = dict(
+        week=week,
+        slot_id=slot.id,
+        members_deadline=week.closes_at - timedelta(hours=1),
+        payment_method="invoice",
+    )
+    with pytest.raises(groups.GroupError, match="Indiquez l'adresse de votre distribution"):
+        groups.open_group(coordinator, **values)
+    db.session.rollback()
+    group = groups.open_group(coordinator, delivery_address="Salle des fêtes, Monteux", **values)
+    db.session.commit()
+    assert group.delivery_address == "Salle des fêtes, Monteux"
+
+
+def test_confirming_the_amaps_order_makes_one_invoice_to_the_amap(
+    client, staff, group, week_for_amap
+):
+    _, _, offers = week_for_amap
+    join(client, group, offers, {"Tomate": 2}, name="Léa")
+    join(client, group, offers, {"Basilic": 2}, name="Marc")
+    order = groups.close_group(group)
+    confirm_order(order, staff)
+    db.session.commit()
+    invoices = db.session.scalars(select(Invoice).where(Invoice.order_id == order.id)).all()
+    assert len(invoices) == 1
+    assert invoices[0].buyer_organisation == "AMAP des Tilleuls"
+    assert invoices[0].gross_cents == 422 + 317  # 2 × 2,00 + 2 × 1,50, plus 5,5 %
