@@ -135,6 +135,86 @@ def load_demo_data(password, now=None):
             user.pro_status = "approved"
             user.reviewed_at = now
     db.session.flush()
+    _demo_group_order(current, products, now)
+    _demo_standing_order(current, products, this_monday)
+
+
+# Members of the demo AMAP's group order (phones only: the demo queues no mail to them).
+DEMO_MEMBERS = (
+    (
+        "Lucie Martin",
+        "06 11 22 33 44",
+        {("Tomate", "Cœur de bœuf"): 4, ("Basilic", "Grand vert"): 2},
+    ),
+    ("Paul Girard", "06 55 66 77 88", {("Poireau", "Bleu de Solaise"): 10}),
+    ("Inès Roche", "06 99 88 77 66", {("Tomate", "Roma"): 3, ("Basilic", "Grand vert"): 1}),
+)
+
+
+def _demo_group_order(week, products, now):
+    """The demo AMAP's group order this week, open to its members, with three parts."""
+    import secrets
+
+    from .groups.services import MemberContact, join_group, open_group
+    from .models import User
+
+    amap = db.session.scalar(db.select(User).filter_by(email="amap@exemple.fr"))
+    slot = db.session.scalar(
+        db.select(PickupSlot)
+        .join(PickupSlot.point)
+        .where(PickupSlot.week_id == week.id, PickupPoint.name.startswith("Distribution AMAP"))
+        .order_by(PickupSlot.day)
+    )
+    group = open_group(
+        amap,
+        week=week,
+        slot_id=slot.id,
+        members_deadline=week.closes_at - timedelta(hours=12),
+        payment_method="invoice",
+        message="Commande de plants pour la distribution : un sac par membre.",
+        now=now,
+    )
+    offers = {
+        (offer.product.name, offer.product.variety): offer.id
+        for offer in db.session.scalars(db.select(Offer).where(Offer.week_id == week.id))
+    }
+    for name, phone, wanted in DEMO_MEMBERS:
+        join_group(
+            group,
+            MemberContact(name, phone=phone),
+            {offers[key]: quantity for key, quantity in wanted.items()},
+            member_token=secrets.token_urlsafe(24),
+            now=now,
+        )
+
+
+def _demo_standing_order(week, products, this_monday):
+    """The demo restaurant's standing order: the same herbs and salads every week from next week."""
+    from .models import StandingOrder, StandingOrderLine, User
+
+    restaurant = db.session.scalar(db.select(User).filter_by(email="restaurant@exemple.fr"))
+    slot = db.session.scalar(
+        db.select(PickupSlot)
+        .join(PickupSlot.point)
+        .where(PickupSlot.week_id == week.id, PickupPoint.name == "Portail de la pépinière")
+        .order_by(PickupSlot.day, PickupSlot.starts_at)
+    )
+    standing = StandingOrder(
+        customer=restaurant,
+        point_id=slot.point_id,
+        weekday=slot.day.weekday(),
+        starts_at=slot.starts_at,
+        payment_method="invoice",
+        every_weeks=1,
+        start_monday=(this_monday + timedelta(days=7)).date(),
+        skip_mondays=[],
+        note="",
+        staff_pause_reason="",
+    )
+    for key, quantity in ((("Basilic", "Grand vert"), 12), (("Poireau", "Bleu de Solaise"), 20)):
+        standing.lines.append(StandingOrderLine(product_id=products[key][0].id, quantity=quantity))
+    db.session.add(standing)
+    db.session.flush()
 
 
 DEMO_POINTS = (
