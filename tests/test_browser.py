@@ -203,7 +203,7 @@ def test_staff_copy_last_week_edit_the_grid_and_publish(
     expect(leek_row.locator("input[name$='-quantity']")).to_have_value("8")
     tomato_row = grid_row(page, "Tomate Cœur de bœuf")
     expect(tomato_row.locator("input[name$='-quantity']")).to_have_value("20")
-    expect(tomato_row.locator("td.num")).to_have_text("0")  # reservations are not copied
+    expect(tomato_row.locator("td.reserved")).to_have_text("0")  # reservations are not copied
     expect(grid_row(page, "Ciboulette").locator("input[name$='-unlimited']")).to_be_checked()
     expect(grid_row(page, "Persil").locator("input[name$='-offered']")).not_to_be_checked()
 
