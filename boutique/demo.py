@@ -183,7 +183,7 @@ def _demo_group_order(week, products, now):
             group,
             MemberContact(name, phone=phone),
             {offers[key]: quantity for key, quantity in wanted.items()},
-            member_token=secrets.token_urlsafe(24),
+            form_token=secrets.token_urlsafe(24),
             now=now,
         )
 

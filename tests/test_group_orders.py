@@ -63,7 +63,7 @@ def group(week_for_amap, coordinator):
 
 def join(client, group, offers, quantities, name="Léa Petit", email="lea@exemple.fr", phone=""):
     data = {
-        "member_token": secrets.token_urlsafe(24),
+        "form_token": secrets.token_urlsafe(24),
         "name": name,
         "email": email,
         "phone": phone,
@@ -91,6 +91,7 @@ def test_coordinator_opens_a_group_order_from_the_form(client, login, coordinato
     response = client.post(
         "/amap/commandes-groupees/nouvelle",
         data={
+            "form_token": secrets.token_urlsafe(24),
             "slot": slot.id,
             "members_deadline": deadline.strftime("%Y-%m-%dT%H:%M"),
             "payment_method": "invoice",
@@ -119,6 +120,7 @@ def test_a_deadline_after_the_weeks_is_refused_and_nothing_is_held(
         client.post(
             "/amap/commandes-groupees/nouvelle",
             data={
+                "form_token": secrets.token_urlsafe(24),
                 "slot": slot.id,
                 "members_deadline": late.strftime("%Y-%m-%dT%H:%M"),
                 "payment_method": "invoice",
@@ -189,7 +191,7 @@ def test_a_quantity_over_what_is_left_is_refused_and_changes_nothing(client, gro
 def test_the_same_form_sent_twice_makes_one_member(client, group, week_for_amap):
     _, _, offers = week_for_amap
     data = {
-        "member_token": secrets.token_urlsafe(24),
+        "form_token": secrets.token_urlsafe(24),
         "name": "Léa",
         "email": "lea@exemple.fr",
         f"qty-{offers['Tomate'].id}": "1",
@@ -470,3 +472,128 @@ def test_confirming_the_amaps_order_makes_one_invoice_to_the_amap(
     assert len(invoices) == 1
     assert invoices[0].buyer_organisation == "AMAP des Tilleuls"
     assert invoices[0].gross_cents == 422 + 317  # 2 × 2,00 + 2 × 1,50, plus 5,5 %
+
+
+def test_members_wait_for_the_week_to_open_to_everyone(
+    client, coordinator, make_product, make_week, make_pickup_slot
+):
+    tomato = make_product(name="Tomate", variety="Marmande")
+    week = make_week(opens_in=timedelta(days=1), offers=[(tomato, {"quantity_available": 5})])
+    slot = make_pickup_slot(week)
+    group = groups.open_group(
+        coordinator,
+        week=week,
+        slot_id=slot.id,
+        members_deadline=week.closes_at - timedelta(hours=1),
+        payment_method="invoice",
+    )
+    db.session.commit()
+    offers = {"Tomate": db.session.scalar(select(Offer))}
+    page = page_text(client.get(f"/groupe/{group.token}"))
+    assert "Les commandes de la semaine ouvrent le" in page
+    page = page_text(join(client, group, offers, {"Tomate": 5}))
+    assert "Les commandes de la semaine ouvrent le" in page
+    assert db.session.scalar(select(GroupMember)) is None
+    assert reserved(offers["Tomate"]) == 0
+
+
+def test_the_opening_form_sent_twice_opens_one_group(client, login, coordinator, week_for_amap):
+    week, slot, _ = week_for_amap
+    login(coordinator)
+    data = {
+        "form_token": secrets.token_urlsafe(24),
+        "slot": slot.id,
+        "members_deadline": utc_to_local_naive(week.closes_at - timedelta(hours=3)).strftime(
+            "%Y-%m-%dT%H:%M"
+        ),
+        "payment_method": "invoice",
+    }
+    first = client.post("/amap/commandes-groupees/nouvelle", data=data)
+    second = client.post("/amap/commandes-groupees/nouvelle", data=data)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(db.session.scalars(select(GroupOrder)).all()) == 1
+    assert fresh(PickupSlot, slot.id).booked == 1
+
+
+def test_a_members_link_is_drawn_by_the_shop(client, group, week_for_amap):
+    _, _, offers = week_for_amap
+    chosen = "a" * 32
+    data = {"form_token": chosen, "name": "Léa", "email": "lea@exemple.fr"}
+    data[f"qty-{offers['Tomate'].id}"] = "1"
+    response = client.post(f"/groupe/{group.token}", data=data)
+    member = db.session.scalar(select(GroupMember))
+    assert member.token != chosen and response.headers["Location"].endswith(member.token)
+    assert client.get(f"/groupe/part/{chosen}").status_code == 404
+
+
+def test_cancelling_the_amaps_order_cancels_the_group_and_tells_members(
+    client, staff, group, week_for_amap, mailbox
+):
+    _, _, offers = week_for_amap
+    location = join(client, group, offers, {"Tomate": 2}, name="Léa").headers["Location"]
+    join(client, group, offers, {"Basilic": 1}, name="Sans mail", email="", phone="0600000000")
+    order = groups.close_group(group)
+    db.session.commit()
+    send_due()
+    mailbox.messages.clear()
+    from boutique.ordering.services import cancel_order
+
+    cancel_order(order, staff, reason="Gel de la serre")
+    db.session.commit()
+    assert fresh(GroupOrder, group.id).status == "cancelled"
+    assert reserved(offers["Tomate"]) == 0
+    page = page_text(client.get(location))
+    assert "Cette commande groupée a été annulée : vous ne devez rien." in page
+    send_due()
+    member_mails = [m for m in mailbox.messages if m["To"] == "lea@exemple.fr"]
+    assert [m["Subject"] for m in member_mails] == ["Commande groupée AMAP des Tilleuls annulée"]
+    assert "Motif : Gel de la serre" in member_mails[0].get_body(("plain",)).get_content()
+
+
+def test_a_member_is_told_when_the_coordinator_changes_their_part(
+    client, login, coordinator, group, week_for_amap, mailbox
+):
+    _, _, offers = week_for_amap
+    join(client, group, offers, {"Tomate": 3}, name="Léa")
+    member = db.session.scalar(select(GroupMember))
+    login(coordinator)
+    client.post(
+        f"/amap/commandes-groupees/{group.id}/parts/{member.id}",
+        data={f"qty-{offers['Tomate'].id}": "1"},
+    )
+    assert reserved(offers["Tomate"]) == 1
+    send_due()
+    assert mailbox.messages[-1]["Subject"] == (
+        "Commande groupée AMAP des Tilleuls : votre AMAP a modifié votre part"
+    )
+
+
+def test_the_coordinators_pages_cost_the_same_whatever_the_members(
+    client, login, coordinator, group, week_for_amap, count_queries
+):
+    _, _, offers = week_for_amap
+    login(coordinator)
+
+    def cost():
+        with count_queries() as queries:
+            assert client.get(f"/amap/commandes-groupees/{group.id}").status_code == 200
+            assert client.get(f"/amap/commandes-groupees/{group.id}/parts.csv").status_code == 200
+        return len(queries)
+
+    join(client, group, offers, {"Tomate": 1, "Basilic": 1}, name="Membre 1")
+    few = cost()
+    for n in range(2, 12):
+        join(client, group, offers, {"Basilic": 1, "Poireau": 1}, name=f"Membre {n}")
+    assert cost() == few
+
+
+def test_a_group_closes_on_pick_up_payment_when_invoices_are_no_longer_allowed(
+    app, client, group, week_for_amap
+):
+    _, _, offers = week_for_amap
+    join(client, group, offers, {"Tomate": 1})
+    app.config["INVOICE_PAYMENT"] = False
+    order = groups.close_group(group)
+    db.session.commit()
+    assert order.payment_method == "on_pickup"
+    assert [e.action for e in order.events] == ["group_closed", "payment_method_changed"]

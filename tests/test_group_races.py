@@ -48,7 +48,7 @@ def member_over_http(race_app, token, offer_id):
     def join(index, barrier):
         client = race_app.test_client()
         data = {
-            "member_token": secrets.token_urlsafe(24),
+            "form_token": secrets.token_urlsafe(24),
             "name": f"Membre {index}",
             "email": f"membre{index}@exemple.fr",
             f"qty-{offer_id}": "1",

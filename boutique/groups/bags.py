@@ -91,6 +91,21 @@ def spread_lowering(order, changes, actor):
 
 
 EMPTY_SUBJECT = _l("Commande groupée de la semaine %(week)s : close sans aucune part")
+
+
+def group_order_cancelled(order):
+    """The AMAP's order made from a group order is cancelled: so is the group order, and each
+    member with an address is told they owe nothing."""
+    group = group_of_order(order)
+    if group is None or group.status == "cancelled":
+        return None
+    group.status = "cancelled"
+    db.session.flush()
+    for member in group.active_members:
+        mail_member(member, "group_cancelled", reason=order.cancel_reason)
+    return group
+
+
 MEMBER_SUBJECTS = {
     "group_member_joined": _l("Votre part de la commande groupée %(amap)s"),
     "group_member_cancelled": _l("Votre part de la commande groupée %(amap)s est annulée"),
@@ -98,6 +113,8 @@ MEMBER_SUBJECTS = {
         "Commande groupée %(amap)s : dernier jour pour modifier votre part"
     ),
     "group_member_lowered": _l("Commande groupée %(amap)s : votre part est modifiée"),
+    "group_member_changed": _l("Commande groupée %(amap)s : votre AMAP a modifié votre part"),
+    "group_cancelled": _l("Commande groupée %(amap)s annulée"),
 }
 
 

@@ -14,11 +14,12 @@ from .services import PAID_LABELS
 
 def _bags(group):
     """Each active member's bag: the member, their lines with something in, their amount."""
-    return [
-        (member, [line for line in member.lines if line.quantity], member_totals(member))
-        for member in group.active_members
-        if member.lines
-    ]
+    bags = []
+    for member in group.active_members:
+        lines = [line for line in member.lines if line.quantity]
+        if lines:  # a part lowered to nothing has no bag
+            bags.append((member, lines, member_totals(member)))
+    return bags
 
 
 def _name(group, kind):

@@ -20,6 +20,8 @@ PHONE = r"^[0-9 +().-]{6,30}$"
 
 
 class OpenGroupForm(FlaskForm):
+    # Drawn when the page is shown: the same form sent twice finds the first group order.
+    form_token = HiddenField(validators=[DataRequired(), Regexp(URL_SAFE_CODE)])
     slot = RadioField(
         _l("Où l'AMAP récupère la commande"),
         coerce=int,
@@ -46,7 +48,7 @@ class OpenGroupForm(FlaskForm):
 class MemberForm(FlaskForm):
     """A member's name and a way to reach them; the quantities are qty-<offer id> fields."""
 
-    member_token = HiddenField(validators=[DataRequired(), Regexp(URL_SAFE_CODE)])
+    form_token = HiddenField(validators=[DataRequired(), Regexp(URL_SAFE_CODE)])
     name = StringField(
         _l("Nom et prénom"),
         validators=[DataRequired(_l("Indiquez votre nom.")), Length(max=160)],

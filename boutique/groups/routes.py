@@ -14,7 +14,7 @@ from wtforms import SelectChoice
 from ..auth import staff_required
 from ..extensions import db, limiter
 from ..formatting import parse_count
-from ..models import GroupOrder, utcnow
+from ..models import utcnow
 from ..ordering.services import payment_methods_for
 from ..ratelimit import breach_page
 from ..timezones import local_to_utc, utc_to_local_naive
@@ -38,12 +38,14 @@ from .services import (
     gross_unit_cents,
     group_by_token,
     group_for_coordinator,
+    group_with_parts,
     is_collecting,
     join_group,
     ledger,
     member_by_token,
     member_offers,
     open_group,
+    opens_later,
     product_totals,
     record_member_payment,
     weeks_open_for_groups,
@@ -131,6 +133,7 @@ def new_group():
     form.slot.choices = [SelectChoice(slot.id, "") for slot in slots]
     form.payment_method.choices = [SelectChoice(m, PAYMENT_LABELS[m]) for m in methods]
     if request.method == "GET":
+        form.form_token.data = secrets.token_urlsafe(24)
         form.members_deadline.data = utc_to_local_naive(week.closes_at)
         form.payment_method.data = "invoice" if "invoice" in methods else methods[0]
     if form.validate_on_submit():
@@ -143,6 +146,7 @@ def new_group():
                 payment_method=form.payment_method.data,
                 message=form.message.data,
                 delivery_address=form.delivery_address.data,
+                form_token=form.form_token.data,
             )
             db.session.commit()
         except GroupError as error:
@@ -168,7 +172,6 @@ def coordinator_page(group_id):
         products=product_totals(group),
         ledger=ledger(group),
         member_totals=member_totals,
-        offers=member_offers(group.week),
         paid_form=MemberPaidForm(),
         rule=LOWERING_RULE,
     )
@@ -193,7 +196,7 @@ def coordinator_change_member(group_id, member_id):
     member = _member_of(group, member_id)
     try:
         items = _quantities(request.form, [line.offer_id for line in member.lines])
-        if change_member(member, items):
+        if change_member(member, items, by_coordinator=True):
             db.session.commit()
             flash(_("Part de %(name)s modifiée.", name=member.name), "success")
     except GroupError as error:
@@ -281,13 +284,20 @@ def bag_labels(group_id):
 @bp.get("/gestion/commandes-groupees/<int:group_id>/distribution.pdf")
 @staff_required
 def staff_distribution_sheet(group_id):
-    return documents.distribution_pdf_response(db.get_or_404(GroupOrder, group_id))
+    return documents.distribution_pdf_response(_any_group_or_404(group_id))
 
 
 @bp.get("/gestion/commandes-groupees/<int:group_id>/etiquettes.pdf")
 @staff_required
 def staff_bag_labels(group_id):
-    return documents.labels_pdf_response(db.get_or_404(GroupOrder, group_id))
+    return documents.labels_pdf_response(_any_group_or_404(group_id))
+
+
+def _any_group_or_404(group_id):
+    group = group_with_parts(group_id)
+    if group is None:
+        abort(404)
+    return group
 
 
 def _member_of(group, member_id):
@@ -323,7 +333,7 @@ def join(token):
     rows = _offer_rows(group)
     form = MemberForm()
     if request.method == "GET":
-        form.member_token.data = secrets.token_urlsafe(24)
+        form.form_token.data = secrets.token_urlsafe(24)
     quantities = {}
     if request.method == "POST" and is_collecting(group):
         try:
@@ -333,7 +343,7 @@ def join(token):
                     group,
                     MemberContact(form.name.data, form.email.data, form.phone.data),
                     quantities,
-                    member_token=form.member_token.data,
+                    form_token=form.form_token.data,
                     locale=str(get_locale()),
                 )
                 db.session.commit()
@@ -349,6 +359,7 @@ def join(token):
         form=form,
         quantities=quantities,
         collecting=is_collecting(group),
+        opens_later=opens_later(group),
         rule=LOWERING_RULE,
     )
 
@@ -375,6 +386,7 @@ def member_page(token):
         current={line.offer_id: line.quantity for line in member.lines},
         totals=member_totals(member),
         collecting=is_collecting(group) and member.cancelled_at is None,
+        opens_later=opens_later(group),
         rule=LOWERING_RULE,
     )
 

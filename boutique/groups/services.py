@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..formatting import format_when
 from ..models import (
     GroupMember,
     GroupMemberLine,
@@ -33,6 +34,8 @@ from ..models import (
 )
 from ..order_log import SYSTEM, mail_customer, record
 from ..order_states import release_place, release_stock, reserve_place, reserve_stock
+from ..ordering.services import _next_number as next_order_number
+from ..ordering.services import payment_methods_for
 from ..pricing import compute_totals
 from ..transactions import lock_week
 from .bags import (
@@ -104,30 +107,53 @@ def coordinator_groups(coordinator):
     )
 
 
+def _with_parts():
+    """A group with what its pages show, in a constant number of statements."""
+    return (
+        selectinload(GroupOrder.members).selectinload(GroupMember.lines),
+        selectinload(GroupOrder.week),
+        selectinload(GroupOrder.coordinator),
+        selectinload(GroupOrder.slot).selectinload(PickupSlot.point),
+        selectinload(GroupOrder.order),
+    )
+
+
+def group_with_parts(group_id):
+    return db.session.scalar(
+        select(GroupOrder).options(*_with_parts()).where(GroupOrder.id == group_id)
+    )
+
+
 def group_for_coordinator(coordinator, group_id):
-    group = db.session.get(GroupOrder, group_id)
+    group = group_with_parts(group_id)
     if group is None or group.coordinator_id != coordinator.id:
         return None
     return group
 
 
 def group_by_token(token):
-    return db.session.scalar(select(GroupOrder).where(GroupOrder.token == token))
+    return db.session.scalar(
+        select(GroupOrder).options(*_with_parts()).where(GroupOrder.token == token)
+    )
 
 
 def member_by_token(token):
-    return db.session.scalar(select(GroupMember).where(GroupMember.token == token))
+    return db.session.scalar(
+        select(GroupMember)
+        .options(selectinload(GroupMember.lines), selectinload(GroupMember.group))
+        .where(GroupMember.token == token)
+    )
 
 
 def is_collecting(group, now=None):
-    """May members still order or change their part?"""
+    """May members order or change their part? Not before the week opens to everyone."""
     now = now or utcnow()
-    return (
-        group.status == "open"
-        and now < group.members_deadline
-        and group.week.status == "published"
-        and now < group.week.closes_at
-    )
+    return group.status == "open" and now < group.members_deadline and group.week.is_open(now)
+
+
+def opens_later(group, now=None):
+    """Open, but its week does not take orders yet: members come back when it opens."""
+    return group.status == "open" and group.week.phase(now) == "upcoming"
 
 
 def member_offers(week):
@@ -195,27 +221,38 @@ def open_group(
     payment_method,
     message="",
     delivery_address="",
+    form_token=None,
     now=None,
 ):
-    """Open a group order and hold its pick-up place; members may then order on its link."""
+    """Open a group order and hold its pick-up place; members may then order on its link
+    once the week opens. The same form sent twice (form_token) finds the first group."""
     now = now or utcnow()
     if coordinator.kind != "amap" or not coordinator.is_approved_professional:
         raise GroupError(
             _("Les commandes groupées sont réservées aux AMAP dont le compte est validé.")
         )
     week = lock_week(week.id)
+    if form_token is not None:
+        earlier = db.session.scalar(select(GroupOrder).where(GroupOrder.form_token == form_token))
+        if earlier is not None and earlier.coordinator_id == coordinator.id:
+            return earlier
     if week is None or week.status != "published" or now >= week.closes_at:
         raise GroupError(_("Les commandes de cette semaine sont fermées."))
     if members_deadline <= now:
         raise GroupError(_("La date limite des membres doit être dans le futur."))
     if members_deadline > week.closes_at:
         raise GroupError(_("La date limite des membres ne peut pas dépasser celle de la semaine."))
-    from ..ordering.services import payment_methods_for
-
     if payment_method not in PAYMENT_LABELS or payment_method not in payment_methods_for(
         coordinator
     ):
         raise GroupError(_("Ce moyen de paiement n'est pas proposé pour votre compte."))
+    if payment_method == "invoice" and not coordinator.email_verified:
+        raise GroupError(
+            _(
+                "Le paiement sur facture demande une adresse e-mail vérifiée : suivez le lien "
+                "que nous vous avons envoyé, ou choisissez le paiement au retrait."
+            )
+        )
     slot = db.session.get(PickupSlot, slot_id) if slot_id else None
     if slot is None or slot.week_id != week.id or slot not in amap_slots(week):
         raise GroupError(_("Choisissez un point et un créneau de cette semaine."))
@@ -234,6 +271,7 @@ def open_group(
         payment_method=payment_method,
         status="open",
         token=secrets.token_urlsafe(24),
+        form_token=form_token,
         created_at=now,
     )
     db.session.add(group)
@@ -247,6 +285,13 @@ def open_group(
 def _check_collecting(group, now):
     if group.status == "cancelled":
         raise GroupError(_("Cette commande groupée a été annulée."))
+    if opens_later(group, now):
+        raise GroupError(
+            _(
+                "Les commandes de la semaine ouvrent le %(date)s : revenez à ce moment-là.",
+                date=format_when(group.week.opens_at),
+            )
+        )
     if not is_collecting(group, now):
         raise GroupError(
             _(
@@ -331,15 +376,15 @@ def _set_lines(member, offers, items, now):
             line.updated_at = now
 
 
-def join_group(group, contact, items, *, member_token, locale="fr", now=None):
+def join_group(group, contact, items, *, form_token, locale="fr", now=None):
     """Add a member's part: reserve every line or none, and mail them their own link.
 
-    member_token is drawn when the form is shown: the same form sent twice finds the member
-    the first one made (rule 10).
+    form_token is drawn when the form is shown: the same form sent twice finds the member
+    the first one made (rule 10). The member's own link is drawn here.
     """
     now = now or utcnow()
     lock_week(group.week_id)
-    earlier = member_by_token(member_token)
+    earlier = db.session.scalar(select(GroupMember).where(GroupMember.form_token == form_token))
     if earlier is not None:
         if earlier.group_id != group.id:
             raise GroupError(_("Ce formulaire a expiré : rechargez la page."))
@@ -364,7 +409,8 @@ def join_group(group, contact, items, *, member_token, locale="fr", now=None):
         email=(contact.email or "").strip().lower(),
         phone=(contact.phone or "").strip(),
         locale=locale,
-        token=member_token,
+        token=secrets.token_urlsafe(24),
+        form_token=form_token,
         created_at=now,
         updated_at=now,
     )
@@ -376,7 +422,7 @@ def join_group(group, contact, items, *, member_token, locale="fr", now=None):
     return member
 
 
-def change_member(member, items, *, now=None):
+def change_member(member, items, *, by_coordinator=False, now=None):
     """Change a member's quantities (the member, or the coordinator) while the group collects.
 
     items: {offer_id: quantity}; 0 removes a line, new offers add one.
@@ -404,6 +450,8 @@ def change_member(member, items, *, now=None):
     member.updated_at = now
     _bump(group)
     db.session.flush()
+    if by_coordinator:
+        mail_member(member, "group_member_changed")
     return True
 
 
@@ -453,8 +501,6 @@ def close_group(group, actor=None, now=None):
 
     Returns the order (None when no member ordered). Closing twice does nothing the second time.
     """
-    from ..ordering.services import _next_number as next_order_number
-
     now = now or utcnow()
     week = lock_week(group.week_id)
     taken = db.session.execute(
@@ -474,6 +520,9 @@ def close_group(group, actor=None, now=None):
         mail_coordinator(group, "group_closed_empty")
         return None
     coordinator = group.coordinator
+    payment_method = group.payment_method
+    if payment_method not in payment_methods_for(coordinator):
+        payment_method = "on_pickup"  # the account may no longer pay on invoice: at pick-up
     notes = [_("Commande groupée : %(count)d parts.", count=len(members))]
     if group.delivery_address:
         notes.append(_("Livraison : %(address)s", address=group.delivery_address))
@@ -487,7 +536,7 @@ def close_group(group, actor=None, now=None):
         phone=coordinator.phone or "",
         locale=coordinator.locale or "fr",
         slot=group.slot,
-        payment_method=group.payment_method,
+        payment_method=payment_method,
         status="placed",
         prices_include_vat=False,
         note="\n".join(notes),
@@ -520,6 +569,14 @@ def close_group(group, actor=None, now=None):
     group.order = order
     db.session.flush()
     record(order, actor or SYSTEM, "group_closed", members=len(members), group=group.id)
+    if payment_method != group.payment_method:
+        record(
+            order,
+            SYSTEM,
+            "payment_method_changed",
+            method=payment_method,
+            cause="invoice_not_allowed",
+        )
     mail_customer(order, "group_closed", group=group, members=members, member_totals=member_totals)
     return order
 

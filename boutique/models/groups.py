@@ -39,6 +39,8 @@ class GroupOrder(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     # Secret part of the members' link.
     token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Drawn when the opening form is shown: the same form sent twice finds this group.
+    form_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("customer_order.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -77,7 +79,10 @@ class GroupMember(db.Model):
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(30), default="")
     locale: Mapped[str] = mapped_column(String(5), default="fr")
+    # Secret part of the member's own link (drawn by the shop).
     token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Drawn when the link's form is shown: the same form sent twice finds this member.
+    form_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -50,6 +50,8 @@ class StandingOrder(db.Model):
     # Stopped by its customer (kept for its history).
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+    # Drawn when the new standing order form is shown: the same form sent twice finds this one.
+    form_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

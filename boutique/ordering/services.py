@@ -754,6 +754,10 @@ def _mark_cancelled(order, actor, reason, **details):
         order, actor, "cancelled", reason=order.cancel_reason, **details, **_document(credit_note)
     )
     mail_customer(order, "order_cancelled")
+    if order.customer_kind == "amap":  # an AMAP's group order: its members are told too
+        from ..groups.bags import group_order_cancelled
+
+        group_order_cancelled(order)
 
 
 def orders_to_cancel(order_ids):

@@ -34,6 +34,7 @@ def upgrade():
     sa.Column('staff_pause_reason', sa.Text(), nullable=False),
     sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('form_token', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("payment_method IN ('on_pickup', 'invoice')", name=op.f('ck_standing_order_payment')),
@@ -42,7 +43,8 @@ def upgrade():
     sa.CheckConstraint('weekday IS NULL OR weekday BETWEEN 0 AND 6', name=op.f('ck_standing_order_weekday')),
     sa.ForeignKeyConstraint(['customer_id'], ['user_account.id'], name=op.f('fk_standing_order_customer_id_user_account')),
     sa.ForeignKeyConstraint(['point_id'], ['pickup_point.id'], name=op.f('fk_standing_order_point_id_pickup_point')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_standing_order'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_standing_order')),
+    sa.UniqueConstraint('form_token', name=op.f('uq_standing_order_form_token'))
     )
     with op.batch_alter_table('standing_order', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_standing_order_customer_id'), ['customer_id'], unique=False)
@@ -72,6 +74,7 @@ def upgrade():
     sa.Column('payment_method', sa.String(length=16), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('form_token', sa.String(length=64), nullable=True),
     sa.Column('order_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
@@ -85,6 +88,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['week_id'], ['sales_week.id'], name=op.f('fk_group_order_week_id_sales_week')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_group_order')),
     sa.UniqueConstraint('order_id', name=op.f('uq_group_order_order_id')),
+    sa.UniqueConstraint('form_token', name=op.f('uq_group_order_form_token')),
     sa.UniqueConstraint('token', name=op.f('uq_group_order_token'))
     )
     with op.batch_alter_table('group_order', schema=None) as batch_op:
@@ -119,6 +123,7 @@ def upgrade():
     sa.Column('phone', sa.String(length=30), nullable=False),
     sa.Column('locale', sa.String(length=5), nullable=False),
     sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('form_token', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
@@ -128,6 +133,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['group_id'], ['group_order.id'], name=op.f('fk_group_member_group_id_group_order')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_group_member')),
     sa.UniqueConstraint('group_id', 'number', name=op.f('uq_group_member_group_id')),
+    sa.UniqueConstraint('form_token', name=op.f('uq_group_member_form_token')),
     sa.UniqueConstraint('token', name=op.f('uq_group_member_token'))
     )
     with op.batch_alter_table('group_member', schema=None) as batch_op:
