@@ -169,7 +169,7 @@ def _demo_group_order(week, products, now):
         amap,
         week=week,
         slot_id=slot.id,
-        members_deadline=week.closes_at - timedelta(hours=12),
+        members_deadline=week.closes_at - timedelta(days=1),
         payment_method="invoice",
         message="Commande de plants pour la distribution : un sac par membre.",
         now=now,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..formatting import format_when
 from ..models import (
+    Category,
     GroupMember,
     GroupMemberLine,
     GroupOrder,
@@ -157,14 +158,15 @@ def opens_later(group, now=None):
 
 
 def member_offers(week):
-    """What members may order: the week's offered products, with the AMAP's price."""
+    """What members may order: the week's offered products by category, as the catalogue."""
     return list(
         db.session.scalars(
             select(Offer)
             .join(Offer.product)
+            .join(Product.category)
             .options(selectinload(Offer.product).selectinload(Product.category))
             .where(Offer.week_id == week.id, Offer.offered.is_(True), Product.active.is_(True))
-            .order_by(Product.name, Product.variety)
+            .order_by(Category.position, Category.name, Product.name, Product.variety)
         )
     )
 
