@@ -475,7 +475,7 @@ def test_confirming_the_amaps_order_makes_one_invoice_to_the_amap(
 
 
 def test_members_wait_for_the_week_to_open_to_everyone(
-    client, coordinator, make_product, make_week, make_pickup_slot
+    client, login, coordinator, make_product, make_week, make_pickup_slot
 ):
     tomato = make_product(name="Tomate", variety="Marmande")
     week = make_week(opens_in=timedelta(days=1), offers=[(tomato, {"quantity_available": 5})])
@@ -495,6 +495,10 @@ def test_members_wait_for_the_week_to_open_to_everyone(
     assert "Les commandes de la semaine ouvrent le" in page
     assert db.session.scalar(select(GroupMember)) is None
     assert reserved(offers["Tomate"]) == 0
+    login(coordinator)
+    page = page_text(client.get(f"/amap/commandes-groupees/{group.id}"))
+    assert "Lien à partager avec vos membres" in page
+    assert "Vos membres pourront commander dès l'ouverture des commandes de la semaine" in page
 
 
 def test_the_opening_form_sent_twice_opens_one_group(client, login, coordinator, week_for_amap):
