@@ -4,7 +4,7 @@ skips and pauses honoured, short lines reported and mailed; the customer's pages
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from boutique.extensions import db
 from boutique.models import (
@@ -222,6 +222,57 @@ def test_a_full_slot_falls_back_to_another_of_the_point_then_to_none(
     assert [o.slot_id for o in orders] == [standing_nursery.slot.id, other.id, None]
     assert orders[2].preferred_point_id == standing_nursery.point.id
     assert orders[2].preferred_day == standing_nursery.slot.day
+
+
+def test_if_the_batched_guarded_statements_refuse_each_order_is_taken_alone(
+    standing_nursery, make_standing, make_user, monkeypatch
+):
+    """The stock and places are taken for all the standing orders in one guarded statement
+    per offer and per slot. If one ever refuses (a writer that did not take the week's lock),
+    they are taken order by order, oldest first: never oversold, the others go without."""
+    from boutique.standing import services
+
+    read_stock = services._read_stock
+
+    def stale(week):  # the memory of the week says more than the rows hold
+        stock = read_stock(week)
+        tomato = stock.offers[standing_nursery.tomato.id]
+        stock.left[tomato.id] = 50
+        stock.booked[standing_nursery.slot.id] = 0
+        return stock
+
+    monkeypatch.setattr(services, "_read_stock", stale)
+    standing_nursery.slot.capacity = 2
+    db.session.commit()
+    customers = [make_user(kind="restaurant") for _ in range(3)]
+    standings = [
+        make_standing(customer=c, lines=[(standing_nursery.tomato, 6), (standing_nursery.leek, 1)])
+        for c in customers
+    ]
+    db.session.execute(
+        update(PickupSlot).where(PickupSlot.id == standing_nursery.slot.id).values(booked=1)
+    )
+    db.session.commit()
+    publish(standing_nursery.week)
+    placements = [
+        db.session.scalar(select(StandingPlacement).where(StandingPlacement.standing_id == s.id))
+        for s in standings
+    ]
+    orders = [placement.order for placement in placements]
+    assert [[(line.product_name, line.quantity) for line in o.lines] for o in orders] == [
+        [("Tomate Cœur de bœuf", 6), ("Poireau Bleu de Solaise", 1)],
+        [("Poireau Bleu de Solaise", 1)],  # 4 tomatoes left, 6 asked: none taken
+        [("Poireau Bleu de Solaise", 1)],
+    ]
+    assert placements[1].report == [
+        {"product": "Tomate Cœur de bœuf", "asked": 6, "placed": 0, "reason": "stock"}
+    ]
+    tomato = offer_of(standing_nursery.week, standing_nursery.tomato)
+    assert tomato.quantity_reserved == 6 <= tomato.quantity_available
+    # One place was left in the slot: the oldest gets it, the others are placed without one.
+    assert [o.slot_id for o in orders] == [standing_nursery.slot.id, None, None]
+    assert orders[1].preferred_day == standing_nursery.slot.day
+    assert db.session.get(PickupSlot, standing_nursery.slot.id).booked == 2
 
 
 def test_an_invoice_no_longer_allowed_is_refused_and_reported(

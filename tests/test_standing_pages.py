@@ -1,6 +1,8 @@
 """Standing orders in "Mon compte" and on the staff page: create (also from a past order),
 edit, bad input, someone else's, pause and stop; staff suspend and resume (issue 14)."""
 
+import re
+import secrets
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -20,6 +22,7 @@ def form_data(standing_nursery, **overrides):
         "payment_method": "invoice",
         "every_weeks": "1",
         "start_monday": first_open_monday().isoformat(),
+        "form_token": secrets.token_urlsafe(24),
     }
     data.update(overrides)
     return data
@@ -96,6 +99,88 @@ def test_bad_input_gets_messages_and_changes_nothing(standing_nursery, client, l
     )
     assert "Indiquez une quantité pour au moins un produit." in page_words(empty)
     assert db.session.scalar(select(func.count()).select_from(StandingOrder)) == 0
+
+
+FORM_TOKEN = re.compile(r'name="form_token" value="([A-Za-z0-9_-]{20,64})"')
+
+
+def test_the_same_form_sent_twice_makes_one_standing_order(standing_nursery, client, login):
+    """A double click (or a retry after a lost answer) finds the first one (rule 10)."""
+    login(standing_nursery.restaurant)
+    page = client.get("/compte/commandes-recurrentes/nouvelle").get_data(as_text=True)
+    token = FORM_TOKEN.search(page).group(1)
+    data = form_data(standing_nursery, form_token=token)
+    first = client.post("/compte/commandes-recurrentes/nouvelle", data=data)
+    second = client.post("/compte/commandes-recurrentes/nouvelle", data=data, follow_redirects=True)
+    assert second.status_code == 200
+    assert second.request.path == "/compte/commandes-recurrentes/"
+    assert "Votre commande récurrente est enregistrée." in page_words(second)
+    standing = db.session.scalar(select(StandingOrder))
+    assert first.headers["Location"].endswith(f"#standing-{standing.id}")
+    assert db.session.scalar(select(func.count()).select_from(StandingOrder)) == 1
+    assert standing.form_token == token
+    # A new form draws a new token: a second standing order on purpose is still possible.
+    again = client.get("/compte/commandes-recurrentes/nouvelle").get_data(as_text=True)
+    assert FORM_TOKEN.search(again).group(1) != token
+
+
+def test_a_form_without_a_valid_token_saves_nothing(standing_nursery, client, login):
+    login(standing_nursery.restaurant)
+    for token in ("", "short", "x" * 80, "a b" * 10):
+        response = client.post(
+            "/compte/commandes-recurrentes/nouvelle",
+            data=form_data(standing_nursery, form_token=token),
+        )
+        assert response.status_code == 422
+        assert "Ce formulaire n'est plus valable" in page_words(response)
+        assert FORM_TOKEN.search(response.get_data(as_text=True))  # a fresh one to send again
+    assert db.session.scalar(select(func.count()).select_from(StandingOrder)) == 0
+
+
+def test_a_line_of_a_product_no_longer_offered_is_kept_on_save(
+    standing_nursery, make_standing, client, login
+):
+    standing = make_standing(
+        lines=[(standing_nursery.tomato, 4), (standing_nursery.basil, 3)], note=""
+    )
+    standing_nursery.basil.active = False
+    db.session.commit()
+    login(standing_nursery.restaurant)
+    url = f"/compte/commandes-recurrentes/{standing.id}"
+    page = client.get(url)
+    text = page.get_data(as_text=True)
+    assert f'name="qty-{standing_nursery.basil.id}" value="3"' in text
+    assert "Basilic Grand vert" in page_words(page) and "plus proposé" in page_words(page)
+    # The customer changes only the note: the form sends the basil field as shown.
+    data = form_data(
+        standing_nursery,
+        note="Livrer à l'arrière",
+        **{
+            f"qty-{standing_nursery.leek.id}": "",
+            f"qty-{standing_nursery.basil.id}": "3",
+        },
+    )
+    assert client.post(url, data=data).status_code == 302
+    db.session.expire_all()
+    standing = db.session.get(StandingOrder, standing.id)
+    assert standing.note == "Livrer à l'arrière"
+    assert {line.product_id: line.quantity for line in standing.lines} == {
+        standing_nursery.tomato.id: 4,
+        standing_nursery.basil.id: 3,
+    }
+    assert "plus proposé" in page_words(client.get(url))
+    # A form that does not carry the field (an older page) keeps the line too.
+    data.pop(f"qty-{standing_nursery.basil.id}")
+    assert client.post(url, data=data).status_code == 302
+    db.session.expire_all()
+    assert len(db.session.get(StandingOrder, standing.id).lines) == 2
+    # Set to 0, it is removed.
+    data[f"qty-{standing_nursery.basil.id}"] = "0"
+    assert client.post(url, data=data).status_code == 302
+    db.session.expire_all()
+    standing = db.session.get(StandingOrder, standing.id)
+    assert [line.product_id for line in standing.lines] == [standing_nursery.tomato.id]
+    assert "plus proposé" not in page_words(client.get(url))
 
 
 def test_someone_elses_standing_order_is_not_found(

@@ -2,11 +2,13 @@
 (SQLite file, or PostgreSQL with TEST_DATABASE_URL): nothing oversold, nothing half-written,
 each standing order placed once (issue 14)."""
 
+import re
 import secrets
+import threading
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from boutique.extensions import db
 from boutique.models import (
@@ -22,7 +24,9 @@ from boutique.models import (
 )
 from boutique.ordering.services import Contact, OrderError, place_order
 from boutique.standing.services import place_standing_orders, week_monday
+from tests.conftest import TEST_PASSWORD
 from tests.test_concurrency import run_together
+from tests.test_standing_pages import FORM_TOKEN, form_data
 
 
 @pytest.fixture
@@ -140,3 +144,58 @@ def test_two_placements_at_once_place_each_standing_order_once(
     offer, placements = check_nothing_oversold_nor_half_written(offer_id)
     assert len(placements) == 3 and offer.quantity_reserved == 6
     assert db.session.scalar(select(func.count()).select_from(Order)) == 3
+
+
+def test_the_same_standing_order_form_sent_twice_at_once_makes_one(race_app, standing_nursery):
+    """Two tabs (one session) send one form together; both look for its token before either
+    writes, so the second insert meets the unique token and finds the first (rule 10)."""
+    first = race_app.test_client()
+    response = first.post(
+        "/compte/connexion",
+        data={"email": standing_nursery.restaurant.email, "password": TEST_PASSWORD},
+    )
+    assert response.status_code == 302
+    page = first.get("/compte/commandes-recurrentes/nouvelle").get_data(as_text=True)
+    form = form_data(standing_nursery, form_token=FORM_TOKEN.search(page).group(1))
+    second = race_app.test_client()
+    second.set_cookie("session", first.get_cookie("session").value)
+    clients = [first, second]
+    with race_app.app_context():
+        engine = db.engine
+    lock, token_checks, both_checked, inserting = threading.Lock(), [], threading.Event(), []
+
+    def after_execute(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and re.search(
+            r"WHERE standing_order\.form_token", statement
+        ):
+            with lock:
+                token_checks.append(threading.get_ident())
+                if len(token_checks) >= 2:
+                    both_checked.set()
+
+    def before_execute(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO STANDING_ORDER "):
+            with lock:
+                hold = not inserting
+                inserting.append(threading.get_ident())
+            if hold:  # the first insert waits until the other click has looked too
+                both_checked.wait(timeout=10)
+
+    def click(index, barrier):
+        barrier.wait()
+        response = clients[index].post("/compte/commandes-recurrentes/nouvelle", data=form)
+        return response.status_code, response.location
+
+    event.listen(engine, "after_cursor_execute", after_execute)
+    event.listen(engine, "before_cursor_execute", before_execute)
+    try:
+        results, errors, _seconds = run_together(2, click)
+    finally:
+        event.remove(engine, "after_cursor_execute", after_execute)
+        event.remove(engine, "before_cursor_execute", before_execute)
+    assert errors == []
+    assert both_checked.is_set(), "the two clicks did not overlap"
+    standings = db.session.scalars(select(StandingOrder)).all()
+    assert len(standings) == 1
+    assert len(db.session.scalars(select(StandingOrderLine)).all()) == 2
+    assert results == [(302, f"/compte/commandes-recurrentes/#standing-{standings[0].id}")] * 2

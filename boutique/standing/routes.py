@@ -1,12 +1,16 @@
 """The customer's standing orders, in "Mon compte": list, create (also from a past order),
 change, pause, resume, stop. Only the customer's own; anyone else's is not found."""
 
+import re
+import secrets
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
+from ..checkout.forms import URL_SAFE_CODE
 from ..extensions import db
 from ..formatting import parse_id
 from ..models import Order
@@ -83,14 +87,40 @@ def new():
             if source
             else {"every_weeks": "1", "lines": {}, "skip": []}
         )
+        # Drawn with the form: the same form sent twice (a double click, a retry after a lost
+        # answer, two tabs) finds the standing order of the first (rule 10).
+        values["form_token"] = secrets.token_urlsafe(24)
         return _form_page(None, choices, values, source=source)
+    token = request.form.get("form_token", "")
+    if not re.fullmatch(URL_SAFE_CODE, token):
+        return _stale_form(choices, source)
+    first = standing_orders.standing_by_form_token(token, customer)
+    if first is not None:
+        return _saved(first)
     try:
         values = standing_orders.read_form(request.form, choices)
-        standing = standing_orders.save_standing(standing_orders.new_standing(), customer, values)
+        standing = standing_orders.new_standing(form_token=token)
+        standing_orders.save_standing(standing, customer, values)
         db.session.commit()
     except StandingError as error:
         db.session.rollback()
         return _form_page(None, choices, _typed(request.form), error.messages, 422, source)
+    except IntegrityError:
+        # The same form, sent at the same time, was saved by the other request first.
+        db.session.rollback()
+        first = standing_orders.standing_by_form_token(token, customer)
+        return _saved(first) if first else _stale_form(choices, source)
+    return _saved(standing)
+
+
+def _stale_form(choices, source):
+    """A form without a valid token of its own: shown again with a new one, nothing saved."""
+    values = {**_typed(request.form), "form_token": secrets.token_urlsafe(24)}
+    message = _("Ce formulaire n'est plus valable : vérifiez-le et enregistrez à nouveau.")
+    return _form_page(None, choices, values, [message], 422, source)
+
+
+def _saved(standing):
     flash(_("Votre commande récurrente est enregistrée."), "success")
     return redirect(url_for("standing.index") + f"#standing-{standing.id}")
 

@@ -14,7 +14,8 @@ from datetime import date, time, timedelta
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, or_, select
+from flask_babel.speaklater import LazyString
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..extensions import db
@@ -35,17 +36,16 @@ from ..models import (
     User,
     utcnow,
 )
-from ..order_log import SYSTEM, mail_customer, record
+from ..order_log import MAIL_SUBJECTS, SYSTEM, order_url, record
 from ..order_states import reserve_stock
 from ..ordering.services import (
     MAX_QUANTITY,
-    _next_number,  # the week's order counter: standing orders are numbered like any other
     payment_methods_for,
     payment_problem,
 )
 from ..outbox import queue_email
-from ..pickup.services import reserve_place
-from ..pricing import compute_totals
+from ..pickup.services import reserve_place, reserve_places
+from ..pricing import compute_totals, order_totals
 from ..timezones import shop_today
 from ..transactions import lock_week
 
@@ -230,6 +230,9 @@ class FormChoices:
     places: list  # (value, label)
     methods: list
     mondays: list
+    # The standing order's lines of products no longer in the catalogue: kept, and shown as
+    # "plus proposé", until the customer sets them to 0 (placing skips them with a report).
+    retired: list = field(default_factory=list)
 
 
 def catalogue_products():
@@ -289,7 +292,12 @@ def form_choices(customer, standing=None, now=None):
         kept += [date.fromisoformat(day) for day in standing.skip_mondays or ()]
         mondays = sorted(set(mondays) | {m for m in kept if m is not None})
     methods = [m for m in payment_methods_for(customer) if m in STANDING_METHODS]
-    return FormChoices(catalogue_products(), places, methods, mondays)
+    products = catalogue_products()
+    retired = []
+    if standing is not None:
+        active = {product.id for product in products}
+        retired = [line for line in standing.lines if line.product_id not in active]
+    return FormChoices(products, places, methods, mondays, retired)
 
 
 def _monday(text, mondays):
@@ -308,7 +316,10 @@ def read_form(data, choices):
     request.form); raises StandingError with every message for the customer."""
     errors = []
     lines = {}
-    for product in choices.products:
+    for line in choices.retired:  # kept unless the form sends it empty or 0
+        if f"qty-{line.product_id}" not in data:
+            lines[line.product_id] = line.quantity
+    for product in [*choices.products, *(line.product for line in choices.retired)]:
         raw = (data.get(f"qty-{product.id}") or "").strip()
         if not raw:
             continue
@@ -613,6 +624,7 @@ class _Stock:
     this unit of work commits: every writer of the week's stock takes the week first)."""
 
     offers: dict  # product id: Offer
+    by_id: dict  # offer id: Offer
     left: dict  # offer id: units left (None: unlimited)
     slots: dict  # point id: [PickupSlot] in time order
     booked: dict  # slot id: places taken
@@ -637,6 +649,7 @@ def _read_stock(week):
         by_point[slot.point_id].append(slot)
     return _Stock(
         offers={offer.product_id: offer for offer in offers},
+        by_id={offer.id: offer for offer in offers},
         left={offer.id: offer.remaining for offer in offers},
         slots=by_point,
         booked={slot.id: slot.booked for slot in slots},
@@ -666,6 +679,12 @@ def place_standing_orders(week, now=None):
     Takes the week's row first (rule 9): public buyers wait until this unit of work commits,
     and a second run (another process) then finds the placements and places nothing again.
     Flushes, never commits. A week that is not published, or whose orders closed, gets none.
+
+    The week's lock is held until the caller commits, so the work is done in a few batched
+    statements whatever the number of standing orders: every order is planned in memory from
+    the stock read under the lock, then each offer and each slot is taken with ONE guarded
+    statement for all of them (falling back to one per order if it ever refuses), the orders
+    get their numbers in one statement and are written in one flush.
     """
     now = now or utcnow()
     week = lock_week(week.id)
@@ -677,7 +696,242 @@ def place_standing_orders(week, now=None):
     if not standings:
         return []
     stock = _read_stock(week)
-    return [_place_one(standing, week, stock, now) for standing in standings]
+    plans = [_plan(standing, week, stock) for standing in standings]
+    _reserve_stock(plans, stock)
+    _reserve_places(plans, week)
+    return _write(plans, week, stock, now)
+
+
+@dataclass
+class _Plan:
+    """What placing one standing order will do, worked out in memory under the week's lock."""
+
+    standing: StandingOrder
+    kind: str
+    items: dict = field(default_factory=dict)  # offer id: quantity
+    report: list = field(default_factory=list)
+    problem: str = ""
+    slot: PickupSlot | None = None
+    preferred_day: date | None = None
+
+
+def _plan(standing, week, stock):
+    customer = standing.customer
+    plan = _Plan(standing, customer.price_kind)
+    plan.problem = _refusal(standing)
+    if plan.problem:
+        return plan
+    plan.items, plan.report = _capped_items(standing, stock)
+    if plan.items:
+        gross = compute_totals(
+            (
+                (
+                    stock.by_id[offer_id].price_cents(plan.kind),
+                    quantity,
+                    stock.by_id[offer_id].product.vat_rate_bp,
+                )
+                for offer_id, quantity in plan.items.items()
+            ),
+            prices_include_vat=plan.kind == "individual",
+        ).gross_cents
+        plan.problem = payment_problem(customer, standing.payment_method, gross)
+    if plan.problem:
+        plan.items, plan.report = {}, []
+        return plan
+    for offer_id, quantity in plan.items.items():
+        if stock.left[offer_id] is not None:
+            stock.left[offer_id] -= quantity
+    if plan.items:
+        plan.slot, plan.preferred_day = _take_slot(standing, week, stock, plan.kind)
+    return plan
+
+
+def _reserve_stock(plans, stock):
+    """Take what the plans place, one guarded statement per offer, in id order (rule 9).
+
+    The plans were capped by the stock read under the week's lock, so each statement
+    succeeds. Should one ever refuse, nothing of that offer was taken: it is then taken
+    order by order, oldest first, and an order that cannot get it goes without (never
+    oversold)."""
+    totals = defaultdict(int)
+    for plan in plans:
+        for offer_id, quantity in plan.items.items():
+            totals[offer_id] += quantity
+    for offer_id in sorted(totals):
+        if reserve_stock(offer_id, totals[offer_id]):
+            continue
+        offer = stock.by_id[offer_id]
+        for plan in plans:
+            quantity = plan.items.get(offer_id)
+            if not quantity or reserve_stock(offer_id, quantity):
+                continue
+            name = offer.product.full_name
+            asked = {line.product_id: line.quantity for line in plan.standing.lines}
+            plan.report = [entry for entry in plan.report if entry["product"] != name]
+            plan.report.append(_entry(name, asked[offer.product_id], 0, "stock"))
+            del plan.items[offer_id]
+            if not plan.items:
+                plan.slot = None
+
+
+def _reserve_places(plans, week):
+    """Take the slots' places the plans chose, one guarded statement per slot (in id order);
+    should one refuse, place by place, an order without one is placed without a slot."""
+    counts = defaultdict(int)
+    for plan in plans:
+        if plan.slot is not None:
+            counts[plan.slot.id] += 1
+    for slot_id in sorted(counts):
+        if reserve_places(slot_id, counts[slot_id]):
+            continue
+        for plan in plans:
+            if plan.slot is not None and plan.slot.id == slot_id and not reserve_place(slot_id):
+                plan.slot, plan.preferred_day = None, _preferred_day(plan.standing, week)
+
+
+def _take_numbers(week, count):
+    """`count` order numbers of the week (S49-017), taken in one statement on the week's row,
+    which also bumps its version once per order, like ordering's _next_number."""
+    last = db.session.execute(
+        update(SalesWeek)
+        .where(SalesWeek.id == week.id)
+        .values(order_counter=SalesWeek.order_counter + count, version=SalesWeek.version + count)
+        .returning(SalesWeek.order_counter)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    return [
+        f"S{week.iso_week.week:02d}-{sequence:03d}"
+        for sequence in range(last - count + 1, last + 1)
+    ]
+
+
+def _write(plans, week, stock, now):
+    """The placements and orders of the plans, in one flush; then their history and mails."""
+    placed = [plan for plan in plans if plan.items and not plan.problem]
+    numbers = iter(_take_numbers(week, len(placed)) if placed else ())
+    placements = []
+    for plan in plans:
+        standing = plan.standing
+        placement = StandingPlacement(standing=standing, week=week, created_at=now)
+        if plan.problem:
+            placement.report = [{"reason": "refused", "message": plan.problem}]
+        else:
+            placement.report = plan.report
+        if plan.items and not plan.problem:
+            placement.order = _order(plan, week, stock, next(numbers), now)
+        db.session.add(placement)
+        placements.append(placement)
+    db.session.flush()  # one flush: the orders, their lines and the placements, batched
+    for plan, placement in zip(plans, placements, strict=True):
+        standing = plan.standing
+        manage_link = public_url("standing.edit", standing_id=standing.id)
+        if placement.order is None:
+            _mail_customer_about(
+                standing,
+                "standing_not_placed",
+                week=week,
+                report=placement.report,
+                week_label=week.label,
+            )
+            continue
+        order = placement.order
+        record(order, SYSTEM, "standing_placed", standing_id=standing.id, short=len(plan.report))
+        if order.email:  # a new order: its mail cannot be queued yet (no look-up needed)
+            queue_email(
+                order.email,
+                _placed_subject(order.number),
+                "standing_placed",
+                locale=order.locale,
+                order=order,
+                link=order_url(order),
+                totals=order_totals(order),
+                standing=standing,
+                report=plan.report,
+                manage_link=manage_link,
+            )
+    db.session.flush()
+    return placements
+
+
+def _order(plan, week, stock, number, now):
+    standing, kind = plan.standing, plan.kind
+    customer = standing.customer
+    order = Order(
+        number=number,
+        week=week,
+        customer=customer,
+        customer_kind=kind,
+        contact_name=customer.display_name,
+        email=customer.email,
+        phone=customer.phone or "",
+        locale=customer.locale or "fr",
+        slot=plan.slot,
+        payment_method=standing.payment_method,
+        status="placed",
+        prices_include_vat=kind == "individual",
+        note=standing.note or "",
+        checkout_token=f"standing-{standing.id}-{week.id}",
+        access_token=secrets.token_urlsafe(24),
+        created_at=now,
+        preferred_point_id=None if plan.slot else _usable_point(standing, kind),
+        preferred_day=None if plan.slot else plan.preferred_day,
+    )
+    for offer_id in sorted(plan.items):
+        offer = stock.by_id[offer_id]
+        order.lines.append(
+            OrderLine(
+                offer_id=offer.id,
+                product_id=offer.product_id,
+                product_name=offer.product.full_name,
+                unit_label=offer.product.unit_label,
+                unit_price_cents=offer.price_cents(kind),
+                vat_rate_bp=offer.product.vat_rate_bp,
+                quantity_ordered=plan.items[offer_id],
+                quantity=plan.items[offer_id],
+            )
+        )
+    return order
+
+
+def _placed_subject(number):
+    """The order mail's subject (order_log.MAIL_SUBJECTS), in the language it is rendered in."""
+    return LazyString(lambda: str(MAIL_SUBJECTS["standing_placed"]) % {"number": number})
+
+
+def _usable_point(standing, kind):
+    point = standing.point
+    return point.id if point.active and point.allows(kind) else None
+
+
+def _preferred_day(standing, week):
+    """The week's pick-up day on the standing order's weekday, if any."""
+    if standing.weekday is None:
+        return None
+    for text in week.pickup_dates:
+        day = date.fromisoformat(text)
+        if day.weekday() == standing.weekday:
+            return day
+    return None
+
+
+def _take_slot(standing, week, stock, kind):
+    """The slot of the preferred day and time if it has room, else another slot of the
+    point with room, else none (the pick-up schedule places it): (slot, preferred day).
+    Counted in memory (stock.booked); _reserve_places takes the places."""
+    preferred_day = _preferred_day(standing, week)
+    if _usable_point(standing, kind) is None:
+        return None, preferred_day
+    slots = stock.slots.get(standing.point_id, [])
+    preferred = [
+        slot
+        for slot in slots
+        if slot.day.weekday() == standing.weekday and slot.starts_at == standing.starts_at
+    ]
+    for slot in preferred + [slot for slot in slots if slot not in preferred]:
+        if stock.booked[slot.id] < slot.capacity:
+            stock.booked[slot.id] += 1
+            return slot, None
+    return None, preferred_day
 
 
 def _capped_items(standing, stock):
@@ -716,131 +970,6 @@ def _refusal(standing):
     return ""
 
 
-def _place_one(standing, week, stock, now):
-    customer = standing.customer
-    kind = customer.price_kind
-    placement = StandingPlacement(standing=standing, week=week, created_at=now, report=[])
-    db.session.add(placement)
-    problem = _refusal(standing)
-    items, report = ({}, []) if problem else _capped_items(standing, stock)
-    offers = {offer.id: offer for offer in stock.offers.values()}
-    if items and not problem:
-        gross = compute_totals(
-            (
-                (offers[offer_id].price_cents(kind), quantity, offers[offer_id].product.vat_rate_bp)
-                for offer_id, quantity in items.items()
-            ),
-            prices_include_vat=kind == "individual",
-        ).gross_cents
-        problem = payment_problem(customer, standing.payment_method, gross)
-    if problem:
-        placement.report = [{"reason": "refused", "message": problem}]
-        db.session.flush()
-        _mail_customer_about(
-            standing,
-            "standing_not_placed",
-            week=week,
-            report=placement.report,
-            week_label=week.label,
-        )
-        return placement
-    for offer_id in sorted(items):  # in id order, like every order (rule 9)
-        if reserve_stock(offer_id, items[offer_id]):
-            if stock.left[offer_id] is not None:
-                stock.left[offer_id] -= items[offer_id]
-        else:  # cannot happen under the week's lock; never oversell if it does
-            name = offers[offer_id].product.full_name
-            asked = {line.product_id: line.quantity for line in standing.lines}
-            report = [entry for entry in report if entry["product"] != name]
-            report.append(_entry(name, asked[offers[offer_id].product_id], 0, "stock"))
-            items[offer_id] = 0
-    items = {offer_id: quantity for offer_id, quantity in items.items() if quantity}
-    placement.report = report
-    if not items:
-        db.session.flush()
-        _mail_customer_about(
-            standing, "standing_not_placed", week=week, report=report, week_label=week.label
-        )
-        return placement
-    slot, preferred_day = _take_slot(standing, week, stock, kind)
-    order = Order(
-        number=_next_number(week),
-        week=week,
-        customer=customer,
-        customer_kind=kind,
-        contact_name=customer.display_name,
-        email=customer.email,
-        phone=customer.phone or "",
-        locale=customer.locale or "fr",
-        slot=slot,
-        payment_method=standing.payment_method,
-        status="placed",
-        prices_include_vat=kind == "individual",
-        note=standing.note or "",
-        checkout_token=f"standing-{standing.id}-{week.id}",
-        access_token=secrets.token_urlsafe(24),
-        created_at=now,
-        preferred_point_id=None if slot else _usable_point(standing, kind),
-        preferred_day=preferred_day,
-    )
-    for offer_id in sorted(items):
-        offer = offers[offer_id]
-        order.lines.append(
-            OrderLine(
-                offer_id=offer.id,
-                product_id=offer.product_id,
-                product_name=offer.product.full_name,
-                unit_label=offer.product.unit_label,
-                unit_price_cents=offer.price_cents(kind),
-                vat_rate_bp=offer.product.vat_rate_bp,
-                quantity_ordered=items[offer_id],
-                quantity=items[offer_id],
-            )
-        )
-    db.session.add(order)
-    placement.order = order
-    db.session.flush()
-    record(order, SYSTEM, "standing_placed", standing_id=standing.id, short=len(report))
-    mail_customer(
-        order,
-        "standing_placed",
-        standing=standing,
-        report=report,
-        manage_link=public_url("standing.edit", standing_id=standing.id),
-    )
-    return placement
-
-
-def _usable_point(standing, kind):
-    point = standing.point
-    return point.id if point.active and point.allows(kind) else None
-
-
-def _take_slot(standing, week, stock, kind):
-    """The slot of the preferred day and time if it has room, else another slot of the
-    point with room, else none (the pick-up schedule places it): (slot, preferred day)."""
-    preferred_day = None
-    if standing.weekday is not None:
-        for text in week.pickup_dates:
-            day = date.fromisoformat(text)
-            if day.weekday() == standing.weekday:
-                preferred_day = day
-                break
-    if _usable_point(standing, kind) is None:
-        return None, preferred_day
-    slots = stock.slots.get(standing.point_id, [])
-    preferred = [
-        slot
-        for slot in slots
-        if slot.day.weekday() == standing.weekday and slot.starts_at == standing.starts_at
-    ]
-    for slot in preferred + [slot for slot in slots if slot not in preferred]:
-        if stock.booked[slot.id] < slot.capacity and reserve_place(slot.id):
-            stock.booked[slot.id] += 1
-            return slot, None
-    return None, preferred_day
-
-
 def placement_summary(placements):
     """(orders placed, placed short, nothing placed) for messages and the CLI."""
     placed = [p for p in placements if p.order is not None]
@@ -849,5 +978,16 @@ def placement_summary(placements):
     return len(placed), len(short), len(empty)
 
 
-def new_standing():
-    return StandingOrder(every_weeks=1, skip_mondays=[], note="", staff_pause_reason="")
+def new_standing(form_token=None):
+    return StandingOrder(
+        every_weeks=1, skip_mondays=[], note="", staff_pause_reason="", form_token=form_token
+    )
+
+
+def standing_by_form_token(token, customer):
+    """The customer's standing order saved from the form carrying `token`, or None."""
+    return db.session.scalar(
+        select(StandingOrder).where(
+            StandingOrder.form_token == token, StandingOrder.customer_id == customer.id
+        )
+    )
