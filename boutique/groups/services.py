@@ -35,8 +35,7 @@ from ..models import (
 )
 from ..order_log import SYSTEM, mail_customer, record
 from ..order_states import release_place, release_stock, reserve_place, reserve_stock
-from ..ordering.services import _next_number as next_order_number
-from ..ordering.services import payment_methods_for
+from ..ordering.services import next_order_numbers, payment_methods_for
 from ..pricing import compute_totals
 from ..transactions import lock_week
 from .bags import (
@@ -529,7 +528,7 @@ def close_group(group, actor=None, now=None):
     if group.delivery_address:
         notes.append(_("Livraison : %(address)s", address=group.delivery_address))
     order = Order(
-        number=next_order_number(week),
+        number=next_order_numbers(week)[0],
         week=week,
         customer=coordinator,
         customer_kind="amap",

@@ -341,19 +341,23 @@ def switch_payment(order, method, actor=None):
     mail_customer(order, "order_received")
 
 
-def _next_number(week):
-    """S49-017: the week's number (SalesWeek.iso_week), then the week's own sequence.
+def next_order_numbers(week, count=1):
+    """S49-017: the week's number (SalesWeek.iso_week), then the week's own sequence; `count`
+    numbers in a row (standing orders take theirs together).
 
-    Also bumps the week's version (stock changed): one statement on the week's row.
+    Also bumps the week's version once per order (stock changed): one statement on its row.
     """
-    sequence = db.session.execute(
+    last = db.session.execute(
         update(SalesWeek)
         .where(SalesWeek.id == week.id)
-        .values(order_counter=SalesWeek.order_counter + 1, version=SalesWeek.version + 1)
+        .values(order_counter=SalesWeek.order_counter + count, version=SalesWeek.version + count)
         .returning(SalesWeek.order_counter)
         .execution_options(synchronize_session=False)
     ).scalar_one()
-    return f"S{week.iso_week.week:02d}-{sequence:03d}"
+    return [
+        f"S{week.iso_week.week:02d}-{sequence:03d}"
+        for sequence in range(last - count + 1, last + 1)
+    ]
 
 
 # --- Checks --------------------------------------------------------------------------------------
@@ -498,7 +502,7 @@ def place_order(
     if slot is not None and not reserve_place(slot.id):
         raise SlotRefused(_("Ce créneau vient d'être complet : choisissez-en un autre."))
     order = Order(
-        number=_next_number(week),
+        number=next_order_numbers(week)[0],
         week=week,
         customer=customer,
         customer_kind=kind,

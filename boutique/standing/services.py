@@ -15,7 +15,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..extensions import db
@@ -40,6 +40,7 @@ from ..order_log import MAIL_SUBJECTS, SYSTEM, order_url, record
 from ..order_states import reserve_stock
 from ..ordering.services import (
     MAX_QUANTITY,
+    next_order_numbers,
     payment_methods_for,
     payment_problem,
 )
@@ -789,26 +790,10 @@ def _reserve_places(plans, week):
                 plan.slot, plan.preferred_day = None, _preferred_day(plan.standing, week)
 
 
-def _take_numbers(week, count):
-    """`count` order numbers of the week (S49-017), taken in one statement on the week's row,
-    which also bumps its version once per order, like ordering's _next_number."""
-    last = db.session.execute(
-        update(SalesWeek)
-        .where(SalesWeek.id == week.id)
-        .values(order_counter=SalesWeek.order_counter + count, version=SalesWeek.version + count)
-        .returning(SalesWeek.order_counter)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    return [
-        f"S{week.iso_week.week:02d}-{sequence:03d}"
-        for sequence in range(last - count + 1, last + 1)
-    ]
-
-
 def _write(plans, week, stock, now):
     """The placements and orders of the plans, in one flush; then their history and mails."""
     placed = [plan for plan in plans if plan.items and not plan.problem]
-    numbers = iter(_take_numbers(week, len(placed)) if placed else ())
+    numbers = iter(next_order_numbers(week, len(placed)) if placed else ())
     placements = []
     for plan in plans:
         standing = plan.standing
