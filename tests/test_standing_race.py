@@ -3,7 +3,6 @@
 each standing order placed once (issue 14)."""
 
 import re
-import secrets
 import threading
 from datetime import time, timedelta
 
@@ -22,10 +21,9 @@ from boutique.models import (
     StandingOrderLine,
     StandingPlacement,
 )
-from boutique.ordering.services import Contact, OrderError, place_order
 from boutique.standing.services import place_standing_orders, week_monday
 from tests.conftest import TEST_PASSWORD
-from tests.test_concurrency import run_together
+from tests.test_concurrency import run_together, service_buyer
 from tests.test_standing_pages import FORM_TOKEN, form_data
 
 
@@ -85,29 +83,17 @@ def test_standing_placement_and_public_buyers_race_for_the_last_units(
         make_product, make_week, make_user, count=4, each=2
     )
 
+    buy = service_buyer(race_app, week_id, offer_id, slot_id)
+
     def work(index, barrier):
+        if index:  # a public buyer
+            return buy(index, barrier)
         with race_app.app_context():
             week = db.session.get(SalesWeek, week_id)
             barrier.wait()
-            if index == 0:
-                placements = place_standing_orders(week)
-                db.session.commit()
-                return len(placements)
-            try:
-                place_order(
-                    week=week,
-                    items={offer_id: 1},
-                    slot_id=slot_id,
-                    payment_method="on_pickup",
-                    contact=Contact(f"Client {index}", f"public{index}@exemple.fr", "0600000000"),
-                    kind="individual",
-                    checkout_token=secrets.token_urlsafe(24),
-                )
-                db.session.commit()
-            except OrderError:
-                db.session.rollback()
-                return "refused"
-            return "placed"
+            placements = place_standing_orders(week)
+            db.session.commit()
+            return len(placements)
 
     results, errors, _seconds = run_together(12, work)
     assert errors == []
