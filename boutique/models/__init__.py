@@ -21,6 +21,7 @@ from .groups import (
     GroupOrder,
 )
 from .invoices import INVOICE_KINDS, Invoice, InvoiceCounter
+from .legal import LEGAL_SLUGS, CashJournalEntry, LegalPage
 from .orders import (
     COLLECTIBLE_STATUSES,
     OPEN_STATUSES,
@@ -45,6 +46,7 @@ __all__ = [
     "COLLECTIBLE_STATUSES",
     "AccountEvent",
     "CashClosing",
+    "CashJournalEntry",
     "DocumentJob",
     "CARD_STATUSES",
     "CardPayment",
@@ -56,6 +58,8 @@ __all__ = [
     "GroupMemberLine",
     "GroupOrder",
     "INVOICE_KINDS",
+    "LEGAL_SLUGS",
+    "LegalPage",
     "MEMBER_PAYMENT_METHODS",
     "OPEN_STATUSES",
     "ORDER_STATUSES",

@@ -50,6 +50,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Staff accounts: when an admin last created, re-roled, disabled or enabled it.
     access_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Deleted at its owner's request (RGPD): personal data erased, the row kept for the orders
+    # and invoices that refer to it.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         CheckConstraint("role IN ('customer', 'gate', 'staff', 'admin')", name="role"),

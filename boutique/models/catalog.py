@@ -43,6 +43,10 @@ class Product(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     photo: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(default=True)
+    # A plant for planting (seedlings, pot herbs) travels with a plant passport (Regulation (EU)
+    # 2016/2031); cut vegetables do not. Its botanical name (genus and species) is part A.
+    plant_for_planting: Mapped[bool] = mapped_column(default=False, server_default="0")
+    botanical_name: Mapped[str] = mapped_column(String(160), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -148,6 +152,9 @@ class Offer(db.Model):
     price_individual_cents: Mapped[int | None] = mapped_column(Integer)
     price_restaurant_cents: Mapped[int | None] = mapped_column(Integer)
     price_amap_cents: Mapped[int | None] = mapped_column(Integer)
+    # The plant passport's traceability code (part C) for this week's lot: staff may type the
+    # lot code of their sowing register; empty means the one derived from week and product.
+    traceability_code: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
     week: Mapped[SalesWeek] = relationship(back_populates="offers")
     product: Mapped[Product] = relationship()

@@ -167,6 +167,8 @@ class Order(db.Model):
     # Keyed hash of the address the order came from (never the address itself): staff can
     # find and cancel a burst of orders from one place.
     ip_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+    # When its contact data and note were erased (privacy purge, or its customer's deletion).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     week: Mapped[SalesWeek] = relationship()
     customer: Mapped[User | None] = relationship(foreign_keys=[customer_id])
