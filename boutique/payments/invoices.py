@@ -9,18 +9,20 @@ rolled-back transaction gives its number back and the series has no gap.
 from datetime import timedelta
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
+from ..formatting import format_cents
 from ..models import Invoice, InvoiceCounter, Payment, utcnow
 from ..order_log import SYSTEM, record
 from ..pdf import render_pdf
 from ..pricing import compute_totals
 from ..timezones import shop_today
+from . import facturx
 
 PREFIXES = {"invoice": "FA", "credit_note": "AV"}
 MAX_REFERENCE = 120
@@ -519,8 +521,63 @@ def render_invoice_html(invoice):
 
 
 def invoice_pdf(invoice):
-    """The document as a PDF: from the frozen snapshot, so the same one every time."""
-    return render_pdf(render_invoice_html(invoice), base_url=None)
+    """The document as a PDF: from the frozen snapshot, so the same one every time.
+
+    A professional's is Factur-X: a PDF/A-3 carrying its EN 16931 XML; an individual's
+    stays a plain PDF.
+    """
+    html = render_invoice_html(invoice)
+    if not facturx.is_facturx(invoice):
+        return render_pdf(html, base_url=None)
+    pdf = render_pdf(html, base_url=None, pdf_variant="pdf/a-3b")
+    return facturx.embed(pdf, invoice_xml(invoice), invoice)
+
+
+def invoice_xml(invoice):
+    """The document's Factur-X XML, with its French legal mentions and payment terms."""
+    with force_locale("fr"):
+        return facturx.facturx_xml(invoice, _legal_notes(invoice), _payment_terms(invoice))
+
+
+def _legal_notes(invoice):
+    # UNTDID 4451 subjects: AAB (no discount), PMD (late payment), PMT (recovery indemnity).
+    if invoice.is_credit_note:
+        return []
+    indemnity = invoice.recovery_indemnity_cents
+    amount = f"{indemnity // 100} €" if indemnity % 100 == 0 else format_cents(indemnity)
+    return [
+        ("AAB", _("Pas d'escompte pour paiement anticipé.")),
+        ("PMD", _("Pénalités de retard : %(rate)s.", rate=invoice.late_payment_rate)),
+        (
+            "PMT",
+            _("Indemnité forfaitaire pour frais de recouvrement : %(amount)s.", amount=amount),
+        ),
+    ]
+
+
+def _payment_terms(invoice):
+    due = format_date(invoice.due_date, "long") if invoice.due_date else ""
+    terms = {
+        "invoice": _(
+            "À payer par virement au plus tard le %(date)s, en indiquant la référence "
+            "%(number)s.",
+            date=due,
+            number=invoice.number,
+        ),
+        "card": _(
+            "Payée par carte bancaire : le montant est débité à la confirmation de la commande."
+        ),
+        "on_pickup": _(
+            "À régler au retrait de la commande, le %(date)s (espèces, chèque ou carte).",
+            date=due,
+        ),
+    }
+    if invoice.is_credit_note:
+        terms["credit_note"] = _(
+            "Ce montant est déduit de la facture %(number)s.",
+            number=invoice.credit_note_of.number,
+        )
+    return terms
 
 
 def pdf_filename(invoice):
