@@ -178,6 +178,12 @@ class Config:
     # approvals, exports of personal data, refunds) go through without asking for it again.
     RECENT_LOGIN_MINUTES = _env_int("RECENT_LOGIN_MINUTES", 30)
 
+    # Personal data kept no longer than needed (`flask privacy purge`, daily): guest orders'
+    # contact data and every order's note go this many days after pick-up; sent mails (and
+    # undelivered ones staff dealt with) leave the outbox after PRIVACY_OUTBOX_DAYS.
+    PRIVACY_ORDER_DAYS = _env_int("PRIVACY_ORDER_DAYS", 365)
+    PRIVACY_OUTBOX_DAYS = _env_int("PRIVACY_OUTBOX_DAYS", 90)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from .account.services import create_staff, find_user_by_email, normalise_email
 from .extensions import db
 from .models import Order, Product
+from .privacy.commands import privacy_group
 from .staff.account_services import record_cli_change
 from .transactions import retried
 
@@ -15,6 +16,7 @@ from .transactions import retried
 def register(app):
     app.cli.add_command(create_staff_command)
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(privacy_group)
     app.cli.add_command(outbox_group)
     app.cli.add_command(schedule_group)
     app.cli.add_command(orders_group)

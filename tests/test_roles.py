@@ -39,6 +39,8 @@ ADMIN_ONLY = {
     "staff.change_account_role",
     "staff.set_account_active",
     "staff.send_account_password_link",
+    "staff.export_customer_data",
+    "staff.delete_customer_account",
 }
 # The pick-up documents: page and PDF for staff; their CSV (names, phones, addresses) for admins.
 DOCUMENTS = {

@@ -5,6 +5,7 @@ bp = Blueprint("staff", __name__)
 from . import (  # noqa: E402,F401
     accounts,
     categories,
+    customers,
     dashboard,
     documents,
     handover,
