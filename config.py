@@ -150,6 +150,12 @@ class Config:
     LATE_PAYMENT_RATE = os.environ.get("LATE_PAYMENT_RATE", "trois fois le taux d'intérêt légal")
     RECOVERY_INDEMNITY_EUROS = _env_int("RECOVERY_INDEMNITY_EUROS", 40)
 
+    # Plant passports (Regulation (EU) 2016/2031): the operator's registration number with the
+    # plant health service (part B, e.g. "FR-84-00123") and the plants' country of origin
+    # (part D). Empty: the dashboard warns staff while a product is a plant for planting.
+    PLANT_PASSPORT_OPERATOR = os.environ.get("PLANT_PASSPORT_OPERATOR", "")
+    PLANT_PASSPORT_COUNTRY = os.environ.get("PLANT_PASSPORT_COUNTRY", "FR")
+
     # Card payments (boutique/payments/gateway.py). STRIPE_API_BASE is only for tests
     # (localstripe); unset, the stripe library uses Stripe's own address.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
@@ -207,6 +213,8 @@ class DevelopmentConfig(Config):
     BANK_ACCOUNT_HOLDER = os.environ.get("BANK_ACCOUNT_HOLDER", EXAMPLE_BANK["BANK_ACCOUNT_HOLDER"])
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")
     OUTBOX_SEND_AFTER_RESPONSE = True
+    # An example registration number (not a real operator's) so demo labels show a passport.
+    PLANT_PASSPORT_OPERATOR = os.environ.get("PLANT_PASSPORT_OPERATOR", "FR-84-00123")
 
 
 class TestingConfig(Config):
@@ -225,6 +233,7 @@ class TestingConfig(Config):
     # Like development: the tests see a request's mail arrive once its response is closed.
     OUTBOX_SEND_AFTER_RESPONSE = True
     PUBLIC_URL = "http://localhost"  # where the test client's requests go
+    PLANT_PASSPORT_OPERATOR = "FR-84-00123"
     # Fast hashing: tests create many accounts.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 64

@@ -3,7 +3,7 @@
 from datetime import date, time, timedelta
 
 from .account.services import create_staff, register_customer
-from .demo_data import CATEGORIES, LAST_WEEK_ONLY, PRODUCTS, SOLD_OUT_THIS_WEEK
+from .demo_data import BOTANICAL_NAMES, CATEGORIES, LAST_WEEK_ONLY, PRODUCTS, SOLD_OUT_THIS_WEEK
 from .extensions import db
 from .models import (
     Category,
@@ -78,6 +78,9 @@ def load_demo_data(password, now=None):
                 if k not in ("category", "quantity", "max_per_order")
             },
         )
+        if values["category"] != "legumes" and values["name"] in BOTANICAL_NAMES:
+            product.plant_for_planting = True
+            product.botanical_name = BOTANICAL_NAMES[values["name"]]
         db.session.add(product)
         products[(values["name"], values["variety"])] = (product, values)
     db.session.flush()

@@ -813,7 +813,7 @@ def test_csv_export_lists_products_with_french_numbers(
     assert "attachment" in response.headers["Content-Disposition"]
     assert ".csv" in response.headers["Content-Disposition"]
     rows = read_export(response)
-    assert list(rows[0].keys()) == CSV_HEADER.split(";")
+    assert list(rows[0].keys()) == [*CSV_HEADER.split(";"), "plant_a_planter", "nom_botanique"]
     by_name = {row["nom"]: row for row in rows}
     assert by_name["Tomate"] == {
         "categorie": "Plants potagers",
@@ -826,6 +826,8 @@ def test_csv_export_lists_products_with_french_numbers(
         "prix_amap_ht": "0,05",
         "description": "Grosse tomate; très charnue.",
         "actif": "oui",
+        "plant_a_planter": "non",
+        "nom_botanique": "",
     }
     assert by_name["Basilic"]["tva"] == "20"
     assert by_name["Basilic"]["prix_particulier_ttc"] == "12,00"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..formatting import cents_to_input, parse_euros
 from ..models import VAT_RATES, Category, Offer, Product, SalesWeek
+from ..passports.services import is_valid_botanical_name
 from ..spreadsheet import csv_text, uncell
 from ..transactions import lock_weeks
 
@@ -38,7 +39,11 @@ CSV_COLUMNS = (
     "prix_amap_ht",
     "description",
     "actif",
+    "plant_a_planter",
+    "nom_botanique",
 )
+# Files exported before plant passports lack these columns: the products keep their values.
+OPTIONAL_CSV_COLUMNS = ("plant_a_planter", "nom_botanique")
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 
@@ -95,6 +100,10 @@ def _copy_fields(product, data):
     for field in OPTIONAL_PRODUCT_FIELDS:
         if field in data:
             setattr(product, field, (data[field] or "").strip())
+    if "plant_for_planting" in data:
+        product.plant_for_planting = bool(data["plant_for_planting"])
+    if "botanical_name" in data:
+        product.botanical_name = (data["botanical_name"] or "").strip()
 
 
 def bump_weeks_showing(product_ids):
@@ -166,6 +175,8 @@ def export_csv():
                 cents_to_input(product.price_amap_cents),
                 product.description,
                 "oui" if product.active else "non",
+                "oui" if product.plant_for_planting else "non",
+                product.botanical_name,
             ]
             for product in all_products()
         ),
@@ -211,6 +222,25 @@ def _parse_row(row, category_by_key):
     active = get("actif").lower() or "oui"
     if active not in ("oui", "non", "yes", "no", "1", "0"):
         errors.append(_("« actif » doit valoir oui ou non"))
+    if "plant_a_planter" in row or "nom_botanique" in row:
+        plant = get("plant_a_planter").lower() or "non"
+        botanical = get("nom_botanique")
+        if plant not in ("oui", "non", "yes", "no", "1", "0"):
+            errors.append(_("« plant_a_planter » doit valoir oui ou non"))
+        elif plant in ("oui", "yes", "1") and not botanical:
+            errors.append(_("nom botanique manquant pour un plant à planter"))
+        if botanical and not is_valid_botanical_name(botanical):
+            errors.append(
+                _("nom botanique invalide « %(value)s » (genre et espèce)", value=botanical)
+            )
+        if len(botanical) > 160:
+            errors.append(_("texte trop long"))
+        passport_values = {
+            "plant_for_planting": plant in ("oui", "yes", "1"),
+            "botanical_name": botanical,
+        }
+    else:
+        passport_values = {}
     values = {
         "name": get("nom"),
         "variety": get("variete"),
@@ -220,6 +250,7 @@ def _parse_row(row, category_by_key):
         "description": get("description"),
         "active": active in ("oui", "yes", "1"),
         **prices,
+        **passport_values,
     }
     return values, errors
 
@@ -239,7 +270,11 @@ def import_csv(raw):
     header = text.split("\n", 1)[0]
     delimiter = ";" if header.count(";") >= header.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    missing = [
+        c
+        for c in CSV_COLUMNS
+        if c not in (reader.fieldnames or []) and c not in OPTIONAL_CSV_COLUMNS
+    ]
     if missing:
         raise CsvImportError([_("Colonnes manquantes : %(columns)s", columns=", ".join(missing))])
 

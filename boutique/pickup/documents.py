@@ -31,6 +31,7 @@ from ..models import (
     Product,
     User,
 )
+from ..passports.services import Passport, line_passports
 from ..pricing import amount_due_cents, compute_totals
 from ..spreadsheet import csv_text
 from .handover import handover_url
@@ -91,6 +92,9 @@ class Item:
     name: str
     unit: str
     product_id: int
+    # A plant for planting's passport (Regulation (EU) 2016/2031), one per line: the quantity
+    # is its number of trade units.
+    passport: Passport | None = None
 
     def __str__(self):
         return f"{self.quantity} × {self.name}"
@@ -119,6 +123,12 @@ class OrderRow:
     card_authorised: bool = False
     # An AMAP's group order: its members' bags, ((number, name, items), ...).
     bags: tuple = ()
+    customer_kind: str = "individual"
+
+    @property
+    def passports(self):
+        """The lines that travel with a plant passport."""
+        return tuple(item for item in self.items if item.passport is not None)
 
     @property
     def item_count(self):
@@ -270,6 +280,7 @@ def _order_rows(week, statuses, day=None, point=None, delivery_only=False, with_
         )
     )
     bags = _bags(ids)
+    plant_passports = line_passports(week)
     orders = db.session.execute(
         joined(
             select(
@@ -278,6 +289,7 @@ def _order_rows(week, statuses, day=None, point=None, delivery_only=False, with_
                 Order.contact_name,
                 Order.phone,
                 Order.status,
+                Order.customer_kind,
                 Order.payment_method,
                 Order.prices_include_vat,
                 Order.note,
@@ -316,7 +328,15 @@ def _order_rows(week, statuses, day=None, point=None, delivery_only=False, with_
                     order.ends_at,
                 )
         url = handover_url(order.id, week) if with_url else ""
-        row = _row(order, lines[order.id], paid.get(order.id, 0), order.id in authorised, info, url)
+        row = _row(
+            order,
+            lines[order.id],
+            paid.get(order.id, 0),
+            order.id in authorised,
+            info,
+            url,
+            plant_passports,
+        )
         if order.id in bags:
             row = replace(row, bags=tuple(bags[order.id]))
         rows.append(row)
@@ -355,7 +375,7 @@ def _bags(order_ids):
     }
 
 
-def _row(order, lines, paid, card_authorised, slot_info, url):
+def _row(order, lines, paid, card_authorised, slot_info, url, plant_passports):
     address = ""
     if order.customer_id is not None and order.customer_address:
         town = f"{order.postcode} {order.city}".strip()
@@ -373,7 +393,13 @@ def _row(order, lines, paid, card_authorised, slot_info, url):
         status=order.status,
         payment_method=order.payment_method,
         items=tuple(
-            Item(line.quantity, line.product_name, line.unit_label, line.product_id)
+            Item(
+                line.quantity,
+                line.product_name,
+                line.unit_label,
+                line.product_id,
+                plant_passports.get(line.product_id),
+            )
             for line in lines
             if line.quantity > 0
         ),
@@ -387,6 +413,7 @@ def _row(order, lines, paid, card_authorised, slot_info, url):
         note=order.note,
         handover_url=url,
         card_authorised=card_authorised,
+        customer_kind=order.customer_kind,
     )
 
 

@@ -12,6 +12,7 @@ from . import (  # noqa: E402,F401
     invoices,
     mails,
     orders,
+    passports,
     pickup,
     professionals,
     routes,

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from flask import render_template, url_for
 from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -12,6 +13,7 @@ from .. import outbox
 from ..auth import staff_required
 from ..extensions import db
 from ..models import COLLECTIBLE_STATUSES, Order, PickupSlot, SalesWeek, User
+from ..passports import services as passports
 from ..payments.invoices import overdue_invoices
 from ..timezones import shop_today
 from ..weeks import services as weeks
@@ -101,6 +103,18 @@ def todo(user, today=None):
                     undelivered,
                 ),
                 url_for("staff.undelivered_mails"),
+                urgent=True,
+            )
+        )
+    if passports.missing_operator_warning():
+        tasks.append(
+            Task(
+                _(
+                    "Passeport phytosanitaire : le numéro d'enregistrement de l'opérateur "
+                    "(PLANT_PASSPORT_OPERATOR) n'est pas configuré, les passeports des plants "
+                    "sont incomplets."
+                ),
+                url_for("staff.passport_register"),
                 urgent=True,
             )
         )

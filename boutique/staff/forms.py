@@ -21,12 +21,14 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 
 from ..catalog.services import find_product
 from ..formatting import parse_id
 from ..forms import MoneyField, not_negative_money
+from ..passports.services import is_valid_botanical_name
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 VAT_CHOICES = [SelectChoice(550, "5,5 %"), SelectChoice(1000, "10 %"), SelectChoice(2000, "20 %")]
@@ -58,6 +60,16 @@ class ProductForm(FlaskForm):
         _l("Prix AMAP HT (€)"), validators=[InputRequired(), not_negative_money]
     )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
+    plant_for_planting = BooleanField(
+        _l("Plant destiné à la plantation (passeport phytosanitaire)"),
+        description=_l("Oui pour les plants et les aromatiques en pot, non pour les légumes."),
+    )
+    botanical_name = StringField(
+        _l("Nom botanique (genre et espèce)"),
+        # No Optional(): it would stop validate_botanical_name, which requires it for plants.
+        validators=[Length(max=160)],
+        description=_l("Par exemple : Solanum lycopersicum. Imprimé sur le passeport (A)."),
+    )
     photo = FileField(
         _l("Photo (JPEG, PNG ou WebP, 5 Mo au plus)"),
         validators=[
@@ -77,6 +89,17 @@ class ProductForm(FlaskForm):
         same = find_product(field.data.strip(), (self.variety.data or "").strip())
         if same is not None and (self.product is None or same.id != self.product.id):
             raise ValidationError(_l("Ce produit (même nom et même variété) existe déjà."))
+
+    def validate_botanical_name(self, field):
+        text = (field.data or "").strip()
+        if self.plant_for_planting.data and not text:
+            raise ValidationError(
+                _l("Un plant destiné à la plantation a besoin de son nom botanique (passeport A).")
+            )
+        if text and not is_valid_botanical_name(text):
+            raise ValidationError(
+                _l("Nom botanique attendu : genre et espèce, par exemple « Solanum lycopersicum ».")
+            )
 
 
 class ImportForm(FlaskForm):
@@ -150,6 +173,19 @@ class OfferRowForm(Form):
         _l("Prix restaurant HT"), validators=[Optional(), not_negative_money]
     )
     price_amap_cents = MoneyField(_l("Prix AMAP HT"), validators=[Optional(), not_negative_money])
+    # The plant passport's part C; empty: the code derived from the week and the product.
+    traceability_code = StringField(
+        _l("Code de traçabilité"),
+        filters=[lambda text: (text or "").strip()],
+        validators=[
+            Optional(),
+            Length(max=40, message=_l("Code de lot : 40 caractères au plus.")),
+            Regexp(
+                r"^[A-Za-z0-9][A-Za-z0-9 ./_-]*$",
+                message=_l("Code de lot : lettres, chiffres, espaces, tirets, points ou « / »."),
+            ),
+        ],
+    )
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -167,6 +203,7 @@ class OfferRowForm(Form):
             "price_individual_cents": self.price_individual_cents.data,
             "price_restaurant_cents": self.price_restaurant_cents.data,
             "price_amap_cents": self.price_amap_cents.data,
+            "traceability_code": self.traceability_code.data or "",
         }
 
 

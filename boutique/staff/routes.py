@@ -1,4 +1,5 @@
 from datetime import date
+from functools import partial
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,6 +13,7 @@ from ..catalog.photos import PhotoError, delete_photo, save_photo
 from ..extensions import db
 from ..formatting import format_iso_date
 from ..models import Product, SalesWeek
+from ..passports import services as passports
 from ..pickup.services import create_slots_from_templates
 from ..standing.services import engaged_demand, placement_summary
 from ..timezones import local_to_utc, utc_to_local_naive
@@ -241,6 +243,7 @@ def week(week_id):
         row_errors=row_errors,
         previous=weeks.previous_week(week),
         demand=engaged_demand(week),
+        default_code=partial(passports.default_code, week.iso_week),
     ), status
 
 
@@ -255,6 +258,7 @@ def _grid_row(product, offer):
             price_individual_cents=offer.price_individual_cents,
             price_restaurant_cents=offer.price_restaurant_cents,
             price_amap_cents=offer.price_amap_cents,
+            traceability_code=offer.traceability_code,
         )
     return row
 

@@ -379,7 +379,8 @@ def grid_products():
 def save_grid(week, rows):
     """Apply the whole grid or nothing.
 
-    rows: {product_id: {offered, quantity_available, max_per_order, price_*_cents}}.
+    rows: {product_id: {offered, quantity_available, max_per_order, price_*_cents,
+    traceability_code (optional)}}.
     Returns {product_id: message} for rows that break a rule; saves only when it is empty.
     """
     products = {product.id: product for product in grid_products()}
@@ -417,6 +418,9 @@ def save_grid(week, rows):
             db.session.add(offer)
         for field in OFFER_COPY_FIELDS:
             setattr(offer, field, values[field])
+        # Not in OFFER_COPY_FIELDS: a lot code is this week's own, never copied to the next.
+        if "traceability_code" in values:
+            offer.traceability_code = values["traceability_code"]
     week.version += 1
     db.session.flush()
     return {}

@@ -1,0 +1,63 @@
+"""Staff: the register of plant passports issued, on screen (per product) and as CSV."""
+
+from collections import Counter
+from datetime import date
+
+from flask import Response, render_template, request
+from flask_babel import gettext as _
+
+from ..auth import admin_required, recent_login_required, staff_required
+from ..passports import services as passports
+from . import bp
+
+
+def _period():
+    """The dates asked for (du, au), or an error message for staff."""
+    period = []
+    for name in ("du", "au"):
+        text = (request.args.get(name) or "").strip()
+        try:
+            period.append(date.fromisoformat(text) if text else None)
+        except ValueError:
+            return None, None, _("Date invalide « %(value)s » (attendu : AAAA-MM-JJ).", value=text)
+    start, end = period
+    if start and end and end < start:
+        return None, None, _("La date de fin est avant la date de début.")
+    return start, end, None
+
+
+@bp.get("/passeports")
+@staff_required
+def passport_register():
+    start, end, error = _period()
+    entries = [] if error else passports.register_entries(start, end)
+    per_product = Counter()
+    for entry in entries:
+        per_product[(entry.product, entry.botanical_name, entry.code)] += entry.quantity
+    return render_template(
+        "staff/passports.html",
+        entries=entries,
+        per_product=sorted(per_product.items()),
+        start=start,
+        end=end,
+        error=error,
+        operator=passports.operator_number(),
+        country=passports.country(),
+    ), (400 if error else 200)
+
+
+@bp.get("/passeports/registre.csv")
+@admin_required  # buyers' names leave the shop
+@recent_login_required
+def passport_register_csv():
+    start, end, error = _period()
+    if error:
+        return Response(error, status=400, mimetype="text/plain")
+    name = "registre-passeports"
+    if start or end:
+        name += f"-{start or ''}_{end or ''}"
+    return Response(
+        passports.register_csv(passports.register_entries(start, end)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+    )
