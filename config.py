@@ -137,7 +137,27 @@ class Config:
     SELLER_SIRET = os.environ.get("SELLER_SIRET", "12345678900011")
     # Empty: the association is not registered for VAT; SELLER_VAT_EXEMPTION is printed instead.
     SELLER_VAT_NUMBER = os.environ.get("SELLER_VAT_NUMBER", "FR32123456789")
-    SELLER_VAT_EXEMPTION = os.environ.get("SELLER_VAT_EXEMPTION", "")
+    SELLER_VAT_EXEMPTION = os.environ.get(
+        "SELLER_VAT_EXEMPTION", "TVA non applicable, art. 293 B du CGI"
+    )
+    # VAT-free mode (an association outside VAT): order lines are frozen at 0 %, invoices carry
+    # no VAT and print SELLER_VAT_EXEMPTION. Unset: on when SELLER_VAT_NUMBER is empty.
+    VAT_EXEMPT = (
+        os.environ["VAT_EXEMPT"] not in ("", "0") if os.environ.get("VAT_EXEMPT") else None
+    )
+    # The books (sales journal, FEC): the chart of accounts, per VAT rate in basis points
+    # (0: sales in VAT-free mode). Each one may be set by environment, e.g. ACCOUNT_SALES_550.
+    ACCOUNT_CUSTOMERS = os.environ.get("ACCOUNT_CUSTOMERS", "411000")
+    ACCOUNT_SALES = {
+        rate: os.environ.get(f"ACCOUNT_SALES_{rate}", default)
+        for rate, default in ((0, "701000"), (550, "701055"), (1000, "701100"), (2000, "701200"))
+    }
+    ACCOUNT_VAT = {
+        rate: os.environ.get(f"ACCOUNT_VAT_{rate}", default)
+        for rate, default in ((550, "445711"), (1000, "445712"), (2000, "445713"))
+    }
+    FEC_JOURNAL_CODE = os.environ.get("FEC_JOURNAL_CODE", "VT")
+    FEC_JOURNAL_LABEL = os.environ.get("FEC_JOURNAL_LABEL", "Ventes")
     INVOICE_DUE_DAYS = _env_int("INVOICE_DUE_DAYS", 30)
     # Professionals may choose to pay by invoice (transfer); "0" takes the choice away.
     INVOICE_PAYMENT = os.environ.get("INVOICE_PAYMENT", "1") != "0"

@@ -114,6 +114,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
 def register_blueprints(app):
     from .account import bp as account_bp
     from .basket import bp as basket_bp
+    from .books import bp as books_bp
     from .checkout import bp as checkout_bp
     from .groups import bp as groups_bp
     from .ordering import bp as ordering_bp
@@ -130,6 +131,7 @@ def register_blueprints(app):
     app.register_blueprint(payments_bp)
     app.register_blueprint(account_bp, url_prefix="/compte")
     app.register_blueprint(staff_bp, url_prefix="/gestion")
+    app.register_blueprint(books_bp, url_prefix="/gestion/comptabilite")
     app.register_blueprint(standing_bp, url_prefix="/compte/commandes-recurrentes")
     app.after_request(send_after_response)
     app.add_url_rule("/healthz", view_func=healthz)

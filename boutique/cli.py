@@ -24,6 +24,9 @@ def register(app):
     app.cli.add_command(documents_group)
     app.cli.add_command(standing_group)
     app.cli.add_command(groups_group)
+    from .books.commands import books_group
+
+    app.cli.add_command(books_group)
     from .passports.commands import passports_group
 
     app.cli.add_command(passports_group)

@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
+from ..books.cash_journal import record_closing
 from ..extensions import db
 from ..models import CashClosing, Order, Payment, PickupPoint, PickupSlot, utcnow
 from ..pricing import order_totals
@@ -259,4 +260,5 @@ def close_day(day, point, staff, counted_cash_cents, note, now=None):
             db.session.add(closing)
     except IntegrityError:  # closed by another request between the check and the insert
         raise CashError(_already_closed(day, point)) from None
+    record_closing(closing, point, staff)
     return closing

@@ -11,6 +11,7 @@ from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from ..books.cash_journal import record_gate_payment
 from ..extensions import db
 from ..formatting import format_cents, format_when
 from ..links import public_url
@@ -395,6 +396,7 @@ def cancel_payment(payment, staff, reason):
     )
     db.session.add(correction)
     db.session.flush()
+    record_gate_payment(correction, staff)
     invoice = order_invoice(order)
     if invoice is not None and invoice.is_paid and invoice.payment_method != "invoice":
         # Marked paid from the gate's payments: paid again only if what is left covers it.
@@ -449,6 +451,7 @@ def record_payment(order, staff, method, amount_cents):
     payment = Payment(order=order, method=method, amount_cents=amount_cents, recorded_by=staff)
     db.session.add(payment)
     db.session.flush()
+    record_gate_payment(payment, staff)
     record(
         order,
         staff,
