@@ -66,9 +66,6 @@ class Config:
     # Highest total (cents) of an order paid on pick-up by a guest or an account whose email is
     # not verified; above it: card payment, or a verified account. 0 refuses every such order.
     UNPAID_ORDER_CAP_CENTS = _env_int("UNPAID_ORDER_CAP_CENTS", 15000)
-    # The terms of sale's version: an account accepts them once per version, each order keeps
-    # the version accepted. Change it when the terms change.
-    TERMS_VERSION = os.environ.get("TERMS_VERSION", "2026-11")
     # Card orders waiting for their payment hold stock and a place (PAYMENT_HOLD_MINUTES + 5):
     # a guest or unverified account may have this many at once per client network, and one per
     # email (a new card order releases that email's unpaid one). Verified accounts and staff are

@@ -117,6 +117,7 @@ def register_blueprints(app):
     from .books import bp as books_bp
     from .checkout import bp as checkout_bp
     from .groups import bp as groups_bp
+    from .legal import bp as legal_bp
     from .ordering import bp as ordering_bp
     from .payments import bp as payments_bp
     from .shop import bp as shop_bp
@@ -128,6 +129,7 @@ def register_blueprints(app):
     app.register_blueprint(checkout_bp)
     app.register_blueprint(ordering_bp)
     app.register_blueprint(groups_bp)
+    app.register_blueprint(legal_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(account_bp, url_prefix="/compte")
     app.register_blueprint(staff_bp, url_prefix="/gestion")

@@ -5,6 +5,7 @@ from datetime import date, time, timedelta
 from .account.services import create_staff, register_customer
 from .demo_data import BOTANICAL_NAMES, CATEGORIES, LAST_WEEK_ONLY, PRODUCTS, SOLD_OUT_THIS_WEEK
 from .extensions import db
+from .legal.services import install_defaults as install_legal_defaults
 from .models import (
     Category,
     Offer,
@@ -138,6 +139,7 @@ def load_demo_data(password, now=None):
             user.pro_status = "approved"
             user.reviewed_at = now
     db.session.flush()
+    install_legal_defaults()  # version 1 of each legal page, placeholders to fill
     _demo_group_order(current, products, now)
     _demo_standing_order(current, products, this_monday)
 

@@ -102,7 +102,7 @@ def checkout(page, payment, name=None, email=None):
     page.get_by_label(re.compile(r"de 09:00 à 19:00")).check()
     page.get_by_label(re.compile(payment)).check()
     terms = page.get_by_label("J'accepte les conditions générales de vente")
-    if terms.count():  # an account accepts them once (per TERMS_VERSION)
+    if terms.count():  # an account accepts them once (per CGV version)
         terms.check()
     else:
         expect(page.locator(".terms-known")).to_contain_text("Vous avez déjà accepté")

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from boutique.extensions import db
+from boutique.legal.services import terms_version
 from boutique.models import Order, PickupPoint, PickupSlot
 from tests.browser import ARTIFACTS, card
 from tests.test_quick_order import two_weeks  # noqa: F401  (a fixture)
@@ -120,7 +121,7 @@ def test_a_restaurant_reorders_last_weeks_order_in_four_actions(
     from tests.browser import log_in
 
     chef = two_weeks["chef"]
-    chef.terms_version = app.config["TERMS_VERSION"]  # accepted with its first order
+    chef.terms_version = terms_version()  # accepted with its first order
     db.session.commit()
     context = browser.new_context(
         base_url=live_server, locale="fr-FR", viewport={"width": 1366, "height": 900}

@@ -1,7 +1,7 @@
 import secrets
 from functools import wraps
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from ..basket import services as basket
 from ..basket.routes import open_week_or_none
 from ..extensions import db
+from ..legal import services as legal
 from ..ordering.services import (
     Contact,
     OrderError,
@@ -141,11 +142,12 @@ def start():
         prefill = _prefill(customer, slots)
         prefill["checkout_token"] = secrets.token_urlsafe(24)
     totals = basket.totals(lines, kind)
+    terms = legal.terms_version()  # the CGV shown and accepted in this request
     form = CheckoutForm(
         slots=slots,
         payment_methods=payment_methods_for(customer),
         payment_problem=lambda method: payment_problem(customer, method, totals.gross_cents),
-        terms_known=_terms_known(customer),
+        terms_known=_terms_known(customer, terms),
         data=prefill,
     )
     if form.validate_on_submit():
@@ -157,7 +159,7 @@ def start():
             "payment_method": form.payment_method.data,
             "note": (form.note.data or "").strip(),
         }
-        return _place(week, form.checkout_token.data)
+        return _place(week, form.checkout_token.data, terms)
     if form.checkout_token.errors:  # a page from before an update, or one made up: a new one
         form.checkout_token.data = secrets.token_urlsafe(24)
         form.checkout_token.errors = []
@@ -172,13 +174,13 @@ def start():
         price_kind=kind,
         week=week,
         unpaid_cap_cents=unpaid_order_cap_cents(),
+        terms_version=terms,
     )
 
 
-def _terms_known(customer):
-    """This account accepted this version of the terms of sale with an earlier order."""
-    version = current_app.config["TERMS_VERSION"]
-    return customer is not None and bool(version) and customer.terms_version == version
+def _terms_known(customer, terms):
+    """This account accepted this version of the CGV (LegalPage "cgv") with an earlier order."""
+    return customer is not None and customer.terms_version == terms
 
 
 def _keep_typed(data):
@@ -194,7 +196,7 @@ def _keep_typed(data):
     }
 
 
-def _place(week, token):
+def _place(week, token, terms):
     """Place the order of the basket with the choices just checked (session["checkout"])."""
     customer, choices = _customer(), session["checkout"]
     expire_holds(week_id=week.id)  # unpaid card orders give their stock back first
@@ -212,7 +214,7 @@ def _place(week, token):
             checkout_token=token,
             ip_hash=address_hash(),
         )
-        order.terms_version = current_app.config["TERMS_VERSION"]
+        order.terms_version = terms
         if customer is not None:  # next week: the terms and the phone are known
             customer.terms_version = order.terms_version
             customer.phone = order.phone or customer.phone
@@ -264,7 +266,3 @@ def _place(week, token):
     )
     return redirect(url_for("ordering.order_page", token=order.access_token))
 
-
-@bp.get("/conditions-generales-de-vente")
-def terms():
-    return render_template("checkout/terms.html")

@@ -10,6 +10,7 @@ from . import (  # noqa: E402,F401
     documents,
     handover,
     invoices,
+    legal_pages,
     mails,
     orders,
     passports,

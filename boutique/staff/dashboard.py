@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from .. import outbox
 from ..auth import staff_required
 from ..extensions import db
+from ..legal import services as legal
+from ..legal.defaults import TITLES as LEGAL_TITLES
 from ..models import COLLECTIBLE_STATUSES, Order, PickupSlot, SalesWeek, User
 from ..passports import services as passports
 from ..payments.invoices import overdue_invoices
@@ -140,5 +142,9 @@ def todo(user, today=None):
 @staff_required
 def dashboard():
     return render_template(
-        "staff/dashboard.html", tasks=todo(current_user), weeks=weeks.all_weeks()[:8]
+        "staff/dashboard.html",
+        tasks=todo(current_user),
+        weeks=weeks.all_weeks()[:8],
+        legal_to_fill=legal.pages_to_fill(),
+        legal_titles=LEGAL_TITLES,
     )
