@@ -368,3 +368,10 @@ def test_purge_erases_old_contact_data_and_mails_and_is_idempotent(
     output = purge(runner)
     counts = [line.split()[0] for line in output.splitlines()[1:]]
     assert counts == ["0"] * 5, output
+
+
+def test_an_order_page_leads_staff_to_its_customer(staff_client, shop):
+    order = order_for(shop, shop["restaurant"])
+    html = staff_client.get(f"/gestion/commandes/{order.id}").get_data(as_text=True)
+    assert "Fiche client" in html
+    assert f'href="/gestion/clients/{shop["restaurant"].id}"' in html
