@@ -6,6 +6,7 @@ Professionals' prices exclude it: VAT is added to each rate's net total.
 
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_login import current_user
 
 BASIS = 10_000  # VAT rates are in basis points: 550 = 5.5 %
@@ -25,6 +26,20 @@ class Totals:
     vat_cents: int = 0
     gross_cents: int = 0
     by_rate: list[RateTotal] = field(default_factory=list)
+
+
+def vat_exempt():
+    """VAT-free mode (an association outside VAT): VAT_EXEMPT, or no SELLER_VAT_NUMBER."""
+    config = current_app.config
+    if config.get("VAT_EXEMPT") is not None:
+        return bool(config["VAT_EXEMPT"])
+    return not (config.get("SELLER_VAT_NUMBER") or "").strip()
+
+
+def vat_rate_for(product):
+    """The VAT rate a sale of the product carries now, frozen on order lines: the product's,
+    or 0 in VAT-free mode (the price is then the price paid, for every kind of customer)."""
+    return 0 if vat_exempt() else product.vat_rate_bp
 
 
 def _round_div(numerator, denominator):

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from ..formatting import parse_count
 from ..models import Offer
 from ..ordering.services import MAX_QUANTITY, offers_by_id, quantity_problem
-from ..pricing import compute_totals
+from ..pricing import compute_totals, vat_rate_for
 
 
 @dataclass
@@ -91,7 +91,7 @@ def lines(week, items, kind):
 def totals(basket_lines, kind):
     return compute_totals(
         (
-            (line.unit_price_cents, line.quantity, line.offer.product.vat_rate_bp)
+            (line.unit_price_cents, line.quantity, vat_rate_for(line.offer.product))
             for line in basket_lines
         ),
         prices_include_vat=kind == "individual",

@@ -16,6 +16,7 @@ from ..extensions import db, limiter
 from ..formatting import parse_count
 from ..models import utcnow
 from ..ordering.services import payment_methods_for
+from ..pricing import vat_rate_for
 from ..ratelimit import breach_page
 from ..timezones import local_to_utc, utc_to_local_naive
 from ..transactions import retried
@@ -320,7 +321,7 @@ def _group_for_members(token):
 
 def _offer_rows(group):
     return [
-        (offer, gross_unit_cents(offer.price_cents("amap"), offer.product.vat_rate_bp))
+        (offer, gross_unit_cents(offer.price_cents("amap"), vat_rate_for(offer.product)))
         for offer in member_offers(group.week)
     ]
 

@@ -36,7 +36,7 @@ from ..models import (
 from ..order_log import SYSTEM, mail_customer, record
 from ..order_states import release_place, release_stock, reserve_place, reserve_stock
 from ..ordering.services import next_order_numbers, payment_methods_for
-from ..pricing import compute_totals
+from ..pricing import compute_totals, vat_rate_for
 from ..transactions import lock_week
 from .bags import (
     mail_coordinator,
@@ -364,7 +364,7 @@ def _set_lines(member, offers, items, now):
                     product_name=offer.product.full_name,
                     unit_label=offer.product.unit_label,
                     unit_price_cents=offer.price_cents("amap"),
-                    vat_rate_bp=offer.product.vat_rate_bp,
+                    vat_rate_bp=vat_rate_for(offer.product),
                     quantity_ordered=new,
                     quantity=new,
                     updated_at=now,

@@ -46,7 +46,7 @@ from ..payments.gateway import (
 )
 from ..payments.invoices import credit_note_for_change, issue_invoice
 from ..pickup.services import release_places, reserve_place
-from ..pricing import compute_totals, order_totals
+from ..pricing import compute_totals, order_totals, vat_rate_for
 from ..transactions import lock_week, lock_weeks
 
 MAX_QUANTITY = 10_000
@@ -480,7 +480,7 @@ def place_order(
     if entered_by is None:  # staff know who they take a phone order from
         gross = compute_totals(
             (
-                (offer.price_cents(kind), items[offer_id], offer.product.vat_rate_bp)
+                (offer.price_cents(kind), items[offer_id], vat_rate_for(offer.product))
                 for offer_id, offer in offers.items()
             ),
             prices_include_vat=kind == "individual",
@@ -533,7 +533,7 @@ def place_order(
                 product_name=offer.product.full_name,
                 unit_label=offer.product.unit_label,
                 unit_price_cents=offer.price_cents(kind),
-                vat_rate_bp=offer.product.vat_rate_bp,
+                vat_rate_bp=vat_rate_for(offer.product),
                 quantity_ordered=items[offer_id],
                 quantity=items[offer_id],
             )

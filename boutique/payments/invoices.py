@@ -20,7 +20,7 @@ from ..formatting import format_cents
 from ..models import Invoice, InvoiceCounter, Payment, utcnow
 from ..order_log import SYSTEM, record
 from ..pdf import render_pdf
-from ..pricing import compute_totals
+from ..pricing import compute_totals, vat_exempt
 from ..timezones import shop_today
 from . import facturx
 
@@ -72,7 +72,8 @@ def _numbered(document, now):
 
 def _seller():
     config = current_app.config
-    vat_number = (config["SELLER_VAT_NUMBER"] or "").strip()
+    # VAT-free mode prints the exemption instead of a VAT number.
+    vat_number = "" if vat_exempt() else (config["SELLER_VAT_NUMBER"] or "").strip()
     return {
         "seller_name": config["SELLER_NAME"],
         "seller_address": config["SELLER_ADDRESS"],

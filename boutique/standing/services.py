@@ -46,7 +46,7 @@ from ..ordering.services import (
 )
 from ..outbox import queue_email
 from ..pickup.services import reserve_place, reserve_places
-from ..pricing import compute_totals, order_totals
+from ..pricing import compute_totals, order_totals, vat_rate_for
 from ..timezones import shop_today
 from ..transactions import lock_week
 
@@ -729,7 +729,7 @@ def _plan(standing, week, stock):
                 (
                     stock.by_id[offer_id].price_cents(plan.kind),
                     quantity,
-                    stock.by_id[offer_id].product.vat_rate_bp,
+                    vat_rate_for(stock.by_id[offer_id].product),
                 )
                 for offer_id, quantity in plan.items.items()
             ),
@@ -870,7 +870,7 @@ def _order(plan, week, stock, number, now):
                 product_name=offer.product.full_name,
                 unit_label=offer.product.unit_label,
                 unit_price_cents=offer.price_cents(kind),
-                vat_rate_bp=offer.product.vat_rate_bp,
+                vat_rate_bp=vat_rate_for(offer.product),
                 quantity_ordered=plan.items[offer_id],
                 quantity=plan.items[offer_id],
             )
