@@ -118,9 +118,6 @@ consommation) :
 - Adresse : [ADRESSE POSTALE DU MÉDIATEUR]
 - Site internet : [SITE INTERNET DU MÉDIATEUR]
 
-Vous pouvez aussi utiliser la plateforme européenne de règlement en ligne des litiges :
-<https://ec.europa.eu/consumers/odr>.
-
 ## 9. Données personnelles
 
 Voir notre [politique de confidentialité](/confidentialite).
