@@ -469,3 +469,42 @@ def test_dashboard_warns_while_the_registration_number_is_missing(app, staff_cli
     app.config["PLANT_PASSPORT_OPERATOR"] = ""
     page = page_words(staff_client.get("/gestion/"))
     assert "Passeport phytosanitaire : le numéro d'enregistrement de l'opérateur" in page
+
+
+# --- In the browser -----------------------------------------------------------------------------
+
+
+def test_staff_type_a_lot_code_in_the_browser_and_the_delivery_round_prints_it(
+    browser, live_server, staff, shop
+):
+    from playwright.sync_api import expect
+
+    from tests.browser import grid_row, log_in
+
+    context = browser.new_context(
+        base_url=live_server, locale="fr-FR", viewport={"width": 1400, "height": 900}
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        log_in(page, staff.email)
+        page.goto(f"/gestion/semaines/{shop['week'].id}")
+        row = grid_row(page, "Basilic Grand vert")
+        code = row.get_by_label("Code de traçabilité : Basilic Grand vert")
+        expect(code).to_have_value("SEMIS-2026-117")
+        code.fill("SEMIS-2026-204")
+        # Cut vegetables have no passport: no code to type.
+        expect(grid_row(page, "Courgettes").locator("input.lot-code")).to_have_count(0)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        row.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "passport-week-grid.png"))
+        page.get_by_role("button", name="Enregistrer les disponibilités").click()
+        expect(page.locator(".flash-success")).to_contain_text("Disponibilités enregistrées.")
+
+        page.goto(docs_url(shop, "tournee"))
+        passport = page.locator(".passport").first
+        expect(passport).to_contain_text("Plant Passport / Passeport phytosanitaire")
+        expect(passport).to_contain_text("C SEMIS-2026-204")
+        page.screenshot(path=str(ARTIFACTS / "passport-delivery-round.png"), full_page=True)
+    finally:
+        context.close()
