@@ -148,6 +148,8 @@ def test_an_empty_body_is_refused_with_a_message(staff_client):
 def test_the_dashboard_warns_until_no_placeholder_is_left(staff_client):
     page = page_words(staff_client.get("/gestion/"))
     assert "passages entre crochets à remplacer" in page  # nothing loaded yet: defaults to fill
+    listing = page_words(staff_client.get("/gestion/pages-legales"))
+    assert "Déclaration d'accessibilité — texte par défaut pas encore chargé oui" in listing
     for slug in ADDRESSES:
         form = edit_form(staff_client, slug)
         page = page_words(staff_client.get("/gestion/"))
@@ -158,7 +160,7 @@ def test_the_dashboard_warns_until_no_placeholder_is_left(staff_client):
         )
     assert "passages entre crochets à remplacer" not in page_words(staff_client.get("/gestion/"))
     listing = page_words(staff_client.get("/gestion/pages-legales"))
-    assert "passage entre crochets" not in listing
+    assert "passage entre crochets" not in listing and "Titre" in listing
 
 
 def test_customers_cannot_edit_and_visitors_are_sent_to_log_in(client, make_user, login):

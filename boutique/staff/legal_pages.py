@@ -7,6 +7,7 @@ from flask_login import current_user
 from ..auth import staff_required
 from ..extensions import db
 from ..legal import services as legal
+from ..legal.defaults import TITLES
 from ..legal.forms import LegalPageForm
 from ..models.legal import LEGAL_SLUGS
 from ..transactions import retried
@@ -26,6 +27,7 @@ def legal_pages():
     return render_template(
         "staff/legal_pages.html",
         slugs=LEGAL_SLUGS,
+        titles=TITLES,
         pages=pages,
         to_fill={slug: legal.placeholders(page.body) for slug, page in pages.items()},
     )
