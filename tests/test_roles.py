@@ -41,6 +41,9 @@ ADMIN_ONLY = {
     "staff.send_account_password_link",
     "staff.export_customer_data",
     "staff.delete_customer_account",
+    "staff.passport_register_csv",
+    "books.journal_csv",
+    "books.fec",
 }
 # The pick-up documents: page and PDF for staff; their CSV (names, phones, addresses) for admins.
 DOCUMENTS = {
