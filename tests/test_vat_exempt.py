@@ -86,3 +86,23 @@ def test_vat_free_invoice_rendered_to_png_for_review(exempt, shop, staff):
         [pdftoppm, "-png", "-r", "60", str(target), str(ARTIFACTS / "invoice-vat-free")],
         check=True,
     )
+
+
+def test_an_order_with_vat_invoiced_after_the_switch_shows_the_vat_number_not_the_exemption(
+    app, shop, staff
+):
+    from boutique.ordering.services import lower_quantities
+
+    order = invoice_order(shop)  # placed with VAT
+    app.config.update(VAT_EXEMPT=True)
+    confirmed(order, staff)
+    invoice = documents(order)[0]
+    assert invoice.vat_cents > 0
+    assert invoice.seller_vat_number == app.config["SELLER_VAT_NUMBER"]
+    assert invoice.seller_vat_exemption == ""
+    words = pdf_words(invoice_pdf(invoice))
+    assert "TVAnonapplicable" not in words
+    lower_quantities(order, {order.lines[0].id: order.lines[0].quantity - 1}, staff)
+    db.session.commit()
+    note = [d for d in documents(order) if d.kind == "credit_note"][0]
+    assert (note.seller_vat_number, note.seller_vat_exemption) == (invoice.seller_vat_number, "")

@@ -70,10 +70,14 @@ def _numbered(document, now):
 # --- Snapshots ----------------------------------------------------------------------------------
 
 
-def _seller():
+def _seller(lines):
+    """The seller's block. The VAT details follow the lines, not today's mode: lines frozen
+    with VAT (ordered before the shop went VAT-free) are invoiced with the VAT number; lines
+    at 0 % in VAT-free mode with the exemption mention."""
     config = current_app.config
-    # VAT-free mode prints the exemption instead of a VAT number.
-    vat_number = "" if vat_exempt() else (config["SELLER_VAT_NUMBER"] or "").strip()
+    charges_vat = any(line["vat_rate_bp"] for line in lines)
+    vat_free = vat_exempt() and not charges_vat
+    vat_number = "" if vat_free else (config["SELLER_VAT_NUMBER"] or "").strip()
     return {
         "seller_name": config["SELLER_NAME"],
         "seller_address": config["SELLER_ADDRESS"],
@@ -312,7 +316,7 @@ def issue_invoice(order, now=None):
         payment_method=order.payment_method,
         prices_include_vat=order.prices_include_vat,
         **_buyer(order),
-        **_seller(),
+        **_seller(lines),
         **(_bank() if order.payment_method == "invoice" else {}),
     )
     _set_totals(invoice, _totals_of_lines(lines, order.prices_include_vat))
@@ -420,7 +424,6 @@ def credit_note_for_change(order, actor=None, now=None):
         due_date=None,
         lines=lines,
         **{key: getattr(invoice, key) for key in _SNAPSHOT_FROM_INVOICE},
-        **_seller(),
     )
     # A cancellation credits exactly what is left, so the invoice and its notes add up to zero.
     _set_totals(
@@ -435,9 +438,18 @@ def credit_note_for_change(order, actor=None, now=None):
     return note
 
 
+# A credit note repeats its invoice: the same buyer, and the same seller block (a note on an
+# invoice issued with VAT keeps the VAT number even if the shop has since gone VAT-free).
 _SNAPSHOT_FROM_INVOICE = (
     "payment_method",
     "prices_include_vat",
+    "seller_name",
+    "seller_address",
+    "seller_siret",
+    "seller_vat_number",
+    "seller_vat_exemption",
+    "late_payment_rate",
+    "recovery_indemnity_cents",
     "buyer_name",
     "buyer_organisation",
     "buyer_address",
