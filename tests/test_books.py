@@ -148,6 +148,13 @@ def test_a_bad_period_gets_a_clear_message(admin_client):
         admin_client.get("/gestion/comptabilite/fec-2026-13.txt", follow_redirects=True)
     )
     assert "Période « 2026-13 » non reconnue" in page
+    for period in ("9999-12", "9999"):  # the last year has no following month: no overflow
+        page = page_words(
+            admin_client.get(f"/gestion/comptabilite/?periode={period}", follow_redirects=True)
+        )
+        assert f"Période « {period} » non reconnue" in page
+    response = admin_client.get("/gestion/comptabilite/tva-9999.csv", follow_redirects=True)
+    assert response.status_code < 500
 
 
 # --- FEC ----------------------------------------------------------------------------------------
