@@ -78,6 +78,8 @@ def parse_period(text):
     if not match:
         raise BooksError(invalid)
     year, month, day = (int(part) if part else None for part in match.groups())
+    if year < 2000 or year > 2999:  # the shop's own years: no date arithmetic overflow
+        raise BooksError(invalid)
     try:
         if day is not None:
             first = last = date(year, month, day)
@@ -88,8 +90,6 @@ def parse_period(text):
             first, last = date(year, 1, 1), date(year, 12, 31)
     except ValueError:
         raise BooksError(invalid) from None
-    if year < 2000 or year > 2999:  # the shop's own years: no date arithmetic overflow
-        raise BooksError(invalid)
     return Period(first, last, text)
 
 
