@@ -89,7 +89,7 @@ def test_preview_shows_the_page_and_saves_nothing(staff_client):
     form = edit_form(staff_client, "cgv")
     response = staff_client.post(
         "/gestion/pages-legales/cgv",
-        data={**form, "title": "CGV", "body": "## Essai\n\n<script>x()</script>ok", "preview": "y"},
+        data={**form, "title": "CGV", "body": "## Essai\n\n<script>x()</script>\n\nok", "preview": "y"},
     )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -97,6 +97,18 @@ def test_preview_shows_the_page_and_saves_nothing(staff_client):
     assert "Aperçu (pas encore enregistré)" in preview and "<h2>Essai</h2>" in preview
     assert "<script" not in preview and "x()" not in preview and "<p>ok</p>" in preview
     assert versions("cgv") == 1
+
+
+def test_a_body_of_nested_brackets_renders_at_once():
+    """Python-Markdown took minutes on this (a preview, or each worker's first view, hung)."""
+    import time
+
+    from boutique.legal.services import BODY_MAX_LENGTH, render_markdown
+
+    for body in ("[" * (BODY_MAX_LENGTH // 2) + "]" * (BODY_MAX_LENGTH // 2), "[a](" * 7000):
+        started = time.perf_counter()
+        render_markdown(body)
+        assert time.perf_counter() - started < 10  # about 0.5 s here; minutes before
 
 
 def test_saving_adds_a_version_kept_in_the_history(staff_client, staff, make_user, login):
