@@ -230,3 +230,32 @@ def test_an_order_records_the_cgv_version_its_customer_accepted(
     order = db.session.scalars(select(Order).order_by(Order.id.desc())).first()
     assert order.terms_version == "2"
     assert db.session.get(User, chef.id).terms_version == "2"
+
+
+def test_terms_changed_while_the_checkout_was_open_are_asked_again(
+    app, client, login, two_weeks  # noqa: F811  (the fixture)
+):
+    from tests.test_ordering import TOKEN_INPUT
+
+    chef, offers, slot = two_weeks["chef"], two_weeks["offers"], two_weeks["slot16"]
+    legal.page_or_default("cgv")
+    chef.terms_version = ""
+    db.session.commit()
+    login(chef)
+    client.post("/commande/rapide", data={f"qty-{offers['Tomate'].id}": "2"})
+    raw = client.get("/commande").get_data(as_text=True)
+    assert 'name="terms_shown" type="hidden" value="1"' in raw
+    # Staff publish version 2 while the customer reads version 1.
+    legal.save_version("cgv", "Conditions générales de vente", "Version deux.", None, 1)
+    db.session.commit()
+    form = {"checkout_token": TOKEN_INPUT.search(raw)[1], "name": "Le Bistrot", "email": chef.email,
+            "phone": "04 90 99 88 77", "slot": str(slot.id), "payment_method": "invoice",
+            "accept_terms": "y", "terms_shown": "1"}
+    before = db.session.scalars(select(Order.id)).all()
+    page = page_words(client.post("/commande", data=form))
+    assert "Les conditions générales de vente viennent de changer" in page
+    assert db.session.scalars(select(Order.id)).all() == before
+    form["terms_shown"] = "2"
+    assert client.post("/commande", data=form).status_code == 302
+    newest = db.session.scalars(select(Order).order_by(Order.id.desc())).first()
+    assert newest.id not in before and newest.terms_version == "2"

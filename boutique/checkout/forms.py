@@ -68,6 +68,8 @@ class CheckoutForm(FlaskForm):
         _l("Paiement"), validators=[DataRequired(_l("Choisissez un moyen de paiement."))]
     )
     note = TextAreaField(_l("Remarque (facultatif)"), validators=[Length(max=1000)])
+    # The CGV version the page showed: accepted terms are the ones the customer could read.
+    terms_shown = HiddenField()
     accept_terms = BooleanField(
         _l("J'accepte les conditions générales de vente"),
         validators=[DataRequired(_l("Acceptez les conditions générales de vente pour commander."))],

@@ -150,6 +150,19 @@ def start():
         terms_known=_terms_known(customer, terms),
         data=prefill,
     )
+    if request.method == "GET":
+        form.terms_shown.data = terms
+    elif form.terms_shown.data not in ("", None, terms) and not form.terms_known:
+        # Staff published new terms while the page was open: accepted unread, asked again.
+        form.accept_terms.data = False
+        form.terms_shown.data = terms
+        flash(
+            _(
+                "Les conditions générales de vente viennent de changer : lisez la nouvelle "
+                "version, puis acceptez-la pour commander."
+            ),
+            "error",
+        )
     if form.validate_on_submit():
         session["checkout"] = {
             "name": form.name.data.strip(),

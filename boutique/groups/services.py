@@ -542,6 +542,7 @@ def close_group(group, actor=None, now=None):
         prices_include_vat=False,
         note="\n".join(notes),
         checkout_token=secrets.token_urlsafe(24),
+        terms_version=coordinator.terms_version or "",  # the AMAP buys, on the terms it accepted
         access_token=secrets.token_urlsafe(24),
         created_at=now,
     )

@@ -856,6 +856,8 @@ def _order(plan, week, stock, number, now):
         prices_include_vat=kind == "individual",
         note=standing.note or "",
         checkout_token=f"standing-{standing.id}-{week.id}",
+        # The terms its customer last accepted (a standing order is set up from an account).
+        terms_version=standing.customer.terms_version or "",
         access_token=secrets.token_urlsafe(24),
         created_at=now,
         preferred_point_id=None if plan.slot else _usable_point(standing, kind),
