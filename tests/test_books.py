@@ -108,7 +108,10 @@ def test_an_individuals_collected_order_is_a_receipt_with_its_payment_method(
     header, body = rows[0], rows[1:-1]
     assert len(body) == 1
     receipt = dict(zip(header, body[0], strict=True))
-    assert receipt["Type"] == "Ticket" and receipt["Numéro"] == order.number
+    assert (
+        receipt["Type"] == "Ticket"
+        and receipt["Numéro"] == f"{order.collected_at.year}-{order.number}"
+    )
     assert receipt["Client"] == "Alice Dupont" and receipt["Paiement"] == "chèque"
     assert receipt["Total TTC"] == "12,40"
     assert cents(receipt["HT 5,5 %"]) + cents(receipt["TVA 5,5 %"]) == 1240
@@ -312,3 +315,12 @@ def test_a_closing_refused_adds_nothing_to_the_journal(gate_day, staff):
     except cash.CashError:
         db.session.rollback()
     assert [entry.kind for entry in journal_entries()] == ["closing"]
+
+
+def test_fec_entry_numbers_are_their_documents_numbers(shop, staff, make_user, admin_client):
+    """Monthly files put together never repeat an entry number (EcritureNum)."""
+    invoices_and_a_credit_note(shop, staff, make_user)
+    fec = admin_client.get(f"/gestion/comptabilite/fec-{shop_today().year}.txt")
+    lines = [line.split("|") for line in fec.get_data(as_text=True).splitlines()[1:]]
+    assert lines and all(line[2] == line[8] for line in lines)  # EcritureNum = PieceRef
+    assert {line[2][:3] for line in lines} <= {"FA-", "AV-", f"{shop_today().year}-"[:3]}

@@ -165,10 +165,12 @@ def _receipt_row(order):
         ),
         prices_include_vat=True,
     )
+    day = shop_today(order.collected_at)
     return JournalRow(
         kind="receipt",
-        number=order.number,
-        day=shop_today(order.collected_at),
+        # Order numbers start again each year (S49-001): the year makes the receipt's unique.
+        number=f"{day.year}-{order.number}",
+        day=day,
         customer=order.contact_name,
         customer_account=_aux_account(order),
         order_number=order.number,
@@ -387,12 +389,15 @@ def fec_text(rows):
     config = current_app.config
     code, label = config["FEC_JOURNAL_CODE"], config["FEC_JOURNAL_LABEL"]
     lines = ["|".join(FEC_COLUMNS)]
-    for number, (row, movements) in enumerate(fec_entries(rows), start=1):
+    for row, movements in fec_entries(rows):
+        # The entry's number is its document's (FA-2026-0001, AV-…, 2026-S49-001): the same in
+        # every export, so monthly files put together never repeat one.
+        number = row.number
         day = row.day.strftime("%Y%m%d")
         text = _fec_text(f"{KIND_LABELS[row.kind]} {row.number} {row.customer}")
         for account, account_label, aux, aux_label, debit, credit in movements:
             lines.append("|".join([
-                code, _fec_text(label), str(number), day, account, _fec_text(account_label),
+                code, _fec_text(label), number, day, account, _fec_text(account_label),
                 aux, _fec_text(aux_label), row.number, day, text, euros(debit), euros(credit),
                 "", "", day, "", "",
             ]))  # fmt: skip
