@@ -202,9 +202,10 @@ class Config:
     RECENT_LOGIN_MINUTES = _env_int("RECENT_LOGIN_MINUTES", 30)
 
     # Personal data kept no longer than needed (`flask privacy purge`, daily): guest orders'
-    # contact data and every order's note go this many days after pick-up; sent mails (and
-    # undelivered ones staff dealt with) leave the outbox after PRIVACY_OUTBOX_DAYS.
-    PRIVACY_ORDER_DAYS = _env_int("PRIVACY_ORDER_DAYS", 365)
+    # contact data, secret links and every order's note go this many days after pick-up
+    # (three years by default: the plant passport register names the buyer that long); sent
+    # mails (and undelivered ones staff dealt with) leave the outbox after PRIVACY_OUTBOX_DAYS.
+    PRIVACY_ORDER_DAYS = _env_int("PRIVACY_ORDER_DAYS", 1096)
     PRIVACY_OUTBOX_DAYS = _env_int("PRIVACY_OUTBOX_DAYS", 90)
 
     SESSION_COOKIE_HTTPONLY = True

@@ -311,6 +311,7 @@ def purge(runner, *args):
 def test_purge_erases_old_contact_data_and_mails_and_is_idempotent(
     app, runner, shop, make_user, staff
 ):
+    app.config["PRIVACY_ORDER_DAYS"] = 365  # the default keeps three years (passport register)
     old_day = date.today() - timedelta(days=400)
     old_slot = PickupSlot(
         week=shop["week"], point=shop["gate"], day=old_day, starts_at=time(16), ends_at=time(18),
@@ -349,6 +350,7 @@ def test_purge_erases_old_contact_data_and_mails_and_is_idempotent(
         assert line in output, output
     assert fresh(Order, old_guest.id).email == "lea@exemple.fr"
 
+    old_link, recent_link = old_guest.access_token, recent_guest.access_token
     output = purge(runner)
     for line in ("1 guest orders", "1 orders: note", "1 sent mails", "1 undelivered", "1 group order members"):
         assert line in output, output
@@ -364,6 +366,9 @@ def test_purge_erases_old_contact_data_and_mails_and_is_idempotent(
     assert not {"a@exemple.fr", "c@exemple.fr"} & set(left)
     member = db.session.scalar(select(GroupMember))
     assert (member.name, member.email) == ("", "")
+    # Their secret links expired with their contact data; a recent order's still works.
+    assert guest.access_token != old_link and member.token != "m1"
+    assert fresh(Order, recent_guest.id).access_token == recent_link
 
     output = purge(runner)
     counts = [line.split()[0] for line in output.splitlines()[1:]]

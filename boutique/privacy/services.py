@@ -10,6 +10,7 @@ What stays after a deletion or a purge, and why:
 
 import io
 import json
+import secrets
 import zipfile
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -441,6 +442,16 @@ def delete_account(user, *, actor=None, channel="web", note=""):
 # --- Retention purge ---------------------------------------------------------------------------
 
 
+def _new_tokens(model, column, where):
+    """Draw a new secret for each row: the links mailed with the old one lead nowhere."""
+    ids = db.session.scalars(select(model.id).where(where)).all()
+    if ids:
+        db.session.execute(
+            update(model),
+            [{"id": row_id, column.key: secrets.token_urlsafe(24)} for row_id in ids],
+        )
+
+
 @dataclass
 class PurgeReport:
     guest_orders: int = 0
@@ -492,6 +503,12 @@ def purge(now=None, dry_run=False):
     cutoff_day = shop_today(now) - order_days
     old_order = _picked_up_before(cutoff_day, cutoff_at)
     report = PurgeReport()
+    if not dry_run:  # their secret links die with their contact data (expired tokens)
+        _new_tokens(
+            Order,
+            Order.access_token,
+            and_(Order.customer_id.is_(None), Order.anonymised_at.is_(None), old_order),
+        )
     report.guest_orders = _apply(
         Order,
         and_(Order.customer_id.is_(None), Order.anonymised_at.is_(None), old_order),
@@ -535,6 +552,15 @@ def purge(now=None, dry_run=False):
         GroupOrder.status.in_(("closed", "cancelled")),
         func.coalesce(GroupOrder.closed_at, GroupOrder.created_at) < cutoff_at,
     )
+    if not dry_run:
+        _new_tokens(
+            GroupMember,
+            GroupMember.token,
+            and_(
+                GroupMember.group_id.in_(old_groups),
+                or_(GroupMember.name != "", GroupMember.email != "", GroupMember.phone != ""),
+            ),
+        )
     report.group_members = _apply(
         GroupMember,
         and_(
