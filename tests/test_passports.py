@@ -8,7 +8,7 @@ import subprocess
 from datetime import date, time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from boutique.extensions import db
 from boutique.models import Offer, Order, PickupPoint, PickupSlot, Product
@@ -232,7 +232,29 @@ def grid_post(shop, codes):
     return dict(rows)
 
 
+def before_any_passport_is_issued():
+    """The week as it is before staff confirm anything: no passport printed yet."""
+    db.session.execute(
+        update(Order)
+        .where(Order.status.in_(("confirmed", "ready", "collected")))
+        .values(status="placed")
+    )
+    db.session.commit()
+
+
+def test_a_lot_code_printed_on_passports_no_longer_changes(staff_client, shop):
+    week_url = f"/gestion/semaines/{shop['week'].id}"  # Alice's confirmed order has basil
+    response = staff_client.post(week_url, data=grid_post(shop, {"basil": "SEMIS-2026-999"}))
+    assert response.status_code == 422
+    assert "Des passeports ont déjà été émis avec ce code de lot : il ne peut plus changer." in (
+        page_text(response)
+    )
+    db.session.expire_all()
+    assert db.session.get(Offer, shop["basil"]).traceability_code == "SEMIS-2026-117"
+
+
 def test_staff_type_the_lot_code_in_the_weeks_grid(staff_client, shop):
+    before_any_passport_is_issued()
     week_url = f"/gestion/semaines/{shop['week'].id}"
     page = page_text(staff_client.get(week_url))
     assert f'placeholder="{tomato_code(shop)}"' in page  # the derived code, shown in grey
@@ -481,6 +503,7 @@ def test_staff_type_a_lot_code_in_the_browser_and_the_delivery_round_prints_it(
 
     from tests.browser import grid_row, log_in
 
+    before_any_passport_is_issued()
     context = browser.new_context(
         base_url=live_server, locale="fr-FR", viewport={"width": 1400, "height": 900}
     )

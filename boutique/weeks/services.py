@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..formatting import format_iso_date, format_when
-from ..models import Category, Offer, Product, SalesWeek, utcnow
+from ..models import Category, Offer, Order, OrderLine, Product, SalesWeek, utcnow
 from ..transactions import lock_week, lock_weeks
 
 OFFER_COPY_FIELDS = (
@@ -376,6 +376,24 @@ def grid_products():
     ).all()
 
 
+def _offers_with_passports_issued(offer_ids):
+    """The offers among these with lines of confirmed, ready or collected orders (one query)."""
+    if not offer_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(OrderLine.offer_id)
+            .join(OrderLine.order)
+            .where(
+                OrderLine.offer_id.in_(offer_ids),
+                OrderLine.quantity > 0,
+                Order.status.in_(("confirmed", "ready", "collected")),
+            )
+            .distinct()
+        )
+    )
+
+
 def save_grid(week, rows):
     """Apply the whole grid or nothing.
 
@@ -387,12 +405,24 @@ def save_grid(week, rows):
     # Read under the week's lock: what is reserved cannot grow before the commit, so a
     # quantity below it gets the message below, never the database's ck_offer_no_oversell.
     existing = offers_by_product(week, locked=True)
+    issued = _offers_with_passports_issued([offer.id for offer in existing.values()])
     errors = {}
     for product_id, values in rows.items():
         if product_id not in products:
             errors[product_id] = _("Produit inconnu ou désactivé.")
             continue
         offer = existing.get(product_id)
+        if (
+            offer is not None
+            and offer.id in issued
+            and "traceability_code" in values
+            and values["traceability_code"] != offer.traceability_code
+        ):
+            # The register must say what the labels said: the lot code is printed already.
+            errors[product_id] = _(
+                "Des passeports ont déjà été émis avec ce code de lot : il ne peut plus changer."
+            )
+            continue
         reserved = offer.quantity_reserved if offer else 0
         available = values["quantity_available"]
         if values["offered"] and available is not None and available < reserved:
