@@ -80,7 +80,9 @@ def is_conflict(error):
 
 @event.listens_for(Session, "after_commit")
 def _note_commit(session):
-    if has_app_context():
+    # A savepoint released inside the unit of work (begin_nested) fires this too, while the
+    # outer transaction goes on: only the outer commit makes running the view again unsafe.
+    if has_app_context() and not session.in_nested_transaction():
         g._unit_of_work_committed = True
 
 

@@ -348,3 +348,33 @@ def test_every_stock_writer_at_once_keeps_the_books_straight(
     statuses = db.session.scalars(select(Order.status).order_by(Order.id)).all()
     assert statuses[:6] == ["cancelled"] * 3 + ["placed"] * 2 + ["cancelled"]
     assert offer.quantity_reserved == 2 * 1 + new_customers
+
+
+def test_a_savepoint_released_before_a_conflict_does_not_stop_the_retry(
+    app,
+    stall,  # noqa: F811
+    conflicts,
+):
+    """The checkout loads the CGV's first version in a savepoint: that is not a commit, and
+    the unit of work that then meets a conflict is still run again whole."""
+    from sqlalchemy import text, update
+
+    from boutique.models import SalesWeek
+    from boutique.transactions import retried
+
+    week_id, _offer_id, _slot_id = stall(quantity_available=5, capacity=10)
+    tries = []
+
+    @retried
+    def work():
+        tries.append(1)
+        with db.session.begin_nested():
+            db.session.execute(text("SELECT 1"))
+        db.session.execute(
+            update(SalesWeek).where(SalesWeek.id == week_id).values(version=SalesWeek.version + 1)
+        )
+        db.session.commit()
+
+    conflicts(r"\s*UPDATE sales_week SET version", times=1)
+    work()
+    assert len(tries) == 2
