@@ -137,7 +137,10 @@ def test_restocks_during_a_checkout_rush_are_kept_and_nobody_gets_an_error(
     offer, orders = stock_matches_the_open_lines(offer_id, slot_id)
     assert offer.quantity_available == 35  # the last restock stands
     placed = sum("Merci ! Votre commande S" in page for _, page in checkouts)
-    assert orders == placed and placed >= 20
+    # Stock never went under 20 unless the cut to 3 came before 4 units were reserved (it
+    # depends on who is faster under load): then 3 at least were sold before the restock.
+    cut_refused = grid[2][0] == 422
+    assert orders == placed and placed >= (20 if cut_refused else 3), (placed, grid[2][0])
 
 
 def test_cutting_stock_below_what_a_checkout_just_reserved_says_so(
