@@ -29,6 +29,11 @@ def group_of_order(order):
     return db.session.scalar(select(GroupOrder).where(GroupOrder.order_id == order.id))
 
 
+def gross_cents(unit_price_cents, vat_rate_bp, quantity=1):
+    """What members pay for a quantity, VAT included (the AMAP's prices exclude VAT)."""
+    return compute_totals([(unit_price_cents, quantity, vat_rate_bp)], False).gross_cents
+
+
 def member_totals(member):
     return compute_totals(
         ((line.unit_price_cents, line.quantity, line.vat_rate_bp) for line in member.lines),

@@ -5,10 +5,9 @@ from flask_babel import gettext as _
 
 from .. import pdf as pdf_writer
 from ..links import public_root
-from ..pricing import compute_totals
 from ..spreadsheet import csv_text
 from ..weeks.services import file_stem
-from .bags import member_totals
+from .bags import gross_cents, member_totals
 from .services import PAID_LABELS
 
 
@@ -27,9 +26,7 @@ def _name(group, kind):
 
 
 def _line_gross(line):
-    return compute_totals(
-        [(line.unit_price_cents, line.quantity, line.vat_rate_bp)], False
-    ).gross_cents
+    return gross_cents(line.unit_price_cents, line.vat_rate_bp, line.quantity)
 
 
 def _pdf(group, template, kind):

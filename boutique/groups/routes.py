@@ -23,6 +23,7 @@ from ..transactions import retried
 from . import bp, documents
 from .bags import (
     LOWERING_RULE,
+    gross_cents,
     group_url,
     member_totals,
 )
@@ -36,7 +37,6 @@ from .services import (
     change_member,
     close_group,
     coordinator_groups,
-    gross_unit_cents,
     group_by_token,
     group_for_coordinator,
     group_with_parts,
@@ -321,7 +321,7 @@ def _group_for_members(token):
 
 def _offer_rows(group):
     return [
-        (offer, gross_unit_cents(offer.price_cents("amap"), vat_rate_for(offer.product)))
+        (offer, gross_cents(offer.price_cents("amap"), vat_rate_for(offer.product)))
         for offer in member_offers(group.week)
     ]
 

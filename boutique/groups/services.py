@@ -170,11 +170,6 @@ def member_offers(week):
     )
 
 
-def gross_unit_cents(unit_price_cents, vat_rate_bp):
-    """A unit's price with VAT, as members see it (the AMAP's prices exclude VAT)."""
-    return compute_totals([(unit_price_cents, 1, vat_rate_bp)], False).gross_cents
-
-
 @dataclass
 class ProductTotal:
     name: str
