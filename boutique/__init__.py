@@ -120,9 +120,12 @@ def register_blueprints(app):
     from .legal import bp as legal_bp
     from .ordering import bp as ordering_bp
     from .payments import bp as payments_bp
+    from .season import bp as season_bp
     from .shop import bp as shop_bp
+    from .sowing import bp as sowing_bp
     from .staff import bp as staff_bp
     from .standing import bp as standing_bp
+    from .waitlist import bp as waitlist_bp
 
     app.register_blueprint(shop_bp)
     app.register_blueprint(basket_bp)
@@ -131,10 +134,13 @@ def register_blueprints(app):
     app.register_blueprint(groups_bp)
     app.register_blueprint(legal_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(waitlist_bp, url_prefix="/prevenez-moi")
     app.register_blueprint(account_bp, url_prefix="/compte")
     app.register_blueprint(staff_bp, url_prefix="/gestion")
     app.register_blueprint(books_bp, url_prefix="/gestion/comptabilite")
     app.register_blueprint(standing_bp, url_prefix="/compte/commandes-recurrentes")
+    app.register_blueprint(season_bp, url_prefix="/gestion/saison")
+    app.register_blueprint(sowing_bp, url_prefix="/gestion/semis")
     app.after_request(send_after_response)
     app.add_url_rule("/healthz", view_func=healthz)
 

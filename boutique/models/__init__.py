@@ -40,6 +40,13 @@ from .orders import (
     SlotTemplate,
 )
 from .payments import CARD_STATUSES, CardPayment, DemoIntent, WebhookEvent
+from .season import (
+    WAITLIST_END_REASONS,
+    CropPlan,
+    ForecastOverride,
+    SeasonCharge,
+    WaitlistEntry,
+)
 from .standing import StandingOrder, StandingOrderLine, StandingPlacement
 
 __all__ = [
@@ -53,6 +60,8 @@ __all__ = [
     "DemoIntent",
     "WebhookEvent",
     "CUSTOMER_KINDS",
+    "CropPlan",
+    "ForecastOverride",
     "GROUP_STATUSES",
     "GroupMember",
     "GroupMemberLine",
@@ -81,11 +90,14 @@ __all__ = [
     "PickupSlot",
     "Product",
     "SalesWeek",
+    "SeasonCharge",
     "SlotTemplate",
     "StandingOrder",
     "StandingOrderLine",
     "StandingPlacement",
     "UTCDateTime",
     "User",
+    "WAITLIST_END_REASONS",
+    "WaitlistEntry",
     "utcnow",
 ]

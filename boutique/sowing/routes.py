@@ -1,0 +1,3 @@
+"""Routes: see the package docstring."""
+
+from . import bp  # noqa: F401
