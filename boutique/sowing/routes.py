@@ -1,3 +1,132 @@
-"""Routes: see the package docstring."""
+"""Staff: the sowing plan (page, "cette semaine" on a phone, PDF, CSV), crop data, forecasts."""
 
-from . import bp  # noqa: F401
+from datetime import timedelta
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from .. import pdf as pdf_writer
+from ..auth import staff_required
+from ..extensions import db
+from ..links import public_root
+from ..models import Product, utcnow
+from ..timezones import shop_today
+from . import bp, services
+from .forecast import METHOD
+from .forms import CropForm, OverrideForm
+
+
+def _file_stem(plan):
+    iso = plan.monday.isocalendar()
+    return f"plan-de-semis-{iso.year}-S{iso.week:02d}"
+
+
+@bp.get("/")
+@staff_required
+def plan():
+    return render_template("sowing/plan.html", plan=services.sowing_plan(shop_today()))
+
+
+@bp.get("/cette-semaine")
+@staff_required
+def this_week():
+    return render_template("sowing/this_week.html", plan=services.sowing_plan(shop_today()))
+
+
+@bp.get("/plan-de-semis.pdf")
+@staff_required
+def plan_pdf():
+    plan = services.sowing_plan(shop_today())
+    html = render_template("sowing/sheet.html", plan=plan, generated_at=utcnow())
+    return Response(
+        pdf_writer.render_pdf(html, base_url=public_root()),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename={_file_stem(plan)}.pdf"},
+    )
+
+
+@bp.get("/plan-de-semis.csv")
+@staff_required
+def plan_csv():
+    plan = services.sowing_plan(shop_today())
+    return Response(
+        services.plan_csv(plan),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={_file_stem(plan)}.csv"},
+    )
+
+
+@bp.get("/cultures")
+@staff_required
+def crops():
+    return render_template("sowing/crops.html", rows=services.products_with_crops())
+
+
+@bp.route("/cultures/<int:product_id>", methods=["GET", "POST"])
+@staff_required
+def edit_crop(product_id):
+    product = db.get_or_404(Product, product_id)
+    crop = services.crop_of(product)
+    form = CropForm(obj=crop)
+    if form.validate_on_submit():
+        services.save_crop(product, **{name: form[name].data for name in services.CROP_FIELDS})
+        db.session.commit()
+        flash(
+            _("Données de culture de « %(name)s » enregistrées.", name=product.full_name), "success"
+        )
+        return redirect(url_for("sowing.crops", _anchor=f"product-{product.id}"))
+    if form.errors:
+        flash(_("Corrigez les champs signalés : rien n'a été enregistré."), "error")
+    return render_template("sowing/crop_form.html", form=form, product=product, crop=crop)
+
+
+@bp.route("/prevision/<int:product_id>", methods=["GET", "POST"])
+@staff_required
+def product_forecast(product_id):
+    product = db.get_or_404(Product, product_id)
+    form = OverrideForm()
+    today = shop_today()
+    status = 200
+    if form.validate_on_submit():
+        mondays = services.coming_mondays(services.this_monday(today))
+        try:
+            values = services.parse_overrides(request.form, mondays)
+        except services.SowingError as error:
+            flash(str(error), "error")
+            status = 400
+        else:
+            changed = services.save_overrides(product, values, current_user)
+            db.session.commit()
+            flash(
+                ngettext(
+                    "Prévisions de « %(name)s » enregistrées (%(num)d semaine modifiée).",
+                    "Prévisions de « %(name)s » enregistrées (%(num)d semaines modifiées).",
+                    changed,
+                    name=product.full_name,
+                ),
+                "success",
+            )
+            return redirect(url_for("sowing.product_forecast", product_id=product.id))
+    elif request.method == "POST":
+        flash(_("Le formulaire a expiré : rechargez la page et recommencez."), "error")
+        status = 400
+    weeks = services.product_forecasts([product.id], today)[product.id]
+    return render_template(
+        "sowing/forecast.html",
+        product=product,
+        crop=services.crop_of(product),
+        weeks=weeks,
+        form=form,
+        submitted=request.form if status == 400 else None,
+    ), status
+
+
+@bp.context_processor
+def sowing_settings():
+    return {
+        "method": METHOD,
+        "horizon": services.HORIZON_WEEKS,
+        "week_span": timedelta(days=6),
+    }

@@ -1,0 +1,311 @@
+"""The sowing plan's rules over the database: the history as forecast.py reads it, crop data,
+staff overrides, and the plan of the coming weeks. Services flush, never commit."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from ..extensions import db
+from ..models import Category, CropPlan, ForecastOverride, Product
+from ..season.history import history_weeks, product_weeks
+from .forecast import WEEK, History, Observation, forecast, monday_of
+from .plan import build_plan
+
+HORIZON_WEEKS = 26
+# Last season's same weeks (52, and a week either side) and the recent trend's weeks.
+HISTORY_WEEKS = 60
+MAX_UNITS = 1_000_000
+
+
+class SowingError(Exception):
+    """Input staff must correct; the message is for them."""
+
+
+def this_monday(today):
+    return monday_of(today)
+
+
+def coming_mondays(monday, horizon=HORIZON_WEEKS):
+    """The Mondays of the next `horizon` sales weeks after the week of `monday`."""
+    return [monday + k * WEEK for k in range(1, horizon + 1)]
+
+
+def load_history(first, last):
+    """The sales history between two dates as forecast.History: a few grouped queries.
+
+    Two sales weeks in the same ISO week (an extra sale) add up.
+    """
+    weeks = history_weeks(first, last)
+    mondays = {week.id: week.monday for week in weeks}
+    history = History(weeks=set(mondays.values()))
+    for (product_id, week_id), cell in product_weeks(mondays).items():
+        monday = mondays.get(week_id)
+        if monday is None:
+            continue
+        seen = history.products.get(product_id, {}).get(monday)
+        observation = Observation(
+            sold=cell.sold, sold_out=cell.sold_out, waiting=cell.waiting, offered=cell.offered
+        )
+        if seen is not None:
+            observation = Observation(
+                sold=seen.sold + observation.sold,
+                sold_out=seen.sold_out or observation.sold_out,
+                waiting=seen.waiting + observation.waiting,
+                offered=seen.offered or observation.offered,
+            )
+        history.add(product_id, monday, observation)
+    return history
+
+
+def history_before(monday):
+    """The history the forecast of the weeks after `monday` needs (its week excluded)."""
+    return load_history(monday - HISTORY_WEEKS * WEEK, monday - timedelta(days=1))
+
+
+# --- Crop data ----------------------------------------------------------------------------------
+
+
+def products_with_crops():
+    """[(product, crop plan or None)] of active products, in catalog order: one query."""
+    rows = db.session.execute(
+        select(Product, CropPlan)
+        .join(Category, Product.category_id == Category.id)
+        .outerjoin(CropPlan, CropPlan.product_id == Product.id)
+        .where(Product.active)
+        .order_by(Category.position, Category.name, Product.name, Product.variety)
+    ).all()
+    return [(row.Product, row.CropPlan) for row in rows]
+
+
+def crop_of(product):
+    return db.session.scalar(select(CropPlan).where(CropPlan.product_id == product.id))
+
+
+CROP_FIELDS = (
+    "weeks_to_ready",
+    "loss_percent",
+    "units_per_tray",
+    "seeds_per_unit",
+    "sow_from_week",
+    "sow_to_week",
+    "note",
+)
+
+
+def save_crop(product, **values):
+    """Create or change the product's crop data (values already checked by the form)."""
+    crop = crop_of(product)
+    if crop is None:
+        crop = CropPlan(product=product)
+        db.session.add(crop)
+    for name in CROP_FIELDS:
+        setattr(crop, name, values[name])
+    db.session.flush()
+    return crop
+
+
+# --- Forecasts and overrides --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekForecast:
+    monday: object
+    computed: object  # forecast.Forecast
+    override: int | None
+
+    @property
+    def units(self):
+        return self.computed.units if self.override is None else self.override
+
+    @property
+    def iso(self):
+        return self.monday.isocalendar()
+
+
+def overrides_for(product_ids, mondays):
+    """{(product id, Monday): quantity} of the staff figures for those weeks: one query."""
+    if not product_ids or not mondays:
+        return {}
+    by_iso = {(m.isocalendar().year, m.isocalendar().week): m for m in mondays}
+    rows = db.session.scalars(
+        select(ForecastOverride).where(
+            ForecastOverride.product_id.in_(list(product_ids)),
+            ForecastOverride.iso_year.in_({year for year, _week in by_iso}),
+        )
+    )
+    found = {}
+    for row in rows:
+        monday = by_iso.get((row.iso_year, row.iso_week))
+        if monday is not None:
+            found[(row.product_id, monday)] = row.quantity
+    return found
+
+
+def product_forecasts(product_ids, today, horizon=HORIZON_WEEKS, history=None):
+    """{product id: [WeekForecast]} for the coming weeks, computed from the history before this
+    week, with staff overrides."""
+    monday = this_monday(today)
+    history = history if history is not None else history_before(monday)
+    targets = coming_mondays(monday, horizon)
+    overrides = overrides_for(product_ids, targets)
+    return {
+        product_id: [
+            WeekForecast(
+                target,
+                forecast(history, product_id, target, monday),
+                overrides.get((product_id, target)),
+            )
+            for target in targets
+        ]
+        for product_id in product_ids
+    }
+
+
+def parse_overrides(formdata, mondays):
+    """{Monday: quantity or None} from the form's w-<yyyy>-<ww> fields; SowingError when a
+    figure is not a whole number between 0 and a million (the message names the week)."""
+    from flask_babel import gettext as _
+
+    values = {}
+    for monday in mondays:
+        iso = monday.isocalendar()
+        raw = (formdata.get(f"w-{iso.year}-{iso.week:02d}") or "").strip()
+        if not raw:
+            values[monday] = None
+            continue
+        if not raw.isdigit() or len(raw) > 7 or int(raw) > MAX_UNITS:
+            raise SowingError(
+                _(
+                    "Semaine %(week)d : « %(value)s » n'est pas un nombre de plants "
+                    "(un nombre entier de 0 à 1 000 000, ou vide pour la prévision calculée).",
+                    week=iso.week,
+                    value=raw[:20],
+                )
+            )
+        values[monday] = int(raw)
+    return values
+
+
+def save_overrides(product, values, user):
+    """Set (or clear, for None) the staff figure of each week given; returns how many changed."""
+    mondays = list(values)
+    current = {
+        (row.iso_year, row.iso_week): row
+        for row in db.session.scalars(
+            select(ForecastOverride).where(ForecastOverride.product_id == product.id)
+        )
+    }
+    changed = 0
+    for monday in mondays:
+        iso = monday.isocalendar()
+        key, quantity = (iso.year, iso.week), values[monday]
+        row = current.get(key)
+        if quantity is None:
+            if row is not None:
+                db.session.execute(delete(ForecastOverride).where(ForecastOverride.id == row.id))
+                changed += 1
+            continue
+        if row is None:
+            db.session.add(
+                ForecastOverride(
+                    product_id=product.id,
+                    iso_year=iso.year,
+                    iso_week=iso.week,
+                    quantity=quantity,
+                    set_by_id=user.id,
+                )
+            )
+            changed += 1
+        elif row.quantity != quantity:
+            row.quantity, row.set_by_id = quantity, user.id
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+# --- The plan -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    monday: object  # this week's Monday
+    weeks: list  # [plan.SowingWeek]
+    products: dict  # {product id: Product}
+    crops: dict  # {product id: CropPlan}
+    missing: list  # active products without crop data
+
+    @property
+    def this_week(self):
+        return next((w.sowings for w in self.weeks if w.monday == self.monday), [])
+
+    @property
+    def late(self):
+        return [s for w in self.weeks if w.monday < self.monday for s in w.sowings]
+
+    @property
+    def ahead(self):
+        return [w for w in self.weeks if w.monday > self.monday]
+
+
+def sowing_plan(today, horizon=HORIZON_WEEKS):
+    """What to sow, week by week, for the forecasts of the coming sales weeks."""
+    rows = products_with_crops()
+    products = {product.id: product for product, _crop in rows}
+    crops = {product.id: crop for product, crop in rows if crop is not None}
+    forecasts = product_forecasts(list(crops), today, horizon)
+    monday = this_monday(today)
+    weeks = build_plan(
+        crops,
+        {pid: {w.monday: w.units for w in rows} for pid, rows in forecasts.items()},
+        monday,
+        order=[product.id for product, _crop in rows],
+    )
+    missing = [product for product, crop in rows if crop is None]
+    return Plan(monday, weeks, products, crops, missing)
+
+
+def plan_csv(plan):
+    """The plan as CSV for a spreadsheet: one row per sowing."""
+    from flask_babel import gettext as _
+
+    from ..spreadsheet import csv_text
+
+    header = [
+        _("Semaine de semis"),
+        _("Lundi du semis"),
+        _("Produit"),
+        _("Variété"),
+        _("Semaine de vente"),
+        _("Prévision (plants)"),
+        _("Perte (%)"),
+        _("Mottes à semer"),
+        _("Plaques"),
+        _("Mottes par plaque"),
+        _("Graines"),
+        _("Hors période de semis"),
+        _("En retard"),
+    ]
+    rows = []
+    for week in plan.weeks:
+        for s in week.sowings:
+            product, crop = plan.products[s.product_id], plan.crops[s.product_id]
+            sow, sale = s.sowing_monday.isocalendar(), s.sales_monday.isocalendar()
+            rows.append(
+                [
+                    f"{sow.year}-S{sow.week:02d}",
+                    s.sowing_monday.isoformat(),
+                    product.name,
+                    product.variety,
+                    f"{sale.year}-S{sale.week:02d}",
+                    s.forecast,
+                    crop.loss_percent,
+                    s.units,
+                    s.trays,
+                    crop.units_per_tray,
+                    s.seeds,
+                    _("oui") if s.outside_window else _("non"),
+                    _("oui") if s.late else _("non"),
+                ]
+            )
+    return csv_text(header, rows)

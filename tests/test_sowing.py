@@ -1,0 +1,453 @@
+"""The sowing plan (issue 16): forecast and plan on fixtures with known answers, the same
+numbers through the real history, overrides, crop data, the CSV and the PDF."""
+
+import csv
+import io
+import uuid
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from boutique.extensions import db
+from boutique.models import (
+    CropPlan,
+    ForecastOverride,
+    Offer,
+    Order,
+    OrderLine,
+    SalesWeek,
+    WaitlistEntry,
+)
+from boutique.sowing import forecast as fc
+from boutique.sowing import plan as sp
+from boutique.sowing import services
+from boutique.timezones import shop_today
+from tests.conftest import page_text, page_words, pdf_words
+
+WEEK = timedelta(days=7)
+ORIGIN = fc.monday_of(datetime(2026, 11, 30).date())  # Monday of ISO week 49
+
+
+def constant_history(product_id=1, units=10, weeks=60, origin=ORIGIN):
+    history = fc.History()
+    for k in range(1, weeks + 1):
+        history.add(product_id, origin - k * WEEK, fc.Observation(sold=units))
+    return history
+
+
+# --- The forecast, pure -------------------------------------------------------------------------
+
+
+def test_constant_demand_is_forecast_as_it_is():
+    history = constant_history(units=10)
+    result = fc.forecast(history, 1, ORIGIN + 3 * WEEK, ORIGIN)
+    assert result.source == "season"
+    assert result.base == 10 and result.trend == 1
+    assert result.units == 10
+
+
+def test_a_sold_out_week_is_forecast_above_its_sales_by_the_waiting_list():
+    history = constant_history(units=10)
+    target = ORIGIN + 5 * WEEK
+    last_year = fc.same_week_last_year(target)
+    history.add(1, last_year, fc.Observation(sold=10, sold_out=True, waiting=6))
+    result = fc.forecast(history, 1, target, ORIGIN)
+    # (10 + 2 × (10 × 1.1 + 6) + 10) / 4 = 13.5 → 14 plants, above the 10 sold that week.
+    assert result.base == pytest.approx(13.5)
+    assert result.units == 14
+    # The week after last year's sold-out week sees it as a neighbour: (2 × 10 + 17 + 10) / 4.
+    assert fc.forecast(history, 1, target + WEEK, ORIGIN).units == 12  # 11.75
+
+
+def test_the_trend_follows_this_season_clamped_and_damped_for_small_volumes():
+    history = constant_history(units=10)
+    for k in range(1, 7):  # the last six weeks sold twice as much as last year
+        history.add(1, ORIGIN - k * WEEK, fc.Observation(sold=20))
+    result = fc.forecast(history, 1, ORIGIN + 2 * WEEK, ORIGIN)
+    # (120 + 12) / (60 + 12) = 1.83, clamped to 1.6.
+    assert result.trend == pytest.approx(1.6)
+    assert result.units == 16
+
+    small = constant_history(units=1)
+    for k in range(1, 7):
+        small.add(1, ORIGIN - k * WEEK, fc.Observation(sold=2))
+    # Twice as much, but on six plants: (12 + 12) / (6 + 12) = 1.33, not 2.
+    assert fc.trend(small, 1, ORIGIN) == pytest.approx(24 / 18)
+
+
+def test_a_product_without_last_season_gets_its_recent_average():
+    history = constant_history(product_id=1, units=10)
+    for k, units in zip(range(1, 5), (8, 10, 12, 10), strict=True):
+        history.add(2, ORIGIN - k * WEEK, fc.Observation(sold=units))
+    result = fc.forecast(history, 2, ORIGIN + 4 * WEEK, ORIGIN)
+    assert result.source == "recent" and result.units == 10
+    assert fc.forecast(history, 3, ORIGIN + WEEK, ORIGIN).source == "none"
+
+
+def test_a_product_out_of_season_last_year_is_forecast_nothing():
+    history = constant_history(units=10)
+    target = ORIGIN + 10 * WEEK
+    middle = fc.same_week_last_year(target)
+    for monday in (middle - WEEK, middle, middle + WEEK):
+        history.add(1, monday, fc.Observation(offered=False))
+    assert fc.forecast(history, 1, target, ORIGIN).units == 0
+
+
+def test_the_forecast_reads_nothing_from_the_origin_week_on():
+    history = constant_history(units=10)
+    history.add(1, ORIGIN, fc.Observation(sold=500))  # the week in progress
+    assert fc.forecast(history, 1, ORIGIN + WEEK, ORIGIN).units == 10
+
+
+def test_week_53_takes_last_years_week_52():
+    monday = fc.monday_of(datetime(2026, 12, 28).date())
+    assert monday.isocalendar()[:2] == (2026, 53)
+    assert fc.same_week_last_year(monday).isocalendar()[:2] == (2025, 52)
+
+
+# --- The plan, pure -----------------------------------------------------------------------------
+
+
+def crop(**values):
+    fields = {
+        "weeks_to_ready": 6,
+        "loss_percent": 10,
+        "units_per_tray": 77,
+        "seeds_per_unit": 2,
+        "sow_from_week": 1,
+        "sow_to_week": 53,
+    }
+    return CropPlan(**(fields | values))
+
+
+def test_ten_plants_at_ten_percent_loss_are_twelve_cells_on_one_tray():
+    sale = ORIGIN + 10 * WEEK
+    item = sp.sowing(1, crop(), sale, 10, ORIGIN)
+    # 10 / 0.9 = 11.1 → 12 cells, 1 tray of 77, 24 seeds, sown 6 weeks before.
+    assert (item.units, item.trays, item.seeds) == (12, 1, 24)
+    assert item.sowing_monday == sale - 6 * WEEK
+    assert not item.late and not item.outside_window
+    assert sp.units_to_sow(100, 0) == 100 and sp.units_to_sow(77, 30) == 110
+    assert sp.sowing(1, crop(units_per_tray=40), sale, 150, ORIGIN).trays == 5  # 167 cells
+    assert sp.sowing(1, crop(), sale, 0, ORIGIN) is None
+
+
+def test_sowings_outside_the_window_and_late_ones_are_flagged():
+    sale = ORIGIN + 2 * WEEK  # week 51: sown in week 45 with 6 weeks to ready
+    late = sp.sowing(1, crop(), sale, 10, ORIGIN)
+    assert late.late and late.sowing_monday.isocalendar().week == 45
+    on_time = sp.sowing(1, crop(weeks_to_ready=2), sale, 10, ORIGIN)
+    assert not on_time.late and on_time.sowing_monday == ORIGIN
+    # A window over the new year, 48 → 6: week 45 is outside, week 49 and week 2 inside.
+    assert late.outside_window is False
+    assert sp.sowing(1, crop(sow_from_week=48, sow_to_week=6), sale, 10, ORIGIN).outside_window
+    assert sp.in_sowing_window(49, 48, 6)
+    assert sp.in_sowing_window(2, 48, 6) and not sp.in_sowing_window(20, 48, 6)
+    assert sp.in_sowing_window(10, 10, 20) and not sp.in_sowing_window(9, 10, 20)
+
+
+def test_the_plan_groups_sowings_by_week_in_date_order():
+    sales = [ORIGIN + k * WEEK for k in (8, 9)]
+    weeks = sp.build_plan(
+        {1: crop(weeks_to_ready=6), 2: crop(weeks_to_ready=7)},
+        {1: {sales[0]: 10, sales[1]: 20}, 2: {sales[1]: 30}, 3: {sales[0]: 5}},
+        ORIGIN,
+    )
+    assert [w.monday for w in weeks] == [ORIGIN + 2 * WEEK, ORIGIN + 3 * WEEK]
+    assert [(s.product_id, s.units) for s in weeks[0].sowings] == [(1, 12), (2, 34)]
+    assert [(s.product_id, s.units) for s in weeks[1].sowings] == [(1, 23)]
+
+
+# --- Through the database -----------------------------------------------------------------------
+
+
+def add_sales_week(monday, offers, label=None):
+    """An archived week picked up on its Friday; offers: [(product, available, sold, waiting)]."""
+    friday = monday + timedelta(days=4)
+    closes = datetime.combine(friday - timedelta(days=1), time(12), tzinfo=UTC)
+    week = SalesWeek(
+        label=label or f"Semaine {monday.isocalendar().week}",
+        opens_at=closes - timedelta(days=4),
+        closes_at=closes,
+        pickup_dates=[friday.isoformat()],
+        status="archived",
+    )
+    db.session.add(week)
+    for product, available, sold, waiting in offers:
+        offer = Offer(
+            week=week, product=product, quantity_available=available, quantity_reserved=sold
+        )
+        db.session.add(offer)
+        if sold:
+            order = Order(
+                number=f"S{monday.isocalendar().week}-{product.id:03d}",
+                week=week,
+                customer_kind="individual",
+                contact_name="Camille Martin",
+                email="camille@exemple.fr",
+                payment_method="on_pickup",
+                status="collected",
+                checkout_token=uuid.uuid4().hex,
+                access_token=uuid.uuid4().hex,
+            )
+            order.lines.append(
+                OrderLine(
+                    offer=offer,
+                    product_id=product.id,
+                    product_name=product.full_name,
+                    unit_label=product.unit_label,
+                    unit_price_cents=250,
+                    vat_rate_bp=550,
+                    quantity_ordered=sold,
+                    quantity=sold,
+                )
+            )
+            db.session.add(order)
+        for n in range(waiting):
+            db.session.add(
+                WaitlistEntry(
+                    product=product,
+                    email=f"w{n}-{monday}@exemple.fr",
+                    week=week,
+                    token=uuid.uuid4().hex,
+                    ended_at=None,
+                )
+            )
+    return week
+
+
+@pytest.fixture
+def nursery_history(make_product):
+    """60 past weeks: tomatoes sell 10 every week; leeks 10 too, but sold out (10 of 10) the
+    same week last year as this week + 5, with 6 on the waiting list."""
+    tomato = make_product(name="Tomate", variety="Marmande")
+    leek = make_product(name="Poireau", variety="Bleu de Solaise", unit_label="botte")
+    monday = fc.monday_of(shop_today())
+    sold_out_week = fc.same_week_last_year(monday + 5 * WEEK)
+    for k in range(1, 61):
+        week_monday = monday - k * WEEK
+        if week_monday == sold_out_week:
+            offers = [(tomato, 30, 10, 0), (leek, 10, 10, 6)]
+        else:
+            offers = [(tomato, 30, 10, 0), (leek, 30, 10, 0)]
+        add_sales_week(week_monday, offers)
+    db.session.add_all(
+        [
+            CropPlan(
+                product=tomato,
+                weeks_to_ready=6,
+                loss_percent=10,
+                units_per_tray=77,
+                seeds_per_unit=2,
+                sow_from_week=1,
+                sow_to_week=53,
+                note="Semer au chaud",
+            ),
+            CropPlan(
+                product=leek,
+                weeks_to_ready=10,
+                loss_percent=20,
+                units_per_tray=40,
+                seeds_per_unit=3,
+                sow_from_week=1,
+                sow_to_week=53,
+            ),
+        ]
+    )
+    db.session.commit()
+    return tomato, leek, monday
+
+
+def test_the_real_history_gives_the_pure_functions_numbers(nursery_history):
+    tomato, leek, monday = nursery_history
+    history = services.history_before(monday)
+    assert len(history.weeks) == 60
+    expected = constant_history(product_id=leek.id, units=10, origin=monday)
+    expected.add(
+        leek.id,
+        fc.same_week_last_year(monday + 5 * WEEK),
+        fc.Observation(sold=10, sold_out=True, waiting=6),
+    )
+    for k in range(1, 27):
+        target = monday + k * WEEK
+        assert fc.forecast(history, leek.id, target, monday) == fc.forecast(
+            expected, leek.id, target, monday
+        )
+        assert fc.forecast(history, tomato.id, target, monday).units == 10
+    forecasts = services.product_forecasts([tomato.id, leek.id], shop_today())
+    assert [w.units for w in forecasts[tomato.id]] == [10] * 26
+    assert [w.units for w in forecasts[leek.id]][3:7] == [12, 14, 12, 10]
+
+
+def test_the_plan_page_shows_what_to_sow_each_week(staff_client, nursery_history):
+    tomato, leek, monday = nursery_history
+    page = page_words(staff_client.get("/gestion/semis/"))
+    assert "Plan de semis" in page
+    # Next week's tomatoes should have been sown 5 weeks ago (6 weeks to ready).
+    assert "En retard : semis qui auraient dû être faits" in page
+    assert "Tomate Marmande" in page and "Poireau Bleu de Solaise" in page
+    assert "Comment la prévision est calculée" in page
+    this_week = page_words(staff_client.get("/gestion/semis/cette-semaine"))
+    iso = monday.isocalendar()
+    assert f"Semis de la semaine {iso.week}" in this_week
+    # This week: tomatoes for the sales week +6 (10 plants at 10 % loss: 12 cells, 1 tray,
+    # 24 seeds) and leeks for +10 (10 plants at 20 %: 13 cells, 1 tray of 40, 39 seeds).
+    assert "Tomate Marmande 1 plaque de 77 mottes 12 mottes à semer, 24 graines" in this_week
+    assert (
+        "Poireau Bleu de Solaise 1 plaque de 40 mottes 13 mottes à semer, 39 graines" in this_week
+    )
+
+
+def test_an_override_replaces_the_weeks_figure_and_empty_clears_it(
+    staff_client, nursery_history, staff
+):
+    tomato, _leek, monday = nursery_history
+    target = monday + 8 * WEEK
+    iso = target.isocalendar()
+    name = f"w-{iso.year}-{iso.week:02d}"
+    response = staff_client.post(
+        f"/gestion/semis/prevision/{tomato.id}", data={name: "40"}, follow_redirects=True
+    )
+    assert "Prévisions de « Tomate Marmande » enregistrées (1 semaine modifiée)." in page_text(
+        response
+    )
+    row = db.session.scalar(select(ForecastOverride))
+    assert (row.iso_year, row.iso_week, row.quantity, row.set_by_id) == (
+        iso.year,
+        iso.week,
+        40,
+        staff.id,
+    )
+    page = page_text(response)
+    assert f'name="{name}" inputmode="numeric" maxlength="7" value="40"' in page
+    assert "votre chiffre" in page
+    # The plan follows: 40 plants → ⌈40 / 0.9⌉ = 45 cells, sown 6 weeks before (week +2).
+    plan = services.sowing_plan(shop_today())
+    item = next(
+        s
+        for w in plan.weeks
+        for s in w.sowings
+        if s.product_id == tomato.id and s.sales_monday == target
+    )
+    assert (item.forecast, item.units, item.trays, item.seeds) == (40, 45, 1, 90)
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                staff_client.get("/gestion/semis/plan-de-semis.csv")
+                .get_data(as_text=True)
+                .lstrip("\ufeff")
+            ),
+            delimiter=";",
+        )
+    )
+    sow = (target - 6 * WEEK).isocalendar()
+    assert [
+        f"{sow.year}-S{sow.week:02d}",
+        (target - 6 * WEEK).isoformat(),
+        "Tomate",
+        "Marmande",
+        f"{iso.year}-S{iso.week:02d}",
+        "40",
+        "10",
+        "45",
+        "1",
+        "77",
+        "90",
+        "non",
+        "non",
+    ] in csv_rows
+    assert csv_rows[0][:3] == ["Semaine de semis", "Lundi du semis", "Produit"]
+
+    staff_client.post(f"/gestion/semis/prevision/{tomato.id}", data={name: ""})
+    assert db.session.scalar(select(ForecastOverride)) is None
+
+
+def test_a_bad_override_is_refused_with_the_week_named_and_nothing_saved(
+    staff_client, nursery_history
+):
+    tomato, _leek, monday = nursery_history
+    good, bad = (monday + WEEK).isocalendar(), (monday + 2 * WEEK).isocalendar()
+    response = staff_client.post(
+        f"/gestion/semis/prevision/{tomato.id}",
+        data={f"w-{good.year}-{good.week:02d}": "12", f"w-{bad.year}-{bad.week:02d}": "-3"},
+    )
+    assert response.status_code == 400
+    assert f"Semaine {bad.week} : « -3 » n'est pas un nombre de plants" in page_text(response)
+    assert db.session.scalar(select(ForecastOverride)) is None
+
+
+def test_the_pdf_sheet_lists_the_sowings(staff_client, nursery_history):
+    response = staff_client.get("/gestion/semis/plan-de-semis.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = pdf_words(response.data)
+    monday = nursery_history[2]
+    assert "Plandesemis" in text
+    assert f"Semisdelasemaine{monday.isocalendar().week}" in text
+    assert "TomateMarmande" in text and "Semerauchaud" in text
+    assert "Enretard" in text
+
+
+def test_crop_data_is_saved_and_bad_input_explained(staff_client, make_product):
+    product = make_product(name="Basilic", variety="Grand vert")
+    url = f"/gestion/semis/cultures/{product.id}"
+    response = staff_client.post(
+        url,
+        data={
+            "weeks_to_ready": "0",
+            "loss_percent": "95",
+            "units_per_tray": "abc",
+            "seeds_per_unit": "",
+            "sow_from_week": "54",
+            "sow_to_week": "6",
+            "note": "",
+        },
+    )
+    page = page_text(response)
+    assert "Corrigez les champs signalés : rien n'a été enregistré." in page
+    assert "Entre 1 et 52 semaines." in page
+    assert "Entre 0 et 90 %." in page
+    assert "Écrivez un nombre entier, par exemple 8." in page
+    assert "Ce champ est obligatoire." in page
+    assert "Une semaine de 1 à 53." in page
+    assert db.session.scalar(select(CropPlan)) is None
+
+    response = staff_client.post(
+        url,
+        data={
+            "weeks_to_ready": "8",
+            "loss_percent": "15",
+            "units_per_tray": "77",
+            "seeds_per_unit": "2",
+            "sow_from_week": "48",
+            "sow_to_week": "6",
+            "note": "Sous abri",
+        },
+        follow_redirects=True,
+    )
+    page = page_words(response)
+    assert "Données de culture de « Basilic Grand vert » enregistrées." in page
+    assert "8 semaines 15 % 77 2 semaines 48 à 6 Sous abri" in page
+    crop = db.session.scalar(select(CropPlan))
+    assert (crop.weeks_to_ready, crop.sow_from_week, crop.sow_to_week) == (8, 48, 6)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/gestion/semis/",
+        "/gestion/semis/cette-semaine",
+        "/gestion/semis/plan-de-semis.csv",
+        "/gestion/semis/plan-de-semis.pdf",
+        "/gestion/semis/cultures",
+    ],
+)
+def test_the_sowing_pages_are_for_staff_only(client, make_user, login, url):
+    assert "/compte/connexion" in client.get(url).headers["Location"]
+    login(make_user(kind="restaurant"))
+    assert client.get(url).status_code == 403
+
+
+def test_an_unknown_product_is_404(staff_client):
+    assert staff_client.get("/gestion/semis/cultures/999999").status_code == 404
+    assert staff_client.post("/gestion/semis/prevision/999999").status_code == 404
