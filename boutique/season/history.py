@@ -14,7 +14,7 @@ What counts:
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -45,16 +45,21 @@ class ProductWeek:
     waiting: int = 0  # units asked for on the waiting list while the week was on
 
 
+def _midnight(day):
+    return datetime.combine(day, time.min, UTC)
+
+
 def history_weeks(first, last):
     """The published or archived weeks whose ISO Monday is between two dates, in order."""
     # Deadlines fall in or next to their pick-up week: a day's margin each side, then the
-    # exact ISO week from the pick-up days (a few hundred rows at most, one query).
+    # exact ISO week from the pick-up days (a few hundred rows at most, one query). The
+    # deadline is a UTC datetime: the margins are compared as midnights in UTC.
     rows = db.session.execute(
         select(SalesWeek.id, SalesWeek.label, SalesWeek.pickup_dates, SalesWeek.closes_at)
         .where(
             SalesWeek.status.in_(("published", "archived")),
-            SalesWeek.closes_at >= first - timedelta(days=8),
-            SalesWeek.closes_at < last + timedelta(days=15),
+            SalesWeek.closes_at >= _midnight(first - timedelta(days=8)),
+            SalesWeek.closes_at < _midnight(last + timedelta(days=15)),
         )
         .order_by(SalesWeek.closes_at, SalesWeek.id)
     ).all()
