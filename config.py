@@ -166,6 +166,9 @@ class Config:
     BANK_ACCOUNT_HOLDER = os.environ.get("BANK_ACCOUNT_HOLDER", "")
     LATE_PAYMENT_RATE = os.environ.get("LATE_PAYMENT_RATE", "trois fois le taux d'intérêt légal")
     RECOVERY_INDEMNITY_EUROS = _env_int("RECOVERY_INDEMNITY_EUROS", 40)
+    # Insertion workshops ("ateliers et chantiers d'insertion") may cover at most this share of
+    # their charges with commercial sales: the season dashboard shows the year's share against it.
+    INSERTION_SALES_CAP_PERCENT = _env_int("INSERTION_SALES_CAP_PERCENT", 30)
 
     # Plant passports (Regulation (EU) 2016/2031): the operator's registration number with the
     # plant health service (part B, e.g. "FR-84-00123") and the plants' country of origin

@@ -1,3 +1,180 @@
-"""Routes: see the package docstring."""
+"""Staff: the season at a glance; each chart an SVG of its own, each table a CSV."""
 
-from . import bp  # noqa: F401
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth import staff_required
+from ..extensions import db
+from ..formatting import parse_id
+from ..models import Product, SeasonCharge
+from . import bp, charts, services
+from .forms import ChargeForm, RemoveChargeForm
+
+# The chart's SVG is its own document: its inline <style> and nothing else.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+CHARTS = {
+    "ventes": lambda f, p: charts.sales(f.weekly()),
+    "ecoulement": lambda f, p: charts.product_sell_through(f.products()),
+    "ecoulement-semaines": lambda f, p: charts.weekly_sell_through(f.weekly_sell_through()),
+    "ecoulement-produit": lambda f, p: charts.product_weekly(f.product_weekly(p) if p else []),
+    "invendus": lambda f, p: charts.left_over(f.left_over()),
+    "absences": lambda f, p: charts.lost_orders(f.lost_orders()),
+    "paiements": lambda f, p: charts.payment_methods(f.payment_methods()),
+    "attente": lambda f, p: charts.waiting_list(f.waiting_list()),
+    "financeurs": lambda f, p: charts.funders(services.funders_share(f.season.year, f)),
+}
+
+
+@bp.after_request
+def keep_out_of_caches(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _season(quiet=False):
+    """The season the query string chooses; a bad one is told and the current year shown."""
+    try:
+        return services.parse_season(request.args)
+    except services.SeasonError as error:
+        if not quiet:
+            flash(str(error), "error")
+        return services.default_season()
+
+
+def _product(quiet=False):
+    """The product of the per-week view (?produit=), or None."""
+    text = request.args.get("produit")
+    if not text:
+        return None
+    product = db.session.get(Product, parse_id(text) or 0)
+    if product is None and not quiet:
+        flash(_("Produit « %(text)s » inconnu.", text=text[:20]), "error")
+    return product
+
+
+@bp.get("/")
+@staff_required
+def dashboard():
+    season = _season()
+    product = _product()
+    figures = services.SeasonFigures(season)
+    lines = services.charges(season.year)
+    return render_template(
+        "season/dashboard.html",
+        season=season,
+        figures=figures,
+        product=product,
+        product_weeks=figures.product_weekly(product.id) if product else [],
+        top_offered=charts.top_offered(figures.products()),
+        charge_lines=lines,
+        share=services.funders_share(season.year, figures, lines),
+        charge_form=ChargeForm(formdata=None),
+        charge_forms={line.id: ChargeForm(obj=line, formdata=None) for line in lines},
+        remove_form=RemoveChargeForm(),
+        percent=services.percent_label,
+        kinds=services.KINDS,
+        kind_labels=services.KIND_LABELS,
+        method_labels=services.METHOD_LABELS,
+    )
+
+
+@bp.get("/graphique-<name>.svg")
+@staff_required
+def chart(name):
+    if name not in CHARTS:
+        abort(404)
+    season, product = _season(quiet=True), _product(quiet=True)
+    figures = services.SeasonFigures(season)
+    svg = CHARTS[name](figures, product.id if product else None)
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_POLICY
+    return response
+
+
+@bp.get("/<name>.csv")
+@staff_required
+def table_csv(name):
+    if name not in services.TABLES:
+        abort(404)
+    try:
+        season = services.parse_season(request.args)
+    except services.SeasonError as error:
+        flash(str(error), "error")
+        return redirect(url_for("season.dashboard"))
+    product = _product(quiet=True)
+    body = services.table_csv(name, services.SeasonFigures(season), product and product.id)
+    period = str(season.year) if season.is_year else f"{season.first}_{season.last}"
+    suffix = f"-{product.id}" if name == "ecoulement-produit" and product else ""
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=saison-{name}{suffix}-{period}.csv"},
+    )
+
+
+# --- The year's charges ---------------------------------------------------------------------------
+
+
+def _back(season):
+    return redirect(url_for("season.dashboard", **season.args, _anchor="financeurs"))
+
+
+def _form_errors(form):
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
+
+
+@bp.post("/charges")
+@staff_required
+def add_charge():
+    season = _season()
+    form = ChargeForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return _back(season)
+    try:
+        services.add_charge(season.year, form.label.data, form.amount_cents.data, current_user)
+    except services.ChargeError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back(season)
+    db.session.commit()
+    flash(_("Charge ajoutée à l'année %(year)d.", year=season.year), "success")
+    return _back(season)
+
+
+@bp.post("/charges/<int:charge_id>")
+@staff_required
+def change_charge(charge_id):
+    charge = db.get_or_404(SeasonCharge, charge_id)
+    season = _season()
+    form = ChargeForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return _back(season)
+    try:
+        services.change_charge(charge, form.label.data, form.amount_cents.data, current_user)
+    except services.ChargeError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back(season)
+    db.session.commit()
+    flash(_("Charge « %(label)s » enregistrée.", label=charge.label), "success")
+    return _back(season)
+
+
+@bp.post("/charges/<int:charge_id>/supprimer")
+@staff_required
+def remove_charge(charge_id):
+    charge = db.get_or_404(SeasonCharge, charge_id)
+    season = _season()
+    if not RemoveChargeForm().validate_on_submit():
+        flash(_("Le formulaire a expiré : recommencez."), "error")
+        return _back(season)
+    label = charge.label
+    services.remove_charge(charge)
+    db.session.commit()
+    flash(_("Charge « %(label)s » retirée.", label=label), "success")
+    return _back(season)
