@@ -78,6 +78,9 @@ class Config:
     # A customer's changes to one order send at most one "order changed" mail per this many
     # minutes; later ones show on the order page and in the next mail (e.g. the confirmation).
     ORDER_CHANGE_MAIL_MINUTES = _env_int("ORDER_CHANGE_MAIL_MINUTES", 10)
+    # "Prévenez-moi" sign-ups per client network, and products one address may wait for.
+    WAITLIST_RATE_LIMIT = os.environ.get("WAITLIST_RATE_LIMIT", "20 per hour")
+    WAITLIST_MAX_PER_ADDRESS = _env_int("WAITLIST_MAX_PER_ADDRESS", 20)
     # Failed logins on one account, from any address, before its login locks for the window.
     LOGIN_ACCOUNT_LIMIT = os.environ.get("LOGIN_ACCOUNT_LIMIT", "10 per 15 minutes")
     # When the shared storage (Redis) fails, log it and let the request through, each

@@ -119,6 +119,24 @@ def test_every_staff_route_answers_each_role_as_its_work_needs(app, client, make
     assert wrong == []
 
 
+def test_the_waiting_list_is_public_and_its_alerts_page_needs_an_account(
+    client, make_user, make_product
+):
+    """/prevenez-moi: anyone signs up or unsubscribes (by the mailed link); a customer's own
+    alerts need a login, and another account's alert is not found."""
+    product = make_product()
+    assert client.get(f"/prevenez-moi/produit/{product.id}").status_code == 200
+    assert client.get(f"/prevenez-moi/produit/{DUMMY_ID}").status_code == 404
+    assert client.get("/prevenez-moi/inscription/inconnu").status_code == 404
+    assert client.get("/prevenez-moi/desinscription/inconnu").status_code == 404
+    assert_sent_to_login(client.get("/prevenez-moi/mes-alertes"))
+    assert_sent_to_login(client.post(f"/prevenez-moi/mes-alertes/{DUMMY_ID}/arreter"))
+    for role in ("customer", "gate", "staff"):
+        log_in(client, make_user(role=role, email=f"{role}@lapepiniere.example"))
+        assert client.get("/prevenez-moi/mes-alertes").status_code == 200
+        assert client.post(f"/prevenez-moi/mes-alertes/{DUMMY_ID}/arreter").status_code == 404
+
+
 # --- What each role sees ------------------------------------------------------------------------
 
 

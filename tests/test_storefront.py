@@ -90,10 +90,14 @@ def test_product_page_shows_description_unit_and_stock(client, nursery):
     assert "Dont TVA 5,5 %" in page
 
 
-def test_product_not_offered_this_week_is_a_french_404(client, nursery):
+def test_product_not_offered_this_week_says_so_and_offers_prevenez_moi(client, nursery):
     response = client.get(f"/produit/{nursery['hidden'].id}")
-    assert response.status_code == 404
-    assert "Page introuvable" in page_text(response)
+    assert response.status_code == 200
+    page = page_text(response)
+    assert "Ce produit n'est pas proposé cette semaine." in page and "Me prévenir" in page
+    assert 'name="offer_id"' not in page  # nothing to put in the basket
+    assert client.get("/produit/999999").status_code == 404
+    assert "Page introuvable" in page_text(client.get("/produit/999999"))
 
 
 def test_deactivated_product_leaves_the_storefront(client, nursery):

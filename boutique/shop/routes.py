@@ -20,8 +20,9 @@ from ..basket import services as basket
 from ..catalog.search import normalise_query, search_offers
 from ..catalog.services import categories
 from ..extensions import db
-from ..models import SalesWeek
+from ..models import Product, SalesWeek
 from ..pricing import viewer_price_kind
+from ..waitlist.routes import waitlist_context
 from ..weeks.services import (
     next_week,
     storefront_offer,
@@ -152,15 +153,18 @@ def _catalog_grid(key, week, kind, token):
 def product(product_id):
     week, upcoming = storefront_weeks()
     offer = storefront_offer(week, product_id) if week else None
-    if offer is None:
+    # Not offered this week (or sold out): the page says so and offers "Prévenez-moi".
+    product = offer.product if offer is not None else db.get_or_404(Product, product_id)
+    if not product.active:
         abort(404)
     return render_template(
         "shop/product.html",
         week=week,
         upcoming=upcoming,
         offer=offer,
-        product=offer.product,
+        product=product,
         price_kind=viewer_price_kind(),
+        **waitlist_context(product, offer, week),
         **basket.bar(session, week, viewer_price_kind()),
     )
 

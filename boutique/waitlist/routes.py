@@ -1,3 +1,156 @@
-"""Routes: see the package docstring."""
+"""Routes: sign up on a product page, the confirmation, unsubscribing, a customer's alerts."""
 
-from . import bp  # noqa: F401
+import time
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_timedelta, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db, limiter
+from ..models import Product, WaitlistEntry
+from ..ratelimit import address_hash
+from ..transactions import retried
+from ..weeks.services import storefront_week
+from . import bp
+from . import services as waitlist
+from .forms import SignUpForm
+
+
+def signup_limit():
+    return current_app.config["WAITLIST_RATE_LIMIT"]
+
+
+def _limited(request_limit):
+    seconds = max(int(request_limit.reset_at - time.time()), 60)
+    page = render_template(
+        "waitlist/limited.html",
+        retry_in=format_timedelta(seconds, threshold=1.1, add_direction=False),
+    )
+    return make_response(page, 429)
+
+
+def signup_form():
+    """The form; a signed-in visitor is written to at their account's address (no field)."""
+    form = SignUpForm()
+    if current_user.is_authenticated:
+        del form.email
+    return form
+
+
+def waitlist_context(product, offer, week):
+    """What the product page needs for "Prévenez-moi": the form when the product cannot be
+    ordered now (sold out, not offered this week, orders closed), else None; and the
+    signed-in visitor's waiting entry."""
+    if offer is not None and not offer.sold_out and week.is_open():
+        return {"waitlist_form": None, "waiting": None}
+    waiting = None
+    if current_user.is_authenticated:
+        waiting = waitlist.waiting_entry(product.id, current_user.email)
+    return {"waitlist_form": signup_form(), "waiting": waiting}
+
+
+def _sold_product(product_id):
+    product = db.get_or_404(Product, product_id)
+    if not product.active:
+        abort(404)
+    return product
+
+
+@bp.route("/produit/<int:product_id>", methods=["GET", "POST"])
+@limiter.limit(signup_limit, methods=["POST"], scope="waitlist", on_breach=_limited)
+@retried
+def sign_up(product_id):
+    product = _sold_product(product_id)
+    form = signup_form()
+    status = 200
+    if form.validate_on_submit():
+        email = current_user.email if current_user.is_authenticated else form.email.data
+        try:
+            signed = waitlist.sign_up(
+                product,
+                email,
+                quantity=form.wanted_quantity(),
+                customer=current_user if current_user.is_authenticated else None,
+                week=storefront_week(),
+                locale=str(get_locale())[:2],
+                ip_hash=address_hash(),
+            )
+        except waitlist.WaitlistError as error:
+            db.session.rollback()
+            if waitlist.orderable_offer(product.id) is not None:
+                flash(str(error), "info")
+                return redirect(url_for("shop.product", product_id=product.id))
+            form.form_errors.append(str(error))
+        else:
+            if not signed.created:
+                flash(
+                    _(
+                        "Vous êtes déjà sur la liste : nous vous écrirons une seule fois, dès son retour."
+                    ),
+                    "info",
+                )
+                return redirect(url_for("shop.product", product_id=product.id))
+            db.session.commit()
+            return redirect(url_for("waitlist.confirmation", token=signed.entry.token))
+    if form.errors or form.form_errors:
+        status = 422
+    return render_template("waitlist/sign_up.html", product=product, form=form), status
+
+
+@bp.get("/inscription/<token>")
+def confirmation(token):
+    entry = waitlist.entry_by_token(token)
+    if entry is None:
+        abort(404)
+    return render_template("waitlist/confirmation.html", entry=entry)
+
+
+@bp.route("/desinscription/<token>", methods=["GET", "POST"])
+@retried
+def unsubscribe(token):
+    entry = waitlist.entry_by_token(token)
+    if entry is None:
+        abort(404)
+    if request.method == "POST":  # CSRFProtect checked the form's token
+        ended = waitlist.unsubscribe(entry.email)
+        db.session.commit()
+        return render_template("waitlist/unsubscribed.html", entry=entry, ended=ended)
+    waiting = waitlist.waiting_count(entry.email)
+    return render_template("waitlist/unsubscribe.html", entry=entry, waiting=waiting)
+
+
+# --- A customer's alerts ("Mon compte") ---------------------------------------------------------
+
+
+@bp.get("/mes-alertes")
+@login_required
+def my_alerts():
+    return render_template(
+        "waitlist/my_alerts.html", entries=waitlist.customer_entries(current_user)
+    )
+
+
+@bp.post("/mes-alertes/<int:entry_id>/arreter")
+@login_required
+@retried
+def stop_alert(entry_id):
+    entry = db.get_or_404(WaitlistEntry, entry_id)
+    if not waitlist.is_customers(entry, current_user):
+        abort(404)
+    waitlist.stop_entry(entry)
+    db.session.commit()
+    flash(
+        _("Nous ne vous préviendrons plus pour « %(product)s ».", product=entry.product.full_name),
+        "info",
+    )
+    return redirect(url_for("waitlist.my_alerts"))
