@@ -30,6 +30,9 @@ def register(app):
     from .passports.commands import passports_group
 
     app.cli.add_command(passports_group)
+    from .waitlist.commands import waitlist_group
+
+    app.cli.add_command(waitlist_group)
 
 
 def _week_argument(value):
@@ -193,6 +196,13 @@ def close_due_group_orders():
 def group_order_chores():
     """The outbox worker's round: close due group orders, remind members; how many."""
     return close_due_group_orders() + remind_group_members()
+
+
+def waitlist_sweep():
+    """The outbox worker's round: mail who waits for a product that is back; how many."""
+    from .waitlist.sweep import sweep
+
+    return sweep()
 
 
 @click.group("orders")
@@ -367,6 +377,8 @@ def outbox_worker_command(once, limit):
             click.echo(f"{placed} standing orders placed.")
         if chores := group_order_chores():
             click.echo(f"{chores} group orders closed or members reminded.")
+        if told := waitlist_sweep():
+            click.echo(f"{told} waiting-list e-mails queued.")
         if failed and not sent:
             raise SystemExit(1)
         return
@@ -389,6 +401,7 @@ def outbox_worker_command(once, limit):
             document_jobs.run_due(render_job, stop=stop)
             + place_due_standing_orders()
             + group_order_chores()
+            + waitlist_sweep()
         ),
     )
     click.echo("Outbox worker stopped.")

@@ -157,6 +157,10 @@ def set_active(product, active):
     product.active = active
     db.session.flush()
     bump_weeks_showing([product.id])
+    if not active:  # its waiting list ends without a mail (the worker's round ends the rest)
+        from ..waitlist.services import end_retired
+
+        end_retired([product.id])
 
 
 def export_csv():

@@ -18,6 +18,8 @@ from ..pickup.services import create_slots_from_templates
 from ..standing.services import engaged_demand, placement_summary
 from ..timezones import local_to_utc, utc_to_local_naive
 from ..transactions import retried
+from ..waitlist.services import waiting_counts
+from ..waitlist.sweep import sweep_after_change
 from ..weeks import services as weeks
 from . import bp
 from .forms import GridForm, ImportForm, ProductForm, WeekForm
@@ -227,6 +229,7 @@ def week(week_id):
             if not row_errors:
                 db.session.commit()
                 flash(_("Disponibilités enregistrées."), "success")
+                _tell_waiting(sweep_after_change())
                 return redirect(url_for("staff.week", week_id=week.id))
         db.session.rollback()
         status = 422
@@ -243,8 +246,22 @@ def week(week_id):
         row_errors=row_errors,
         previous=weeks.previous_week(week),
         demand=engaged_demand(week),
+        waiting=waiting_counts(),
         default_code=partial(passports.default_code, week.iso_week),
     ), status
+
+
+def _tell_waiting(mailed):
+    """Say how many customers the change just told (the waiting list's one mail each)."""
+    if mailed:
+        flash(
+            ngettext(
+                "%(num)d personne qui attendait un produit de retour est prévenue par e-mail.",
+                "%(num)d personnes qui attendaient un produit de retour sont prévenues par e-mail.",
+                mailed,
+            ),
+            "info",
+        )
 
 
 def _grid_row(product, offer):
@@ -274,6 +291,7 @@ def copy_previous_week(week_id):
     else:
         count = weeks.copy_offers(week, source)
         db.session.commit()
+        _tell_waiting(sweep_after_change())
         flash(
             ngettext(
                 "%(num)d disponibilité copiée depuis « %(label)s ». Vérifiez les quantités.",
@@ -298,6 +316,7 @@ def publish_week(week_id):
     else:
         db.session.commit()
         flash(_("Semaine « %(label)s » publiée.", label=week.label), "success")
+        _tell_waiting(sweep_after_change())
         if placements:
             placed, short, empty = placement_summary(placements)
             flash(
