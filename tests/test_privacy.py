@@ -116,7 +116,7 @@ def test_my_data_zip_holds_my_account_orders_invoice_pdf_and_history(client, log
     assert sorted(archive.namelist()) == sorted([
         "LISEZMOI.txt", "compte.json", "commandes.json", "commandes.csv",
         f"factures/{invoice.number}.pdf", "historique.json", "abonnements.json",
-        "commandes-groupees.json",
+        "commandes-groupees.json", "alertes.json",
     ])
     account = json.loads(archive.read("compte.json"))
     assert account["email"] == "chef@jardin.fr"
@@ -372,7 +372,7 @@ def test_purge_erases_old_contact_data_and_mails_and_is_idempotent(
 
     output = purge(runner)
     counts = [line.split()[0] for line in output.splitlines()[1:]]
-    assert counts == ["0"] * 5, output
+    assert counts == ["0"] * 6, output
 
 
 def test_an_order_page_leads_staff_to_its_customer(staff_client, shop):

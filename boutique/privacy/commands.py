@@ -18,7 +18,8 @@ def privacy_group():
 def privacy_purge_command(dry_run):
     """Erase guest orders' contact data and order notes PRIVACY_ORDER_DAYS after pick-up,
     group members' contact data as long after their group closed, and outbox mails sent (or
-    undelivered and dealt with) more than PRIVACY_OUTBOX_DAYS ago. Invoices and what the plant
+    undelivered and dealt with) more than PRIVACY_OUTBOX_DAYS ago, and waiting-list
+    entries ended more than PRIVACY_ORDER_DAYS ago. Invoices and what the plant
     passport register needs are kept. Safe to run again: a second run removes nothing."""
     report = purge(dry_run=dry_run)
     if dry_run:

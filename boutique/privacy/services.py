@@ -21,6 +21,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..account.professionals import shop_contact_address
+from ..account.services import normalise_email
 from ..extensions import db
 from ..models import (
     OPEN_STATUSES,
@@ -31,6 +32,7 @@ from ..models import (
     OutboxMessage,
     PickupSlot,
     StandingOrder,
+    WaitlistEntry,
     utcnow,
 )
 from ..outbox import queue_email
@@ -278,6 +280,31 @@ def _groups_json(user):
     ]
 
 
+def _waitlist_json(user):
+    entries = db.session.scalars(
+        select(WaitlistEntry)
+        .where(
+            or_(
+                WaitlistEntry.customer_id == user.id,
+                WaitlistEntry.email == normalise_email(user.email),
+            )
+        )
+        .options(selectinload(WaitlistEntry.product))
+        .order_by(WaitlistEntry.id)
+    )
+    return [
+        {
+            "product": entry.product.full_name,
+            **_fields(
+                entry,
+                ("email", "quantity", "locale", "created_at", "notified_at", "ended_at",
+                 "end_reason"),
+            ),
+        }
+        for entry in entries
+    ]
+
+
 def _history_json(user):
     events = db.session.scalars(
         select(AccountEvent).where(AccountEvent.user_id == user.id).order_by(AccountEvent.id)
@@ -301,6 +328,7 @@ factures/                    vos factures et avoirs (PDF)
 historique.json              l'historique de votre compte
 abonnements.json             vos commandes régulières
 commandes-groupees.json      les commandes groupées que vous coordonnez
+alertes.json                 vos alertes « Prévenez-moi » (produits attendus)
 
 Une question sur vos données : {contact}
 """
@@ -332,6 +360,7 @@ def export_archive(user, actor=None, channel="web"):
         archive.writestr("historique.json", _json(_history_json(user)))
         archive.writestr("abonnements.json", _json(_standing_json(user)))
         archive.writestr("commandes-groupees.json", _json(_groups_json(user)))
+        archive.writestr("alertes.json", _json(_waitlist_json(user)))
     _log(user, actor, "privacy_export", channel=channel)
     db.session.flush()
     return buffer.getvalue()
@@ -422,6 +451,23 @@ def delete_account(user, *, actor=None, channel="web", note=""):
         .values(ended_at=now, updated_at=now, note="")
         .execution_options(synchronize_session="fetch")
     )
+    # The waiting list: entries end (no mail) and keep the demand, not the address.
+    mine = or_(
+        WaitlistEntry.customer_id == user.id,
+        WaitlistEntry.email == normalise_email(user.email),
+    )
+    db.session.execute(
+        update(WaitlistEntry)
+        .where(mine, WaitlistEntry.ended_at.is_(None))
+        .values(ended_at=now, end_reason="erased")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(WaitlistEntry)
+        .where(mine)
+        .values(email="", ip_hash=None)
+        .execution_options(synchronize_session=False)
+    )
     user.email = deleted_email(user)
     user.first_name = user.last_name = user.phone = ""
     user.address = user.postcode = user.city = ""
@@ -459,6 +505,7 @@ class PurgeReport:
     sent_mails: int = 0
     failed_mails: int = 0
     group_members: int = 0
+    waitlist_entries: int = 0
 
     def lines(self):
         return [
@@ -467,6 +514,7 @@ class PurgeReport:
             f"{self.sent_mails} sent mails deleted from the outbox",
             f"{self.failed_mails} undelivered mails (dealt with) deleted from the outbox",
             f"{self.group_members} group order members: contact data erased",
+            f"{self.waitlist_entries} ended waiting-list entries deleted",
         ]
 
     @property
@@ -568,6 +616,12 @@ def purge(now=None, dry_run=False):
             or_(GroupMember.name != "", GroupMember.email != "", GroupMember.phone != ""),
         ),
         dict(name="", email="", phone=""),
+        dry_run,
+    )
+    report.waitlist_entries = _apply(
+        WaitlistEntry,
+        and_(WaitlistEntry.ended_at.is_not(None), WaitlistEntry.ended_at < cutoff_at),
+        None,
         dry_run,
     )
     if not dry_run:
