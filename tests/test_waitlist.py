@@ -1,0 +1,476 @@
+""" "Prévenez-moi" (issue 16, waiting list): sign up on a sold-out product or one not offered
+this week, one mail (read over SMTP) when it is back, then the entry ends; unsubscribe; the
+limits; the staff grid's count; personal data."""
+
+import io
+import json
+import re
+import threading
+import zipfile
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from boutique.extensions import db
+from boutique.models import OutboxMessage, WaitlistEntry, utcnow
+from boutique.outbox import send_due
+from boutique.privacy.services import delete_account, export_archive
+from boutique.waitlist import services as waitlist
+from boutique.waitlist.sweep import sweep
+from tests.conftest import page_text, page_words
+from tests.test_staff_weeks import grid_data
+
+PUBLIC = "https://boutique.lapepiniere.example"
+
+
+@pytest.fixture
+def shop(app, make_product, make_week):
+    """The open week: tomatoes sold out (2 of 2 reserved), leeks available; basil is sold
+    but not offered this week."""
+    app.config["PUBLIC_URL"] = PUBLIC
+
+    class Shop:
+        pass
+
+    s = Shop()
+    s.tomato = make_product(name="Tomate", variety="Cœur de bœuf")
+    s.leek = make_product(name="Poireau", variety="Bleu de Solaise", unit_label="botte")
+    s.basil = make_product(name="Basilic", variety="Grand vert")
+    s.week = make_week(
+        label="Semaine 49",
+        offers=[
+            (s.tomato, {"quantity_available": 2, "quantity_reserved": 2}),
+            (s.leek, {"quantity_available": 20}),
+        ],
+    )
+    s.offers = {offer.product_id: offer for offer in s.week.offers}
+    return s
+
+
+def entries(**where):
+    return db.session.scalars(
+        select(WaitlistEntry).filter_by(**where).order_by(WaitlistEntry.id)
+    ).all()
+
+
+def sign_up(client, product, email="camille@exemple.fr", quantity=""):
+    return client.post(
+        f"/prevenez-moi/produit/{product.id}", data={"email": email, "quantity": quantity}
+    )
+
+
+@pytest.fixture
+def visitor(app):
+    """A browser of its own, not signed in (`client` may be the staff's)."""
+    return app.test_client()
+
+
+def mails_to(mailbox, address):
+    return [m for m in mailbox.messages if m["To"] == address]
+
+
+# --- Signing up ----------------------------------------------------------------------------------
+
+
+def test_a_visitor_signs_up_on_a_sold_out_product_and_is_told_what_will_happen(client, shop):
+    page = page_words(client.get(f"/produit/{shop.tomato.id}"))
+    assert "Épuisé" in page and "Prévenez-moi" in page and "Me prévenir" in page
+    catalog = page_text(client.get("/"))
+    assert f'href="/produit/{shop.tomato.id}#prevenez-moi"' in catalog
+
+    response = sign_up(client, shop.tomato, "Camille@Exemple.fr ", "12")
+    assert response.status_code == 302
+    page = page_words(client.get(response.headers["Location"]))
+    assert "Vous êtes sur la liste" in page
+    assert "Un seul e-mail à camille@exemple.fr" in page
+    assert "Quantité souhaitée : 12" in page
+    (entry,) = entries()
+    assert f'href="/prevenez-moi/desinscription/{entry.token}"' in page_text(
+        client.get(response.headers["Location"])
+    )
+    assert (entry.product_id, entry.email, entry.quantity) == (
+        shop.tomato.id,
+        "camille@exemple.fr",
+        12,
+    )
+    assert entry.week_id == shop.week.id and entry.locale == "fr" and entry.ended_at is None
+    assert re.fullmatch(r"[0-9a-f]{32}", entry.ip_hash)
+    assert len(entry.token) >= 40
+
+
+def test_a_product_not_offered_this_week_has_its_page_and_the_form(client, shop):
+    response = client.get(f"/produit/{shop.basil.id}")
+    assert response.status_code == 200
+    page = page_words(response)
+    assert "Ce produit n'est pas proposé cette semaine." in page and "Me prévenir" in page
+    assert "Ajouter" not in page
+    assert sign_up(client, shop.basil, quantity="").status_code == 302
+    assert [(e.product_id, e.quantity) for e in entries()] == [(shop.basil.id, None)]
+
+
+def test_an_available_product_has_no_form_and_its_sign_up_says_order_now(client, shop):
+    assert "Me prévenir" not in page_text(client.get(f"/produit/{shop.leek.id}"))
+    response = sign_up(client, shop.leek)
+    assert response.headers["Location"].endswith(f"/produit/{shop.leek.id}")
+    assert "vous pouvez le commander dès maintenant" in page_text(
+        client.get(response.headers["Location"])
+    )
+    assert entries() == []
+
+
+@pytest.mark.parametrize(
+    "email, quantity, message",
+    [
+        ("camille@", "", "Adresse e-mail invalide."),
+        ("camille at exemple.fr", "2", "Adresse e-mail invalide."),
+        ("", "", "Indiquez votre adresse e-mail."),
+        ("camille@exemple.fr", "0", "Indiquez un nombre entier entre 1 et 999"),
+        ("camille@exemple.fr", "-3", "Indiquez un nombre entier entre 1 et 999"),
+        ("camille@exemple.fr", "1000", "Indiquez un nombre entier entre 1 et 999"),
+        ("camille@exemple.fr", "2,5", "Indiquez un nombre entier entre 1 et 999"),
+        ("camille@exemple.fr", "beaucoup", "Indiquez un nombre entier entre 1 et 999"),
+        ("camille@exemple.fr", "99999999999999999999", "Indiquez un nombre entier entre 1 et 999"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_writes_nothing(client, shop, email, quantity, message):
+    response = sign_up(client, shop.tomato, email, quantity)
+    assert response.status_code == 422
+    assert message in page_text(response)
+    assert entries() == []
+
+
+def test_an_unknown_or_retired_product_is_not_found(client, shop):
+    assert sign_up(client, type("P", (), {"id": 999_999})).status_code == 404
+    assert client.get("/produit/999999").status_code == 404
+    shop.basil.active = False
+    db.session.commit()
+    assert sign_up(client, shop.basil).status_code == 404
+    assert client.get(f"/produit/{shop.basil.id}").status_code == 404
+    assert entries() == []
+
+
+def test_the_same_address_twice_is_already_on_the_list(client, shop):
+    sign_up(client, shop.tomato, "camille@exemple.fr", "3")
+    response = sign_up(client, shop.tomato, "CAMILLE@exemple.fr", "8")
+    assert response.status_code == 302
+    assert "Vous êtes déjà sur la liste" in page_text(client.get(response.headers["Location"]))
+    assert [(e.email, e.quantity) for e in entries()] == [("camille@exemple.fr", 3)]
+
+
+def test_one_address_waits_for_a_limited_number_of_products(app, client, shop, make_product):
+    app.config["WAITLIST_MAX_PER_ADDRESS"] = 3
+    products = [shop.tomato, shop.basil, make_product(name="Persil")]
+    for product in products:
+        assert sign_up(client, product).status_code == 302
+    response = sign_up(client, make_product(name="Aneth"))
+    assert response.status_code == 422
+    assert "Cette adresse attend déjà 3 produits : c'est le maximum." in page_text(response)
+    assert len(entries()) == 3
+    assert sign_up(client, shop.tomato, "lea@exemple.fr").status_code == 302  # another address
+
+
+def test_a_hundred_sign_ups_from_one_connection_are_stopped(make_app, shop, make_product):
+    limited = make_app(RATELIMIT_ENABLED=True, WAITLIST_RATE_LIMIT="5 per hour")
+    client = limited.test_client()
+    statuses = [
+        sign_up(client, shop.tomato, f"personne{n}@exemple.fr").status_code for n in range(100)
+    ]
+    assert statuses[:5] == [302] * 5 and set(statuses[5:]) == {429}
+    page = page_text(sign_up(client, shop.basil, "encore@exemple.fr"))
+    assert "Trop d'inscriptions depuis cette connexion" in page
+    assert len(entries()) == 5
+
+
+def test_a_signed_in_customer_uses_their_account(client, shop, make_user, login):
+    customer = make_user(email="Lea.Durand@exemple.fr")
+    login(customer)
+    page = page_text(client.get(f"/produit/{shop.tomato.id}"))
+    assert 'name="email"' not in page and "Nous vous écrirons à Lea.Durand@exemple.fr" in page
+    assert (
+        client.post(f"/prevenez-moi/produit/{shop.tomato.id}", data={"quantity": "4"}).status_code
+        == 302
+    )
+    (entry,) = entries()
+    assert (entry.email, entry.customer_id, entry.quantity) == (
+        "lea.durand@exemple.fr",
+        customer.id,
+        4,
+    )
+    assert "Vous êtes sur la liste" in page_text(client.get(f"/produit/{shop.tomato.id}"))
+    # "Mon compte" lists it, with "ne plus me prévenir".
+    page = page_words(client.get("/prevenez-moi/mes-alertes"))
+    assert "Tomate Cœur de bœuf 4 souhaités" in page
+    response = client.post(f"/prevenez-moi/mes-alertes/{entry.id}/arreter")
+    assert "Nous ne vous préviendrons plus pour « Tomate Cœur de bœuf »." in page_text(
+        client.get(response.headers["Location"])
+    )
+    db.session.refresh(entry)
+    assert entry.end_reason == "unsubscribed"
+
+
+def test_someone_elses_alert_cannot_be_stopped(client, shop, make_user, login):
+    sign_up(client, shop.tomato, "camille@exemple.fr")
+    login(make_user(email="lea@exemple.fr"))
+    (entry,) = entries()
+    assert client.post(f"/prevenez-moi/mes-alertes/{entry.id}/arreter").status_code == 404
+    assert entries()[0].ended_at is None
+
+
+# --- The one mail ----------------------------------------------------------------------------------
+
+
+def test_staff_raising_stock_in_the_grid_mails_each_waiting_address_once(
+    client, shop, mailbox, make_user, login
+):
+    sign_up(client, shop.tomato, "camille@exemple.fr", "2")
+    sign_up(client, shop.tomato, "lea@exemple.fr")
+    sign_up(client, shop.basil, "marc@exemple.fr")  # basil stays not offered
+    login(make_user(role="staff", email="equipe@lapepiniere.example"))
+    response = client.post(
+        f"/gestion/semaines/{shop.week.id}",
+        data=grid_data([(shop.tomato.id, {"offered": True, "quantity": 10})]),
+    )
+    assert response.status_code == 302
+    page = page_text(client.get(response.headers["Location"]))
+    assert "2 personnes qui attendaient un produit de retour sont prévenues par e-mail." in page
+    send_due()
+
+    (mail,) = mails_to(mailbox, "camille@exemple.fr")
+    assert len(mails_to(mailbox, "lea@exemple.fr")) == 1
+    assert mails_to(mailbox, "marc@exemple.fr") == []
+    assert mail["Subject"] == "« Tomate Cœur de bœuf » est de retour"
+    text = mailbox.body(mail)
+    camille = entries(email="camille@exemple.fr")[0]
+    assert f"{PUBLIC}/produit/{shop.tomato.id}" in text
+    assert f"{PUBLIC}/prevenez-moi/desinscription/{camille.token}" in text
+    assert f'href="{PUBLIC}/produit/{shop.tomato.id}"' in mailbox.body(mail, "html")
+    assert (camille.end_reason, camille.notified_week_id) == ("notified", shop.week.id)
+    assert camille.notified_at is not None and camille.ended_at is not None
+
+    # A second sweep, another grid save, the command: nothing more.
+    assert sweep() == 0
+    client.post(
+        f"/gestion/semaines/{shop.week.id}",
+        data=grid_data([(shop.tomato.id, {"offered": True, "quantity": 12})]),
+    )
+    send_due()
+    assert len(mailbox.messages) == 2
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+
+
+def test_stock_freed_by_a_cancellation_is_found_by_the_workers_round(
+    app, client, shop, mailbox, runner
+):
+    sign_up(client, shop.tomato, "camille@exemple.fr")
+    result = runner.invoke(args=["waitlist", "notify"])
+    assert "0 waiting-list e-mails queued." in result.output
+    shop.offers[shop.tomato.id].quantity_reserved = 1  # an order cancelled
+    db.session.commit()
+    result = runner.invoke(args=["outbox", "worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "1 waiting-list e-mails queued." in result.output
+    send_due()
+    assert len(mails_to(mailbox, "camille@exemple.fr")) == 1
+    assert "0 waiting-list" in runner.invoke(args=["waitlist", "notify"]).output
+
+
+def test_a_product_offered_in_a_new_week_is_announced_once_that_week_opens(
+    client, shop, mailbox, runner, make_week
+):
+    sign_up(client, shop.basil, "camille@exemple.fr", "5")
+    next_week = make_week(
+        label="Semaine 50",
+        opens_in=timedelta(days=2),
+        offers=[(shop.basil, {"quantity_available": None})],
+    )
+    assert "0 waiting-list" in runner.invoke(args=["waitlist", "notify"]).output  # not open yet
+    # The clock moves on: this week closes, the next one opens.
+    shop.week.opens_at -= timedelta(days=7)
+    shop.week.closes_at = utcnow() - timedelta(minutes=1)
+    next_week.opens_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert "1 waiting-list e-mails queued." in runner.invoke(args=["waitlist", "notify"]).output
+    assert "0 waiting-list" in runner.invoke(args=["waitlist", "notify"]).output
+    send_due()
+    (mail,) = mailbox.messages
+    assert "Basilic Grand vert" in mail["Subject"]
+    assert "Semaine 50" in mailbox.body(mail)
+    (entry,) = entries()
+    assert entry.notified_week_id == next_week.id and entry.week_id == shop.week.id
+
+
+def test_publishing_a_week_that_is_already_open_mails_at_once(
+    visitor, shop, mailbox, make_week, staff_client
+):
+    sign_up(visitor, shop.basil, "camille@exemple.fr")
+    shop.week.closes_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    draft = make_week(
+        label="Semaine 50",
+        status="draft",
+        opens_in=timedelta(minutes=-1),
+        offers=[(shop.basil, {"quantity_available": 5})],
+    )
+    response = staff_client.post(f"/gestion/semaines/{draft.id}/publier")
+    assert "1 personne qui attendait un produit de retour est prévenue par e-mail." in page_text(
+        staff_client.get(response.headers["Location"])
+    )
+    send_due()
+    assert len(mails_to(mailbox, "camille@exemple.fr")) == 1
+
+
+def test_two_sweeps_at_the_same_moment_send_each_mail_once(app, client, shop, monkeypatch):
+    for n in range(6):
+        sign_up(client, shop.tomato, f"personne{n}@exemple.fr")
+    shop.offers[shop.tomato.id].quantity_available = 50
+    db.session.commit()
+    db.session.remove()
+
+    # Both sweeps read the same six waiting entries before either ends one.
+    both_read = threading.Barrier(2, timeout=20)
+    original = waitlist._due
+
+    def due_then_wait(week):
+        rows = original(week)
+        both_read.wait()
+        return rows
+
+    monkeypatch.setattr(waitlist, "_due", due_then_wait)
+    results, errors = [], []
+
+    def run():
+        try:
+            with app.app_context():
+                results.append(sweep())
+                db.session.remove()
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sorted(results) in ([0, 6], [3, 3], [1, 5], [2, 4])
+    assert sum(results) == 6
+    recipients = db.session.scalars(select(OutboxMessage.recipient)).all()
+    assert sorted(recipients) == sorted(f"personne{n}@exemple.fr" for n in range(6))
+    assert {e.end_reason for e in entries()} == {"notified"}
+
+
+# --- Ending without a mail --------------------------------------------------------------------------
+
+
+def test_unsubscribing_ends_every_entry_of_the_address(client, shop, mailbox):
+    sign_up(client, shop.tomato, "camille@exemple.fr")
+    sign_up(client, shop.basil, "camille@exemple.fr")
+    sign_up(client, shop.tomato, "lea@exemple.fr")
+    token = entries(email="camille@exemple.fr")[0].token
+    page = page_words(client.get(f"/prevenez-moi/desinscription/{token}"))
+    assert "camille@exemple.fr attend 2 produits." in page and "Ne plus me prévenir" in page
+    response = client.post(f"/prevenez-moi/desinscription/{token}")
+    assert "Nous n'écrirons plus à camille@exemple.fr" in page_text(response)
+    assert {e.end_reason for e in entries(email="camille@exemple.fr")} == {"unsubscribed"}
+    assert entries(email="lea@exemple.fr")[0].ended_at is None
+    # Again: nothing left, said plainly.
+    assert "n'est plus sur aucune liste d'attente" in page_text(
+        client.get(f"/prevenez-moi/desinscription/{token}")
+    )
+    shop.offers[shop.tomato.id].quantity_available = 10
+    db.session.commit()
+    assert sweep() == 1
+    send_due()
+    assert [m["To"] for m in mailbox.messages] == ["lea@exemple.fr"]
+    assert client.get("/prevenez-moi/desinscription/pas-un-jeton").status_code == 404
+
+
+def test_a_retired_product_ends_its_list_without_a_mail(visitor, shop, staff_client, mailbox):
+    sign_up(visitor, shop.tomato, "camille@exemple.fr")
+    staff_client.post(f"/gestion/produits/{shop.tomato.id}/activation")
+    (entry,) = entries()
+    assert (entry.end_reason, entry.notified_at) == ("retired", None)
+    shop.tomato.active = True
+    shop.offers[shop.tomato.id].quantity_available = 10
+    db.session.commit()
+    assert sweep() == 0
+    send_due()
+    assert mailbox.messages == []
+
+
+def test_the_sweep_ends_the_entries_of_products_retired_any_other_way(client, shop):
+    sign_up(client, shop.basil, "camille@exemple.fr")
+    shop.basil.active = False  # e.g. a catalog import
+    db.session.commit()
+    assert sweep() == 0
+    assert entries()[0].end_reason == "retired"
+
+
+# --- Staff ------------------------------------------------------------------------------------
+
+
+def test_the_grid_shows_who_waits_and_for_how_many_in_one_query(
+    visitor, shop, staff_client, count_queries
+):
+    sign_up(visitor, shop.tomato, "camille@exemple.fr", "4")
+    sign_up(visitor, shop.tomato, "lea@exemple.fr")
+    sign_up(visitor, shop.basil, "marc@exemple.fr", "10")
+    sign_up(visitor, shop.basil, "ended@exemple.fr", "7")
+    waitlist.unsubscribe("ended@exemple.fr")
+    db.session.commit()
+    html = page_text(staff_client.get(f"/gestion/semaines/{shop.week.id}"))
+    cell = re.search(
+        rf'<td class="num waiting" data-product="{shop.tomato.id}">(.*?)</td>', html, re.S
+    )
+    assert re.sub(r"<[^>]+>", "", cell.group(1)).split() == [
+        "en",
+        "attente",
+        ":",
+        "2",
+        "pers.",
+        "·",
+        "5",
+        "unités",
+    ]
+    cell = re.search(
+        rf'<td class="num waiting" data-product="{shop.leek.id}">(.*?)</td>', html, re.S
+    )
+    assert cell.group(1).strip() == ""
+    with count_queries() as queries:
+        counts = waitlist.waiting_counts()
+    assert counts == {shop.tomato.id: (2, 5), shop.basil.id: (1, 10)}
+    assert len(queries) == 1
+    assert waitlist.waiting_counts([shop.basil.id]) == {shop.basil.id: (1, 10)}
+
+
+# --- Personal data ----------------------------------------------------------------------------
+
+
+def test_deleting_an_account_ends_and_erases_its_entries(client, shop, make_user, login):
+    customer = make_user(email="lea@exemple.fr")
+    login(customer)
+    client.post(f"/prevenez-moi/produit/{shop.tomato.id}", data={"quantity": "2"})
+    archive = zipfile.ZipFile(io.BytesIO(export_archive(customer)))
+    alerts = json.loads(archive.read("alertes.json"))
+    assert [(a["product"], a["email"], a["quantity"]) for a in alerts] == [
+        ("Tomate Cœur de bœuf", "lea@exemple.fr", 2)
+    ]
+    delete_account(customer)
+    db.session.commit()
+    (entry,) = entries()
+    assert (entry.end_reason, entry.email, entry.ip_hash) == ("erased", "", None)
+
+
+def test_the_purge_removes_entries_ended_long_ago(app, client, shop, runner):
+    sign_up(client, shop.tomato, "old@exemple.fr")
+    sign_up(client, shop.basil, "recent@exemple.fr")
+    sign_up(client, shop.tomato, "waiting@exemple.fr")
+    long_ago = utcnow() - timedelta(days=app.config["PRIVACY_ORDER_DAYS"] + 1)
+    old, recent, _waiting = entries()
+    old.ended_at, old.end_reason = long_ago, "notified"
+    recent.ended_at, recent.end_reason = utcnow(), "unsubscribed"
+    db.session.commit()
+    result = runner.invoke(args=["privacy", "purge"])
+    assert "1 ended waiting-list entries deleted" in result.output
+    assert [e.email for e in entries()] == ["recent@exemple.fr", "waiting@exemple.fr"]
