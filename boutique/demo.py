@@ -62,7 +62,8 @@ DEMO_CUSTOMERS = (
 )
 
 
-def load_demo_data(password, now=None):
+def load_demo_data(password, now=None, history=True):
+    """The demo nursery; with `history`, two seasons of weekly sales before last week."""
     now = now or utcnow()
     categories = {}
     for values in CATEGORIES:
@@ -140,8 +141,49 @@ def load_demo_data(password, now=None):
             user.reviewed_at = now
     db.session.flush()
     install_legal_defaults()  # version 1 of each legal page, placeholders to fill
+    if history:
+        _demo_history(products, points, password, last_monday, now)
     _demo_group_order(current, products, now)
     _demo_standing_order(current, products, this_monday)
+
+
+def _demo_history(products, points, password, last_monday, now):
+    """Two seasons of sales before last week (boutique.demo_history), with the demo's
+    accounts and a few more restaurants and AMAPs as its regular professional customers."""
+    from .demo_history import OTHER_PROS, load_history, siret_for
+    from .models import User
+
+    users = {u.email: u for u in db.session.scalars(db.select(User))}
+    staff = {
+        "admin": users["admin@lapepiniere.example"],
+        "staff": users["equipe@lapepiniere.example"],
+        "gate": users["accueil@lapepiniere.example"],
+    }
+    customers = {
+        "individual": [users["particulier@exemple.fr"]],
+        "restaurant": [users["restaurant@exemple.fr"]],
+        "amap": [users["amap@exemple.fr"]],
+    }
+    for number, (kind, organisation, first, last, address, postcode, city) in enumerate(
+        OTHER_PROS, start=1
+    ):
+        user = register_customer(
+            password=password,
+            email=f"pro{number}@exemple.fr",
+            kind=kind,
+            first_name=first,
+            last_name=last,
+            organisation=organisation,
+            siret=siret_for(number),
+            address=address,
+            postcode=postcode,
+            city=city,
+        )
+        user.email_verified_at = user.reviewed_at = now
+        user.pro_status = "approved"
+        customers[kind].append(user)
+    db.session.flush()
+    return load_history(products, points, staff, customers, last_monday, now)
 
 
 # Members of the demo AMAP's group order (phones only: the demo queues no mail to them).

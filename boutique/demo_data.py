@@ -886,6 +886,22 @@ PRODUCTS = [
     },
     {
         "category": "legumes",
+        "name": "Poireaux",
+        "variety": "",
+        "unit_label": "botte",
+        "vat_rate_bp": VAT_FOOD,
+        "price_individual_cents": 320,
+        "price_restaurant_cents": 255,
+        "price_amap_cents": 240,
+        "description": (
+            "Botte d’environ 1 kg de poireaux d’hiver au fût bien blanc, arrachés le matin "
+            "même. Le vert se garde pour les bouillons."
+        ),
+        "quantity": 40,
+        "max_per_order": None,
+    },
+    {
+        "category": "legumes",
         "name": "Potimarron",
         "variety": "",
         "unit_label": "pièce",

@@ -179,7 +179,7 @@ def test_demo_weeks_agree_with_the_rule_whatever_the_day_it_is_loaded(app):
     sunday_evening = datetime(2026, 11, 29, 22, 35, tzinfo=UTC)
     for hours in range(0, 7 * 24, 11):
         now = sunday_evening + timedelta(hours=hours)
-        load_demo_data("pepiniere-demo-2026", now=now)
+        load_demo_data("pepiniere-demo-2026", now=now, history=False)  # the history: below
         weeks = db.session.scalars(select(SalesWeek).order_by(SalesWeek.opens_at)).all()
         for week in weeks:
             assert week.label == f"Semaine {week.iso_week.week}", now
@@ -193,6 +193,10 @@ def test_demo_weeks_agree_with_the_rule_whatever_the_day_it_is_loaded(app):
         db.session.rollback()  # nothing was committed: the next load starts empty
     # The report's own case: loaded on Sunday of week 48, the open week is week 49.
     load_demo_data("pepiniere-demo-2026", now=sunday_evening)
+    weeks = db.session.scalars(select(SalesWeek).order_by(SalesWeek.opens_at)).all()
+    for earlier, later in zip(weeks, weeks[1:], strict=False):  # with the history's weeks
+        assert earlier.closes_at <= later.opens_at
+        assert later.label == f"Semaine {later.iso_week.week}"
     current = db.session.scalars(select(SalesWeek).order_by(SalesWeek.opens_at.desc())).first()
     assert current.label == "Semaine 49"
     assert suggest_next_week(sunday_evening)["label"] == "Semaine 50"
