@@ -7,6 +7,7 @@ style and nothing else).
 """
 
 import re
+import sys
 
 import pygal
 from flask_babel import gettext as _
@@ -14,57 +15,80 @@ from pygal.style import Style
 
 from .services import KIND_LABELS, KINDS, METHOD_LABELS
 
+# pygal puts a finder for its map plugins on sys.meta_path that only has the old
+# find_module: every import that fails anywhere after it (stripe looking for App Engine)
+# then raises an ImportWarning. The shop draws no maps: take it out.
+sys.meta_path[:] = [
+    finder for finder in sys.meta_path if type(finder).__name__ != "PluginImportFixer"
+]
+
 WIDTH, HEIGHT = 960, 420
+# A phone's chart: drawn narrower, so that its text stays readable once scaled to 360 px.
+NARROW_WIDTH, NARROW_HEIGHT = 480, 420
 TOP_PRODUCTS = 15
 # The shop's green, terracotta and blue, then two more: each 4.5:1 or more on white.
 COLOURS = ("#2f5d34", "#a8442a", "#1d4f91", "#6b4f9a", "#7a5c12")
-STYLE = Style(
-    background="#ffffff",
-    plot_background="#ffffff",
-    foreground="#2b2a26",
-    foreground_strong="#2b2a26",
-    foreground_subtle="#8c8679",
-    opacity="1",
-    opacity_hover="1",
-    colors=COLOURS,
-    font_family='system-ui, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=15,
-    title_font_size=17,
-    value_font_size=12,
-    tooltip_font_size=12,
-)
+
+
+def _style(scale=1.0):
+    return Style(
+        background="#ffffff",
+        plot_background="#ffffff",
+        foreground="#2b2a26",
+        foreground_strong="#2b2a26",
+        foreground_subtle="#8c8679",
+        opacity="1",
+        opacity_hover="1",
+        colors=COLOURS,
+        font_family='system-ui, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
+        label_font_size=round(13 * scale),
+        major_label_font_size=round(13 * scale),
+        legend_font_size=round(15 * scale),
+        title_font_size=round(17 * scale),
+        value_font_size=round(12 * scale),
+        tooltip_font_size=12,
+    )
+
+
+STYLE = _style()
+# Scaled down about 0.7 on a phone: about 11 px letters.
+NARROW_STYLE = _style(1.3)
 SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 
 
-def _chart(kind, **options):
+def _chart(kind, narrow=False, **options):
     config = {
         "js": [],
-        "width": WIDTH,
-        "height": HEIGHT,
+        "width": NARROW_WIDTH if narrow else WIDTH,
+        "height": NARROW_HEIGHT if narrow else HEIGHT,
         "explicit_size": True,
-        "style": STYLE,
+        "style": NARROW_STYLE if narrow else STYLE,
         "legend_at_bottom": True,
-        "legend_at_bottom_columns": 3,
+        "legend_at_bottom_columns": 1 if narrow else 3,
         "truncate_legend": -1,
         "truncate_label": -1,
-        "show_minor_x_labels": False,
         "margin": 12,
         "no_data_text": _("Aucune donnée sur cette période"),
         "disable_xml_declaration": False,
     }
     config.update(options)
+    if narrow and "height" in options:
+        config["height"] = max(NARROW_HEIGHT, options["height"])
     return kind(**config)
+
+
+def _bar(narrow):
+    """Bars with long labels lie down on a phone, their labels written on the left."""
+    return pygal.HorizontalBar if narrow else pygal.Bar
 
 
 def render(chart):
     return SCRIPT.sub("", chart.render(is_unicode=True))
 
 
-def _every(count, labels=12):
-    """Show about `labels` x labels, whatever the number of weeks."""
-    return max(1, -(-count // labels))
+def _every(count, labels):
+    """Options that show about `labels` x labels, whatever the number of weeks."""
+    return {"x_labels_major_every": max(1, -(-count // labels)), "show_minor_x_labels": False}
 
 
 def _euros(value):
@@ -75,11 +99,12 @@ def _percent(value):
     return f"{value:.0f} %"
 
 
-def sales(rows):
+def sales(rows, narrow=False):
     chart = _chart(
-        pygal.StackedBar,
+        narrow=narrow,
+        kind=pygal.StackedBar,
         value_formatter=_euros,
-        x_labels_major_every=_every(len(rows)),
+        **_every(len(rows), 6 if narrow else 12),
     )
     chart.x_labels = [row.name for row in rows]
     for kind in KINDS:
@@ -87,12 +112,13 @@ def sales(rows):
     return render(chart)
 
 
-def weekly_sell_through(rows):
+def weekly_sell_through(rows, narrow=False):
     chart = _chart(
-        pygal.Bar,
+        narrow=narrow,
+        kind=pygal.Bar,
         range=(0, 100),
         value_formatter=_percent,
-        x_labels_major_every=_every(len(rows)),
+        **_every(len(rows), 6 if narrow else 12),
         show_legend=False,
     )
     chart.x_labels = [row.name for row in rows]
@@ -110,10 +136,11 @@ def top_offered(products):
     return rows[:TOP_PRODUCTS]
 
 
-def product_sell_through(products):
+def product_sell_through(products, narrow=False):
     rows = top_offered(products)
     chart = _chart(
-        pygal.HorizontalBar,
+        narrow=narrow,
+        kind=pygal.HorizontalBar,
         range=(0, 100),
         value_formatter=_percent,
         show_legend=False,
@@ -124,8 +151,8 @@ def product_sell_through(products):
     return render(chart)
 
 
-def product_weekly(cells):
-    chart = _chart(pygal.Bar, x_labels_major_every=_every(len(cells)))
+def product_weekly(cells, narrow=False):
+    chart = _chart(narrow=narrow, kind=pygal.Bar, **_every(len(cells), 6 if narrow else 12))
     chart.x_labels = [cell["name"] for cell in cells]
     chart.add(
         _("Unités proposées"),
@@ -135,9 +162,10 @@ def product_weekly(cells):
     return render(chart)
 
 
-def left_over(products):
+def left_over(products, narrow=False):
     chart = _chart(
-        pygal.HorizontalBar,
+        narrow=narrow,
+        kind=pygal.HorizontalBar,
         show_legend=False,
         height=max(HEIGHT, 40 + 34 * len(products)),
     )
@@ -146,33 +174,35 @@ def left_over(products):
     return render(chart)
 
 
-def lost_orders(rows):
-    chart = _chart(pygal.Bar, x_labels_major_every=_every(len(rows)))
+def lost_orders(rows, narrow=False):
+    chart = _chart(narrow=narrow, kind=pygal.Bar, **_every(len(rows), 6 if narrow else 12))
     chart.x_labels = [row.name for row in rows]
     chart.add(_("Non venus"), [row.no_shows for row in rows])
     chart.add(_("Annulations"), [row.cancellations for row in rows])
     return render(chart)
 
 
-def payment_methods(methods):
-    chart = _chart(pygal.Bar, value_formatter=_euros, height=360)
+def payment_methods(methods, narrow=False):
+    chart = _chart(narrow=narrow, kind=_bar(narrow), value_formatter=_euros, height=360)
     chart.x_labels = [str(METHOD_LABELS[method]) for method, *_rest in methods]
     chart.add(_("Montant HT"), [net / 100 for _method, _orders, net, _gross in methods])
     chart.add(_("Montant TTC"), [gross / 100 for _method, _orders, _net, gross in methods])
     return render(chart)
 
 
-def waiting_list(rows):
+def waiting_list(rows, narrow=False):
     rows = rows[:TOP_PRODUCTS]
-    chart = _chart(pygal.HorizontalBar, height=max(HEIGHT, 60 + 40 * len(rows)))
+    chart = _chart(narrow=narrow, kind=pygal.HorizontalBar, height=max(HEIGHT, 60 + 40 * len(rows)))
     chart.x_labels = [row["name"] for row in reversed(rows)]
     chart.add(_("Unités demandées sur la période"), [r["season_units"] for r in reversed(rows)])
     chart.add(_("Unités en attente maintenant"), [r["now_units"] for r in reversed(rows)])
     return render(chart)
 
 
-def funders(share):
-    chart = _chart(pygal.Bar, value_formatter=_euros, height=360, show_legend=False)
+def funders(share, narrow=False):
+    chart = _chart(
+        narrow=narrow, kind=_bar(narrow), value_formatter=_euros, height=360, show_legend=False
+    )
     chart.x_labels = [
         _("Charges de l'année"),
         _("Ventes permises (%(cap)d %%)", cap=share.cap_percent),

@@ -14,15 +14,17 @@ from .forms import ChargeForm, RemoveChargeForm
 # The chart's SVG is its own document: its inline <style> and nothing else.
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 CHARTS = {
-    "ventes": lambda f, p: charts.sales(f.weekly()),
-    "ecoulement": lambda f, p: charts.product_sell_through(f.products()),
-    "ecoulement-semaines": lambda f, p: charts.weekly_sell_through(f.weekly_sell_through()),
-    "ecoulement-produit": lambda f, p: charts.product_weekly(f.product_weekly(p) if p else []),
-    "invendus": lambda f, p: charts.left_over(f.left_over()),
-    "absences": lambda f, p: charts.lost_orders(f.lost_orders()),
-    "paiements": lambda f, p: charts.payment_methods(f.payment_methods()),
-    "attente": lambda f, p: charts.waiting_list(f.waiting_list()),
-    "financeurs": lambda f, p: charts.funders(services.funders_share(f.season.year, f)),
+    "ventes": lambda f, p, n: charts.sales(f.weekly(), n),
+    "ecoulement": lambda f, p, n: charts.product_sell_through(f.products(), n),
+    "ecoulement-semaines": lambda f, p, n: charts.weekly_sell_through(f.weekly_sell_through(), n),
+    "ecoulement-produit": lambda f, p, n: charts.product_weekly(
+        f.product_weekly(p) if p else [], n
+    ),
+    "invendus": lambda f, p, n: charts.left_over(f.left_over(), n),
+    "absences": lambda f, p, n: charts.lost_orders(f.lost_orders(), n),
+    "paiements": lambda f, p, n: charts.payment_methods(f.payment_methods(), n),
+    "attente": lambda f, p, n: charts.waiting_list(f.waiting_list(), n),
+    "financeurs": lambda f, p, n: charts.funders(services.funders_share(f.season.year, f), n),
 }
 
 
@@ -86,7 +88,9 @@ def chart(name):
         abort(404)
     season, product = _season(quiet=True), _product(quiet=True)
     figures = services.SeasonFigures(season)
-    svg = CHARTS[name](figures, product.id if product else None)
+    # ?taille=etroit: the phone's drawing (the page's <picture> asks for it below 40rem).
+    narrow = request.args.get("taille") == "etroit"
+    svg = CHARTS[name](figures, product.id if product else None, narrow)
     response = Response(svg, mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = SVG_POLICY
     return response

@@ -136,6 +136,20 @@ def parse_season(args):
 # --- Figures --------------------------------------------------------------------------------------
 
 
+def season_weeks(first, last):
+    """The sales weeks of a period: those whose pick-up week's Thursday falls in it.
+
+    The ISO rule: each week belongs to exactly one calendar year (2025 is ISO weeks 1 to 52,
+    the week of Monday 29 December 2025 is week 1 of 2026), and two periods side by side
+    never count a week twice.
+    """
+    return [
+        week
+        for week in history_weeks(first, last)
+        if first <= week.monday + timedelta(days=3) <= last
+    ]
+
+
 def percent_tenths(part, whole):
     """part / whole in tenths of a percent, rounded half up (None when whole is 0)."""
     if not whole:
@@ -242,7 +256,7 @@ class SeasonFigures:
 
     def __init__(self, season):
         self.season = season
-        self.weeks = history_weeks(season.first, season.last)
+        self.weeks = season_weeks(season.first, season.last)
         self.week_ids = [week.id for week in self.weeks]
         years = {week.year for week in self.weeks}
         self.rows = {week.id: WeekRow(week, week_name(week, years)) for week in self.weeks}
@@ -508,7 +522,7 @@ class SeasonFigures:
 
 def year_sales_cents(year, figures=None):
     """The calendar year's sales HT: from the season's own weeks when they hold the year's."""
-    weeks = history_weeks(date(year, 1, 1), date(year, 12, 31))
+    weeks = season_weeks(date(year, 1, 1), date(year, 12, 31))
     if figures is not None and all(week.id in figures.rows for week in weeks):
         return sum(figures.rows[week.id].total_cents for week in weeks if figures.weekly())
     if not weeks:
