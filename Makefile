@@ -55,6 +55,7 @@ bench: $(VENV)/.dev-installed $(MO_FILES)
 	$(BIN)/python bench/checkout.py
 	$(BIN)/python bench/schedule.py
 	$(BIN)/python bench/standing.py
+	$(BIN)/python bench/backtest.py
 	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/login_timing.py
 	$(BIN)/python bench/load.py

@@ -51,29 +51,33 @@ def test_a_sold_out_week_is_forecast_above_its_sales_by_the_waiting_list():
     history = constant_history(units=10)
     target = ORIGIN + 5 * WEEK
     last_year = fc.same_week_last_year(target)
-    history.add(1, last_year, fc.Observation(sold=10, sold_out=True, waiting=6))
+    history.add(1, last_year, fc.Observation(sold=10, sold_out=True, waiting=15))
     result = fc.forecast(history, 1, target, ORIGIN)
-    # (10 + 2 × (10 × 1.1 + 6) + 10) / 4 = 13.5 → 14 plants, above the 10 sold that week.
-    assert result.base == pytest.approx(13.5)
-    assert result.units == 14
-    # The week after last year's sold-out week sees it as a neighbour: (2 × 10 + 17 + 10) / 4.
-    assert fc.forecast(history, 1, target + WEEK, ORIGIN).units == 12  # 11.75
+    # Sold out: 10 sold + 5 % uplift + 15 waiting = 25.5; with the weeks either side,
+    # (10 + 25.5 + 10) / 3 = 15.17 → 15 plants, above the 10 sold that week.
+    assert fc.METHOD.sold_out_uplift == 0.05 and fc.METHOD.smoothing == (1, 1, 1)
+    assert result.base == pytest.approx(45.5 / 3)
+    assert result.units == 15
+    # The weeks either side see it as a neighbour; two weeks away, it is out of reach.
+    assert fc.forecast(history, 1, target + WEEK, ORIGIN).units == 15
+    assert fc.forecast(history, 1, target + 2 * WEEK, ORIGIN).units == 10
 
 
 def test_the_trend_follows_this_season_clamped_and_damped_for_small_volumes():
     history = constant_history(units=10)
-    for k in range(1, 7):  # the last six weeks sold twice as much as last year
+    for k in range(1, 7):  # six of the last eight weeks sold twice as much as last year
         history.add(1, ORIGIN - k * WEEK, fc.Observation(sold=20))
     result = fc.forecast(history, 1, ORIGIN + 2 * WEEK, ORIGIN)
-    # (120 + 12) / (60 + 12) = 1.83, clamped to 1.6.
-    assert result.trend == pytest.approx(1.6)
-    assert result.units == 16
+    # (140 + 48) / (80 + 48) = 1.47, clamped to 1.25: 12.5 → 13.
+    assert (fc.METHOD.recent_weeks, fc.METHOD.trend_prior) == (8, 48)
+    assert result.trend == pytest.approx(1.25)
+    assert result.units == 13
 
     small = constant_history(units=1)
     for k in range(1, 7):
         small.add(1, ORIGIN - k * WEEK, fc.Observation(sold=2))
-    # Twice as much, but on six plants: (12 + 12) / (6 + 12) = 1.33, not 2.
-    assert fc.trend(small, 1, ORIGIN) == pytest.approx(24 / 18)
+    # Twice as much, but on a few plants: (14 + 48) / (8 + 48) = 1.11, not 1.75.
+    assert fc.trend(small, 1, ORIGIN) == pytest.approx(62 / 56)
 
 
 def test_a_product_without_last_season_gets_its_recent_average():
@@ -220,7 +224,7 @@ def add_sales_week(monday, offers, label=None):
 @pytest.fixture
 def nursery_history(make_product):
     """60 past weeks: tomatoes sell 10 every week; leeks 10 too, but sold out (10 of 10) the
-    same week last year as this week + 5, with 6 on the waiting list."""
+    same week last year as this week + 5, with 15 on the waiting list."""
     tomato = make_product(name="Tomate", variety="Marmande")
     leek = make_product(name="Poireau", variety="Bleu de Solaise", unit_label="botte")
     monday = fc.monday_of(shop_today())
@@ -228,7 +232,7 @@ def nursery_history(make_product):
     for k in range(1, 61):
         week_monday = monday - k * WEEK
         if week_monday == sold_out_week:
-            offers = [(tomato, 30, 10, 0), (leek, 10, 10, 6)]
+            offers = [(tomato, 30, 10, 0), (leek, 10, 10, 15)]
         else:
             offers = [(tomato, 30, 10, 0), (leek, 30, 10, 0)]
         add_sales_week(week_monday, offers)
@@ -267,7 +271,7 @@ def test_the_real_history_gives_the_pure_functions_numbers(nursery_history):
     expected.add(
         leek.id,
         fc.same_week_last_year(monday + 5 * WEEK),
-        fc.Observation(sold=10, sold_out=True, waiting=6),
+        fc.Observation(sold=10, sold_out=True, waiting=15),
     )
     for k in range(1, 27):
         target = monday + k * WEEK
@@ -277,7 +281,7 @@ def test_the_real_history_gives_the_pure_functions_numbers(nursery_history):
         assert fc.forecast(history, tomato.id, target, monday).units == 10
     forecasts = services.product_forecasts([tomato.id, leek.id], shop_today())
     assert [w.units for w in forecasts[tomato.id]] == [10] * 26
-    assert [w.units for w in forecasts[leek.id]][3:7] == [12, 14, 12, 10]
+    assert [w.units for w in forecasts[leek.id]][3:7] == [15, 15, 15, 10]
 
 
 def test_the_plan_page_shows_what_to_sow_each_week(staff_client, nursery_history):
@@ -451,3 +455,27 @@ def test_the_sowing_pages_are_for_staff_only(client, make_user, login, url):
 def test_an_unknown_product_is_404(staff_client):
     assert staff_client.get("/gestion/semis/cultures/999999").status_code == 404
     assert staff_client.post("/gestion/semis/prevision/999999").status_code == 404
+
+
+def test_the_backtest_scores_the_method_against_last_years_same_week():
+    from boutique.sowing import backtest
+
+    history = fc.History()
+    first = fc.monday_of(datetime(2025, 1, 6).date())  # ISO 2025-W02
+    for k in range(0, 98):  # 2025-W02 … 2026-W47: 10 a week, then 12 a week in 2026
+        monday = first + k * WEEK
+        units = 12 if monday.isocalendar().year == 2026 else 10
+        history.add(1, monday, fc.Observation(sold=units))
+    weeks = backtest.season_weeks(history)
+    assert weeks[0].isocalendar()[:2] == (2026, 1) and len(weeks) == 47
+    scores = backtest.backtest(history, {1: "Plants potagers"}, weeks)
+    total = scores[None]
+    assert total.actual == 47 * 12 and scores["Plants potagers"].actual == 47 * 12
+    # 10 against 12 each week, but 2026-W01: no sale in 2025-W01, the naive forecast is 0.
+    assert total.naive_wape == pytest.approx((46 * 2 + 12) / (47 * 12))
+    # The trend goes half-way: 8 weeks at 12 against 10, (96 + 48) / (80 + 48) = 1.125 → 11.
+    assert total.method_error < total.naive_error
+    result = fc.forecast(history, 1, weeks[20], weeks[20])
+    assert result.trend == pytest.approx(1.125) and result.units == 11
+    lines = backtest.report(scores, "essai")
+    assert "total" in lines[-1] and "better" in lines[-1]

@@ -7,7 +7,7 @@ observation for a product: the product was not offered that week (demand 0, unle
 asked for it on the waiting list).
 
 The forecast of a product for a sales week, from the data strictly before an origin week:
-1. the same weeks last season (the same ISO week and its two neighbours, weighted 1-2-1),
+1. the same weeks last season (the same ISO week and its two neighbours, averaged),
    with a sold-out week's demand raised above its sales (waiting list, and an uplift);
 2. times the recent trend: the last weeks this season against the same weeks last season,
    shrunk towards 1 for small volumes and clamped;
@@ -48,16 +48,17 @@ class History:
 class Method:
     """The forecast's settings; the backtest tries others."""
 
-    # Weights of last season's week before, same week, week after.
-    smoothing: tuple = (1, 2, 1)
+    # Weights of last season's week before, same week, week after (a plain average: the
+    # backtest on the demo history found it better than 1-2-1).
+    smoothing: tuple = (1, 1, 1)
     # Sales weeks this season compared with last season for the trend.
-    recent_weeks: int = 6
+    recent_weeks: int = 8
     # Units added to both sides of the trend's ratio: small volumes barely move it.
-    trend_prior: float = 12.0
-    trend_min: float = 0.6
-    trend_max: float = 1.6
+    trend_prior: float = 48.0
+    trend_min: float = 0.8
+    trend_max: float = 1.25
     # A sold-out week: people who left without signing up the waiting list, in % of sales.
-    sold_out_uplift: float = 0.10
+    sold_out_uplift: float = 0.05
     # How far (in weeks either side of the same week) a product must have been on sale last
     # season for the shop to know its season; otherwise the recent average is used.
     season_reach: int = 13
@@ -129,8 +130,8 @@ def _observed(history, product_id, monday, origin):
 
 
 def seasonal_base(history, product_id, target, origin, method=METHOD):
-    """Last season's demand around the target week (weighted 1-2-1), None if the shop had no
-    sale in any of those weeks."""
+    """Last season's demand around the target week (its neighbours weighted as the method
+    says), None if the shop had no sale in any of those weeks."""
     middle = same_week_last_year(target)
     total = weights = 0.0
     for offset, weight in zip((-1, 0, 1), method.smoothing, strict=True):
@@ -142,31 +143,31 @@ def seasonal_base(history, product_id, target, origin, method=METHOD):
 
 
 def trend(history, product_id, origin, method=METHOD):
-    """Recent weeks this season against the same weeks last season (both offered), shrunk
-    towards 1 by the prior and clamped."""
+    """The product's recent sales weeks this season against the same weeks last season (both
+    offered), shrunk towards 1 by the prior (small volumes barely move it), and clamped."""
     recent = sorted(m for m in history.weeks if m < origin)[-method.recent_weeks :]
+    weeks = history.products.get(product_id, {})
     now = before = 0.0
     for monday in recent:
-        _held, this_year = _observed(history, product_id, monday, origin)
-        _held, last_year = _observed(history, product_id, same_week_last_year(monday), origin)
+        this_year, last_year = weeks.get(monday), weeks.get(same_week_last_year(monday))
         if this_year is None or last_year is None:
             continue
-        if not (this_year.offered and last_year.offered):
-            continue
-        now += demand(this_year, method)
-        before += demand(last_year, method)
+        if this_year.offered and last_year.offered:
+            now += demand(this_year, method)
+            before += demand(last_year, method)
     ratio = (now + method.trend_prior) / (before + method.trend_prior)
     return min(method.trend_max, max(method.trend_min, ratio))
 
 
 def recent_average(history, product_id, origin, method=METHOD):
-    """The average demand of the product's last offered weeks, None if never offered."""
+    """The average demand of the shop's last sales weeks in which the product was offered,
+    None if it was offered in none of them."""
     weeks = history.products.get(product_id, {})
-    offered = sorted(m for m in history.weeks if m < origin and m in weeks and weeks[m].offered)
-    recent = offered[-method.recent_weeks :]
-    if not recent:
+    recent = sorted(m for m in history.weeks if m < origin)[-method.recent_weeks :]
+    offered = [m for m in recent if m in weeks and weeks[m].offered]
+    if not offered:
         return None
-    return sum(demand(weeks[m], method) for m in recent) / len(recent)
+    return sum(demand(weeks[m], method) for m in offered) / len(offered)
 
 
 def knows_last_season(history, product_id, target, origin, method=METHOD):

@@ -13,8 +13,9 @@ from .forecast import WEEK, History, Observation, forecast, monday_of
 from .plan import build_plan
 
 HORIZON_WEEKS = 26
-# Last season's same weeks (52, and a week either side) and the recent trend's weeks.
-HISTORY_WEEKS = 60
+# Last season's same weeks (52, and a week either side), and the season before it: whether a
+# product was in the catalog then tells "out of season" from "new" (forecast.knows_last_season).
+HISTORY_WEEKS = 110
 MAX_UNITS = 1_000_000
 
 
