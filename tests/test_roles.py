@@ -53,6 +53,16 @@ DOCUMENTS = {
     "staff.delivery_round",
 }
 CSV = "?format=csv"
+# The sowing plan (issue 16): staff, every page, its PDF and CSV.
+SOWING = {
+    "sowing.plan",
+    "sowing.this_week",
+    "sowing.plan_pdf",
+    "sowing.plan_csv",
+    "sowing.crops",
+    "sowing.edit_crop",
+    "sowing.product_forecast",
+}
 
 
 def staff_requests(app):
@@ -85,7 +95,7 @@ def gate(make_user):
 
 def test_the_walk_covers_every_role_rule(app):
     endpoints = {what for what, _method, _url in staff_requests(app)}
-    assert endpoints >= HANDOVER | ADMIN_ONLY
+    assert endpoints >= HANDOVER | ADMIN_ONLY | SOWING
     assert {d + CSV for d in DOCUMENTS} <= endpoints
     assert len(endpoints) >= 55
 

@@ -14,8 +14,11 @@ from ..links import public_root
 from ..models import Product, utcnow
 from ..timezones import shop_today
 from . import bp, services
-from .forecast import METHOD
+from .forecast import METHOD, WEEK
 from .forms import CropForm, OverrideForm
+
+# The printed sheet: what is late, this week and the next three (the CSV has the whole plan).
+SHEET_WEEKS = 4
 
 
 def _file_stem(plan):
@@ -39,7 +42,14 @@ def this_week():
 @staff_required
 def plan_pdf():
     plan = services.sowing_plan(shop_today())
-    html = render_template("sowing/sheet.html", plan=plan, generated_at=utcnow())
+    last = plan.monday + (SHEET_WEEKS - 1) * WEEK
+    html = render_template(
+        "sowing/sheet.html",
+        plan=plan,
+        sheet_weeks=[w for w in plan.weeks if plan.monday <= w.monday <= last],
+        sheet_count=SHEET_WEEKS,
+        generated_at=utcnow(),
+    )
     return Response(
         pdf_writer.render_pdf(html, base_url=public_root()),
         mimetype="application/pdf",
