@@ -85,11 +85,12 @@ def sign_up(product_id):
                 locale=str(get_locale())[:2],
                 ip_hash=address_hash(),
             )
+        except waitlist.AvailableNow as error:
+            db.session.rollback()
+            flash(str(error), "info")
+            return redirect(url_for("shop.product", product_id=product.id))
         except waitlist.WaitlistError as error:
             db.session.rollback()
-            if waitlist.orderable_offer(product.id) is not None:
-                flash(str(error), "info")
-                return redirect(url_for("shop.product", product_id=product.id))
             form.form_errors.append(str(error))
         else:
             if not signed.created:

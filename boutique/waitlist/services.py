@@ -31,6 +31,10 @@ class WaitlistError(ValueError):
     """A rule refused the sign-up; the message is for the user. Nothing was written."""
 
 
+class AvailableNow(WaitlistError):
+    """The product can be ordered now: no need to wait."""
+
+
 SignUp = namedtuple("SignUp", "entry created")
 
 
@@ -123,7 +127,7 @@ def sign_up(
     if existing is not None:
         return SignUp(existing, False)
     if orderable_offer(product.id, now) is not None:
-        raise WaitlistError(
+        raise AvailableNow(
             _(
                 "Bonne nouvelle : ce produit est disponible, vous pouvez le commander dès maintenant."
             )
