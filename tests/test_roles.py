@@ -45,6 +45,15 @@ ADMIN_ONLY = {
     "books.journal_csv",
     "books.fec",
 }
+# The season dashboard (issue 16): its page, charts, CSV and the year's charges, for staff.
+SEASON = {
+    "season.dashboard",
+    "season.chart",
+    "season.table_csv",
+    "season.add_charge",
+    "season.change_charge",
+    "season.remove_charge",
+}
 # The pick-up documents: page and PDF for staff; their CSV (names, phones, addresses) for admins.
 DOCUMENTS = {
     "staff.preparation_list",
@@ -95,7 +104,7 @@ def gate(make_user):
 
 def test_the_walk_covers_every_role_rule(app):
     endpoints = {what for what, _method, _url in staff_requests(app)}
-    assert endpoints >= HANDOVER | ADMIN_ONLY | SOWING
+    assert endpoints >= HANDOVER | ADMIN_ONLY | SOWING | SEASON
     assert {d + CSV for d in DOCUMENTS} <= endpoints
     assert len(endpoints) >= 55
 
@@ -135,6 +144,7 @@ def test_the_waiting_list_is_public_and_its_alerts_page_needs_an_account(
     """/prevenez-moi: anyone signs up or unsubscribes (by the mailed link); a customer's own
     alerts need a login, and another account's alert is not found."""
     product = make_product()
+    assert client.get("/prevenez-moi/").status_code == 200
     assert client.get(f"/prevenez-moi/produit/{product.id}").status_code == 200
     assert client.get(f"/prevenez-moi/produit/{DUMMY_ID}").status_code == 404
     assert client.get("/prevenez-moi/inscription/inconnu").status_code == 404

@@ -21,7 +21,10 @@ def charge_amount(form, field):
 class ChargeForm(FlaskForm):
     label = StringField(
         _l("Poste de charge"),
-        validators=[DataRequired(_l("Indiquez le libellé de la charge.")), Length(max=120)],
+        validators=[
+            DataRequired(_l("Indiquez le libellé de la charge.")),
+            Length(max=120, message=_l("Le libellé tient en 120 caractères au plus.")),
+        ],
     )
     amount_cents = MoneyField(
         _l("Montant de l'année (€)"),

@@ -122,6 +122,8 @@ def parse_season(args):
     """
     first, last = args.get("du"), args.get("au")
     if first is not None or last is not None:
+        if not (first or "").strip() or not (last or "").strip():
+            raise SeasonError(_("Indiquez les deux dates de la période (du… au…)."))
         first, last = _parse_day(first), _parse_day(last)
         if last < first:
             raise SeasonError(_("La période doit finir après son début."))
