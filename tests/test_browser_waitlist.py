@@ -30,6 +30,7 @@ def test_a_visitor_signs_up_on_a_sold_out_plant_on_a_phone(
 ):
     tomato = make_product(name="Tomate", variety="Cœur de bœuf")
     leek = make_product(name="Poireau", variety="Bleu de Solaise", unit_label="botte")
+    make_product(name="Basilic", variety="Grand vert")  # not offered this week
     make_week(
         label="Semaine 49",
         offers=[(tomato, {"quantity_available": 3, "quantity_reserved": 3}), leek],
@@ -44,6 +45,14 @@ def test_a_visitor_signs_up_on_a_sold_out_plant_on_a_phone(
         expect(sold_out.get_by_text("Épuisé")).to_be_visible()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "waitlist-catalog-390.png"), full_page=True)
+        page.get_by_role("link", name=re.compile("Un produit manque cette semaine")).click()
+        expect(page.get_by_role("heading", name="Pas proposés cette semaine")).to_be_visible()
+        expect(page.get_by_role("link", name="Basilic Grand vert")).to_be_visible()
+        assert_fits_a_phone(page, PHONE["width"])
+        assert serious_violations(page) == []
+        page.screenshot(path=str(ARTIFACTS / "waitlist-not-offered-390.png"), full_page=True)
+        page.go_back()
+        sold_out = card(page, "Tomate")
         sold_out.get_by_role("link", name=re.compile("Prévenez-moi")).click()
         expect(page.get_by_role("heading", name="Prévenez-moi")).to_be_visible()
         expect(

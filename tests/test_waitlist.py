@@ -109,6 +109,17 @@ def test_a_product_not_offered_this_week_has_its_page_and_the_form(client, shop)
     assert [(e.product_id, e.quantity) for e in entries()] == [(shop.basil.id, None)]
 
 
+def test_the_catalog_leads_to_the_products_not_offered_this_week(client, shop, make_product):
+    make_product(name="Sauge", active=False)
+    assert 'href="/prevenez-moi/"' in page_text(client.get("/"))
+    page = page_words(client.get("/prevenez-moi/"))
+    assert "Pas proposés cette semaine" in page and "Basilic Grand vert" in page
+    assert "Tomate" not in page and "Poireau" not in page and "Sauge" not in page
+    assert f'href="/produit/{shop.basil.id}#prevenez-moi"' in page_text(
+        client.get("/prevenez-moi/")
+    )
+
+
 def test_an_available_product_has_no_form_and_its_sign_up_says_order_now(client, shop):
     assert "Me prévenir" not in page_text(client.get(f"/produit/{shop.leek.id}"))
     response = sign_up(client, shop.leek)

@@ -66,6 +66,15 @@ def _sold_product(product_id):
     return product
 
 
+@bp.get("/")
+def index():
+    """The products not offered this week: each one's page has "Prévenez-moi"."""
+    week = storefront_week()
+    return render_template(
+        "waitlist/index.html", week=week, products=waitlist.products_not_offered(week)
+    )
+
+
 @bp.route("/produit/<int:product_id>", methods=["GET", "POST"])
 @limiter.limit(signup_limit, methods=["POST"], scope="waitlist", on_breach=_limited)
 @retried

@@ -16,12 +16,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..account.services import normalise_email
 from ..extensions import db
 from ..links import public_url
-from ..models import Offer, Product, SalesWeek, WaitlistEntry, utcnow
+from ..models import Category, Offer, Product, SalesWeek, WaitlistEntry, utcnow
 from ..outbox import queue_email
 
 MAX_QUANTITY = 999
@@ -162,6 +162,22 @@ def sign_up(
             raise
         return SignUp(existing, False)
     return SignUp(entry, True)
+
+
+def products_not_offered(week):
+    """Active products the week does not offer, in catalog order, with their category (one
+    query): the ones a visitor can only ask to be told about."""
+    query = (
+        select(Product)
+        .join(Product.category)
+        .options(contains_eager(Product.category))
+        .where(Product.active.is_(True))
+        .order_by(Category.position, Product.name, Product.variety)
+    )
+    if week is not None:
+        offered = select(Offer.product_id).where(Offer.week_id == week.id, Offer.offered.is_(True))
+        query = query.where(Product.id.not_in(offered))
+    return db.session.scalars(query).all()
 
 
 def entry_by_token(token):
