@@ -36,7 +36,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from .books.cash_journal import GENESIS, entry_hash
 from .extensions import db
@@ -577,14 +577,40 @@ def _choose_slot(rng, week, order, points):
 # --- Writing ------------------------------------------------------------------------------------
 
 
-def _insert_returning(model, rows):
-    """Insert rows in one statement batch; their ids in the rows' order."""
+def _insert(model, rows, returning=False):
+    """Insert rows with one executemany; with `returning`, give them ids first (returned).
+
+    Through the table (Core) rather than the ORM's bulk insert: the ORM leaves None values
+    out of a row, so rows with and without a date would go in many small statements. Ids are
+    taken beforehand rather than read back with RETURNING, which psycopg parses slowly for
+    thousands of rows in one statement.
+    """
     if not rows:
         return []
-    result = db.session.execute(
-        insert(model).returning(model.id, sort_by_parameter_order=True), rows
-    )
-    return list(result.scalars())
+    table = model.__table__
+    ids = []
+    if returning:
+        ids = _new_ids(table, len(rows))
+        for row, new_id in zip(rows, ids, strict=True):
+            row["id"] = new_id
+    db.session.execute(insert(table), rows)
+    return ids
+
+
+def _new_ids(table, count):
+    """`count` unused ids of a table, in increasing order."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sorted(
+            db.session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+                ),
+                {"table": table.name, "n": count},
+            )
+        )
+    # SQLite gives max(id) + 1 to the next row; this transaction holds the write lock.
+    start = (db.session.scalar(select(func.max(table.c.id))) or 0) + 1
+    return list(range(start, start + count))
 
 
 def _insert_weeks(weeks):
@@ -605,7 +631,7 @@ def _insert_weeks(weeks):
                 "created_at": week.opens_at - timedelta(days=4),
             }
         )
-    for week, week_id in zip(weeks, _insert_returning(SalesWeek, rows), strict=True):
+    for week, week_id in zip(weeks, _insert(SalesWeek, rows, returning=True), strict=True):
         week.id = week_id
 
 
@@ -636,7 +662,7 @@ def _insert_slots(weeks, points):
                             "closed": False,
                         }
                     )
-    return dict(zip(keys, _insert_returning(PickupSlot, rows), strict=True))
+    return dict(zip(keys, _insert(PickupSlot, rows, returning=True), strict=True))
 
 
 def _insert_offers(weeks, products):
@@ -655,7 +681,7 @@ def _insert_offers(weeks, products):
                     "max_per_order": values["max_per_order"],
                 }
             )
-    for (week, key), offer_id in zip(keys, _insert_returning(Offer, rows), strict=True):
+    for (week, key), offer_id in zip(keys, _insert(Offer, rows, returning=True), strict=True):
         week.offers[key]["id"] = offer_id
 
 
@@ -750,7 +776,7 @@ def _insert_orders(rng, weeks, products, slots, staff, now):
                 }
             )
             order_refs.append(order)
-    for order, order_id in zip(order_refs, _insert_returning(Order, order_rows), strict=True):
+    for order, order_id in zip(order_refs, _insert(Order, order_rows, returning=True), strict=True):
         order["id"] = order_id
 
     line_rows = []
@@ -758,7 +784,7 @@ def _insert_orders(rng, weeks, products, slots, staff, now):
         for line in order["lines_list"]:
             line["order_id"] = order["id"]
             line_rows.append(line)
-    for line, line_id in zip(line_rows, _insert_returning(OrderLine, line_rows), strict=True):
+    for line, line_id in zip(line_rows, _insert(OrderLine, line_rows, returning=True), strict=True):
         line["id"] = line_id
 
     invoices = _insert_invoices(rng, order_refs, staff, now)
@@ -841,7 +867,7 @@ def _insert_invoices(rng, orders, staff, now):
                 "buyer_city": customer.city or "",
                 "buyer_siren": (customer.siret or "")[:9],
                 **_seller(lines),
-                **(bank if by_transfer else {}),
+                **(bank if by_transfer else dict.fromkeys(bank, "")),
                 "payment_method": order["payment_method"],
                 "prices_include_vat": False,
                 "lines": lines,
@@ -855,7 +881,7 @@ def _insert_invoices(rng, orders, staff, now):
             }
         )
     if rows:
-        db.session.execute(insert(Invoice), rows)
+        _insert(Invoice, rows)
     for (kind, year), last in counters.items():
         existing = db.session.get(InvoiceCounter, (kind, year))
         if existing is None:
@@ -922,9 +948,11 @@ def _insert_payments(rng, orders, staff, now):
                 }
             )
     if card_rows:
-        db.session.execute(insert(CardPayment), card_rows)
+        _insert(CardPayment, card_rows)
     payment_rows.sort(key=lambda row: row["created_at"])
-    for row, payment_id in zip(payment_rows, _insert_returning(Payment, payment_rows), strict=True):
+    for row, payment_id in zip(
+        payment_rows, _insert(Payment, payment_rows, returning=True), strict=True
+    ):
         row["id"] = payment_id
     return len(payment_rows), _insert_cash_journal(gate, staff)
 
@@ -970,7 +998,7 @@ def _insert_cash_journal(gate, staff):
         )
         previous = digest
     if rows:
-        db.session.execute(insert(CashJournalEntry), rows)
+        _insert(CashJournalEntry, rows)
     return len(rows)
 
 
@@ -1048,7 +1076,7 @@ def _insert_events(orders, staff):
                 }
             )
     if rows:
-        db.session.execute(insert(OrderEvent), rows)
+        _insert(OrderEvent, rows)
 
 
 def _insert_waitlist(rng, weeks, products, guests, customers, last_monday):
@@ -1104,7 +1132,7 @@ def _insert_waitlist(rng, weeks, products, guests, customers, last_monday):
                     }
                 )
     if rows:
-        db.session.execute(insert(WaitlistEntry), rows)
+        _insert(WaitlistEntry, rows)
     return len(rows)
 
 
@@ -1127,7 +1155,7 @@ def _insert_crops(products):
             }
         )
     if rows:
-        db.session.execute(insert(CropPlan), rows)
+        _insert(CropPlan, rows)
     return len(rows)
 
 
@@ -1144,7 +1172,7 @@ def _insert_charges(first_year, last_monday, admin):
                     "updated_by_id": admin.id,
                 }
             )
-    db.session.execute(insert(SeasonCharge), rows)
+    _insert(SeasonCharge, rows)
     return len(rows)
 
 
