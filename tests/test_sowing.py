@@ -479,3 +479,21 @@ def test_the_backtest_scores_the_method_against_last_years_same_week():
     assert result.trend == pytest.approx(1.125) and result.units == 11
     lines = backtest.report(scores, "essai")
     assert "total" in lines[-1] and "better" in lines[-1]
+
+
+def test_the_plan_takes_the_same_queries_whatever_the_number_of_products(
+    staff_client, nursery_history, make_product, count_queries
+):
+    with count_queries() as queries:
+        assert staff_client.get("/gestion/semis/").status_code == 200
+    before = len(queries)
+    for n in range(5):
+        product = make_product(name=f"Laitue {n}")
+        db.session.add(
+            CropPlan(product=product, weeks_to_ready=5, loss_percent=10, units_per_tray=77)
+        )
+    db.session.commit()
+    with count_queries() as queries:
+        page = page_words(staff_client.get("/gestion/semis/"))
+    assert len(queries) == before
+    assert "Semaines de semis" in page
