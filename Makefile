@@ -56,6 +56,7 @@ bench: $(VENV)/.dev-installed $(MO_FILES)
 	$(BIN)/python bench/schedule.py
 	$(BIN)/python bench/standing.py
 	$(BIN)/python bench/backtest.py
+	$(BIN)/python bench/season.py
 	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/login_timing.py
 	$(BIN)/python bench/load.py

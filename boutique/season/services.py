@@ -210,47 +210,39 @@ class ProductRow:
 
 
 def _order_rates(week_ids):
-    """A subquery: one row per sold order and VAT rate, with its HT and TTC amounts.
+    """(source, net, gross): one row per sold order and VAT rate, joined to its order, with
+    its HT and TTC amounts.
 
     The conversion is the orders' own (pricing.compute_totals), in integers: rounded half up.
+    The lines are grouped by order and rate alone (a narrow key), the order's week, kind and
+    payment method joined afterwards.
     """
-    amount = func.sum(OrderLine.unit_price_cents * OrderLine.quantity)
     rate = OrderLine.vat_rate_bp
-    grouped = (
+    per_rate = (
         select(
-            Order.id.label("order_id"),
-            Order.week_id,
-            Order.customer_kind.label("kind"),
-            Order.payment_method.label("method"),
-            Order.prices_include_vat.label("incl"),
+            OrderLine.order_id,
             rate.label("rate"),
-            amount.label("amount"),
+            func.sum(OrderLine.unit_price_cents * OrderLine.quantity).label("amount"),
         )
-        .join(OrderLine, OrderLine.order_id == Order.id)
+        .join(Order, OrderLine.order_id == Order.id)
         .where(Order.week_id.in_(week_ids), Order.status.in_(SOLD_STATUSES))
-        .group_by(
-            Order.id,
-            Order.week_id,
-            Order.customer_kind,
-            Order.payment_method,
-            Order.prices_include_vat,
-            rate,
-        )  # fmt: skip
-        .subquery()
+        .group_by(OrderLine.order_id, rate)
+        .subquery("per_rate")
     )
+    source = per_rate.join(Order, Order.id == per_rate.c.order_id)
+    amount, rate = per_rate.c.amount, per_rate.c.rate
     net = case(
         (
-            grouped.c.incl,
-            (2 * grouped.c.amount * BASIS + BASIS + grouped.c.rate)
-            // (2 * (BASIS + grouped.c.rate)),
+            Order.prices_include_vat,
+            (2 * amount * BASIS + BASIS + rate) // (2 * (BASIS + rate)),
         ),
-        else_=grouped.c.amount,
+        else_=amount,
     )
     gross = case(
-        (grouped.c.incl, grouped.c.amount),
-        else_=grouped.c.amount + (2 * grouped.c.amount * grouped.c.rate + BASIS) // (2 * BASIS),
+        (Order.prices_include_vat, amount),
+        else_=amount + (2 * amount * rate + BASIS) // (2 * BASIS),
     )
-    return grouped, net, gross
+    return source, net, gross
 
 
 class SeasonFigures:
@@ -276,19 +268,21 @@ class SeasonFigures:
         """[(week id, kind, method, orders, HT, TTC)] of sold orders: one statement for the
         weekly sales and the payment methods."""
         if self._once("sales"):
-            grouped, net, gross = _order_rates(self.week_ids)
+            source, net, gross = _order_rates(self.week_ids)
             self._sales_rows = [
                 (row.week_id, row.kind, row.method, int(row.orders), int(row.net or 0),
                  int(row.gross or 0))
                 for row in db.session.execute(
                     select(
-                        grouped.c.week_id,
-                        grouped.c.kind,
-                        grouped.c.method,
-                        func.count(func.distinct(grouped.c.order_id)).label("orders"),
+                        Order.week_id,
+                        Order.customer_kind.label("kind"),
+                        Order.payment_method.label("method"),
+                        func.count(func.distinct(Order.id)).label("orders"),
                         func.sum(net).label("net"),
                         func.sum(gross).label("gross"),
-                    ).group_by(grouped.c.week_id, grouped.c.kind, grouped.c.method)
+                    )
+                    .select_from(source)
+                    .group_by(Order.week_id, Order.customer_kind, Order.payment_method)
                 )
             ]  # fmt: skip
             for week_id, kind, _method, orders, net_cents, _gross in self._sales_rows:
@@ -339,6 +333,32 @@ class SeasonFigures:
 
     # Sell-through ------------------------------------------------------------------------------
 
+    def _sold(self):
+        """{(product id, week id): (units sold on offers with a limit, all units sold)}: one
+        statement for the sell-through per product and per week."""
+        if self._once("sold"):
+            limited = and_(Offer.offered, Offer.quantity_available.is_not(None))
+            # Grouped by offer alone (a narrow key); an offer is one product in one week.
+            per_offer = (
+                select(OrderLine.offer_id, func.sum(OrderLine.quantity).label("units"))
+                .join(Order, OrderLine.order_id == Order.id)
+                .where(Order.week_id.in_(self.week_ids), Order.status.in_(SOLD_STATUSES))
+                .group_by(OrderLine.offer_id)
+                .subquery("per_offer")
+            )
+            self._sold_cells = {}
+            for row in db.session.execute(
+                select(
+                    Offer.product_id, Offer.week_id, limited.label("limited"), per_offer.c.units
+                ).join(per_offer, per_offer.c.offer_id == Offer.id)
+            ):
+                units = int(row.units or 0)
+                self._sold_cells[(row.product_id, row.week_id)] = (
+                    units if row.limited else 0,
+                    units,
+                )
+        return getattr(self, "_sold_cells", {})
+
     def products(self):
         """{product id: ProductRow} for products offered in the season (three statements)."""
         if not self._once("products"):
@@ -362,20 +382,10 @@ class SeasonFigures:
             products[row.id] = ProductRow(
                 row.id, name, row.unit_label, int(row.offered or 0), weeks_offered=int(row.weeks)
             )
-        for row in db.session.execute(
-            select(
-                Offer.product_id,
-                func.sum(case((limited, OrderLine.quantity), else_=0)).label("sold"),
-                func.sum(OrderLine.quantity).label("sold_all"),
-            )
-            .join(OrderLine, OrderLine.offer_id == Offer.id)
-            .join(Order, OrderLine.order_id == Order.id)
-            .where(Order.week_id.in_(self.week_ids), Order.status.in_(SOLD_STATUSES))
-            .group_by(Offer.product_id)
-        ):
-            if row.product_id in products:
-                products[row.product_id].sold = int(row.sold or 0)
-                products[row.product_id].sold_all = int(row.sold_all or 0)
+        for (product_id, _week_id), (sold, sold_all) in self._sold().items():
+            if product_id in products:
+                products[product_id].sold += sold
+                products[product_id].sold_all += sold_all
         # Sold out: a limit, and every unit reserved (history.py); a few rows per product.
         order = {week.id: n for n, week in enumerate(self.weeks)}
         for row in db.session.execute(
@@ -411,18 +421,8 @@ class SeasonFigures:
             ):
                 self.rows[row.week_id].offered = int(row.offered or 0)
                 self.rows[row.week_id].sold_out_products = int(row.sold_out or 0)
-            for row in db.session.execute(
-                select(Order.week_id, func.sum(OrderLine.quantity).label("sold"))
-                .join(OrderLine, OrderLine.order_id == Order.id)
-                .join(Offer, OrderLine.offer_id == Offer.id)
-                .where(
-                    Order.week_id.in_(self.week_ids),
-                    Order.status.in_(SOLD_STATUSES),
-                    limited,
-                )
-                .group_by(Order.week_id)
-            ):
-                self.rows[row.week_id].sold = int(row.sold or 0)
+            for (_product_id, week_id), (sold, _sold_all) in self._sold().items():
+                self.rows[week_id].sold += sold
         return list(self.rows.values())
 
     def overall_sell_through(self):
@@ -529,8 +529,8 @@ def year_sales_cents(year, figures=None):
         return sum(figures.rows[week.id].total_cents for week in weeks if figures.weekly())
     if not weeks:
         return 0
-    grouped, net, _gross = _order_rates([week.id for week in weeks])
-    return int(db.session.scalar(select(func.coalesce(func.sum(net), 0))) or 0)
+    source, net, _gross = _order_rates([week.id for week in weeks])
+    return int(db.session.scalar(select(func.coalesce(func.sum(net), 0)).select_from(source)) or 0)
 
 
 def charges(year):
@@ -784,10 +784,10 @@ TABLES = {
 
 def percent_label(tenths):
     """Tenths of a percent as the page shows them: 87,5 % (a dash when there is nothing)."""
-    from decimal import Decimal
-
-    from flask_babel import format_decimal
+    from babel.numbers import get_decimal_symbol
+    from flask_babel import get_locale
 
     if tenths is None:
         return "—"
-    return format_decimal(Decimal(tenths) / 10, format="#,##0.0") + "\u00a0%"
+    # A few hundred a page: the locale's decimal sign, without babel's full number format.
+    return f"{tenths // 10}{get_decimal_symbol(get_locale())}{tenths % 10}\u00a0%"
