@@ -93,7 +93,7 @@ def test_a_visitor_signs_up_on_a_sold_out_plant_on_a_phone(
         page.screenshot(path=str(ARTIFACTS / "waitlist-confirmation-390.png"), full_page=True)
 
         page.get_by_role("link", name="Se désinscrire").click()
-        expect(page.get_by_text("lea@exemple.fr attend 1 produit.")).to_be_visible()
+        expect(page.get_by_text("lea@exemple.fr attend « Tomate")).to_be_visible()
         assert serious_violations(page) == []
         page.get_by_role("button", name="Ne plus me prévenir").click()
         expect(page.get_by_role("heading", name="Désinscription faite")).to_be_visible()

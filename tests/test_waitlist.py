@@ -254,7 +254,8 @@ def test_staff_raising_stock_in_the_grid_mails_each_waiting_address_once(
     text = mailbox.body(mail)
     camille = entries(email="camille@exemple.fr")[0]
     assert f"{PUBLIC}/produit/{shop.tomato.id}" in text
-    assert f"{PUBLIC}/prevenez-moi/desinscription/{camille.token}" in text
+    token = waitlist.address_token("camille@exemple.fr")
+    assert f"{PUBLIC}/prevenez-moi/ne-plus-me-prevenir/{token}" in text
     assert f'href="{PUBLIC}/produit/{shop.tomato.id}"' in mailbox.body(mail, "html")
     assert (camille.end_reason, camille.notified_week_id) == ("notified", shop.week.id)
     assert camille.notified_at is not None and camille.ended_at is not None
@@ -374,27 +375,56 @@ def test_two_sweeps_at_the_same_moment_send_each_mail_once(app, client, shop, mo
 # --- Ending without a mail --------------------------------------------------------------------------
 
 
-def test_unsubscribing_ends_every_entry_of_the_address(client, shop, mailbox):
+def test_the_mails_link_ends_every_entry_of_the_address(client, shop, mailbox):
     sign_up(client, shop.tomato, "camille@exemple.fr")
     sign_up(client, shop.basil, "camille@exemple.fr")
     sign_up(client, shop.tomato, "lea@exemple.fr")
-    token = entries(email="camille@exemple.fr")[0].token
-    page = page_words(client.get(f"/prevenez-moi/desinscription/{token}"))
+    # The link comes in the mail (signed for the address), never on a page a visitor sees.
+    link = "/prevenez-moi/ne-plus-me-prevenir/" + waitlist.address_token("camille@exemple.fr")
+    page = page_words(client.get(link))
     assert "camille@exemple.fr attend 2 produits." in page and "Ne plus me prévenir" in page
-    response = client.post(f"/prevenez-moi/desinscription/{token}")
+    response = client.post(link)
     assert "Nous n'écrirons plus à camille@exemple.fr" in page_text(response)
     assert {e.end_reason for e in entries(email="camille@exemple.fr")} == {"unsubscribed"}
     assert entries(email="lea@exemple.fr")[0].ended_at is None
     # Again: nothing left, said plainly.
-    assert "n'est plus sur aucune liste d'attente" in page_text(
-        client.get(f"/prevenez-moi/desinscription/{token}")
-    )
+    assert "n'est plus sur aucune liste d'attente" in page_text(client.get(link))
     shop.offers[shop.tomato.id].quantity_available = 10
     db.session.commit()
     assert sweep() == 1
     send_due()
     assert [m["To"] for m in mailbox.messages] == ["lea@exemple.fr"]
     assert client.get("/prevenez-moi/desinscription/pas-un-jeton").status_code == 404
+    assert client.get(link[:-3] + "abc").status_code == 404  # an altered signature
+
+
+def test_the_sign_up_link_ends_that_entry_only(client, shop):
+    """Whoever typed an address sees the confirmation page and its link: someone signing up
+    another person's address must not be able to end that person's other alerts with it."""
+    sign_up(client, shop.basil, "camille@exemple.fr")
+    sign_up(client, shop.tomato, "camille@exemple.fr")
+    tomato_entry = entries(email="camille@exemple.fr", product_id=shop.tomato.id)[0]
+    link = f"/prevenez-moi/desinscription/{tomato_entry.token}"
+    page = page_words(client.get(link))
+    assert f"camille@exemple.fr attend « {shop.tomato.full_name} »." in page
+    assert "Nous n'écrirons pas à camille@exemple.fr quand" in page_text(client.post(link))
+    db.session.expire_all()
+    reasons = {e.product_id: e.end_reason for e in entries(email="camille@exemple.fr")}
+    assert reasons == {shop.tomato.id: "unsubscribed", shop.basil.id: ""}
+    assert "Cette alerte est terminée" in page_text(client.get(link))
+
+
+def test_the_back_in_stock_mail_carries_the_address_link(client, shop, mailbox):
+    sign_up(client, shop.tomato, "camille@exemple.fr")
+    shop.offers[shop.tomato.id].quantity_available = 10
+    db.session.commit()
+    assert sweep() == 1
+    send_due()
+    (message,) = mailbox.messages
+    body = mailbox.body(message)
+    token = waitlist.address_token("camille@exemple.fr")
+    assert f"/prevenez-moi/ne-plus-me-prevenir/{token}" in body
+    assert entries()[0].token not in body
 
 
 def test_a_retired_product_ends_its_list_without_a_mail(visitor, shop, staff_client, mailbox):

@@ -128,15 +128,32 @@ def confirmation(token):
 @bp.route("/desinscription/<token>", methods=["GET", "POST"])
 @retried
 def unsubscribe(token):
+    """The sign-up's own link (also on its confirmation page): this entry only."""
     entry = waitlist.entry_by_token(token)
     if entry is None:
         abort(404)
     if request.method == "POST":  # CSRFProtect checked the form's token
-        ended = waitlist.unsubscribe(entry.email)
+        ended = int(waitlist.stop_entry(entry))
         db.session.commit()
-        return render_template("waitlist/unsubscribed.html", entry=entry, ended=ended)
-    waiting = waitlist.waiting_count(entry.email)
-    return render_template("waitlist/unsubscribe.html", entry=entry, waiting=waiting)
+        return render_template(
+            "waitlist/unsubscribed.html", email=entry.email, entry=entry, ended=ended
+        )
+    return render_template("waitlist/unsubscribe.html", email=entry.email, entry=entry)
+
+
+@bp.route("/ne-plus-me-prevenir/<token>", methods=["GET", "POST"])
+@retried
+def unsubscribe_address(token):
+    """The mail's link, signed for the address: every alert of that address."""
+    email = waitlist.address_from_token(token)
+    if email is None:
+        abort(404)
+    if request.method == "POST":
+        ended = waitlist.unsubscribe(email)
+        db.session.commit()
+        return render_template("waitlist/unsubscribed.html", email=email, entry=None, ended=ended)
+    waiting = waitlist.waiting_count(email)
+    return render_template("waitlist/unsubscribe.html", email=email, entry=None, waiting=waiting)
 
 
 # --- A customer's alerts ("Mon compte") ---------------------------------------------------------

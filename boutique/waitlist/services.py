@@ -14,6 +14,7 @@ from collections import namedtuple
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
@@ -180,6 +181,28 @@ def products_not_offered(week):
     return db.session.scalars(query).all()
 
 
+ADDRESS_SALT = "waitlist-unsubscribe-address"
+
+
+def address_token(email):
+    """The mail's "no more alerts" link: the address signed, so only its owner (who reads the
+    mail) holds it. The entry's own token is also on the sign-up confirmation page, shown to
+    whoever typed the address: it ends that entry only."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=ADDRESS_SALT).dumps(
+        normalise_email(email)
+    )
+
+
+def address_from_token(token):
+    """The address a mail's link was signed for, or None when the link was altered."""
+    if not token or len(token) > 400:
+        return None
+    try:
+        return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=ADDRESS_SALT).loads(token)
+    except BadData:
+        return None
+
+
 def entry_by_token(token):
     if not token or len(token) > 64:
         return None
@@ -304,7 +327,9 @@ def _mail(entry, week):
         product=product,
         week=week,
         link=public_url("shop.product", product_id=product.id),
-        unsubscribe_link=public_url("waitlist.unsubscribe", token=entry.token),
+        unsubscribe_link=public_url(
+            "waitlist.unsubscribe_address", token=address_token(entry.email)
+        ),
     )
 
 
