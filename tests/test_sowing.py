@@ -63,6 +63,16 @@ def test_a_sold_out_week_is_forecast_above_its_sales_by_the_waiting_list():
     assert fc.forecast(history, 1, target + 2 * WEEK, ORIGIN).units == 10
 
 
+def test_unmet_demand_counts_when_sold_out_or_not_offered_and_only_then():
+    assert fc.demand(fc.Observation(sold=20, sold_out=True, waiting=4)) == pytest.approx(25)
+    assert fc.demand(fc.Observation(offered=False, waiting=4)) == 4
+    # Not sold out: the waiting list's entries were served when stock came back.
+    assert fc.demand(fc.Observation(sold=20, waiting=4)) == 20
+    assert fc.actual_demand(fc.Observation(sold=20, sold_out=True, waiting=4)) == 24
+    assert fc.actual_demand(fc.Observation(sold=20, waiting=4)) == 20
+    assert fc.actual_demand(None) == 0
+
+
 def test_the_trend_follows_this_season_clamped_and_damped_for_small_volumes():
     history = constant_history(units=10)
     for k in range(1, 7):  # six of the last eight weeks sold twice as much as last year
