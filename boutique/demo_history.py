@@ -42,6 +42,7 @@ from .books.cash_journal import GENESIS, entry_hash
 from .extensions import db
 from .models import (
     CardPayment,
+    CashClosing,
     CashJournalEntry,
     CropPlan,
     Invoice,
@@ -166,34 +167,34 @@ BASKETS = (1, 2, 2, 3, 3, 3, 4, 4, 5, 6)  # products in an individual's order
 SPRING_BASKETS = (3, 4, 5, 6, 6, 7, 8, 8, 9, 10, 12)
 
 # How the team grows each plant: (weeks to sale-ready, loss %, sale units per sowing tray,
-# seeds per sale unit, first and last sowing weeks, note).
-_TOMATO = (8, 10, 77, 1, 6, 16, "Plaque de 77 mottes, repiquage en godet 10 cm vers 3 semaines.")
-_PEPPER = (10, 15, 77, 1, 5, 14, "Plaque de 77 mottes sur tablette chauffante (25 °C).")
-_CUCURBIT = (4, 8, 40, 1, 12, 22, "Semis direct en godet, plaque de 40.")
+# seeds per sale unit, note). A sale unit is what the shop sells: a godet is one plant, a
+# "plaque de 12 mottes" twelve (a sowing tray of 150 cells makes 12 of them). The sowing weeks
+# follow from the weeks the product sells less its growing time (sowing_window).
+_TOMATO = (8, 10, 77, 1, "Plaque de 77 mottes, repiquage en godet 10 cm vers 3 semaines.")
+_PEPPER = (10, 15, 77, 1, "Plaque de 77 mottes sur tablette chauffante (25 °C).")
+_CUCURBIT = (4, 8, 40, 1, "Semis direct en godet, plaque de 40.")
 _SALAD = (
     5,
     10,
     12,
     12,
-    6,
-    36,
     "Plaque de semis de 150 mottes, vendue par 12 mottes : 12 unités de vente par plaque.",
 )
-_HERB = (8, 15, 77, 3, 8, 24, "Plaque de 77 mottes, 3 graines par motte.")
-_FLOWER = (7, 10, 77, 1, 8, 18, "Plaque de 77 mottes, repiquage en godet 8 cm.")
+_HERB = (8, 15, 77, 3, "Plaque de 77 mottes, 3 graines par motte.")
+_FLOWER = (7, 10, 77, 1, "Plaque de 77 mottes, repiquage en godet 8 cm.")
 CROPS = {
     ("Tomate", "Cœur de bœuf"): _TOMATO,
     ("Tomate", "Noire de Crimée"): _TOMATO,
     ("Tomate", "Green Zebra"): _TOMATO,
     ("Tomate", "Ananas"): _TOMATO,
-    ("Tomate", "Roma"): (7, 10, 77, 1, 6, 16, _TOMATO[6]),
-    ("Tomate cerise", "Miel du Mexique"): (7, 8, 77, 1, 6, 16, _TOMATO[6]),
+    ("Tomate", "Roma"): (7, 10, 77, 1, _TOMATO[4]),
+    ("Tomate cerise", "Miel du Mexique"): (7, 8, 77, 1, _TOMATO[4]),
     ("Courgette", "Black Beauty"): _CUCURBIT,
     ("Courgette", "Ronde de Nice"): _CUCURBIT,
     ("Aubergine", "Violette de Barbentane"): _PEPPER,
     ("Poivron", "Corno di toro rosso"): _PEPPER,
-    ("Piment", "Gorria"): (11, 18, 77, 1, 4, 13, _PEPPER[6]),
-    ("Concombre", "Marketmore"): (5, 10, 40, 1, 12, 21, _CUCURBIT[6]),
+    ("Piment", "Gorria"): (11, 18, 77, 1, _PEPPER[4]),
+    ("Concombre", "Marketmore"): (5, 10, 40, 1, _CUCURBIT[4]),
     ("Batavia", "Blonde de Paris"): _SALAD,
     ("Laitue", "Feuille de chêne rouge"): _SALAD,
     ("Laitue", "Merveille des quatre saisons"): _SALAD,
@@ -202,8 +203,6 @@ CROPS = {
         12,
         12,
         12,
-        12,
-        26,
         "Plaque de semis de 150 mottes, vendue par 12 mottes.",
     ),
     ("Poireau", "Bleu de Solaise"): (
@@ -211,8 +210,6 @@ CROPS = {
         15,
         3,
         80,
-        12,
-        24,
         "Plaque de semis de 150 alvéoles, 2 graines par motte, vendue par 40 mottes : "
         "3 unités de vente par plaque.",
     ),
@@ -221,50 +218,48 @@ CROPS = {
         20,
         77,
         2,
-        8,
-        16,
         "Graine fine : semer en surface, 2 par motte.",
     ),
-    ("Courge butternut", "Waltham"): (4, 8, 40, 1, 14, 21, _CUCURBIT[6]),
-    ("Potimarron", "Red Kuri"): (4, 8, 40, 1, 14, 21, _CUCURBIT[6]),
-    ("Melon", "Petit gris de Rennes"): (5, 12, 40, 1, 13, 20, _CUCURBIT[6]),
+    ("Courge butternut", "Waltham"): (4, 8, 40, 1, _CUCURBIT[4]),
+    ("Potimarron", "Red Kuri"): (4, 8, 40, 1, _CUCURBIT[4]),
+    ("Melon", "Petit gris de Rennes"): (5, 12, 40, 1, _CUCURBIT[4]),
     ("Haricot nain", "Contender"): (
         3,
         10,
-        12,
+        3,
         36,
-        16,
-        26,
-        "Plaque de 40 mottes, 3 graines par motte.",
+        "Plaque de semis de 40 mottes, 3 graines par motte, vendue par 12 mottes : "
+        "3 unités de vente par plaque.",
     ),
-    ("Fraisier", "Gariguette"): (6, 8, 40, 1, 30, 36, "Stolons repiqués en godet 8 cm."),
-    ("Basilic", "Grand vert"): (6, 12, 77, 4, 10, 24, "Plaque de 77 mottes, 4 graines par motte."),
-    ("Basilic pourpre", "Red Rubin"): (7, 15, 77, 4, 10, 22, "Plaque de 77 mottes."),
-    ("Persil plat", "Géant d’Italie"): (8, 15, 77, 4, 6, 30, _HERB[6]),
-    ("Persil frisé", "Vert foncé"): (8, 15, 77, 4, 6, 30, _HERB[6]),
-    ("Ciboulette", ""): (9, 10, 77, 10, 6, 20, "Touffes de 10 graines par motte."),
-    ("Thym", ""): (10, 15, 77, 5, 6, 18, _HERB[6]),
-    ("Romarin", ""): (16, 20, 40, 1, 30, 40, "Boutures en plaque de 40, rempotées en pot 1 L."),
-    ("Menthe", "Marocaine"): (6, 5, 40, 1, 8, 30, "Éclats de touffe en plaque de 40."),
-    ("Sauge officinale", ""): (10, 15, 77, 2, 6, 18, _HERB[6]),
-    ("Coriandre", ""): (6, 15, 77, 3, 8, 34, _HERB[6]),
-    ("Estragon", "Français"): (8, 10, 40, 1, 8, 20, "Éclats de souche (ne se sème pas)."),
-    ("Origan", ""): (10, 15, 77, 5, 6, 18, _HERB[6]),
-    ("Verveine citronnée", ""): (12, 20, 40, 1, 6, 14, "Boutures, rempotées en pot 1 L."),
-    ("Mélisse", ""): (9, 15, 77, 3, 6, 20, _HERB[6]),
+    ("Fraisier", "Gariguette"): (6, 8, 40, 1, "Stolons repiqués en godet 8 cm."),
+    ("Basilic", "Grand vert"): (6, 12, 77, 4, "Plaque de 77 mottes, 4 graines par motte."),
+    ("Basilic pourpre", "Red Rubin"): (7, 15, 77, 4, "Plaque de 77 mottes."),
+    ("Persil plat", "Géant d’Italie"): (8, 15, 77, 4, _HERB[4]),
+    ("Persil frisé", "Vert foncé"): (8, 15, 77, 4, _HERB[4]),
+    ("Ciboulette", ""): (9, 10, 77, 10, "Touffes de 10 graines par motte."),
+    ("Thym", ""): (10, 15, 77, 5, _HERB[4]),
+    ("Romarin", ""): (16, 20, 40, 1, "Boutures en plaque de 40, rempotées en pot 1 L."),
+    ("Menthe", "Marocaine"): (6, 5, 40, 1, "Éclats de touffe en plaque de 40."),
+    ("Sauge officinale", ""): (10, 15, 77, 2, _HERB[4]),
+    ("Coriandre", ""): (6, 15, 77, 3, _HERB[4]),
+    ("Estragon", "Français"): (8, 10, 40, 1, "Éclats de souche (ne se sème pas)."),
+    ("Origan", ""): (10, 15, 77, 5, _HERB[4]),
+    ("Verveine citronnée", ""): (12, 20, 40, 1, "Boutures, rempotées en pot 1 L."),
+    ("Mélisse", ""): (9, 15, 77, 3, _HERB[4]),
     ("Œillet d’Inde", "Bonanza"): _FLOWER,
-    ("Capucine", "Tom Thumb"): (6, 10, 40, 2, 10, 20, "Grosses graines : plaque de 40."),
+    ("Capucine", "Tom Thumb"): (6, 10, 40, 2, "Grosses graines : plaque de 40."),
     ("Cosmos", "Sensation"): _FLOWER,
-    ("Zinnia", "Géant de Californie"): (6, 10, 77, 1, 10, 20, _FLOWER[6]),
+    ("Zinnia", "Géant de Californie"): (6, 10, 77, 1, _FLOWER[4]),
     ("Souci", "Pacific Beauty"): _FLOWER,
-    ("Tournesol", "Géant de Russie"): (5, 10, 40, 1, 12, 22, "Plaque de 40, godet 10 cm."),
-    ("Dahlia", "Café au lait"): (8, 10, 12, 1, 10, 16, "Tubercules mis en pot 2 L, caisse de 12."),
+    ("Tournesol", "Géant de Russie"): (5, 10, 40, 1, "Plaque de 40, godet 10 cm."),
+    ("Dahlia", "Café au lait"): (8, 10, 12, 1, "Tubercules mis en pot 2 L, caisse de 12."),
 }
 
-# The association's charges for a year (cents), typed in by staff for the funders.
+# The association's charges for a year (cents), typed in by staff for the funders: sales
+# cover a little under the 30 % an insertion workshop may earn (the dashboard's funders' part).
 CHARGES = (
-    ("Salaires des salariés en insertion (net de l'aide au poste)", 9_850_000),
-    ("Salaires de l'encadrement technique et de l'accompagnement (net des aides)", 7_420_000),
+    ("Salaires des salariés en insertion (net de l'aide au poste)", 11_500_000),
+    ("Salaires de l'encadrement technique et de l'accompagnement (net des aides)", 8_200_000),
     ("Semences, plants mères et terreau", 720_000),
     ("Godets, plaques de semis et fournitures", 410_000),
     ("Loyer des serres et du terrain", 780_000),
@@ -407,10 +402,17 @@ def load_history(products, points, staff, customers, last_monday, now):
     guests = [(name, _ascii_email(email)) for name, email in guests]
     rng.shuffle(guests)
     guests = guests[:420]
+    # Each professional buys much the same products week after week (their tastes).
+    tastes = {
+        (buyer.id, key): rng.choice((0.2, 1, 1, 3, 6))
+        for kind in ("restaurant", "amap")
+        for buyer in customers[kind]
+        for key in products
+    }
     for week in weeks:
         later = week.iso.year - first_year
         growth = GROWTH**later * rng.lognormvariate(0, 0.06)
-        _generate_week(rng, week, products, points, customers, growth, later)
+        _generate_week(rng, week, products, points, customers, tastes, growth, later)
 
     counts = {"weeks": len(weeks)}
     _insert_weeks(weeks)
@@ -428,7 +430,7 @@ def _ascii_email(email):
     return email.translate(table).replace("'", "")
 
 
-def _generate_week(rng, week, products, points, customers, growth, later):
+def _generate_week(rng, week, products, points, customers, tastes, growth, later):
     """Draw the week's offers and orders, then give each order what the stock allowed."""
     friday = week.pickup_days[0]
     wanted = {kind: [] for kind in KINDS}  # kind → [(product key, quantity)]
@@ -479,7 +481,8 @@ def _generate_week(rng, week, products, points, customers, growth, later):
             continue
         baskets = {buyer.id: [] for buyer in buyers}
         for key, quantity in wanted[kind]:
-            baskets[rng.choice(buyers).id].append((key, quantity))
+            buyer = _pick(rng, [(b, tastes[(b.id, key)]) for b in buyers])
+            baskets[buyer.id].append((key, quantity))
         for buyer in buyers:
             if baskets[buyer.id]:
                 orders.append(_order(rng, week, kind, baskets[buyer.id], customers, buyer))
@@ -501,7 +504,7 @@ def _order(rng, week, kind, basket, customers, buyer=None):
     for key, quantity in basket:
         merged[key] = merged.get(key, 0) + quantity
     customer = buyer
-    if kind == "individual" and rng.random() < 0.04:
+    if kind == "individual" and rng.random() < 0.012:
         customer = customers["individual"][0]  # the demo's own individual, now and then
     return {
         "kind": kind,
@@ -788,7 +791,7 @@ def _insert_orders(rng, weeks, products, slots, staff, now):
         line["id"] = line_id
 
     invoices = _insert_invoices(rng, order_refs, staff, now)
-    payments, journal = _insert_payments(rng, order_refs, staff, now)
+    payments, journal, closings = _insert_payments(rng, order_refs, staff, now)
     _insert_events(order_refs, staff)
     return {
         "orders": len(order_rows),
@@ -796,6 +799,7 @@ def _insert_orders(rng, weeks, products, slots, staff, now):
         "invoices": invoices,
         "payments": payments,
         "cash_journal": journal,
+        "cash_closings": closings,
     }
 
 
@@ -893,7 +897,7 @@ def _insert_invoices(rng, orders, staff, now):
 
 
 def _insert_payments(rng, orders, staff, now):
-    """Card captures, the gate's payments (with their cash journal entries), transfers."""
+    """Card captures, the gate's payments (with the cash journal and closings), transfers."""
     card_rows, payment_rows, gate = [], [], []
     for order in orders:
         status, method, gross = order["status"], order["payment_method"], order["gross"]
@@ -936,6 +940,7 @@ def _insert_payments(rng, orders, staff, now):
             }
             payment_rows.append(row)
             gate.append((row, order))
+            order["gate_payment"] = row
         elif method == "invoice" and order.get("transfer_at"):
             payment_rows.append(
                 {
@@ -954,52 +959,123 @@ def _insert_payments(rng, orders, staff, now):
         payment_rows, _insert(Payment, payment_rows, returning=True), strict=True
     ):
         row["id"] = payment_id
-    return len(payment_rows), _insert_cash_journal(gate, staff)
+    entries, closings = _insert_cash_journal(orders, gate, staff)
+    return len(payment_rows), entries, closings
 
 
-def _insert_cash_journal(gate, staff):
-    """The gate's payments in the cash journal, chained after its last entry."""
+def _insert_cash_journal(orders, gate, staff):
+    """The gate's payments and each day's cash closing at each point, in the cash journal,
+    chained after its last entry in the order they happened; (entries, closings)."""
+    closings = _closings(orders, staff)
+    closing_ids = _new_ids(CashClosing.__table__, len(closings))
+    for closing, closing_id in zip(closings, closing_ids, strict=True):
+        closing["id"] = closing_id
+    _insert(CashClosing, closings)
+    happened = [
+        (payment["created_at"], 0, payment["id"], payment, order) for payment, order in gate
+    ]
+    happened += [(closing["closed_at"], 1, closing["id"], closing, None) for closing in closings]
+    happened.sort(key=lambda item: item[:3])
     previous = db.session.scalar(
         select(CashJournalEntry.entry_hash).order_by(CashJournalEntry.id.desc()).limit(1)
     )
     previous = previous or GENESIS
-    gate.sort(key=lambda pair: (pair[0]["created_at"], pair[0]["id"]))
     rows = []
-    for payment, order in gate:
-        details = {
-            "order": order["number"],
-            "by": staff["gate"].email,
-            "day": order["slot"][1].isoformat(),
-            "point": order["point_name"],
-        }
-        entry = SimpleNamespace(
-            kind="payment",
-            created_at=payment["created_at"],
-            payment_id=payment["id"],
-            closing_id=None,
-            amount_cents=payment["amount_cents"],
-            method=payment["method"],
-            details=details,
-        )
-        digest = entry_hash(previous, entry, order["number"])
-        rows.append(
-            {
-                "created_at": payment["created_at"],
+    for at, is_closing, _id, item, order in happened:
+        if is_closing:
+            totals = item["totals"]
+            row = {
+                "kind": "closing",
+                "order_id": None,
+                "payment_id": None,
+                "closing_id": item["id"],
+                "amount_cents": totals["taken"],
+                "method": "",
+                "details": {
+                    "day": item["day"].isoformat(),
+                    "point": item["point_name"],
+                    "by": item["closed_by_label"],
+                    "cash": totals["cash"],
+                    "cheque": totals["cheque"],
+                    "card_terminal": totals["card_terminal"],
+                    "payment_ids": totals["payment_ids"],
+                    "counted_cash_cents": item["counted_cash_cents"],
+                },
+            }
+        else:
+            row = {
                 "kind": "payment",
                 "order_id": order["id"],
-                "payment_id": payment["id"],
+                "payment_id": item["id"],
                 "closing_id": None,
-                "amount_cents": payment["amount_cents"],
-                "method": payment["method"],
-                "details": details,
-                "previous_hash": previous,
-                "entry_hash": digest,
+                "amount_cents": item["amount_cents"],
+                "method": item["method"],
+                "details": {
+                    "order": order["number"],
+                    "by": staff["gate"].email,
+                    "day": order["slot"][1].isoformat(),
+                    "point": order["point_name"],
+                },
+            }
+        row.update(created_at=at, previous_hash=previous)
+        # The hash as record_gate_payment and record_closing compute it.
+        row["entry_hash"] = previous = entry_hash(
+            previous, SimpleNamespace(**row), order["number"] if order else ""
+        )
+        rows.append(row)
+    _insert(CashJournalEntry, rows)
+    for closing in closings:
+        del closing["point_name"]
+    return len(rows), len(closings)
+
+
+def _closings(orders, staff):
+    """Each day's cash at each point with orders, closed by the gate half an hour after its
+    last slot, with the figures `pickup.cash` freezes (the till counted as recorded)."""
+    days = defaultdict(list)
+    for order in orders:
+        if order["status"] != "cancelled":
+            days[(order["slot"][1], order["slot"][0])].append(order)
+    closings = []
+    for (day, point_id), day_orders in sorted(days.items()):
+        taken = dict.fromkeys(("cash", "cheque", "card_terminal"), 0)
+        payment_ids = []
+        no_show_due = []
+        for order in day_orders:
+            if order.get("gate_payment"):
+                taken[order["gate_payment"]["method"]] += order["gate_payment"]["amount_cents"]
+                payment_ids.append(order["gate_payment"]["id"])
+            if order["status"] == "no_show" and order["payment_method"] == "on_pickup":
+                no_show_due.append(order["gross"])
+        totals = {
+            **taken,
+            "taken": sum(taken.values()),
+            "orders": len(day_orders),
+            "collected": sum(o["status"] == "collected" for o in day_orders),
+            "collected_due_count": 0,
+            "collected_due": 0,
+            "waiting_count": 0,
+            "waiting_due": 0,
+            "no_shows": sum(o["status"] == "no_show" for o in day_orders),
+            "no_show_due": sum(no_show_due),
+            "payment_ids": sorted(payment_ids),
+            "due": 0,
+        }
+        last_slot = max(order["slot_end"] for order in day_orders)
+        closings.append(
+            {
+                "day": day,
+                "point_id": point_id,
+                "point_name": day_orders[0]["point_name"],
+                "closed_at": local_to_utc(datetime.combine(day, last_slot)) + timedelta(minutes=30),
+                "closed_by_id": staff["gate"].id,
+                "closed_by_label": staff["gate"].email,
+                "totals": totals,
+                "counted_cash_cents": taken["cash"],
+                "note": "",
             }
         )
-        previous = digest
-    if rows:
-        _insert(CashJournalEntry, rows)
-    return len(rows)
+    return closings
 
 
 def _insert_events(orders, staff):
@@ -1136,12 +1212,30 @@ def _insert_waitlist(rng, weeks, products, guests, customers, last_monday):
     return len(rows)
 
 
+def sowing_window(season, weeks_to_ready, threshold=0.1):
+    """(first, last) ISO week to sow so plants are ready for the weeks the product sells
+    (its season's weight at least `threshold`); the range may wrap over the new year."""
+    selling = [
+        week
+        for week in range(1, 53)
+        if season_weight(season, date.fromisocalendar(2025, week, 5)) >= threshold
+    ]
+    # The selling weeks may wrap too (leeks from October to March): start after the gap.
+    gaps = [b - a for a, b in zip(selling, selling[1:], strict=False)]
+    if gaps and max(gaps) > 1:
+        cut = gaps.index(max(gaps)) + 1
+        selling = selling[cut:] + selling[:cut]
+    first, last = selling[0], selling[-1]
+    return (first - weeks_to_ready - 1) % 52 + 1, (last - weeks_to_ready - 1) % 52 + 1
+
+
 def _insert_crops(products):
     rows = []
     for key, (product, _values) in products.items():
         if key not in CROPS:
             continue
-        weeks, loss, per_tray, seeds, sow_from, sow_to, note = CROPS[key]
+        weeks, loss, per_tray, seeds, note = CROPS[key]
+        sow_from, sow_to = sowing_window(DEMAND[key][0], weeks)
         rows.append(
             {
                 "product_id": product.id,
@@ -1154,8 +1248,7 @@ def _insert_crops(products):
                 "note": note,
             }
         )
-    if rows:
-        _insert(CropPlan, rows)
+    _insert(CropPlan, rows)
     return len(rows)
 
 

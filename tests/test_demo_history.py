@@ -10,6 +10,7 @@ from boutique.demo import load_demo_data
 from boutique.demo_history import history_totals
 from boutique.extensions import db
 from boutique.models import (
+    CashClosing,
     CropPlan,
     Invoice,
     Offer,
@@ -21,6 +22,7 @@ from boutique.models import (
     SeasonCharge,
     WaitlistEntry,
 )
+from boutique.pickup import cash
 from boutique.season.history import history_weeks, product_weeks
 from tests.conftest import page_text
 
@@ -160,6 +162,11 @@ def test_books_hold_on_the_history(app):
     references = db.session.scalars(select(Payment.reference).where(Payment.method == "card"))
     references = list(references)
     assert len(references) == len(set(references)) > 100
+    # The gate closed each day's cash with the figures the cash page computes from the orders.
+    closings = db.session.scalars(select(CashClosing).order_by(CashClosing.id)).all()
+    assert len(closings) > 300
+    for closing in closings[::40]:
+        assert cash.day_totals(closing.day, closing.point_id) == closing.totals
     assert db.session.scalar(select(func.count()).select_from(CropPlan)) > 40
     assert db.session.scalar(
         select(func.count()).select_from(SeasonCharge).where(SeasonCharge.year == 2025)
