@@ -183,7 +183,7 @@ def _demo_history(products, points, password, last_monday, now):
         user.pro_status = "approved"
         customers[kind].append(user)
     db.session.flush()
-    return load_history(products, points, staff, customers, last_monday, now)
+    return load_history(products, points, staff, customers, last_monday)
 
 
 # Members of the demo AMAP's group order (phones only: the demo queues no mail to them).

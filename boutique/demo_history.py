@@ -1,10 +1,10 @@
 """Two seasons of demo sales before the demo's last week, generated from a fixed seed.
 
-Every ISO week from week 1 of the year before the demo's last week up to the week before it is
-an archived sales week with its pick-up slots, offers and orders, so the season dashboard and
-the sowing plan have a real history to read. The same `last` week gives the same history:
-one `random.Random(SEED)` drives every draw (the orders' secret tokens aside, which come from
-`secrets` since they open order pages).
+Every ISO week from week 1 of the year before the demo's last week (two years before until
+midsummer) up to the week before it is an archived sales week with its pick-up slots, offers
+and orders, so the season dashboard and the sowing plan have a real history to read. The
+same `last` week gives the same history: one `random.Random(SEED)` drives every draw (the
+secret tokens aside, which come from `secrets` since they open order pages).
 
 Demand follows each product's season as a grower knows it (SEASONS: tomato seedlings in April
 and May, leek seedlings in summer, cut tomatoes from July…), shared between individuals (many
@@ -285,7 +285,8 @@ LAST_NAMES = (
 # The demo's other professional customers (accounts approved), besides its own two.
 OTHER_PROS = (
     ("restaurant", "L'Oustau", "Marion", "Chabert", "5 rue Joseph Vernet", "84000", "Avignon"),
-    ("restaurant", "La Table du Rhône", "Cédric", "Pons", "21 quai de la Ligne", "84000", "Avignon"),
+    ("restaurant", "La Table du Rhône", "Cédric", "Pons", "21 quai de la Ligne", "84000",
+     "Avignon"),
     ("restaurant", "Cantine du collège Mistral", "Sylvie", "Imbert", "2 avenue des Écoles",
      "84130", "Le Pontet"),
     ("restaurant", "Chez Fanny", "Stéphane", "Aubert", "9 place Pie", "84000", "Avignon"),
@@ -301,9 +302,12 @@ GATE_METHODS_PRO = (("cheque", 50), ("card_terminal", 50))
 
 
 def history_mondays(last_monday):
-    """The Mondays of the history: ISO week 1 of the year before `last_monday`'s ISO year,
-    up to the week before it."""
-    first = date.fromisocalendar(last_monday.isocalendar().year - 1, 1, 1)
+    """The Mondays of the history, up to the week before `last_monday`: from ISO week 1 of
+    the year before, so two seasons (in November 2026: all of 2025 and 2026). Before
+    midsummer (week 26) this year's season has hardly begun, so one more year is taken: the
+    last full season then still has a season before it to be forecast from."""
+    iso = last_monday.isocalendar()
+    first = date.fromisocalendar(iso.year - (1 if iso.week > 26 else 2), 1, 1)
     mondays = []
     day = first
     while day < last_monday.date():
@@ -381,7 +385,7 @@ class _Week:
         self.id = None
 
 
-def load_history(products, points, staff, customers, last_monday, now):
+def load_history(products, points, staff, customers, last_monday):
     """Write the history before `last_monday`; the demo's catalog, points and accounts given.
 
     products: {(name, variety): (Product, values)}; points: [(PickupPoint, values)];
@@ -418,7 +422,10 @@ def load_history(products, points, staff, customers, last_monday, now):
     _insert_weeks(weeks)
     slots = _insert_slots(weeks, points)
     _insert_offers(weeks, products)
-    counts.update(_insert_orders(rng, weeks, products, slots, staff, now))
+    # Transfers are paid up to the start of this week (not up to `now`): the same history
+    # whatever the day of the week the demo is loaded.
+    this_week = datetime.combine(last_monday.date() + timedelta(days=7), time(), tzinfo=UTC)
+    counts.update(_insert_orders(rng, weeks, products, slots, staff, this_week))
     counts["waitlist"] = _insert_waitlist(rng, weeks, products, guests, customers, last_monday)
     counts["crop_plans"] = _insert_crops(products)
     counts["charges"] = _insert_charges(first_year, last_monday, staff["admin"])
@@ -606,7 +613,8 @@ def _new_ids(table, count):
         return sorted(
             db.session.scalars(
                 text(
-                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :n)"
                 ),
                 {"table": table.name, "n": count},
             )
@@ -692,7 +700,7 @@ def _client_label(customer):
     return f"client ({customer.email})" if customer is not None else "client"
 
 
-def _insert_orders(rng, weeks, products, slots, staff, now):
+def _insert_orders(rng, weeks, products, slots, staff, paid_until):
     """Orders, their lines and history, payments, card payments, invoices, cash journal."""
     order_rows, order_refs = [], []
     for week in weeks:
@@ -790,8 +798,8 @@ def _insert_orders(rng, weeks, products, slots, staff, now):
     for line, line_id in zip(line_rows, _insert(OrderLine, line_rows, returning=True), strict=True):
         line["id"] = line_id
 
-    invoices = _insert_invoices(rng, order_refs, staff, now)
-    payments, journal, closings = _insert_payments(rng, order_refs, staff, now)
+    invoices = _insert_invoices(rng, order_refs, staff, paid_until)
+    payments, journal, closings = _insert_payments(order_refs, staff)
     _insert_events(order_refs, staff)
     return {
         "orders": len(order_rows),
@@ -808,7 +816,7 @@ def _guest(rng, order):
     return f"{first} {last}", _ascii_email(f"{first}.{last}@exemple.fr".lower())
 
 
-def _insert_invoices(rng, orders, staff, now):
+def _insert_invoices(rng, orders, staff, paid_until):
     """Every professional order not cancelled: its invoice at confirmation, in date order."""
     config = current_app.config
     due_days = config["INVOICE_DUE_DAYS"]
@@ -845,7 +853,7 @@ def _insert_invoices(rng, orders, staff, now):
         if by_transfer:
             due_date = shop_today(issued_at) + timedelta(days=due_days)
             transfer_at = issued_at + timedelta(days=rng.randrange(10, 46), hours=rng.randrange(8))
-            if transfer_at < now:
+            if transfer_at < paid_until:
                 paid_at, paid_by = transfer_at, staff["admin"].id
                 reference = f"VIR {customer.organisation[:40]} {number}"
                 order["transfer_at"] = transfer_at
@@ -896,7 +904,7 @@ def _insert_invoices(rng, orders, staff, now):
     return len(rows)
 
 
-def _insert_payments(rng, orders, staff, now):
+def _insert_payments(orders, staff):
     """Card captures, the gate's payments (with the cash journal and closings), transfers."""
     card_rows, payment_rows, gate = [], [], []
     for order in orders:
