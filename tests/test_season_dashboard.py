@@ -103,6 +103,10 @@ class Season:
 
 @pytest.fixture
 def season(app, make_product):
+    return build_season(make_product)
+
+
+def build_season(make_product):
     """Weeks 14, 15 and 16 of 2026, and week 15 of 2025 (another season).
 
     Tomato (5.5 %), basil (10 %) and leek (5.5 %); every order written out below, with what
@@ -402,7 +406,7 @@ def test_a_bad_csv_or_chart_address_never_fails(staff_client, season):
         ("invendus", ["Poireau Bleu de Solaise"]),
         ("absences", ["Non venus", "Annulations"]),
         ("paiements", ["Carte en ligne", "Au retrait", "Facture (virement)"]),
-        ("attente", ["Unités demandées sur la période", "Tomate Marmande"]),
+        ("attente", ["Sur la période", "En attente maintenant", "Tomate Marmande"]),
         ("financeurs", ["Charges de l'année", "Ventes HT"]),
     ],
 )

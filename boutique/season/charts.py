@@ -66,10 +66,13 @@ def _chart(kind, narrow=False, **options):
         "legend_at_bottom": True,
         "legend_at_bottom_columns": 1 if narrow else 3,
         "truncate_legend": -1,
-        "truncate_label": -1,
         "margin": 12,
         "no_data_text": _("Aucune donnée sur cette période"),
         "disable_xml_declaration": False,
+        # Few value graduations: their labels stay apart on a phone.
+        "max_scale": 4 if narrow else 10,
+        # A phone's horizontal bars: names cut short (whole in the table), room for the bars.
+        "truncate_label": 18 if narrow else -1,
     }
     config.update(options)
     if narrow and "height" in options:
@@ -89,6 +92,13 @@ def render(chart):
 def _every(count, labels):
     """Options that show about `labels` x labels, whatever the number of weeks."""
     return {"x_labels_major_every": max(1, -(-count // labels)), "show_minor_x_labels": False}
+
+
+def _counts(values):
+    """Whole-number graduations for counts (orders, units): never 0.5 of an order."""
+    top = max([v for v in values if v is not None] + [1])
+    step = max(1, -(-top // 5))
+    return list(range(0, top + step, step))
 
 
 def _euros(value):
@@ -169,6 +179,7 @@ def left_over(products, narrow=False):
         show_legend=False,
         height=max(HEIGHT, 40 + 34 * len(products)),
     )
+    chart.y_labels = _counts([p.left_over for p in products])
     chart.x_labels = [p.name for p in reversed(products)]
     chart.add(_("Unités restées"), [p.left_over for p in reversed(products)])
     return render(chart)
@@ -176,6 +187,7 @@ def left_over(products, narrow=False):
 
 def lost_orders(rows, narrow=False):
     chart = _chart(narrow=narrow, kind=pygal.Bar, **_every(len(rows), 6 if narrow else 12))
+    chart.y_labels = _counts([max(r.no_shows, r.cancellations) for r in rows])
     chart.x_labels = [row.name for row in rows]
     chart.add(_("Non venus"), [row.no_shows for row in rows])
     chart.add(_("Annulations"), [row.cancellations for row in rows])
@@ -193,9 +205,10 @@ def payment_methods(methods, narrow=False):
 def waiting_list(rows, narrow=False):
     rows = rows[:TOP_PRODUCTS]
     chart = _chart(narrow=narrow, kind=pygal.HorizontalBar, height=max(HEIGHT, 60 + 40 * len(rows)))
+    chart.y_labels = _counts([max(r["season_units"], r["now_units"]) for r in rows])
     chart.x_labels = [row["name"] for row in reversed(rows)]
-    chart.add(_("Unités demandées sur la période"), [r["season_units"] for r in reversed(rows)])
-    chart.add(_("Unités en attente maintenant"), [r["now_units"] for r in reversed(rows)])
+    chart.add(_("Sur la période"), [r["season_units"] for r in reversed(rows)])
+    chart.add(_("En attente maintenant"), [r["now_units"] for r in reversed(rows)])
     return render(chart)
 
 
