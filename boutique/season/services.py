@@ -452,14 +452,16 @@ class SeasonFigures:
             cell["offered"] = row.quantity_available if row.offered else 0
             cell["sold_out"] = cell["limited"] and row.quantity_reserved >= row.quantity_available
         for row in db.session.execute(
-            select(Order.week_id, func.sum(OrderLine.quantity).label("sold"))
-            .join(OrderLine, OrderLine.order_id == Order.id)
+            # Through the product's offers (indexed), not the lines' product (not indexed).
+            select(Offer.week_id, func.sum(OrderLine.quantity).label("sold"))
+            .join(OrderLine, OrderLine.offer_id == Offer.id)
+            .join(Order, OrderLine.order_id == Order.id)
             .where(
-                Order.week_id.in_(self.week_ids),
+                Offer.week_id.in_(self.week_ids),
+                Offer.product_id == product_id,
                 Order.status.in_(SOLD_STATUSES),
-                OrderLine.product_id == product_id,
             )
-            .group_by(Order.week_id)
+            .group_by(Offer.week_id)
         ):
             cells[row.week_id]["sold"] = int(row.sold or 0)
         for cell in cells.values():
