@@ -105,6 +105,17 @@ def _euros(value):
     return f"{value:,.0f} €".replace(",", "\u202f")
 
 
+def _euros_short(value):
+    """A phone's axis: 80 k€ rather than 80 000 €, so that graduations stay apart."""
+    if abs(value) >= 10_000:
+        return f"{value / 1000:,.0f} k€".replace(",", "\u202f")
+    return _euros(value)
+
+
+def _money(narrow):
+    return _euros_short if narrow else _euros
+
+
 def _percent(value):
     return f"{value:.0f} %"
 
@@ -113,7 +124,7 @@ def sales(rows, narrow=False):
     chart = _chart(
         narrow=narrow,
         kind=pygal.StackedBar,
-        value_formatter=_euros,
+        value_formatter=_money(narrow),
         **_every(len(rows), 6 if narrow else 12),
     )
     chart.x_labels = [row.name for row in rows]
@@ -195,7 +206,7 @@ def lost_orders(rows, narrow=False):
 
 
 def payment_methods(methods, narrow=False):
-    chart = _chart(narrow=narrow, kind=_bar(narrow), value_formatter=_euros, height=360)
+    chart = _chart(narrow=narrow, kind=_bar(narrow), value_formatter=_money(narrow), height=360)
     chart.x_labels = [str(METHOD_LABELS[method]) for method, *_rest in methods]
     chart.add(_("Montant HT"), [net / 100 for _method, _orders, net, _gross in methods])
     chart.add(_("Montant TTC"), [gross / 100 for _method, _orders, _net, gross in methods])
@@ -214,7 +225,11 @@ def waiting_list(rows, narrow=False):
 
 def funders(share, narrow=False):
     chart = _chart(
-        narrow=narrow, kind=_bar(narrow), value_formatter=_euros, height=360, show_legend=False
+        narrow=narrow,
+        kind=_bar(narrow),
+        value_formatter=_money(narrow),
+        height=360,
+        show_legend=False,
     )
     chart.x_labels = [
         _("Charges de l'année"),
