@@ -212,6 +212,8 @@ def test_sales_per_week_and_kind_are_excluding_vat_to_the_cent(staff_client, sea
     # The page's table says the same, its total row too.
     assert "S14 30/03/2026 23,12 € 11,40 € 0,00 € 34,52 € 2" in text
     assert "Total 51,56 € 11,40 € 31,30 € 94,26 € 4" in text
+    # The page says how: each order's VAT-included total per rate, converted once, rounded.
+    assert "HT = TTC × 100 / (100 + taux), arrondi au centime le plus proche" in text
 
 
 def test_sell_through_per_product_counts_limited_offers_and_names_sold_out_weeks(
