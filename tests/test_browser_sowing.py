@@ -104,13 +104,17 @@ def test_staff_read_the_plan_and_the_greenhouse_this_weeks_cards(
         cards = page.locator(".sow-cards").first.locator(".sow-card")
         expect(cards).to_have_count(2)
         tomato_card = cards.filter(has_text="Tomate Marmande")
-        expect(tomato_card.locator(".sow-trays")).to_have_text(re.compile(r"1 plaque\s+de 77"))
+        expect(tomato_card.locator(".sow-trays")).to_have_text(
+            re.compile(r"12 mottes\s+\(plaques de 77\)")
+        )
         expect(tomato_card).to_contain_text("12 mottes à semer, 24 graines (2 par motte)")
         expect(tomato_card).to_contain_text("Semer au chaud")
         # Last year's sold-out week: (30 + 30 × 1.05 + 20 + 30) / 3 = 37 plants, not 30;
-        # at 20 % loss 47 cells, 2 trays of 40.
+        # at 20 % loss 47 cells: a tray of 40 and 7 cells.
         leek_card = cards.filter(has_text="Poireau Bleu de Solaise")
-        expect(leek_card.locator(".sow-trays")).to_have_text(re.compile(r"2 plaques\s+de 40"))
+        expect(leek_card.locator(".sow-trays")).to_have_text(
+            re.compile(r"1 plaque \+ 7 mottes\s+\(plaques de 40\)")
+        )
         expect(leek_card).to_contain_text("47 mottes à semer, 141 graines")
         expect(leek_card).to_contain_text(": 37 plants prévus")
         expect(leek_card).to_contain_text("hors période de semis")

@@ -138,13 +138,28 @@ def crop(**values):
 def test_ten_plants_at_ten_percent_loss_are_twelve_cells_on_one_tray():
     sale = ORIGIN + 10 * WEEK
     item = sp.sowing(1, crop(), sale, 10, ORIGIN)
-    # 10 / 0.9 = 11.1 → 12 cells, 1 tray of 77, 24 seeds, sown 6 weeks before.
-    assert (item.units, item.trays, item.seeds) == (12, 1, 24)
+    # 10 / 0.9 = 11.1 → 12 cells (no whole tray of 77: part of one), 24 seeds, 6 weeks before.
+    assert (item.units, item.full_trays, item.extra_cells, item.seeds) == (12, 0, 12, 24)
     assert item.sowing_monday == sale - 6 * WEEK
     assert not item.late and not item.outside_window
     assert sp.units_to_sow(100, 0) == 100 and sp.units_to_sow(77, 30) == 110
-    assert sp.sowing(1, crop(units_per_tray=40), sale, 150, ORIGIN).trays == 5  # 167 cells
+    big = sp.sowing(1, crop(units_per_tray=40), sale, 150, ORIGIN)  # 167 cells
+    assert (big.full_trays, big.extra_cells) == (4, 7)
     assert sp.sowing(1, crop(), sale, 0, ORIGIN) is None
+
+
+def test_a_weeks_trays_pool_the_small_lots_of_one_tray_size():
+    """Parsley (12 cells) and sage (20) share a tray of 77; the leek's 167 cells fill 4 trays
+    of 40 and part of a fifth: 6 trays to prepare, not 1 + 1 + 5."""
+    sale = ORIGIN + 10 * WEEK
+    week = sp.SowingWeek(sale - 6 * WEEK)
+    week.sowings = [
+        sp.sowing(1, crop(), sale, 10, ORIGIN),  # 12 cells of 77
+        sp.sowing(2, crop(loss_percent=0), sale, 20, ORIGIN),  # 20 cells of 77
+        sp.sowing(3, crop(units_per_tray=40), sale, 150, ORIGIN),  # 167 cells of 40
+    ]
+    assert [(s.full_trays, s.extra_cells) for s in week.sowings] == [(0, 12), (0, 20), (4, 7)]
+    assert week.trays == 6
 
 
 def test_sowings_outside_the_window_and_late_ones_are_flagged():
@@ -305,11 +320,12 @@ def test_the_plan_page_shows_what_to_sow_each_week(staff_client, nursery_history
     this_week = page_words(staff_client.get("/gestion/semis/cette-semaine"))
     iso = monday.isocalendar()
     assert f"Semis de la semaine {iso.week}" in this_week
-    # This week: tomatoes for the sales week +6 (10 plants at 10 % loss: 12 cells, 1 tray,
-    # 24 seeds) and leeks for +10 (10 plants at 20 %: 13 cells, 1 tray of 40, 39 seeds).
-    assert "Tomate Marmande 1 plaque de 77 mottes 12 mottes à semer, 24 graines" in this_week
+    # This week: tomatoes for the sales week +6 (10 plants at 10 % loss: 12 cells of a tray
+    # of 77, 24 seeds) and leeks for +10 (10 plants at 20 %: 13 cells of a tray of 40, 39 seeds).
+    assert "Tomate Marmande 12 mottes (plaques de 77) 12 mottes à semer, 24 graines" in this_week
     assert (
-        "Poireau Bleu de Solaise 1 plaque de 40 mottes 13 mottes à semer, 39 graines" in this_week
+        "Poireau Bleu de Solaise 13 mottes (plaques de 40) 13 mottes à semer, 39 graines"
+        in this_week
     )
 
 
@@ -344,7 +360,13 @@ def test_an_override_replaces_the_weeks_figure_and_empty_clears_it(
         for s in w.sowings
         if s.product_id == tomato.id and s.sales_monday == target
     )
-    assert (item.forecast, item.units, item.trays, item.seeds) == (40, 45, 1, 90)
+    assert (item.forecast, item.units, item.full_trays, item.extra_cells, item.seeds) == (
+        40,
+        45,
+        0,
+        45,
+        90,
+    )
     csv_rows = list(
         csv.reader(
             io.StringIO(
@@ -365,7 +387,8 @@ def test_an_override_replaces_the_weeks_figure_and_empty_clears_it(
         "40",
         "10",
         "45",
-        "1",
+        "0",
+        "45",
         "77",
         "90",
         "non",

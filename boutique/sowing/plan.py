@@ -1,8 +1,11 @@
 """The sowing plan: pure arithmetic from a week's forecast and the product's crop data.
 
-For each sales week: cells to sow = ⌈forecast ÷ (1 − loss)⌉, trays = ⌈cells ÷ cells per tray⌉,
-seeds = cells × seeds per cell, sown `weeks_to_ready` weeks before the sales week. Integer
-arithmetic throughout, so that 10 plants at 10 % loss are 12 cells on every machine.
+For each sales week: cells to sow = ⌈forecast ÷ (1 − loss)⌉, as whole trays and the cells left
+over (167 cells in trays of 40 are 4 trays and 7 cells), seeds = cells × seeds per cell, sown
+`weeks_to_ready` weeks before the sales week. A week's trays to prepare count the cells left over
+of every crop sown in the same tray size together: growers sow several small lots in rows of one
+tray, so 12 cells of parsley and 20 of sage are one tray of 77, not two. Integer arithmetic
+throughout, so that 10 plants at 10 % loss are 12 cells on every machine.
 """
 
 from dataclasses import dataclass, field
@@ -35,10 +38,19 @@ class Sowing:
     sowing_monday: object
     forecast: int
     units: int
-    trays: int
+    tray_size: int
     seeds: int
     outside_window: bool
     late: bool
+
+    @property
+    def full_trays(self):
+        return self.units // self.tray_size
+
+    @property
+    def extra_cells(self):
+        """Cells beyond the whole trays: a part of a tray, shared with other lots."""
+        return self.units % self.tray_size
 
 
 @dataclass
@@ -52,7 +64,13 @@ class SowingWeek:
 
     @property
     def trays(self):
-        return sum(s.trays for s in self.sowings)
+        """Trays to prepare: whole ones, and the lots' leftover cells pooled per tray size."""
+        leftovers = {}
+        for s in self.sowings:
+            leftovers[s.tray_size] = leftovers.get(s.tray_size, 0) + s.extra_cells
+        return sum(s.full_trays for s in self.sowings) + sum(
+            ceil_div(cells, size) for size, cells in leftovers.items()
+        )
 
 
 def sowing(product_id, crop, sales_monday, forecast, this_monday):
@@ -71,7 +89,7 @@ def sowing(product_id, crop, sales_monday, forecast, this_monday):
         sowing_monday=sowing_monday,
         forecast=forecast,
         units=units,
-        trays=ceil_div(units, crop.units_per_tray),
+        tray_size=crop.units_per_tray,
         seeds=units * crop.seeds_per_unit,
         outside_window=not in_sowing_window(
             sowing_monday.isocalendar().week, crop.sow_from_week, crop.sow_to_week
