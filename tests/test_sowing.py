@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 
 from boutique.extensions import db
 from boutique.models import (
@@ -530,3 +530,104 @@ def test_the_plan_takes_the_same_queries_whatever_the_number_of_products(
         page = page_words(staff_client.get("/gestion/semis/"))
     assert len(queries) == before
     assert "Semaines de semis" in page
+
+
+# --- Two staff saving at once -------------------------------------------------------------------
+
+
+@pytest.fixture
+def meanwhile(app):
+    """meanwhile(table, statement, verb="INSERT"): just before this request first writes to
+    the table (verb "INSERT" or "write": an INSERT or an UPDATE), another connection runs the
+    statement and commits, as a second staff member's request would."""
+    listeners = []
+
+    def arrange(table, statement, verb="INSERT"):
+        verbs = ("INSERT INTO", "UPDATE") if verb == "write" else ("INSERT INTO",)
+        done = []
+
+        def before(_conn, _cursor, sql, *_args):
+            if not done and any(sql.startswith(f"{v} {table}") for v in verbs):
+                done.append(True)
+                with db.engine.connect() as other:
+                    other.execute(statement)
+                    other.commit()
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        listeners.append(before)
+
+    yield arrange
+    for before in listeners:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+@pytest.mark.parametrize("verb", ["write", "INSERT"])
+def test_two_staff_saving_a_weeks_figure_at_once_both_get_an_answer(
+    staff_client, staff, make_product, make_user, meanwhile, verb
+):
+    if verb == "INSERT" and db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite: this request holds the write lock from its first write on")
+    product = make_product(name="Tomate Marmande", variety="")
+    other = make_user(role="staff")
+    target = services.coming_mondays(services.this_monday(shop_today()))[2]
+    iso = target.isocalendar()
+    meanwhile(
+        "forecast_override",
+        insert(ForecastOverride).values(
+            product_id=product.id,
+            iso_year=iso.year,
+            iso_week=iso.week,
+            quantity=25,
+            set_by_id=other.id,
+        ),
+        verb,
+    )
+    response = staff_client.post(
+        f"/gestion/semis/prevision/{product.id}",
+        data={f"w-{iso.year}-{iso.week:02d}": "40"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Prévisions de « Tomate Marmande » enregistrées (1 semaine modifiée)." in page_text(
+        response
+    )
+    db.session.expire_all()
+    rows = db.session.execute(select(ForecastOverride.quantity, ForecastOverride.set_by_id)).all()
+    assert [tuple(row) for row in rows] == [(40, staff.id)]
+
+
+def test_two_staff_saving_a_products_first_crop_data_at_once_both_get_an_answer(
+    staff_client, make_product, meanwhile
+):
+    product = make_product(name="Poireau", variety="Bleu de Solaise")
+    meanwhile(
+        "crop_plan",
+        insert(CropPlan).values(
+            product_id=product.id,
+            weeks_to_ready=5,
+            loss_percent=0,
+            units_per_tray=40,
+            seeds_per_unit=1,
+            sow_from_week=1,
+            sow_to_week=53,
+            note="",
+        ),
+    )
+    response = staff_client.post(
+        f"/gestion/semis/cultures/{product.id}",
+        data={
+            "weeks_to_ready": "10",
+            "loss_percent": "15",
+            "units_per_tray": "77",
+            "seeds_per_unit": "2",
+            "sow_from_week": "10",
+            "sow_to_week": "30",
+            "note": "",
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Données de culture de « Poireau Bleu de Solaise » enregistrées." in page_text(response)
+    db.session.expire_all()
+    crops = db.session.scalars(select(CropPlan)).all()
+    assert [(c.weeks_to_ready, c.loss_percent, c.units_per_tray) for c in crops] == [(10, 15, 77)]

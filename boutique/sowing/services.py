@@ -4,7 +4,8 @@ staff overrides, and the plan of the coming weeks. Services flush, never commit.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Category, CropPlan, ForecastOverride, Product
@@ -95,11 +96,19 @@ CROP_FIELDS = (
 
 
 def save_crop(product, **values):
-    """Create or change the product's crop data (values already checked by the form)."""
+    """Create or change the product's crop data (values already checked by the form).
+
+    Two staff saving a product's first crop data at the same moment: the product has one row
+    (a unique constraint), the later save changes the row the other one just wrote.
+    """
     crop = crop_of(product)
     if crop is None:
-        crop = CropPlan(product=product)
-        db.session.add(crop)
+        try:
+            with db.session.begin_nested():
+                crop = CropPlan(product=product, **{name: values[name] for name in CROP_FIELDS})
+                db.session.add(crop)
+        except IntegrityError:  # written by another request since crop_of() found none
+            crop = crop_of(product)
     for name in CROP_FIELDS:
         setattr(crop, name, values[name])
     db.session.flush()
@@ -188,8 +197,36 @@ def parse_overrides(formdata, mondays):
     return values
 
 
+def _write_override(product_id, iso_year, iso_week, quantity, user_id):
+    """Set one week's staff figure in SQL, whatever another request wrote or cleared since
+    this one read them (one row per product and week: a unique constraint)."""
+    key = (
+        ForecastOverride.product_id == product_id,
+        ForecastOverride.iso_year == iso_year,
+        ForecastOverride.iso_week == iso_week,
+    )
+    if quantity is None:
+        db.session.execute(delete(ForecastOverride).where(*key))
+        return
+    values = {"quantity": quantity, "set_by_id": user_id}
+    if db.session.execute(update(ForecastOverride).where(*key).values(**values)).rowcount:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.execute(
+                insert(ForecastOverride).values(
+                    product_id=product_id, iso_year=iso_year, iso_week=iso_week, **values
+                )
+            )
+    except IntegrityError:  # inserted by another request since the update found no row
+        db.session.execute(update(ForecastOverride).where(*key).values(**values))
+
+
 def save_overrides(product, values, user):
-    """Set (or clear, for None) the staff figure of each week given; returns how many changed."""
+    """Set (or clear, for None) the staff figure of each week given; returns how many changed.
+
+    Two staff saving the same product at once both succeed, the later one's figures kept.
+    """
     mondays = list(values)
     current = {
         (row.iso_year, row.iso_week): row
@@ -202,25 +239,10 @@ def save_overrides(product, values, user):
         iso = monday.isocalendar()
         key, quantity = (iso.year, iso.week), values[monday]
         row = current.get(key)
-        if quantity is None:
-            if row is not None:
-                db.session.execute(delete(ForecastOverride).where(ForecastOverride.id == row.id))
-                changed += 1
+        if (row.quantity if row is not None else None) == quantity:
             continue
-        if row is None:
-            db.session.add(
-                ForecastOverride(
-                    product_id=product.id,
-                    iso_year=iso.year,
-                    iso_week=iso.week,
-                    quantity=quantity,
-                    set_by_id=user.id,
-                )
-            )
-            changed += 1
-        elif row.quantity != quantity:
-            row.quantity, row.set_by_id = quantity, user.id
-            changed += 1
+        _write_override(product.id, iso.year, iso.week, quantity, user.id)
+        changed += 1
     db.session.flush()
     return changed
 
