@@ -515,3 +515,31 @@ def test_the_purge_removes_entries_ended_long_ago(app, client, shop, runner):
     result = runner.invoke(args=["privacy", "purge"])
     assert "1 ended waiting-list entries deleted" in result.output
     assert [e.email for e in entries()] == ["recent@exemple.fr", "waiting@exemple.fr"]
+
+
+def test_an_entry_made_in_english_is_mailed_in_english(app, client, shop, mailbox, monkeypatch):
+    """The sweep runs in the worker, outside any request: the subject too is written in the
+    language the visitor signed up in, not in the worker's (French)."""
+    from flask_babel import force_locale, get_translations
+
+    from boutique.formatting import babel_locale, format_when
+
+    with app.test_request_context(), force_locale(babel_locale("en")):
+        english = get_translations()
+    # The lead translates at the end; until then, one English subject stands in for it.
+    monkeypatch.setitem(english._catalog, "« %(product)s » est de retour", "%(product)s is back")
+    client.post("/langue", data={"lang": "en"})
+    assert sign_up(client, shop.tomato, "sam@example.com").status_code == 302
+    assert entries()[0].locale == "en"
+    shop.offers[shop.tomato.id].quantity_available = 10
+    db.session.commit()
+    assert sweep() == 1
+    send_due()
+    (mail,) = mailbox.messages
+    assert mail["Subject"] == "Tomate Cœur de bœuf is back"
+    assert '<html lang="en">' in mailbox.body(mail, "html")
+    with app.test_request_context(), force_locale(babel_locale("en")):
+        closes = format_when(shop.week.closes_at)
+    with app.test_request_context():
+        assert format_when(shop.week.closes_at) != closes  # the same date in French
+    assert closes in mailbox.body(mail)

@@ -13,6 +13,7 @@ from collections import namedtuple
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import func, or_, select, update
@@ -320,7 +321,8 @@ def _mail(entry, week):
     product = entry.product
     queue_email(
         entry.email,
-        _("« %(product)s » est de retour", product=product.full_name),
+        # Lazy: written in the entry's language (queue_email's), not the sweep's.
+        _l("« %(product)s » est de retour", product=product.full_name),
         "waitlist_back",
         locale=entry.locale,
         entry=entry,
