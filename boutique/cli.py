@@ -368,6 +368,8 @@ def outbox_worker_command(once, limit):
     from .staff.documents import render_job
 
     if once:
+        # The waiting list's mails first, so that this round sends them (cron: not a minute later).
+        told = waitlist_sweep()
         sent, failed = send_due(limit=limit)
         click.echo(f"{sent} sent, {failed} failed (will be retried).")
         rendered = document_jobs.run_due(render_job)
@@ -377,7 +379,7 @@ def outbox_worker_command(once, limit):
             click.echo(f"{placed} standing orders placed.")
         if chores := group_order_chores():
             click.echo(f"{chores} group orders closed or members reminded.")
-        if told := waitlist_sweep():
+        if told:
             click.echo(f"{told} waiting-list e-mails queued.")
         if failed and not sent:
             raise SystemExit(1)

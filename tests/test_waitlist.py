@@ -543,3 +543,18 @@ def test_an_entry_made_in_english_is_mailed_in_english(app, client, shop, mailbo
     with app.test_request_context():
         assert format_when(shop.week.closes_at) != closes  # the same date in French
     assert closes in mailbox.body(mail)
+
+
+def test_one_round_of_the_cron_worker_delivers_the_mail(client, shop, mailbox, runner):
+    """`flask outbox worker --once` from cron: the mail the round's sweep queued goes out in
+    that same round, not a minute later."""
+    sign_up(client, shop.tomato, "camille@exemple.fr")
+    shop.offers[shop.tomato.id].quantity_reserved = 1  # an order cancelled, a line lowered
+    db.session.commit()
+    result = runner.invoke(args=["outbox", "worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent" in result.output
+    assert len(mails_to(mailbox, "camille@exemple.fr")) == 1
+    runner.invoke(args=["outbox", "worker", "--once"])
+    assert len(mailbox.messages) == 1
+
