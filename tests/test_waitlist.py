@@ -558,3 +558,50 @@ def test_one_round_of_the_cron_worker_delivers_the_mail(client, shop, mailbox, r
     runner.invoke(args=["outbox", "worker", "--once"])
     assert len(mailbox.messages) == 1
 
+
+def test_a_sweep_that_fails_half_way_loses_nothing_and_fails_no_page(
+    client, shop, mailbox, make_user, login, monkeypatch
+):
+    sign_up(client, shop.tomato, "camille@exemple.fr")
+    sign_up(client, shop.tomato, "lea@exemple.fr")
+    login(make_user(role="staff", email="equipe@lapepiniere.example"))
+    original, written = waitlist._mail, []
+
+    def second_mail_fails(entry, week):
+        if written:
+            raise RuntimeError("the mail's template cannot be written")
+        written.append(original(entry, week))
+
+    monkeypatch.setattr(waitlist, "_mail", second_mail_fails)
+    response = client.post(
+        f"/gestion/semaines/{shop.week.id}",
+        data=grid_data([(shop.tomato.id, {"offered": True, "quantity": 10})]),
+    )
+    assert response.status_code == 302  # the grid is saved, its page does not fail
+    assert "Disponibilités enregistrées." in page_text(client.get(response.headers["Location"]))
+    db.session.expire_all()
+    assert shop.offers[shop.tomato.id].quantity_available == 10
+    assert {e.end_reason for e in entries()} == {""}  # nobody ended, nothing queued
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+    monkeypatch.setattr(waitlist, "_mail", original)
+    assert sweep() == 2  # the worker's next round
+    send_due()
+    assert sorted(m["To"] for m in mailbox.messages) == ["camille@exemple.fr", "lea@exemple.fr"]
+
+
+def test_a_mail_server_down_delays_the_mail_and_never_sends_it_twice(app, client, shop, mailbox):
+    from tests.conftest import free_port
+
+    sign_up(client, shop.tomato, "camille@exemple.fr")
+    shop.offers[shop.tomato.id].quantity_available = 10
+    db.session.commit()
+    port, app.config["MAIL_PORT"] = app.config["MAIL_PORT"], free_port()  # refused
+    assert sweep() == 1
+    assert send_due() == (0, 1)
+    assert entries()[0].end_reason == "notified" and sweep() == 0
+    app.config["MAIL_PORT"] = port
+    later = utcnow() + timedelta(minutes=2)
+    assert send_due(now=later) == (1, 0)
+    assert send_due(now=later + timedelta(hours=1)) == (0, 0)
+    assert len(mails_to(mailbox, "camille@exemple.fr")) == 1

@@ -2,7 +2,6 @@
 waitlist notify`, and staff pages right after they committed a change of stock or offers."""
 
 from flask import current_app
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..transactions import retried
@@ -22,7 +21,7 @@ def sweep_after_change():
     worker's next round mails what this one could not)."""
     try:
         return sweep()
-    except SQLAlchemyError:
+    except Exception:  # a mail that cannot be written as much as a database error
         db.session.rollback()
         current_app.logger.exception("Waiting list: the sweep after a change failed")
         return 0
