@@ -199,10 +199,14 @@ def group_order_chores():
 
 
 def waitlist_sweep():
-    """The outbox worker's round: mail who waits for a product that is back; how many."""
-    from .waitlist.sweep import sweep
+    """The outbox worker's round: mail who waits for a product that is back; how many.
 
-    return sweep()
+    A sweep that fails is logged and rolled back whole (its entries wait for the next round):
+    it runs before the round's sending and must not hold the other mails back.
+    """
+    from .waitlist.sweep import sweep_after_change
+
+    return sweep_after_change()
 
 
 @click.group("orders")

@@ -559,6 +559,21 @@ def test_one_round_of_the_cron_worker_delivers_the_mail(client, shop, mailbox, r
     assert len(mailbox.messages) == 1
 
 
+def test_a_sweep_that_fails_does_not_stop_the_cron_worker_sending(
+    client, shop, mailbox, runner, monkeypatch
+):
+    from tests.conftest import add_mail
+
+    sign_up(client, shop.tomato, "camille@exemple.fr")
+    shop.offers[shop.tomato.id].quantity_available = 10
+    add_mail(recipient="lea@exemple.fr")  # an order's mail, due
+    monkeypatch.setattr(waitlist, "_mail", lambda entry, week: 1 / 0)
+    result = runner.invoke(args=["outbox", "worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert [m["To"] for m in mailbox.messages] == ["lea@exemple.fr"]
+    assert entries()[0].ended_at is None  # still waiting: the next round mails it
+
+
 def test_a_sweep_that_fails_half_way_loses_nothing_and_fails_no_page(
     client, shop, mailbox, make_user, login, monkeypatch
 ):

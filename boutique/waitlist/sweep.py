@@ -17,8 +17,8 @@ def sweep():
 
 
 def sweep_after_change():
-    """The sweep after a staff change was committed; a failure never fails their page (the
-    worker's next round mails what this one could not)."""
+    """The sweep after a staff change was committed, or in the worker's round; a failure never
+    fails their page nor the round (the worker's next round mails what this one could not)."""
     try:
         return sweep()
     except Exception:  # a mail that cannot be written as much as a database error
