@@ -256,6 +256,32 @@ def runner(app):
 
 
 @pytest.fixture
+def meanwhile(app):
+    """meanwhile(table, statement, verb="INSERT"): just before this request first writes to
+    the table (verb "INSERT" or "write": an INSERT or an UPDATE), another connection runs the
+    statement and commits, as a second staff member's request would."""
+    listeners = []
+
+    def arrange(table, statement, verb="INSERT"):
+        verbs = ("INSERT INTO", "UPDATE") if verb == "write" else ("INSERT INTO",)
+        done = []
+
+        def before(_conn, _cursor, sql, *_args):
+            if not done and any(sql.startswith(f"{v} {table}") for v in verbs):
+                done.append(True)
+                with db.engine.connect() as other:
+                    other.execute(statement)
+                    other.commit()
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        listeners.append(before)
+
+    yield arrange
+    for before in listeners:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
 def count_queries(app):
     """Use as a context manager: `with count_queries() as queries: ...; len(queries)`."""
     from contextlib import contextmanager

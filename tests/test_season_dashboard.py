@@ -533,6 +533,61 @@ def test_staff_change_and_remove_a_charge(staff_client, season):
     assert staff_client.post("/gestion/saison/charges/999999/supprimer").status_code == 404
 
 
+def test_two_staff_adding_the_same_charge_at_once_get_a_message_not_an_error(
+    staff_client, season, meanwhile
+):
+    meanwhile(
+        "season_charge", insert(SeasonCharge).values(year=2026, label="Eau", amount_cents=900)
+    )
+    response = staff_client.post(
+        "/gestion/saison/charges?annee=2026",
+        data={"label": "Eau", "amount_cents": "10"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Une charge « Eau » existe déjà pour 2026." in page_text(response)
+    db.session.expire_all()
+    assert charges_2026() == {"Eau": 900, "Salaires": 15000, "Serres": 5000}
+
+
+def test_a_charge_renamed_as_another_just_added_gets_a_message_not_an_error(
+    staff_client, season, meanwhile
+):
+    serres = db.session.scalar(select(SeasonCharge).filter_by(year=2026, label="Serres"))
+    meanwhile(
+        "season_charge",
+        insert(SeasonCharge).values(year=2026, label="Eau", amount_cents=900),
+        "write",
+    )
+    response = staff_client.post(
+        f"/gestion/saison/charges/{serres.id}?annee=2026",
+        data={"label": "Eau", "amount_cents": "80"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Une charge « Eau » existe déjà pour 2026." in page_text(response)
+    db.session.expire_all()
+    assert charges_2026() == {"Eau": 900, "Salaires": 15000, "Serres": 5000}
+
+
+@pytest.mark.parametrize("query", ["annee=99999", "annee=deux", "du=2026-01-01"])
+def test_a_charge_for_a_year_not_understood_is_refused_not_put_in_this_year(
+    staff_client, season, query
+):
+    before = db.session.scalar(select(func.count()).select_from(SeasonCharge))
+    response = staff_client.post(
+        f"/gestion/saison/charges?{query}",
+        data={"label": "Eau", "amount_cents": "10"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "Charge ajoutée" not in text
+    assert "non reconnue" in text or "Indiquez les deux dates" in text
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(SeasonCharge)) == before
+
+
 def test_the_charges_form_needs_its_csrf_token(app, client, staff, login, season):
     login(staff)
     app.config["WTF_CSRF_ENABLED"] = True

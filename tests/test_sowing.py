@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from boutique.extensions import db
 from boutique.models import (
@@ -533,32 +533,6 @@ def test_the_plan_takes_the_same_queries_whatever_the_number_of_products(
 
 
 # --- Two staff saving at once -------------------------------------------------------------------
-
-
-@pytest.fixture
-def meanwhile(app):
-    """meanwhile(table, statement, verb="INSERT"): just before this request first writes to
-    the table (verb "INSERT" or "write": an INSERT or an UPDATE), another connection runs the
-    statement and commits, as a second staff member's request would."""
-    listeners = []
-
-    def arrange(table, statement, verb="INSERT"):
-        verbs = ("INSERT INTO", "UPDATE") if verb == "write" else ("INSERT INTO",)
-        done = []
-
-        def before(_conn, _cursor, sql, *_args):
-            if not done and any(sql.startswith(f"{v} {table}") for v in verbs):
-                done.append(True)
-                with db.engine.connect() as other:
-                    other.execute(statement)
-                    other.commit()
-
-        event.listen(db.engine, "before_cursor_execute", before)
-        listeners.append(before)
-
-    yield arrange
-    for before in listeners:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 @pytest.mark.parametrize("verb", ["write", "INSERT"])

@@ -133,7 +133,11 @@ def _form_errors(form):
 @bp.post("/charges")
 @staff_required
 def add_charge():
-    season = _season()
+    try:  # the year the line is for: never another one than the page's
+        season = services.parse_season(request.args)
+    except services.SeasonError as error:
+        flash(str(error), "error")
+        return redirect(url_for("season.dashboard", _anchor="financeurs"))
     form = ChargeForm()
     if not form.validate_on_submit():
         _form_errors(form)

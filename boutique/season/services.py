@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Offer, Order, OrderLine, Product, SeasonCharge, WaitlistEntry
@@ -596,29 +597,42 @@ def _check_label(year, label, charge_id=None):
         )
     )
     if clash:
-        raise ChargeError(
-            _("Une charge « %(label)s » existe déjà pour %(year)d.", label=label, year=year)
-        )
+        raise _label_taken(year, label)
     return label
+
+
+def _label_taken(year, label):
+    return ChargeError(
+        _("Une charge « %(label)s » existe déjà pour %(year)d.", label=label, year=year)
+    )
+
+
+def _write_charge(charge, **values):
+    """Set the line's values in a savepoint; ChargeError when another request gave its label
+    to another line of the year since _check_label looked (the unique constraint)."""
+    year, label = values.get("year", charge.year), values["label"]
+    try:
+        with db.session.begin_nested():
+            for name, value in values.items():
+                setattr(charge, name, value)
+            db.session.add(charge)
+    except IntegrityError:
+        raise _label_taken(year, label) from None
+    return charge
 
 
 def add_charge(year, label, amount_cents, user):
     """Add a charge line to a year (a label used once per year)."""
-    charge = SeasonCharge(
-        year=year, label=_check_label(year, label), amount_cents=amount_cents, updated_by=user
+    label = _check_label(year, label)
+    return _write_charge(
+        SeasonCharge(), year=year, label=label, amount_cents=amount_cents, updated_by=user
     )
-    db.session.add(charge)
-    db.session.flush()
-    return charge
 
 
 def change_charge(charge, label, amount_cents, user):
     """Change a charge line's label and amount."""
-    charge.label = _check_label(charge.year, label, charge.id)
-    charge.amount_cents = amount_cents
-    charge.updated_by = user
-    db.session.flush()
-    return charge
+    label = _check_label(charge.year, label, charge.id)
+    return _write_charge(charge, label=label, amount_cents=amount_cents, updated_by=user)
 
 
 def remove_charge(charge):
