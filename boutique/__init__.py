@@ -153,6 +153,7 @@ def register_template_helpers(app):
         format_when,
         in_locale,
         shown_week_label,
+        week_label_with_year,
     )
     from .links import page_path
 
@@ -166,6 +167,7 @@ def register_template_helpers(app):
         date=format_date,
         in_locale=in_locale,
         week_label=shown_week_label,
+        week_with_year=week_label_with_year,
     )
 
     @app.context_processor

@@ -119,3 +119,13 @@ def shown_week_label(week):
     if week.label == f"Semaine {number}":
         return _("Semaine %(number)d", number=number)
     return week.label
+
+
+def week_label_with_year(week):
+    """The week's name and its year, for pickers and lists that span seasons ("Semaine 18 ·
+    2025" beside "Semaine 18 · 2026"); a name that already says its year stays as it is."""
+    from .models import SalesWeek
+
+    label = shown_week_label(week)
+    year = str(SalesWeek.iso_week_of(week.pickup_dates or (), week.closes_at).year)
+    return label if year in label else f"{label} · {year}"

@@ -440,3 +440,50 @@ def test_a_cancelled_order_cannot_be_moved(staff_client, shop):
     assert "ne change pas de créneau" in page_text(response)
     db.session.expire_all()
     assert [db.session.get(PickupSlot, s.id).booked for s in shop["slots"]] == [0, 0]
+
+
+def test_the_week_picker_tells_the_same_week_number_of_two_years_apart(
+    staff_client, shop, make_week, make_user
+):
+    """Two seasons of history: "Semaine 18" of 2025 and of 2026 each say their year, in the
+    picker, the page's heading and a customer's orders."""
+    older = make_week(
+        label="Semaine 18",
+        status="archived",
+        opens_in=timedelta(days=-600),
+        pickup_dates=["2025-05-02"],
+    )
+    newer = make_week(
+        label="Semaine 18",
+        status="archived",
+        opens_in=timedelta(days=-230),
+        pickup_dates=["2026-05-01"],
+    )
+    named = make_week(label="Marché de Noël 2025", pickup_dates=["2025-12-20"], status="archived")
+    html = page_text(staff_client.get("/gestion/commandes"))
+    options = dict(re.findall(r'<option value="(\d+)" [^>]*>([^<]*)</option>', html))
+    assert options[str(older.id)] == "Semaine 18 · 2025"
+    assert options[str(newer.id)] == "Semaine 18 · 2026"
+    assert options[str(named.id)] == "Marché de Noël 2025"  # already says its year
+    assert "Commandes — Semaine 18 · 2025</h1>" in page_text(
+        staff_client.get(f"/gestion/commandes?semaine={older.id}")
+    )
+    customer = make_user(email="lea@exemple.fr")
+    for week in (older, newer):
+        db.session.add(
+            Order(
+                number="S18-001",
+                week=week,
+                customer=customer,
+                email=customer.email,
+                contact_name="Léa",
+                customer_kind="individual",
+                status="collected",
+                checkout_token=f"t{week.id}",
+                access_token=f"a{week.id}",
+                payment_method="on_pickup",
+            )
+        )
+    db.session.commit()
+    html = page_text(staff_client.get(f"/gestion/clients/{customer.id}"))
+    assert "<td>Semaine 18 · 2025</td>" in html and "<td>Semaine 18 · 2026</td>" in html
