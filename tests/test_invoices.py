@@ -539,3 +539,25 @@ def test_the_order_page_asks_for_the_transfer_still_due_after_credit_notes(shop,
     page = page_text(client.get(f"/commande/suivi/{order.access_token}"))
     assert "à payer par virement" not in page and "IBAN" not in page
     assert "soldée par avoir" in page
+
+
+def test_the_invoice_list_comes_a_page_at_a_time_newest_first(
+    shop, staff, staff_client, monkeypatch
+):
+    """Two seasons of professionals' invoices (some 700 in the demo) on one page took 330 kB."""
+    monkeypatch.setattr("boutique.staff.invoices.INVOICES_PER_PAGE", 2)
+    numbers = [
+        documents(confirmed(invoice_order(shop, tomatoes=n), staff))[0].number for n in (1, 2, 3)
+    ]
+    first = page_text(staff_client.get("/gestion/factures"))
+    assert numbers[2] in first and numbers[1] in first and numbers[0] not in first
+    assert 'href="/gestion/factures?page=2" rel="next"' in first and 'rel="prev"' not in first
+    second = page_text(staff_client.get("/gestion/factures?page=2"))
+    assert numbers[0] in second and numbers[1] not in second and numbers[2] not in second
+    assert 'href="/gestion/factures" rel="prev"' in second and 'rel="next"' not in second
+    # The filter is kept from page to page; a bad or far page number is no error.
+    unpaid = page_text(staff_client.get("/gestion/factures?statut=a_payer"))
+    assert 'href="/gestion/factures?statut=a_payer&page=2" rel="next"' in unpaid
+    assert numbers[2] in page_text(staff_client.get("/gestion/factures?page=abc"))
+    far = staff_client.get("/gestion/factures?page=999999")
+    assert far.status_code == 200 and "Aucune facture ici." in page_text(far)

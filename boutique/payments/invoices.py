@@ -223,10 +223,11 @@ def transfer_due_cents(order):
     return max(balance_cents(invoice), 0)
 
 
-def invoice_list(status="", today=None):
+def invoice_list(status="", today=None, limit=None, offset=0):
     """Documents for the staff list, newest first, as (invoice, balance) pairs; one query.
 
     status: "" (every document), "a_payer", "en_retard" or "payees" (invoices only).
+    limit, offset: one page of them (the list grows by hundreds each season).
     """
     credited = _credited_sum()
     balance = (Invoice.gross_cents - credited).label("balance")
@@ -243,6 +244,8 @@ def invoice_list(status="", today=None):
         query = query.where(Invoice.due_date < (today or shop_today()))
     if status == "payees":
         query = query.where(Invoice.kind == "invoice", Invoice.paid_at.is_not(None))
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
     return [(row.Invoice, row.balance) for row in db.session.execute(query)]
 
 

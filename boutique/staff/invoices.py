@@ -6,10 +6,14 @@ from flask_login import current_user
 
 from ..auth import staff_required
 from ..extensions import db
+from ..formatting import parse_count
 from ..models import Invoice
 from ..payments import invoices
 from ..payments.forms import MarkPaidForm
 from . import bp
+
+# Two seasons of a nursery's professionals: some 700 documents; a page of the newest first.
+INVOICES_PER_PAGE = 100
 
 
 @bp.get("/factures")
@@ -20,9 +24,15 @@ def invoice_list():
         flash(_("Filtre inconnu : toutes les factures sont affichées."), "info")
         status = ""
     today = invoices.shop_today()
+    page = parse_count(request.args.get("page")) or 1
+    rows = invoices.invoice_list(
+        status, today, limit=INVOICES_PER_PAGE + 1, offset=(page - 1) * INVOICES_PER_PAGE
+    )
     return render_template(
         "staff/invoices.html",
-        rows=invoices.invoice_list(status, today),
+        rows=rows[:INVOICES_PER_PAGE],
+        page=page,
+        more=len(rows) > INVOICES_PER_PAGE,
         status=status,
         today=today,
         is_overdue=invoices.is_overdue,
