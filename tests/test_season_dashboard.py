@@ -222,20 +222,36 @@ def test_sell_through_per_product_counts_limited_offers_and_names_sold_out_weeks
     rows = csv_rows(staff_client.get("/gestion/saison/ecoulement.csv?annee=2026"))
     assert rows[0] == [
         "Produit", "Unité", "Unités proposées (avec limite)", "Unités vendues",
-        "Écoulement (%)", "Semaines proposées", "Semaines épuisées",
+        "Écoulement (%)", "Unités vendues sans limite", "Semaines proposées",
+        "Semaines épuisées",
     ]  # fmt: skip
     assert rows[1:] == [
         # Basil: offered 2 weeks, only week 15's with a limit (8, all sold); week 14's 5
-        # had none, and week 16's offer was withdrawn.
-        ["Basilic Grand vert", "godet 8 cm", "8", "8", "100,0", "2", "S15"],
+        # had none (sold, told apart), and week 16's offer was withdrawn.
+        ["Basilic Grand vert", "godet 8 cm", "8", "8", "100,0", "5", "2", "S15"],
         # Leek: 3 + 2 sold of 40.
-        ["Poireau Bleu de Solaise", "godet 8 cm", "40", "5", "12,5", "2", ""],
+        ["Poireau Bleu de Solaise", "godet 8 cm", "40", "5", "12,5", "0", "2", ""],
         # Tomato: 4 + 6, 6, 10 sold of 30; the no-show, cancelled and expired orders are not.
-        ["Tomate Marmande", "godet 8 cm", "30", "26", "86,7", "3", "S14, S16"],
+        ["Tomate Marmande", "godet 8 cm", "30", "26", "86,7", "0", "3", "S14, S16"],
     ]
     text = words(staff_client, URL + "?annee=2026")
-    assert "Tomate Marmande 30 26 86,7 % S14, S16" in text
-    assert "Poireau Bleu de Solaise 40 5 12,5 % —" in text
+    assert "Tomate Marmande 30 26 86,7 % 0 S14, S16" in text
+    assert "Poireau Bleu de Solaise 40 5 12,5 % 0 —" in text
+    assert "Basilic Grand vert 8 8 100,0 % 5 S15" in text
+
+
+def test_a_product_only_ever_offered_without_limit_shows_what_it_sold(staff_client, make_product):
+    potatoes = make_product(name="Pommes de terre", variety="Charlotte", unit_label="kg")
+    for friday in (date(2026, 6, 5), date(2026, 6, 12)):
+        week = sales_week(friday)
+        offer(week, potatoes, None, 0)
+        db.session.flush()
+        order(week, "individual", "on_pickup", "collected", [(potatoes, 7, 300)])
+    db.session.commit()
+    rows = csv_rows(staff_client.get("/gestion/saison/ecoulement.csv?annee=2026"))
+    assert rows[1:] == [["Pommes de terre Charlotte", "kg", "0", "0", "", "14", "2", ""]]
+    text = words(staff_client, URL + "?annee=2026")
+    assert "Pommes de terre Charlotte 0 0 — 14 —" in text
 
 
 def test_weekly_sell_through_and_one_products_weeks(staff_client, season):

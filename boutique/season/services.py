@@ -206,6 +206,11 @@ class ProductRow:
         return percent_tenths(self.sold, self.offered)
 
     @property
+    def sold_unlimited(self):
+        """Units sold in the weeks it was offered without a limit (no sell-through there)."""
+        return self.sold_all - self.sold
+
+    @property
     def first_sold_out(self):
         return self.sold_out_weeks[0] if self.sold_out_weeks else None
 
@@ -681,11 +686,12 @@ def _sales_csv(figures, _product_id):
 def _sell_through_csv(figures, _product_id):
     header = [
         _("Produit"), _("Unité"), _("Unités proposées (avec limite)"), _("Unités vendues"),
-        _("Écoulement (%)"), _("Semaines proposées"), _("Semaines épuisées"),
+        _("Écoulement (%)"), _("Unités vendues sans limite"), _("Semaines proposées"),
+        _("Semaines épuisées"),
     ]  # fmt: skip
     rows = [
-        [p.name, p.unit, p.offered, p.sold, percent_text(p.sell_through), p.weeks_offered,
-         weeks_text(p.sold_out_weeks)]
+        [p.name, p.unit, p.offered, p.sold, percent_text(p.sell_through), p.sold_unlimited,
+         p.weeks_offered, weeks_text(p.sold_out_weeks)]
         for p in figures.products().values()
     ]  # fmt: skip
     return header, rows
