@@ -21,7 +21,6 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..account.professionals import shop_contact_address
-from ..account.services import normalise_email
 from ..extensions import db
 from ..models import (
     OPEN_STATUSES,
@@ -39,6 +38,7 @@ from ..outbox import queue_email
 from ..payments.invoices import documents_by_order, invoice_pdf, pdf_filename
 from ..spreadsheet import csv_text
 from ..timezones import shop_today
+from ..waitlist.services import of_customer as waitlist_of_customer
 
 CHANNELS = ("web", "email", "phone", "letter")
 
@@ -283,12 +283,7 @@ def _groups_json(user):
 def _waitlist_json(user):
     entries = db.session.scalars(
         select(WaitlistEntry)
-        .where(
-            or_(
-                WaitlistEntry.customer_id == user.id,
-                WaitlistEntry.email == normalise_email(user.email),
-            )
-        )
+        .where(waitlist_of_customer(user))
         .options(selectinload(WaitlistEntry.product))
         .order_by(WaitlistEntry.id)
     )
@@ -452,10 +447,7 @@ def delete_account(user, *, actor=None, channel="web", note=""):
         .execution_options(synchronize_session="fetch")
     )
     # The waiting list: entries end (no mail) and keep the demand, not the address.
-    mine = or_(
-        WaitlistEntry.customer_id == user.id,
-        WaitlistEntry.email == normalise_email(user.email),
-    )
+    mine = waitlist_of_customer(user)
     db.session.execute(
         update(WaitlistEntry)
         .where(mine, WaitlistEntry.ended_at.is_(None))

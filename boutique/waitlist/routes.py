@@ -117,21 +117,23 @@ def sign_up(product_id):
     return render_template("waitlist/sign_up.html", product=product, form=form), status
 
 
-@bp.get("/inscription/<token>")
-def confirmation(token):
+def _entry_or_404(token):
     entry = waitlist.entry_by_token(token)
     if entry is None:
         abort(404)
-    return render_template("waitlist/confirmation.html", entry=entry)
+    return entry
+
+
+@bp.get("/inscription/<token>")
+def confirmation(token):
+    return render_template("waitlist/confirmation.html", entry=_entry_or_404(token))
 
 
 @bp.route("/desinscription/<token>", methods=["GET", "POST"])
 @retried
 def unsubscribe(token):
     """The sign-up's own link (also on its confirmation page): this entry only."""
-    entry = waitlist.entry_by_token(token)
-    if entry is None:
-        abort(404)
+    entry = _entry_or_404(token)
     if request.method == "POST":  # CSRFProtect checked the form's token
         ended = int(waitlist.stop_entry(entry))
         db.session.commit()

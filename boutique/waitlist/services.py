@@ -252,17 +252,20 @@ def end_retired(product_ids=None, now=None):
     return _end(where, "retired", now or utcnow())
 
 
+def of_customer(user):
+    """SQL: the entries that are the customer's (their account's, or made with their address):
+    their alerts, their data (export, deletion)."""
+    return or_(
+        WaitlistEntry.customer_id == user.id,
+        WaitlistEntry.email == normalise_email(user.email),
+    )
+
+
 def customer_entries(user):
     """A customer's waiting entries (theirs or their address's), oldest first."""
     return db.session.scalars(
         select(WaitlistEntry)
-        .where(
-            WaitlistEntry.ended_at.is_(None),
-            or_(
-                WaitlistEntry.customer_id == user.id,
-                WaitlistEntry.email == normalise_email(user.email),
-            ),
-        )
+        .where(WaitlistEntry.ended_at.is_(None), of_customer(user))
         .options(joinedload(WaitlistEntry.product))
         .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
     ).all()
