@@ -365,7 +365,7 @@ def test_a_week_counts_in_the_year_of_its_thursday(staff_client, season):
 def test_another_season_and_draft_weeks_are_left_out(staff_client, season):
     text = words(staff_client, URL + "?annee=2025")
     assert "236,97 € HT sur 1 semaine, 1 commande" in text
-    assert "Tomate Marmande 100 100 100,0 % S15" in text
+    assert "Tomate Marmande 100 100 100,0 % 0 S15" in text
     text = words(staff_client, URL + "?annee=2024")
     assert "Aucune semaine de vente publiée sur cette période." in text
 
