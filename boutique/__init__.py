@@ -1,5 +1,6 @@
 """La Pépinière: the short-circuit shop of a market-garden nursery."""
 
+import contextlib
 import os
 
 from flask import Flask, has_request_context, render_template, request, session, url_for
@@ -41,7 +42,11 @@ def create_app(config_name=None, **overrides):
         config_class.complete(app.config)
     if hasattr(config_class, "check"):
         config_class.check(app.config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    # A read-only install (code owned by root, the service's user writing only where it is told)
+    # cannot create it: production keeps nothing there, its database, uploads and documents being
+    # configured elsewhere, and a default that does point there fails with its own error.
+    with contextlib.suppress(OSError):
+        os.makedirs(app.instance_path, exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyHeaders(
             app.wsgi_app, app.config["TRUSTED_PROXIES"], app.config["PROXY_ADDRESSES"]

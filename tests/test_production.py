@@ -5,6 +5,8 @@ never reaches it; its requests only write mails to the outbox, which `flask outb
 delivers.
 """
 
+import errno
+import os
 import signal
 import threading
 import time
@@ -85,6 +87,26 @@ def test_production_without_invoice_payment_needs_no_bank_details(monkeypatch, m
     settings = settings_without("BANK_IBAN", "BANK_BIC", "BANK_ACCOUNT_HOLDER")
     app = make_app("production", **settings, INVOICE_PAYMENT=False)
     assert app.config["PRODUCTION"]
+
+
+def test_production_starts_from_a_read_only_install(monkeypatch, make_app, make_product, make_week):
+    """The code owned by root, the service's user writing only to the folders it is given: the
+    instance folder cannot be created, and nothing in production needs it."""
+    make_week(offers=[make_product(name="Tomate", variety="Cerise")])
+    real_makedirs = os.makedirs
+
+    def read_only_makedirs(path, *args, **kwargs):
+        if os.path.basename(os.fspath(path)) == "instance":
+            raise OSError(errno.EROFS, "Read-only file system", os.fspath(path))
+        return real_makedirs(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "makedirs", read_only_makedirs)
+
+    production = make_app("production", **PRODUCTION_SETTINGS)
+
+    page = production.test_client().get("/", base_url=PUBLIC)
+    assert page.status_code == 200
+    assert "Tomate" in page.get_data(as_text=True)
 
 
 def test_demo_data_refuses_to_run_in_production(app, make_app):
