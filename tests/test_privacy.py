@@ -372,7 +372,7 @@ def test_purge_erases_old_contact_data_and_mails_and_is_idempotent(
 
     output = purge(runner)
     counts = [line.split()[0] for line in output.splitlines()[1:]]
-    assert counts == ["0"] * 6, output
+    assert counts == ["0"] * 7, output
 
 
 def test_an_order_page_leads_staff_to_its_customer(staff_client, shop):

@@ -517,6 +517,32 @@ def test_the_purge_removes_entries_ended_long_ago(app, client, shop, runner):
     assert [e.email for e in entries()] == ["recent@exemple.fr", "waiting@exemple.fr"]
 
 
+def test_the_purge_erases_the_address_of_an_alert_ended_as_long_ago_as_its_mail(
+    app, client, shop, runner
+):
+    """The demand stays (the dashboard and the sowing forecast count ended entries); the
+    address of someone who was mailed or unsubscribed does not outlive the mail itself."""
+    for email in ("old@exemple.fr", "recent@exemple.fr", "waiting@exemple.fr"):
+        sign_up(client, shop.tomato, email, "3")
+    old, recent, waiting = entries()
+    old_link = f"/prevenez-moi/desinscription/{old.token}"
+    old.ended_at = utcnow() - timedelta(days=app.config["PRIVACY_OUTBOX_DAYS"] + 1)
+    old.end_reason = "unsubscribed"
+    recent.ended_at, recent.end_reason = utcnow() - timedelta(days=2), "notified"
+    db.session.commit()
+    result = runner.invoke(args=["privacy", "purge"])
+    assert "1 ended waiting-list entries: address erased" in result.output
+    db.session.expire_all()
+    assert (old.email, old.ip_hash, old.quantity, old.product_id) == ("", None, 3, shop.tomato.id)
+    assert client.get(old_link).status_code == 404  # its link went with the address
+    assert recent.email == "recent@exemple.fr" and recent.ip_hash is not None
+    assert waiting.email == "waiting@exemple.fr" and waiting.ended_at is None
+    assert (
+        "0 ended waiting-list entries: address erased"
+        in runner.invoke(args=["privacy", "purge"]).output
+    )
+
+
 def test_an_entry_made_in_english_is_mailed_in_english(app, client, shop, mailbox, monkeypatch):
     """The sweep runs in the worker, outside any request: the subject too is written in the
     language the visitor signed up in, not in the worker's (French)."""

@@ -497,6 +497,7 @@ class PurgeReport:
     sent_mails: int = 0
     failed_mails: int = 0
     group_members: int = 0
+    waitlist_addresses: int = 0
     waitlist_entries: int = 0
 
     def lines(self):
@@ -506,6 +507,7 @@ class PurgeReport:
             f"{self.sent_mails} sent mails deleted from the outbox",
             f"{self.failed_mails} undelivered mails (dealt with) deleted from the outbox",
             f"{self.group_members} group order members: contact data erased",
+            f"{self.waitlist_addresses} ended waiting-list entries: address erased",
             f"{self.waitlist_entries} ended waiting-list entries deleted",
         ]
 
@@ -609,6 +611,18 @@ def purge(now=None, dry_run=False):
         ),
         dict(name="", email="", phone=""),
         dry_run,
+    )
+    # An ended alert is demand history (the dashboard, the sowing forecast): its row stays,
+    # its address goes with the mail it was for (PRIVACY_OUTBOX_DAYS), and so does its link.
+    ended_alert = and_(
+        WaitlistEntry.ended_at.is_not(None),
+        WaitlistEntry.ended_at < mail_cutoff,
+        or_(WaitlistEntry.email != "", WaitlistEntry.ip_hash.is_not(None)),
+    )
+    if not dry_run:
+        _new_tokens(WaitlistEntry, WaitlistEntry.token, ended_alert)
+    report.waitlist_addresses = _apply(
+        WaitlistEntry, ended_alert, dict(email="", ip_hash=None), dry_run
     )
     report.waitlist_entries = _apply(
         WaitlistEntry,
