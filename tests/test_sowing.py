@@ -605,3 +605,29 @@ def test_two_staff_saving_a_products_first_crop_data_at_once_both_get_an_answer(
     db.session.expire_all()
     crops = db.session.scalars(select(CropPlan)).all()
     assert [(c.weeks_to_ready, c.loss_percent, c.units_per_tray) for c in crops] == [(10, 15, 77)]
+
+
+def test_the_pdf_sheets_text_stays_in_its_columns(staff_client, nursery_history, monkeypatch):
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    from boutique import pdf
+
+    sheets = []
+    monkeypatch.setattr(pdf, "render_pdf", lambda html, base_url: sheets.append(html) or b"")
+    staff_client.get("/gestion/semis/plan-de-semis.pdf")
+    overflowing = []
+
+    def walk(box, cell):
+        cell = box if isinstance(box, boxes.TableCellBox) else cell
+        inside = cell is not None and isinstance(box, boxes.TextBox)
+        if inside and box.position_x + box.width > cell.content_box_x() + cell.width + 0.5:
+            overflowing.append(box.text)
+        for child in getattr(box, "children", ()):
+            walk(child, cell)
+
+    for page in HTML(string=sheets[0]).render().pages:
+        walk(page._page_box, None)
+    # "2 mottes" and "plaques de 77" ran over the next column, printed over its figures.
+    assert "plaques" in sheets[0] and "mottes" in sheets[0]
+    assert overflowing == []
