@@ -9,11 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from boutique.extensions import db
-from boutique.models import CropPlan
 from boutique.sowing.forecast import monday_of, same_week_last_year
 from boutique.timezones import shop_today
 from tests.browser import ARTIFACTS, assert_fits_a_phone, log_in, serious_violations
-from tests.test_sowing import add_sales_week
+from tests.test_sowing import add_crops, add_sales_week
 
 pytestmark = pytest.mark.browser
 
@@ -34,29 +33,7 @@ def greenhouse(make_product):
         week_monday = monday - k * WEEK
         leek_offer = (leek, 30, 30, 20) if week_monday == sold_out else (leek, 60, 30, 0)
         add_sales_week(week_monday, [(tomato, 30, 10, 0), leek_offer])
-    db.session.add_all(
-        [
-            CropPlan(
-                product=tomato,
-                weeks_to_ready=6,
-                loss_percent=10,
-                units_per_tray=77,
-                seeds_per_unit=2,
-                sow_from_week=1,
-                sow_to_week=53,
-                note="Semer au chaud",
-            ),
-            CropPlan(
-                product=leek,
-                weeks_to_ready=10,
-                loss_percent=20,
-                units_per_tray=40,
-                seeds_per_unit=3,
-                sow_from_week=20,
-                sow_to_week=30,
-            ),
-        ]
-    )
+    add_crops(tomato, leek, leek_weeks=(20, 30))
     db.session.commit()
     return tomato, leek, monday
 

@@ -261,6 +261,14 @@ def nursery_history(make_product):
         else:
             offers = [(tomato, 30, 10, 0), (leek, 30, 10, 0)]
         add_sales_week(week_monday, offers)
+    add_crops(tomato, leek)
+    db.session.commit()
+    return tomato, leek, monday
+
+
+def add_crops(tomato, leek, leek_weeks=(1, 53)):
+    """Tomatoes: 6 weeks, 10 % loss, trays of 77, 2 seeds a cell, sown any week ("Semer au
+    chaud"). Leeks: 10 weeks, 20 % loss, trays of 40, 3 seeds, sown in `leek_weeks`."""
     db.session.add_all(
         [
             CropPlan(
@@ -279,13 +287,11 @@ def nursery_history(make_product):
                 loss_percent=20,
                 units_per_tray=40,
                 seeds_per_unit=3,
-                sow_from_week=1,
-                sow_to_week=53,
+                sow_from_week=leek_weeks[0],
+                sow_to_week=leek_weeks[1],
             ),
         ]
     )
-    db.session.commit()
-    return tomato, leek, monday
 
 
 def test_the_real_history_gives_the_pure_functions_numbers(nursery_history):

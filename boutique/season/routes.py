@@ -138,38 +138,39 @@ def add_charge():
     except services.SeasonError as error:
         flash(str(error), "error")
         return redirect(url_for("season.dashboard", _anchor="financeurs"))
-    form = ChargeForm()
-    if not form.validate_on_submit():
-        _form_errors(form)
-        return _back(season)
-    try:
-        services.add_charge(season.year, form.label.data, form.amount_cents.data, current_user)
-    except services.ChargeError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _back(season)
-    db.session.commit()
-    flash(_("Charge ajoutée à l'année %(year)d.", year=season.year), "success")
-    return _back(season)
+    return _save_charge(
+        season,
+        lambda label, cents: services.add_charge(season.year, label, cents, current_user),
+        lambda: _("Charge ajoutée à l'année %(year)d.", year=season.year),
+    )
 
 
 @bp.post("/charges/<int:charge_id>")
 @staff_required
 def change_charge(charge_id):
     charge = db.get_or_404(SeasonCharge, charge_id)
-    season = _season()
+    return _save_charge(
+        _season(),
+        lambda label, cents: services.change_charge(charge, label, cents, current_user),
+        lambda: _("Charge « %(label)s » enregistrée.", label=charge.label),
+    )
+
+
+def _save_charge(season, save, done):
+    """The charge form checked, then save(label, cents) committed and done() flashed; what
+    is wrong is told and nothing is saved."""
     form = ChargeForm()
     if not form.validate_on_submit():
         _form_errors(form)
         return _back(season)
     try:
-        services.change_charge(charge, form.label.data, form.amount_cents.data, current_user)
+        save(form.label.data, form.amount_cents.data)
     except services.ChargeError as error:
         db.session.rollback()
         flash(str(error), "error")
         return _back(season)
     db.session.commit()
-    flash(_("Charge « %(label)s » enregistrée.", label=charge.label), "success")
+    flash(done(), "success")
     return _back(season)
 
 
