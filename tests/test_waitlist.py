@@ -142,6 +142,11 @@ def test_an_available_product_has_no_form_and_its_sign_up_says_order_now(client,
         ("camille@exemple.fr", "2,5", "Indiquez un nombre entier entre 1 et 999"),
         ("camille@exemple.fr", "beaucoup", "Indiquez un nombre entier entre 1 et 999"),
         ("camille@exemple.fr", "99999999999999999999", "Indiquez un nombre entier entre 1 et 999"),
+        ("camille@exemple.fr", "1e9", "Indiquez un nombre entier entre 1 et 999"),
+        ("camille@exemple.fr", "１２", "Indiquez un nombre entier entre 1 et 999"),
+        ("camille@exemple.fr\r\nBcc: tous@exemple.fr", "", "Adresse e-mail invalide."),
+        ("camille@exemple.fr\u200b", "", "Adresse e-mail invalide."),
+        ("c" * 10_000 + "@exemple.fr", "", "Adresse e-mail invalide."),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_writes_nothing(client, shop, email, quantity, message):
@@ -191,6 +196,48 @@ def test_a_hundred_sign_ups_from_one_connection_are_stopped(make_app, shop, make
     page = page_text(sign_up(client, shop.basil, "encore@exemple.fr"))
     assert "Trop d'inscriptions depuis cette connexion" in page
     assert len(entries()) == 5
+
+
+def test_a_forwarded_for_header_from_outside_the_proxy_does_not_reset_the_limit(make_app, shop):
+    """Behind the trusted proxy only its X-Forwarded-For counts: a client reaching the app
+    directly cannot pose as a new address at each sign-up."""
+    limited = make_app(
+        RATELIMIT_ENABLED=True,
+        WAITLIST_RATE_LIMIT="3 per hour",
+        TRUSTED_PROXIES=1,
+        PROXY_ADDRESSES=["10.0.0.1"],
+    )
+    client = limited.test_client()
+
+    def post(n, remote, forwarded):
+        return client.post(
+            f"/prevenez-moi/produit/{shop.tomato.id}",
+            data={"email": f"personne{n}@exemple.fr"},
+            headers={"X-Forwarded-For": forwarded},
+            environ_base={"REMOTE_ADDR": remote},
+        ).status_code
+
+    direct = [post(n, "203.0.113.9", f"198.51.100.{n}") for n in range(5)]
+    assert direct == [302, 302, 302, 429, 429]
+    proxied = [post(10 + n, "10.0.0.1", "198.51.100.77") for n in range(4)]
+    assert proxied == [302, 302, 302, 429]  # the client the proxy names has its own count
+    assert len(entries()) == 6
+
+
+def test_every_waiting_list_form_needs_its_csrf_token(make_app, shop):
+    protected = make_app(WTF_CSRF_ENABLED=True)
+    client = protected.test_client()
+    response = client.post(
+        f"/prevenez-moi/produit/{shop.tomato.id}", data={"email": "camille@exemple.fr"}
+    )
+    assert response.status_code == 400 and entries() == []
+    entry = waitlist.sign_up(shop.basil, "camille@exemple.fr").entry
+    db.session.commit()
+    with protected.app_context():
+        address_link = "/prevenez-moi/ne-plus-me-prevenir/" + waitlist.address_token(entry.email)
+    for link in (f"/prevenez-moi/desinscription/{entry.token}", address_link):
+        assert client.post(link).status_code == 400
+    assert entries()[0].ended_at is None
 
 
 def test_a_signed_in_customer_uses_their_account(client, shop, make_user, login):
