@@ -4,7 +4,7 @@ numbers through the real history, overrides, crop data, the CSV and the PDF."""
 import csv
 import io
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import insert, select
@@ -174,6 +174,17 @@ def test_sowings_outside_the_window_and_late_ones_are_flagged():
     assert sp.in_sowing_window(49, 48, 6)
     assert sp.in_sowing_window(2, 48, 6) and not sp.in_sowing_window(20, 48, 6)
     assert sp.in_sowing_window(10, 10, 20) and not sp.in_sowing_window(9, 10, 20)
+
+
+def test_week_53_is_sown_in_a_window_that_ends_with_the_year():
+    # 2026 has a week 53 (28 December to 3 January): sown then for week 1 of 2027.
+    sale = date(2027, 1, 4)
+    item = sp.sowing(1, crop(weeks_to_ready=1, sow_from_week=40, sow_to_week=52), sale, 10, ORIGIN)
+    assert item.sowing_monday.isocalendar()[:2] == (2026, 53)
+    assert not item.outside_window
+    assert sp.in_sowing_window(53, 1, 52) and sp.in_sowing_window(53, 48, 6)
+    assert not sp.in_sowing_window(53, 1, 51) and not sp.in_sowing_window(53, 1, 6)
+    assert sp.in_sowing_window(53, 53, 53) and sp.in_sowing_window(53, 53, 2)
 
 
 def test_the_plan_groups_sowings_by_week_in_date_order():

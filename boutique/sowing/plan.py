@@ -23,7 +23,13 @@ def units_to_sow(forecast, loss_percent):
 
 
 def in_sowing_window(iso_week, sow_from, sow_to):
-    """ISO week between from and to included; a window may wrap over the new year (48 → 6)."""
+    """ISO week between from and to included; a window may wrap over the new year (48 → 6).
+
+    Week 53 (some years have one, 2026 does) is in a window that holds week 52: a window
+    "to the end of the year" is written 40 → 52 by whoever thinks of the usual year.
+    """
+    if iso_week == 53 and in_sowing_window(52, sow_from, sow_to):
+        return True
     if sow_from <= sow_to:
         return sow_from <= iso_week <= sow_to
     return iso_week >= sow_from or iso_week <= sow_to
