@@ -159,6 +159,9 @@ def test_bad_input_gets_a_clear_message_and_writes_nothing(client, shop, email, 
 def test_an_unknown_or_retired_product_is_not_found(client, shop):
     assert sign_up(client, type("P", (), {"id": 999_999})).status_code == 404
     assert client.get("/produit/999999").status_code == 404
+    for huge in (2**31, 2**63, 10**30):  # beyond PostgreSQL's integer: a 404, not a 500
+        assert sign_up(client, type("P", (), {"id": huge})).status_code == 404
+        assert client.get(f"/prevenez-moi/produit/{huge}").status_code == 404
     shop.basil.active = False
     db.session.commit()
     assert sign_up(client, shop.basil).status_code == 404
