@@ -426,6 +426,15 @@ def load_history(products, points, staff, customers, last_monday):
     # whatever the day of the week the demo is loaded.
     this_week = datetime.combine(last_monday.date() + timedelta(days=7), time(), tzinfo=UTC)
     counts.update(_insert_orders(rng, weeks, products, slots, staff, this_week))
+    # The accounts that buy and sell throughout the history were opened before it (a customer
+    # page would otherwise say that a restaurant ordering since 2025 signed up today).
+    opened = weeks[0].opens_at - timedelta(days=30)
+    for user in [*staff.values(), *(buyer for kind in customers.values() for buyer in kind)]:
+        user.created_at = opened
+        if user.email_verified_at is not None:
+            user.email_verified_at = opened
+        if user.reviewed_at is not None:
+            user.reviewed_at = opened + timedelta(days=1)
     counts["waitlist"] = _insert_waitlist(rng, weeks, products, guests, customers, last_monday)
     counts["crop_plans"] = _insert_crops(products)
     counts["charges"] = _insert_charges(first_year, last_monday, staff["admin"])

@@ -206,3 +206,28 @@ def test_staff_pages_of_an_old_week_and_the_books_show_the_history(app, client, 
     detail = client.get(f"/gestion/commandes/{order.id}")
     assert detail.status_code == 200 and order.number in page_text(detail)
     assert client.get(f"/gestion/semaines/{week.id}").status_code == 200
+
+
+def test_the_history_s_customers_and_staff_were_there_before_their_first_order(app):
+    """A restaurant that has ordered every week since 2025 does not show as signed up today."""
+    from boutique.models import User
+
+    load_demo_data(PASSWORD, now=NOW)
+    first_order = dict(
+        db.session.execute(
+            select(Order.customer_id, func.min(Order.created_at))
+            .where(Order.customer_id.is_not(None))
+            .group_by(Order.customer_id)
+        ).all()
+    )
+    first_closing = db.session.scalar(select(func.min(CashClosing.closed_at)))
+    accounts = {user.id: user for user in db.session.scalars(select(User))}
+    assert len(first_order) > 5
+    for user_id, first in first_order.items():
+        user = accounts[user_id]
+        assert user.created_at < first, user.email
+        if user.reviewed_at is not None:
+            assert user.created_at <= user.reviewed_at < first, user.email
+    for email in ("admin@lapepiniere.example", "accueil@lapepiniere.example"):
+        staff = next(user for user in accounts.values() if user.email == email)
+        assert staff.created_at < first_closing
