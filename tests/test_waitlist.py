@@ -362,6 +362,28 @@ def test_a_product_offered_in_a_new_week_is_announced_once_that_week_opens(
     assert entry.notified_week_id == next_week.id and entry.week_id == shop.week.id
 
 
+def test_copying_last_weeks_offers_into_the_open_week_mails_at_once(
+    visitor, shop, mailbox, make_week, staff_client
+):
+    sign_up(visitor, shop.basil, "camille@exemple.fr")
+    sign_up(visitor, shop.tomato, "lea@exemple.fr")
+    make_week(
+        label="Semaine 48",
+        status="archived",
+        opens_in=timedelta(days=-8),
+        offers=[(shop.basil, {"quantity_available": 6}), (shop.tomato, {"quantity_available": 2})],
+    )
+    response = staff_client.post(f"/gestion/semaines/{shop.week.id}/copier")
+    assert "1 personne qui attendait un produit de retour est prévenue par e-mail." in page_text(
+        staff_client.get(response.headers["Location"])
+    )
+    send_due()
+    assert [m["To"] for m in mailbox.messages] == ["camille@exemple.fr"]  # tomatoes: 2 of 2 held
+    staff_client.post(f"/gestion/semaines/{shop.week.id}/copier")  # again: nothing more
+    send_due()
+    assert len(mailbox.messages) == 1
+
+
 def test_publishing_a_week_that_is_already_open_mails_at_once(
     visitor, shop, mailbox, make_week, staff_client
 ):
