@@ -487,3 +487,29 @@ def test_the_week_picker_tells_the_same_week_number_of_two_years_apart(
     db.session.commit()
     html = page_text(staff_client.get(f"/gestion/clients/{customer.id}"))
     assert "<td>Semaine 18 · 2025</td>" in html and "<td>Semaine 18 · 2026</td>" in html
+
+
+def test_units_staff_free_by_lowering_a_line_reach_who_waits_once_in_the_workers_round(
+    app, staff_client, shop, mailbox, runner
+):
+    """Lowering a line, then cancelling the order: the units come back twice, the one who
+    waits for them gets one mail, in the round of the worker that follows the first."""
+    order = order_for(shop, "Alice", quantity=20)  # every tomato
+    tomato_line = next(line for line in order.lines if line.offer_id == shop["tomato"].id)
+    visitor = app.test_client()
+    product_id = shop["tomato"].product_id
+    assert "Me prévenir" in page_text(visitor.get(f"/produit/{product_id}"))
+    visitor.post(f"/prevenez-moi/produit/{product_id}", data={"email": "lea@exemple.fr"})
+    staff_client.post(
+        f"/gestion/commandes/{order.id}/quantites",
+        data={f"qty-{line.id}": str(line.quantity) for line in order.lines}
+        | {f"qty-{tomato_line.id}": "15"},
+    )
+    assert reserved(shop["tomato"]) == 15
+    result = runner.invoke(args=["outbox", "worker", "--once"])
+    assert "1 waiting-list e-mails queued." in result.output
+    staff_client.post(f"/gestion/commandes/{order.id}/annuler", data={"reason": "Gel"})
+    assert reserved(shop["tomato"]) == 0
+    runner.invoke(args=["outbox", "worker", "--once"])
+    back = [m for m in mailbox.messages if m["To"] == "lea@exemple.fr"]
+    assert [m["Subject"] for m in back] == ["« Tomate Cerise » est de retour"]
