@@ -166,20 +166,14 @@ KINDS = ("individual", "restaurant", "amap")
 BASKETS = (1, 2, 2, 3, 3, 3, 4, 4, 5, 6)  # products in an individual's order
 SPRING_BASKETS = (3, 4, 5, 6, 6, 7, 8, 8, 9, 10, 12)
 
-# How the team grows each plant: (weeks to sale-ready, loss %, sale units per sowing tray,
-# seeds per sale unit, note). A sale unit is what the shop sells: a godet is one plant, a
-# "plaque de 12 mottes" twelve (a sowing tray of 150 cells makes 12 of them). The sowing weeks
-# follow from the weeks the product sells less its growing time (sowing_window).
+# How the team grows each plant: (weeks to sale-ready, loss %, cells per sowing tray, seeds
+# per cell, note). What the shop sells is counted in cells by CELLS_PER_UNIT: a godet is one
+# cell, a "plaque de 12 mottes" twelve. The sowing weeks follow from the weeks the product
+# sells less its growing time (sowing_window).
 _TOMATO = (8, 10, 77, 1, "Plaque de 77 mottes, repiquage en godet 10 cm vers 3 semaines.")
 _PEPPER = (10, 15, 77, 1, "Plaque de 77 mottes sur tablette chauffante (25 °C).")
 _CUCURBIT = (4, 8, 40, 1, "Semis direct en godet, plaque de 40.")
-_SALAD = (
-    5,
-    10,
-    12,
-    12,
-    "Plaque de semis de 150 mottes, vendue par 12 mottes : 12 unités de vente par plaque.",
-)
+_SALAD = (5, 10, 150, 1, "Plaque de semis de 150 mottes, vendue par 12 mottes.")
 _HERB = (8, 15, 77, 3, "Plaque de 77 mottes, 3 graines par motte.")
 _FLOWER = (7, 10, 77, 1, "Plaque de 77 mottes, repiquage en godet 8 cm.")
 CROPS = {
@@ -198,20 +192,13 @@ CROPS = {
     ("Batavia", "Blonde de Paris"): _SALAD,
     ("Laitue", "Feuille de chêne rouge"): _SALAD,
     ("Laitue", "Merveille des quatre saisons"): _SALAD,
-    ("Chou pommé", "Cœur de bœuf des Vertus"): (
-        6,
-        12,
-        12,
-        12,
-        "Plaque de semis de 150 mottes, vendue par 12 mottes.",
-    ),
+    ("Chou pommé", "Cœur de bœuf des Vertus"): (6, 12, 150, 1, _SALAD[4]),
     ("Poireau", "Bleu de Solaise"): (
         11,
         15,
-        3,
-        80,
-        "Plaque de semis de 150 alvéoles, 2 graines par motte, vendue par 40 mottes : "
-        "3 unités de vente par plaque.",
+        150,
+        2,
+        "Plaque de semis de 150 alvéoles, 2 graines par motte, vendue par 40 mottes.",
     ),
     ("Céleri-rave", "Monarch"): (
         10,
@@ -226,10 +213,9 @@ CROPS = {
     ("Haricot nain", "Contender"): (
         3,
         10,
+        40,
         3,
-        36,
-        "Plaque de semis de 40 mottes, 3 graines par motte, vendue par 12 mottes : "
-        "3 unités de vente par plaque.",
+        "Plaque de semis de 40 mottes, 3 graines par motte, vendue par 12 mottes.",
     ),
     ("Fraisier", "Gariguette"): (6, 8, 40, 1, "Stolons repiqués en godet 8 cm."),
     ("Basilic", "Grand vert"): (6, 12, 77, 4, "Plaque de 77 mottes, 4 graines par motte."),
@@ -253,6 +239,15 @@ CROPS = {
     ("Souci", "Pacific Beauty"): _FLOWER,
     ("Tournesol", "Géant de Russie"): (5, 10, 40, 1, "Plaque de 40, godet 10 cm."),
     ("Dahlia", "Café au lait"): (8, 10, 12, 1, "Tubercules mis en pot 2 L, caisse de 12."),
+}
+# Cells in a unit sold, for the products sold by the tray ("plaque de 12 / 40 mottes").
+CELLS_PER_UNIT = {
+    ("Batavia", "Blonde de Paris"): 12,
+    ("Laitue", "Feuille de chêne rouge"): 12,
+    ("Laitue", "Merveille des quatre saisons"): 12,
+    ("Chou pommé", "Cœur de bœuf des Vertus"): 12,
+    ("Poireau", "Bleu de Solaise"): 40,
+    ("Haricot nain", "Contender"): 12,
 }
 
 # The association's charges for a year (cents), typed in by staff for the funders: sales
@@ -1259,6 +1254,7 @@ def _insert_crops(products):
                 "weeks_to_ready": weeks,
                 "loss_percent": loss,
                 "units_per_tray": per_tray,
+                "cells_per_unit": CELLS_PER_UNIT.get(key, 1),
                 "seeds_per_unit": seeds,
                 "sow_from_week": sow_from,
                 "sow_to_week": sow_to,

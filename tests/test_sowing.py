@@ -148,6 +148,34 @@ def test_ten_plants_at_ten_percent_loss_are_twelve_cells_on_one_tray():
     assert sp.sowing(1, crop(), sale, 0, ORIGIN) is None
 
 
+def test_a_unit_sold_as_a_tray_of_twelve_cells_is_sown_as_twelve_cells():
+    """Lettuces sold by the "plaque de 12 mottes": 10 sold are 120 cells, 134 after 10 %
+    losses, in sowing trays of 150 cells, one seed a cell (not 10 cells)."""
+    sale = ORIGIN + 10 * WEEK
+    lettuce = crop(units_per_tray=150, seeds_per_unit=1, cells_per_unit=12)
+    item = sp.sowing(1, lettuce, sale, 10, ORIGIN)
+    assert (item.units, item.full_trays, item.extra_cells, item.seeds) == (134, 0, 134, 134)
+
+
+def test_the_plan_and_the_greenhouse_read_a_multi_cell_unit_as_cells(staff_client, nursery_history):
+    _tomato, leek, monday = nursery_history
+    crop_plan = db.session.scalar(select(CropPlan).filter_by(product_id=leek.id))
+    crop_plan.cells_per_unit, crop_plan.units_per_tray = 40, 150
+    db.session.commit()
+    plan = services.sowing_plan(shop_today())
+    lots = [s for w in plan.weeks for s in w.sowings if s.product_id == leek.id]
+    # Leeks sell 10 bottes of 40 a week: 400 cells, 500 after 20 % losses, 3 trays + 50.
+    assert {(s.forecast, s.units, s.full_trays, s.extra_cells) for s in lots} >= {(10, 500, 3, 50)}
+    assert "10 × botte 500 (pertes 20 %) 3 plaques + 50 mottes" in page_words(
+        staff_client.get("/gestion/semis/")
+    )
+    this_week = page_words(staff_client.get("/gestion/semis/cette-semaine"))
+    assert f"semaine {(monday + 10 * WEEK).isocalendar().week} : prévision 10 × botte" in this_week
+    sheet = pdf_words(staff_client.get("/gestion/semis/plan-de-semis.pdf").data)
+    assert "10×botte" in sheet
+    assert "40 mottes par unité" in page_words(staff_client.get("/gestion/semis/cultures"))
+
+
 def test_a_weeks_trays_pool_the_small_lots_of_one_tray_size():
     """Parsley (12 cells) and sage (20) share a tray of 77; the leek's 167 cells fill 4 trays
     of 40 and part of a fifth: 6 trays to prepare, not 1 + 1 + 5."""
@@ -402,6 +430,8 @@ def test_an_override_replaces_the_weeks_figure_and_empty_clears_it(
         "Marmande",
         f"{iso.year}-S{iso.week:02d}",
         "40",
+        "godet 8 cm",
+        "1",
         "10",
         "45",
         "0",
@@ -451,6 +481,7 @@ def test_crop_data_is_saved_and_bad_input_explained(staff_client, make_product):
             "weeks_to_ready": "0",
             "loss_percent": "95",
             "units_per_tray": "abc",
+            "cells_per_unit": "0",
             "seeds_per_unit": "",
             "sow_from_week": "54",
             "sow_to_week": "6",
@@ -461,6 +492,7 @@ def test_crop_data_is_saved_and_bad_input_explained(staff_client, make_product):
     assert "Corrigez les champs signalés : rien n'a été enregistré." in page
     assert "Entre 1 et 52 semaines." in page
     assert "Entre 0 et 90 %." in page
+    assert "Entre 1 et 1 000 mottes par unité vendue." in page
     assert "Écrivez un nombre entier, par exemple 8." in page
     assert "Ce champ est obligatoire." in page
     assert "Une semaine de 1 à 53." in page
@@ -472,6 +504,7 @@ def test_crop_data_is_saved_and_bad_input_explained(staff_client, make_product):
             "weeks_to_ready": "8",
             "loss_percent": "15",
             "units_per_tray": "77",
+            "cells_per_unit": "1",
             "seeds_per_unit": "2",
             "sow_from_week": "48",
             "sow_to_week": "6",
@@ -610,6 +643,7 @@ def test_two_staff_saving_a_products_first_crop_data_at_once_both_get_an_answer(
             "weeks_to_ready": "10",
             "loss_percent": "15",
             "units_per_tray": "77",
+            "cells_per_unit": "1",
             "seeds_per_unit": "2",
             "sow_from_week": "10",
             "sow_to_week": "30",

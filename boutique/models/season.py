@@ -30,6 +30,9 @@ class CropPlan(db.Model):
     # Cells per tray (a "plaque de 77 mottes" is 77), and seeds sown per cell.
     units_per_tray: Mapped[int] = mapped_column(Integer)
     seeds_per_unit: Mapped[int] = mapped_column(Integer, default=1)
+    # Cells in one unit the shop sells: 1 for a godet, 12 for a "plaque de 12 mottes" sold
+    # whole (the forecast counts units sold, the greenhouse sows cells).
+    cells_per_unit: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     sow_from_week: Mapped[int] = mapped_column(Integer, default=1)
     sow_to_week: Mapped[int] = mapped_column(Integer, default=53)
     note: Mapped[str] = mapped_column(Text, default="")
@@ -42,6 +45,7 @@ class CropPlan(db.Model):
         CheckConstraint("loss_percent BETWEEN 0 AND 90", name="loss_percent"),
         CheckConstraint("units_per_tray > 0", name="units_per_tray"),
         CheckConstraint("seeds_per_unit > 0", name="seeds_per_unit"),
+        CheckConstraint("cells_per_unit > 0", name="cells_per_unit"),
         CheckConstraint(
             "sow_from_week BETWEEN 1 AND 53 AND sow_to_week BETWEEN 1 AND 53", name="sow_weeks"
         ),

@@ -62,6 +62,14 @@ class CropForm(FlaskForm):
         _l("Par exemple 77 pour une plaque de 77 mottes."),
         default=77,
     )
+    cells_per_unit = whole(
+        _l("Mottes par unité vendue"),
+        1,
+        1_000,
+        _l("Entre 1 et 1 000 mottes par unité vendue."),
+        _l("1 pour un godet ou un pot ; 12 pour une « plaque de 12 mottes » vendue entière."),
+        default=1,
+    )
     seeds_per_unit = whole(
         _l("Graines par motte"),
         1,

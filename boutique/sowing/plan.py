@@ -1,6 +1,7 @@
 """The sowing plan: pure arithmetic from a week's forecast and the product's crop data.
 
-For each sales week: cells to sow = ⌈forecast ÷ (1 − loss)⌉, as whole trays and the cells left
+For each sales week: cells to sow = ⌈forecast × cells per unit sold ÷ (1 − loss)⌉ (a
+"plaque de 12 mottes" sold whole is 12 cells, a godet one), as whole trays and the cells left
 over (167 cells in trays of 40 are 4 trays and 7 cells), seeds = cells × seeds per cell, sown
 `weeks_to_ready` weeks before the sales week. A week's trays to prepare count the cells left over
 of every crop sown in the same tray size together: growers sow several small lots in rows of one
@@ -82,12 +83,12 @@ class SowingWeek:
 def sowing(product_id, crop, sales_monday, forecast, this_monday):
     """The sowing for a sales week's forecast (whole plants), None when nothing is needed.
 
-    crop: anything with weeks_to_ready, loss_percent, units_per_tray, seeds_per_unit,
-    sow_from_week and sow_to_week (a CropPlan).
+    crop: anything with weeks_to_ready, loss_percent, units_per_tray, cells_per_unit,
+    seeds_per_unit, sow_from_week and sow_to_week (a CropPlan).
     """
     if forecast <= 0:
         return None
-    units = units_to_sow(forecast, crop.loss_percent)
+    units = units_to_sow(forecast * (crop.cells_per_unit or 1), crop.loss_percent)
     sowing_monday = sales_monday - crop.weeks_to_ready * WEEK
     return Sowing(
         product_id=product_id,
