@@ -97,6 +97,16 @@ def retried(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
+        # A unit of work run inside one that has committed (the waiting list's sweep after a
+        # staff page saved) must leave it knowing so, even when it fails and rolls back.
+        if g.get("_unit_of_work_committed"):
+            try:
+                return _run(*args, **kwargs)
+            finally:
+                g._unit_of_work_committed = True
+        return _run(*args, **kwargs)
+
+    def _run(*args, **kwargs):
         saved_session = copy.deepcopy(dict(session)) if has_request_context() else None
         saved_g = set(vars(g))
         for attempt in range(1, RETRY_TRIES + 1):

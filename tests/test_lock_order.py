@@ -381,3 +381,44 @@ def test_a_savepoint_released_before_a_conflict_does_not_stop_the_retry(
     conflicts(r"\s*UPDATE sales_week SET version", times=1)
     work()
     assert len(tries) == 2
+
+
+def test_a_unit_of_work_that_fails_inside_a_committed_one_does_not_make_it_run_again(
+    app,
+    stall,  # noqa: F811
+    conflicts,
+):
+    """A staff page commits, then runs the waiting list's sweep (its own @retried unit, whose
+    failure the page swallows); a conflict met after that must not run the page again, which
+    would save its change twice."""
+    from sqlalchemy import text, update
+    from sqlalchemy.exc import OperationalError
+
+    from boutique.models import SalesWeek
+    from boutique.transactions import retried
+
+    week_id, _offer_id, _slot_id = stall(quantity_available=5, capacity=10)
+    tries = []
+
+    @retried
+    def sweep_that_fails():
+        db.session.execute(text("SELECT 1"))
+        raise RuntimeError("the sweep failed")
+
+    @retried
+    def page():
+        tries.append(1)
+        db.session.execute(
+            update(SalesWeek).where(SalesWeek.id == week_id).values(version=SalesWeek.version + 1)
+        )
+        db.session.commit()
+        try:
+            sweep_that_fails()
+        except RuntimeError:
+            db.session.rollback()
+        db.session.execute(update(SalesWeek).where(SalesWeek.id == week_id).values(label="x"))
+
+    conflicts(r"\s*UPDATE sales_week SET label", times=1)
+    with pytest.raises(OperationalError):
+        page()
+    assert len(tries) == 1
