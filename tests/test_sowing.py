@@ -174,6 +174,9 @@ def test_the_plan_and_the_greenhouse_read_a_multi_cell_unit_as_cells(staff_clien
     sheet = pdf_words(staff_client.get("/gestion/semis/plan-de-semis.pdf").data)
     assert "10×botte" in sheet
     assert "40 mottes par unité" in page_words(staff_client.get("/gestion/semis/cultures"))
+    forecast_page = page_words(staff_client.get(f"/gestion/semis/prevision/{leek.id}"))
+    assert "Les chiffres comptent ce que la boutique vend : botte." in forecast_page
+    assert "Chaque unité est semée en 40 mottes." in forecast_page
 
 
 def test_a_weeks_trays_pool_the_small_lots_of_one_tray_size():
