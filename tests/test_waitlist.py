@@ -563,6 +563,9 @@ def test_the_grid_shows_who_waits_and_for_how_many_in_one_query(
 def test_deleting_an_account_ends_and_erases_its_entries(client, shop, make_user, login):
     customer = make_user(email="lea@exemple.fr")
     login(customer)
+    page = page_words(client.get("/compte/mes-donnees"))  # what the export and deletion cover
+    assert "les commandes groupées que vous coordonnez et vos alertes « Prévenez-moi »" in page
+    assert "vos commandes régulières et vos alertes « Prévenez-moi » arrêtées" in page
     client.post(f"/prevenez-moi/produit/{shop.tomato.id}", data={"quantity": "2"})
     archive = zipfile.ZipFile(io.BytesIO(export_archive(customer)))
     alerts = json.loads(archive.read("alertes.json"))
