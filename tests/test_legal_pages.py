@@ -45,6 +45,7 @@ def test_each_page_shows_its_default_with_placeholders_at_a_french_address(clien
     assert "[NOM DE L'HÉBERGEUR]" in mentions and "Association La Pépinière" in mentions
     privacy = page_words(client.get("/confidentialite"))
     assert "Vos droits" in privacy and "Combien de temps" in privacy  # a table, rendered
+    assert "Alertes « Prévenez-moi »" in privacy  # the waiting list's addresses
     assert "RGAA" in page_words(client.get("/accessibilite"))
     assert versions("cgv") == 1  # views after the first change nothing
 

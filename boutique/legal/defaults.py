@@ -140,6 +140,7 @@ Contact pour toute question sur vos données : [ADRESSE E-MAIL DE CONTACT].
 | Factures (professionnels) | obligation légale | 10 ans |
 | Compte (mot de passe chiffré, langue) | vous reconnaître | jusqu'à la suppression du compte |
 | Courriels envoyés | preuve d'envoi, nouvelle tentative en cas d'échec | [DURÉE] |
+| Alertes « Prévenez-moi » (courriel, quantité souhaitée) | vous écrire une fois quand le produit revient | jusqu'à ce courriel ou votre désinscription ; l'adresse est ensuite effacée avec les courriels envoyés |
 
 Le paiement par carte est traité par notre prestataire de paiement (Stripe) : nous ne
 voyons ni ne gardons votre numéro de carte.
