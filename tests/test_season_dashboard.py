@@ -362,6 +362,16 @@ def test_a_week_counts_in_the_year_of_its_thursday(staff_client, season):
     assert "104,26 € HT sur 4 semaines" in text_2026
 
 
+def test_an_order_lowered_to_nothing_by_staff_is_not_counted_as_an_order(staff_client, season):
+    emptied = order(season.w15, "restaurant", "invoice", "confirmed", [(season.leek, 4, 190)])
+    emptied.lines[0].quantity = 0  # the leeks failed: staff lowered the line to 0
+    db.session.commit()
+    rows = csv_rows(staff_client.get("/gestion/saison/ventes.csv?annee=2026"))
+    assert rows[2] == ["S15", "2026-04-06", "0,00", "0,00", "31,30", "31,30", "1"]
+    methods = csv_rows(staff_client.get("/gestion/saison/paiements.csv?annee=2026"))
+    assert ["Facture (virement)", "1", "11,40", "12,03"] in methods
+
+
 def test_another_season_and_draft_weeks_are_left_out(staff_client, season):
     text = words(staff_client, URL + "?annee=2025")
     assert "236,97 € HT sur 1 semaine, 1 commande" in text

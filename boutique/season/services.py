@@ -233,6 +233,9 @@ def _order_rates(week_ids):
         .join(Order, OrderLine.order_id == Order.id)
         .where(Order.week_id.in_(week_ids), Order.status.in_(SOLD_STATUSES))
         .group_by(OrderLine.order_id, rate)
+        # Lines lowered to 0 by staff (a crop failed) sold nothing: an order left with none
+        # is not counted among the week's orders.
+        .having(func.sum(OrderLine.quantity) > 0)
         .subquery("per_rate")
     )
     source = per_rate.join(Order, Order.id == per_rate.c.order_id)
