@@ -44,7 +44,7 @@ def plan_pdf():
     plan = services.sowing_plan(shop_today())
     last = plan.monday + (SHEET_WEEKS - 1) * WEEK
     html = render_template(
-        "sowing/sheet.html",
+        "sowing/sheet_pdf.html",
         plan=plan,
         sheet_weeks=[w for w in plan.weeks if plan.monday <= w.monday <= last],
         sheet_count=SHEET_WEEKS,
