@@ -120,6 +120,18 @@ def _percent(value):
     return f"{value:.0f} %"
 
 
+NARROW_NAME = 18
+
+
+def _names(names, narrow):
+    """Product names beside a phone's horizontal bars, cut short (whole in the table): pygal's
+    truncate_label only cuts the labels under the bars, and a long name on the left squeezed
+    the bars, their graduations and the legend into the last fifth of the drawing."""
+    if not narrow:
+        return list(names)
+    return [n if len(n) <= NARROW_NAME else n[: NARROW_NAME - 1].rstrip() + "…" for n in names]
+
+
 def sales(rows, narrow=False):
     chart = _chart(
         narrow=narrow,
@@ -167,7 +179,7 @@ def product_sell_through(products, narrow=False):
         show_legend=False,
         height=max(HEIGHT, 40 + 34 * len(rows)),
     )
-    chart.x_labels = [p.name for p in reversed(rows)]
+    chart.x_labels = _names((p.name for p in reversed(rows)), narrow)
     chart.add(_("Écoulement"), [p.sell_through / 10 for p in reversed(rows)])
     return render(chart)
 
@@ -191,7 +203,7 @@ def left_over(products, narrow=False):
         height=max(HEIGHT, 40 + 34 * len(products)),
     )
     chart.y_labels = _counts([p.left_over for p in products])
-    chart.x_labels = [p.name for p in reversed(products)]
+    chart.x_labels = _names((p.name for p in reversed(products)), narrow)
     chart.add(_("Unités restées"), [p.left_over for p in reversed(products)])
     return render(chart)
 
@@ -217,7 +229,7 @@ def waiting_list(rows, narrow=False):
     rows = rows[:TOP_PRODUCTS]
     chart = _chart(narrow=narrow, kind=pygal.HorizontalBar, height=max(HEIGHT, 60 + 40 * len(rows)))
     chart.y_labels = _counts([max(r["season_units"], r["now_units"]) for r in rows])
-    chart.x_labels = [row["name"] for row in reversed(rows)]
+    chart.x_labels = _names((row["name"] for row in reversed(rows)), narrow)
     chart.add(_("Sur la période"), [r["season_units"] for r in reversed(rows)])
     chart.add(_("En attente maintenant"), [r["now_units"] for r in reversed(rows)])
     return render(chart)
