@@ -465,6 +465,16 @@ def test_a_phones_bars_are_named_short_so_they_keep_their_room(staff_client, sea
     assert labels and max(len(label) for label in labels) <= 18
 
 
+def test_count_graduations_go_in_round_steps():
+    from boutique.season.charts import _counts
+
+    assert _counts([865]) == [0, 200, 400, 600, 800, 1000]
+    assert _counts([45, 3]) == [0, 10, 20, 30, 40, 50]
+    assert _counts([4]) == [0, 1, 2, 3, 4]
+    assert _counts([0, None]) == [0, 1]
+    assert _counts([7]) == [0, 2, 4, 6, 8]
+
+
 def test_the_sales_chart_holds_the_weeks_amounts(staff_client, season):
     svg = page_text(staff_client.get("/gestion/saison/graphique-ventes.svg?annee=2026"))
     # pygal writes each bar's value for its (script-free) tooltip.

@@ -95,9 +95,15 @@ def _every(count, labels):
 
 
 def _counts(values):
-    """Whole-number graduations for counts (orders, units): never 0.5 of an order."""
+    """Whole-number graduations for counts (orders, units): never 0.5 of an order, and in
+    round steps (1, 2 or 5 times a power of ten: 0, 200, 400… rather than 0, 173, 346…)."""
     top = max([v for v in values if v is not None] + [1])
-    step = max(1, -(-top // 5))
+    power = 1
+    while True:
+        step = next((k * power for k in (1, 2, 5) if k * power * 5 >= top), None)
+        if step is not None:
+            break
+        power *= 10
     return list(range(0, top + step, step))
 
 
