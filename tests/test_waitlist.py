@@ -486,6 +486,28 @@ def test_the_sign_up_link_ends_that_entry_only(client, shop):
     assert "Cette alerte est terminée" in page_text(client.get(link))
 
 
+def test_the_links_of_an_english_sign_up_open_in_english_on_another_device(app, client, shop):
+    client.post("/langue", data={"lang": "en"})
+    sign_up(client, shop.tomato, "sam@example.com")
+    (entry,) = entries()
+    links = (
+        f"/prevenez-moi/desinscription/{entry.token}",
+        "/prevenez-moi/ne-plus-me-prevenir/" + waitlist.address_token("sam@example.com"),
+    )
+    for link in links:
+        elsewhere = app.test_client()  # the mail read on a phone: no language chosen there
+        assert '<html lang="en' in page_text(elsewhere.get(link))
+        assert '<html lang="en' in page_text(elsewhere.get("/"))  # and the shop from then on
+        chosen = app.test_client()
+        chosen.post("/langue", data={"lang": "fr"})
+        assert '<html lang="fr' in page_text(chosen.get(link))  # a choice made stays
+    french = waitlist.sign_up(shop.basil, "lea@exemple.fr", locale="fr")
+    db.session.commit()
+    assert '<html lang="fr' in page_text(
+        app.test_client().get(f"/prevenez-moi/desinscription/{french.entry.token}")
+    )
+
+
 def test_the_back_in_stock_mail_carries_the_address_link(client, shop, mailbox):
     sign_up(client, shop.tomato, "camille@exemple.fr")
     shop.offers[shop.tomato.id].quantity_available = 10

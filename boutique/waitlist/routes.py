@@ -10,9 +10,10 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
-from flask_babel import format_timedelta, get_locale
+from flask_babel import format_timedelta, get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -117,10 +118,21 @@ def sign_up(product_id):
     return render_template("waitlist/sign_up.html", product=product, form=form), status
 
 
+def _speak(locale):
+    """A link opened where the visitor never chose a language (the mail read on another
+    device): the page speaks the one they signed up in, and so does the shop from then on."""
+    if "lang" in session or (current_user.is_authenticated and current_user.locale):
+        return
+    if locale in current_app.config["LANGUAGES"]:
+        session["lang"] = locale
+        refresh()
+
+
 def _entry_or_404(token):
     entry = waitlist.entry_by_token(token)
     if entry is None:
         abort(404)
+    _speak(entry.locale)
     return entry
 
 
@@ -150,6 +162,7 @@ def unsubscribe_address(token):
     email = waitlist.address_from_token(token)
     if email is None:
         abort(404)
+    _speak(waitlist.address_locale(email))
     if request.method == "POST":
         ended = waitlist.unsubscribe(email)
         db.session.commit()

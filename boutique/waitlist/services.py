@@ -93,6 +93,16 @@ def waiting_entry(product_id, email):
     )
 
 
+def address_locale(email):
+    """The language the address last signed up in, or None."""
+    return db.session.scalar(
+        select(WaitlistEntry.locale)
+        .where(WaitlistEntry.email == normalise_email(email))
+        .order_by(WaitlistEntry.created_at.desc(), WaitlistEntry.id.desc())
+        .limit(1)
+    )
+
+
 def waiting_count(email):
     return db.session.scalar(
         select(func.count())
