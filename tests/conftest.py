@@ -258,12 +258,14 @@ def runner(app):
 @pytest.fixture
 def meanwhile(app):
     """meanwhile(table, statement, verb="INSERT"): just before this request first writes to
-    the table (verb "INSERT" or "write": an INSERT or an UPDATE), another connection runs the
-    statement and commits, as a second staff member's request would."""
+    the table (verb "INSERT", "DELETE", or "write": an INSERT or an UPDATE), another
+    connection runs the statement and commits, as a second staff member's request would."""
     listeners = []
 
     def arrange(table, statement, verb="INSERT"):
-        verbs = ("INSERT INTO", "UPDATE") if verb == "write" else ("INSERT INTO",)
+        verbs = {"write": ("INSERT INTO", "UPDATE"), "DELETE": ("DELETE FROM",)}.get(
+            verb, ("INSERT INTO",)
+        )
         done = []
 
         def before(_conn, _cursor, sql, *_args):

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from boutique.extensions import db
 from boutique.models import (
@@ -618,6 +618,22 @@ def test_a_charge_renamed_as_another_just_added_gets_a_message_not_an_error(
     assert "Une charge « Eau » existe déjà pour 2026." in page_text(response)
     db.session.expire_all()
     assert charges_2026() == {"Eau": 900, "Salaires": 15000, "Serres": 5000}
+
+
+def test_a_charge_changed_while_another_request_removes_it_gets_a_message_not_an_error(
+    staff_client, season, meanwhile
+):
+    serres = db.session.scalar(select(SeasonCharge).filter_by(year=2026, label="Serres"))
+    meanwhile("season_charge", delete(SeasonCharge).where(SeasonCharge.id == serres.id), "write")
+    response = staff_client.post(
+        f"/gestion/saison/charges/{serres.id}?annee=2026",
+        data={"label": "Serres", "amount_cents": "80"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Cette charge vient d'être retirée : rechargez la page." in page_text(response)
+    db.session.expire_all()
+    assert charges_2026() == {"Salaires": 15000}
 
 
 @pytest.mark.parametrize("query", ["annee=99999", "annee=deux", "du=2026-01-01"])

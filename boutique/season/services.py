@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import Offer, Order, OrderLine, Product, SeasonCharge, WaitlistEntry
@@ -626,6 +627,8 @@ def _write_charge(charge, **values):
             db.session.add(charge)
     except IntegrityError:
         raise _label_taken(year, label) from None
+    except StaleDataError:  # removed by another request since this one read it
+        raise ChargeError(_("Cette charge vient d'être retirée : rechargez la page.")) from None
     return charge
 
 
