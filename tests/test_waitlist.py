@@ -594,10 +594,13 @@ def test_deleting_an_account_ends_and_erases_its_entries(client, shop, make_user
     assert [(a["product"], a["email"], a["quantity"]) for a in alerts] == [
         ("Tomate Cœur de bœuf", "lea@exemple.fr", 2)
     ]
+    link = f"/prevenez-moi/desinscription/{entries()[0].token}"
+    assert client.get(link).status_code == 200
     delete_account(customer)
     db.session.commit()
     (entry,) = entries()
     assert (entry.end_reason, entry.email, entry.ip_hash) == ("erased", "", None)
+    assert client.get(link).status_code == 404  # no page left naming the alert
 
 
 def test_the_purge_removes_entries_ended_long_ago(app, client, shop, runner):

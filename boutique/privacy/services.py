@@ -454,6 +454,7 @@ def delete_account(user, *, actor=None, channel="web", note=""):
         .values(ended_at=now, end_reason="erased")
         .execution_options(synchronize_session=False)
     )
+    _new_tokens(WaitlistEntry, WaitlistEntry.token, mine)  # their links lead nowhere
     db.session.execute(
         update(WaitlistEntry)
         .where(mine)
