@@ -149,6 +149,7 @@ def test_the_waiting_list_is_public_and_its_alerts_page_needs_an_account(
     assert client.get(f"/prevenez-moi/produit/{DUMMY_ID}").status_code == 404
     assert client.get("/prevenez-moi/inscription/inconnu").status_code == 404
     assert client.get("/prevenez-moi/desinscription/inconnu").status_code == 404
+    assert client.get(f"/prevenez-moi/retour/{product.id}/en").status_code == 302
     assert_sent_to_login(client.get("/prevenez-moi/mes-alertes"))
     assert_sent_to_login(client.post(f"/prevenez-moi/mes-alertes/{DUMMY_ID}/arreter"))
     for role in ("customer", "gate", "staff"):

@@ -303,10 +303,13 @@ def test_staff_raising_stock_in_the_grid_mails_each_waiting_address_once(
     assert mail["Subject"] == "« Tomate Cœur de bœuf » est de retour"
     text = mailbox.body(mail)
     camille = entries(email="camille@exemple.fr")[0]
-    assert f"{PUBLIC}/produit/{shop.tomato.id}" in text
+    link = f"{PUBLIC}/prevenez-moi/retour/{shop.tomato.id}/fr"
+    assert link in text
     token = waitlist.address_token("camille@exemple.fr")
     assert f"{PUBLIC}/prevenez-moi/ne-plus-me-prevenir/{token}" in text
-    assert f'href="{PUBLIC}/produit/{shop.tomato.id}"' in mailbox.body(mail, "html")
+    assert f'href="{link}"' in mailbox.body(mail, "html")
+    landing = client.get(link.removeprefix(PUBLIC))
+    assert landing.headers["Location"] == f"/produit/{shop.tomato.id}"
     assert (camille.end_reason, camille.notified_week_id) == ("notified", shop.week.id)
     assert camille.notified_at is not None and camille.ended_at is not None
 
@@ -669,6 +672,11 @@ def test_an_entry_made_in_english_is_mailed_in_english(app, client, shop, mailbo
     with app.test_request_context():
         assert format_when(shop.week.closes_at) != closes  # the same date in French
     assert closes in mailbox.body(mail)
+    # Its link, opened on a phone where no language was chosen: the product's page in English.
+    link = f"/prevenez-moi/retour/{shop.tomato.id}/en"
+    assert f"{PUBLIC}{link}" in mailbox.body(mail)
+    phone = app.test_client()
+    assert '<html lang="en' in page_text(phone.get(link, follow_redirects=True))
 
 
 def test_one_round_of_the_cron_worker_delivers_the_mail(client, shop, mailbox, runner):

@@ -136,6 +136,13 @@ def _entry_or_404(token):
     return entry
 
 
+@bp.get("/retour/<int:product_id>/<lang>")
+def back(product_id, lang):
+    """The back-in-stock mail's link: the product's page, in the language of the sign-up."""
+    _speak(lang)
+    return redirect(url_for("shop.product", product_id=product_id))
+
+
 @bp.get("/inscription/<token>")
 def confirmation(token):
     return render_template("waitlist/confirmation.html", entry=_entry_or_404(token))

@@ -341,7 +341,7 @@ def _mail(entry, week):
         entry=entry,
         product=product,
         week=week,
-        link=public_url("shop.product", product_id=product.id),
+        link=public_url("waitlist.back", product_id=product.id, lang=entry.locale),
         unsubscribe_link=public_url(
             "waitlist.unsubscribe_address", token=address_token(entry.email)
         ),
