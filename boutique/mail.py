@@ -20,11 +20,14 @@ class MailError(Exception):
 
     permanent: the server refused this mail for good (5xx on its recipient or content, or
     an invalid address): trying again would only be refused again.
+    server: the server failed, not this mail (unreachable, silent, refusing the shop's sender
+    or login): the mails after it would fail alike.
     """
 
-    def __init__(self, message, permanent=False):
+    def __init__(self, message, permanent=False, server=False):
         super().__init__(message)
         self.permanent = permanent
+        self.server = server
 
 
 def mail_domain():
@@ -64,6 +67,12 @@ def _is_permanent(exc):
     return False
 
 
+def _is_server_failure(exc):
+    """The server failed the shop rather than this mail (down, silent, refusing the shop's sender
+    or login): every other mail would fail alike."""
+    return not isinstance(exc, (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError))
+
+
 def _describe(exc):
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "; ".join(
@@ -97,4 +106,6 @@ def deliver(message):
                 smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(_describe(exc), permanent=_is_permanent(exc)) from exc
+        raise MailError(
+            _describe(exc), permanent=_is_permanent(exc), server=_is_server_failure(exc)
+        ) from exc

@@ -112,12 +112,18 @@ def send_due(limit=50, now=None, stop=None):
         except MailError as error:
             _note_failure(row, error, now)
             failed += 1
+            server_failed = error.server
         else:
             row.attempts += 1
             row.sent_at = utcnow()
             row.last_error = ""
             sent += 1
+            server_failed = False
         db.session.commit()
+        if server_failed:
+            # Down or silent: each other mail would wait MAIL_TIMEOUT and fail alike, holding up
+            # the worker's other duties; they stay due for the next round.
+            break
     return sent, failed
 
 

@@ -7,6 +7,7 @@ A second real SMTP server (aiosmtpd) refuses one address with 550 and another wi
 
 import re
 import secrets
+import time
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
@@ -171,6 +172,29 @@ def test_a_mail_the_server_cannot_be_reached_for_is_tried_again(app, order_for):
     assert send_due() == (0, 1)
     mail = mail_of(order)
     assert mail.failed_at is None and mail.next_attempt_at > utcnow()
+
+
+def test_a_silent_server_costs_a_round_one_timeout_and_the_other_mails_wait_for_the_next(
+    app, blackhole, mailbox, smtp_server
+):
+    """A server that accepts and never answers: the worker stops the round at the first
+    timeout instead of waiting MAIL_TIMEOUT for each mail due, so its other duties (the
+    waiting list's sweep, group orders' deadlines, standing orders) are not held up."""
+    app.config.update(MAIL_PORT=blackhole.port, MAIL_TIMEOUT=1)
+    for n in range(5):
+        add_mail(recipient=f"client{n}@exemple.fr")
+
+    started = time.monotonic()
+    assert send_due() == (0, 1)
+    assert time.monotonic() - started < 2.5
+    assert len(blackhole.connections) == 1
+
+    # The server answers again: the mails not tried go out in the next round, the one that
+    # failed when its retry falls due, each once.
+    app.config["MAIL_PORT"] = smtp_server.port
+    assert send_due() == (4, 0)
+    assert send_due(now=utcnow() + timedelta(hours=1)) == (1, 0)
+    assert sorted(m["To"] for m in mailbox.messages) == [f"client{n}@exemple.fr" for n in range(5)]
 
 
 def test_an_invalid_address_is_undelivered_without_asking_the_server(app, picky):
