@@ -4,7 +4,10 @@ It answers within about 100 ms: each side service is asked with a short timeout 
 (a Redis that accepts and never answers costs PROBE_SECONDS, not the limiter's second).
 
 The HTTP status is 503 only when the database is down: then no page can work, and the load
-balancer should stop sending this server requests. Every other problem is "degraded" with
+balancer should stop sending this server requests. Down means it refused, or its probe has
+waited for an answer longer than DATABASE_DOWN_SECONDS; a probe merely slower than
+DATABASE_PROBE_SECONDS is "slow", 200 and degraded (a busy server's threads, seen at a load of
+9 on two cores, are not a dead database, and taking busy servers out makes the others busier). Every other problem is "degraded" with
 200: rate-limit storage, document cache and mail server are shared by all the servers, so
 taking them all out of rotation would close a shop that still sells (limits fall back to
 memory, documents are rendered at each request, mails wait in the outbox). Undelivered mails
@@ -12,6 +15,7 @@ are counted but degrade nothing: they are staff's to deal with, on /gestion/mail
 """
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -27,12 +31,15 @@ PROBE_SECONDS = 0.04
 # A mail due for longer than this is waiting for a worker that does not run.
 OUTBOX_LATE_SECONDS = 600
 
-# SELECT 1 answers in a millisecond or two; a database this slow cannot serve pages either.
+# SELECT 1 answers in a millisecond or two: how long a health check waits for it.
 DATABASE_PROBE_SECONDS = 0.08
+# A probe still without an answer after this long: the database is down (503).
+DATABASE_DOWN_SECONDS = 1.0
 
 # One thread per thing probed at most: the database and the limiter's storage.
 _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
 _pending = {}  # a probe still running in _executor, by what it probes: never two at once
+_started = {}  # when that probe was submitted (time.monotonic())
 _pending_lock = threading.Lock()
 
 
@@ -42,18 +49,19 @@ def healthz():
     app = current_app._get_current_object()
     database = _submit(("database", id(app)), _database_probe(app))
     rate_limit_storage, document_cache = _rate_limit_storage(), _document_cache()
-    database, outbox = _database_and_outbox(_answer(database, DATABASE_PROBE_SECONDS))
+    database, outbox = _database_and_outbox(_database_state(database, ("database", id(app))))
     report = {
         "database": database,
         "rate_limit_storage": rate_limit_storage,
         "document_cache": document_cache,
         "outbox": outbox,
     }
-    if database != "ok":
+    if database == "error":
         return jsonify(status="error", **report), 503
     late = outbox.get("oldest_due_seconds", 0) > OUTBOX_LATE_SECONDS or "error" in outbox
     degraded = (
-        report["rate_limit_storage"] not in ("ok", "disabled")
+        database == "slow"
+        or report["rate_limit_storage"] not in ("ok", "disabled")
         or report["document_cache"] != "ok"
         or late
     )
@@ -74,9 +82,19 @@ def _database_probe(app):
     return probe
 
 
-def _database_and_outbox(database_answered):
-    if not database_answered:
-        return "error", {"error": "database"}
+def _database_state(future, key):
+    """ok; slow (no answer yet, for less than DATABASE_DOWN_SECONDS, or a late yes); error."""
+    if _answer(future, DATABASE_PROBE_SECONDS):
+        return "ok"
+    if future.done():  # it refused, or said yes just after the wait
+        return "slow" if future.result() else "error"
+    waiting = _waiting_since(key)
+    return "slow" if waiting is not None and waiting < DATABASE_DOWN_SECONDS else "error"
+
+
+def _database_and_outbox(state):
+    if state != "ok":
+        return state, {"error": "database slow" if state == "slow" else "database"}
     try:
         if db.engine.dialect.name == "postgresql":
             # Only this transaction: a slow count answers "error", never a slow health check.
@@ -126,7 +144,15 @@ def _submit(key, probe):
         future = _pending.get(key)
         if future is None or future.done():
             future = _pending[key] = _executor.submit(probe)
+            _started[key] = time.monotonic()
     return future
+
+
+def _waiting_since(key):
+    """Seconds since the probe for `key` was submitted; None when there is none."""
+    with _pending_lock:
+        started = _started.get(key)
+    return None if started is None else time.monotonic() - started
 
 
 def _answer(future, seconds):
