@@ -51,7 +51,7 @@ class CropForm(FlaskForm):
         0,
         90,
         _l("Entre 0 et 90 %%."),
-        _l("Graines qui ne lèvent pas et plants écartés, en % des mottes semées."),
+        _l("Graines qui ne lèvent pas et plants écartés, en pourcentage des mottes semées."),
         default=10,
     )
     units_per_tray = whole(
