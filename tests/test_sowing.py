@@ -357,6 +357,24 @@ def test_the_real_history_gives_the_pure_functions_numbers(nursery_history):
     assert [w.units for w in forecasts[leek.id]][3:7] == [15, 15, 15, 10]
 
 
+def test_the_plans_list_of_sowing_weeks_names_next_years_weeks_with_their_year(
+    staff_client, nursery_history
+):
+    """'Semaine 53' then 'Semaine 1': the weeks of next year say so ('Semaine 1 · 2027')."""
+    this_year = shop_today().isocalendar().year
+    plan = services.sowing_plan(shop_today())
+    coming = [w.iso for w in plan.weeks if w.monday >= plan.monday]
+    assert coming
+    page = page_words(staff_client.get("/gestion/semis/"))
+    for iso in coming:
+        label = (
+            f"Semaine {iso.week} · {iso.year}" if iso.year != this_year else f"Semaine {iso.week}"
+        )
+        assert label in page
+        if iso.year == this_year:
+            assert f"Semaine {iso.week} · {iso.year}" not in page
+
+
 def test_the_plan_page_shows_what_to_sow_each_week(staff_client, nursery_history):
     tomato, leek, monday = nursery_history
     page = page_words(staff_client.get("/gestion/semis/"))
