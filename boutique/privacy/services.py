@@ -38,7 +38,9 @@ from ..outbox import queue_email
 from ..payments.invoices import documents_by_order, invoice_pdf, pdf_filename
 from ..spreadsheet import csv_text
 from ..timezones import shop_today
-from ..waitlist.services import of_customer as waitlist_of_customer
+
+# The module, not its function: waitlist.services → account → privacy routes → here.
+from ..waitlist import services as waitlist
 
 CHANNELS = ("web", "email", "phone", "letter")
 
@@ -180,7 +182,12 @@ def _order_json(order, documents):
         for line in order.lines
     ]
     data["history"] = [
-        {"at": _plain(event.at), "by": event.actor_label, "action": event.action, "details": event.details}
+        {
+            "at": _plain(event.at),
+            "by": event.actor_label,
+            "action": event.action,
+            "details": event.details,
+        }
         for event in order.events
     ]
     data["documents"] = [f"factures/{pdf_filename(document)}" for document in documents]
@@ -259,8 +266,15 @@ def _groups_json(user):
         {
             **_fields(
                 group,
-                ("status", "payment_method", "delivery_address", "message", "members_deadline",
-                 "created_at", "closed_at"),
+                (
+                    "status",
+                    "payment_method",
+                    "delivery_address",
+                    "message",
+                    "members_deadline",
+                    "created_at",
+                    "closed_at",
+                ),
             ),
             "order": group.order.number if group.order is not None else None,
             "members": [
@@ -283,7 +297,7 @@ def _groups_json(user):
 def _waitlist_json(user):
     entries = db.session.scalars(
         select(WaitlistEntry)
-        .where(waitlist_of_customer(user))
+        .where(waitlist.of_customer(user))
         .options(selectinload(WaitlistEntry.product))
         .order_by(WaitlistEntry.id)
     )
@@ -292,8 +306,15 @@ def _waitlist_json(user):
             "product": entry.product.full_name,
             **_fields(
                 entry,
-                ("email", "quantity", "locale", "created_at", "notified_at", "ended_at",
-                 "end_reason"),
+                (
+                    "email",
+                    "quantity",
+                    "locale",
+                    "created_at",
+                    "notified_at",
+                    "ended_at",
+                    "end_reason",
+                ),
             ),
         }
         for entry in entries
@@ -305,7 +326,12 @@ def _history_json(user):
         select(AccountEvent).where(AccountEvent.user_id == user.id).order_by(AccountEvent.id)
     )
     return [
-        {"at": _plain(event.at), "by": event.actor_label, "action": event.action, "details": event.details}
+        {
+            "at": _plain(event.at),
+            "by": event.actor_label,
+            "action": event.action,
+            "details": event.details,
+        }
         for event in events
     ]
 
@@ -447,7 +473,7 @@ def delete_account(user, *, actor=None, channel="web", note=""):
         .execution_options(synchronize_session="fetch")
     )
     # The waiting list: entries end (no mail) and keep the demand, not the address.
-    mine = waitlist_of_customer(user)
+    mine = waitlist.of_customer(user)
     db.session.execute(
         update(WaitlistEntry)
         .where(mine, WaitlistEntry.ended_at.is_(None))
@@ -531,9 +557,7 @@ def _apply(model, where, values, dry_run):
     if dry_run:
         return db.session.scalar(select(func.count()).select_from(model).where(where))
     statement = delete(model) if values is None else update(model).values(**values)
-    result = db.session.execute(
-        statement.where(where).execution_options(synchronize_session=False)
-    )
+    result = db.session.execute(statement.where(where).execution_options(synchronize_session=False))
     return result.rowcount
 
 
@@ -555,8 +579,16 @@ def purge(now=None, dry_run=False):
     report.guest_orders = _apply(
         Order,
         and_(Order.customer_id.is_(None), Order.anonymised_at.is_(None), old_order),
-        dict(contact_name="", email="", phone="", note="", billing_name="",
-             billing_address="", ip_hash=None, anonymised_at=now),
+        dict(
+            contact_name="",
+            email="",
+            phone="",
+            note="",
+            billing_name="",
+            billing_address="",
+            ip_hash=None,
+            anonymised_at=now,
+        ),
         dry_run,
     )
     report.order_notes = _apply(
@@ -567,7 +599,9 @@ def purge(now=None, dry_run=False):
     )
     if dry_run:  # the guest orders above would have lost their note already
         report.order_notes -= db.session.scalar(
-            select(func.count()).select_from(Order).where(
+            select(func.count())
+            .select_from(Order)
+            .where(
                 Order.customer_id.is_(None),
                 Order.anonymised_at.is_(None),
                 old_order,
