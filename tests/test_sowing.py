@@ -375,6 +375,27 @@ def test_the_plans_list_of_sowing_weeks_names_next_years_weeks_with_their_year(
             assert f"Semaine {iso.week} · {iso.year}" not in page
 
 
+def test_the_greenhouse_view_puts_a_products_late_sowings_on_one_card(
+    staff_client, nursery_history
+):
+    """Tomatoes take 6 weeks: the next 5 sales weeks' sowings are late, 12 cells each. The
+    greenhouse sows them at once: one card of 60 cells, not five cards of 12."""
+    tomato, leek, monday = nursery_history
+    plan = services.sowing_plan(shop_today())
+    late_tomatoes = [s for s in plan.late if s.product_id == tomato.id]
+    assert len(late_tomatoes) == 5 and {s.units for s in late_tomatoes} == {12}
+    page = page_text(staff_client.get("/gestion/semis/cette-semaine"))
+    late = page[page.index("Semis en retard") :]
+    assert late.count("<h3>") == len({s.product_id for s in plan.late}) == 2
+    weeks = ", ".join(str((monday + k * WEEK).isocalendar().week) for k in range(1, 6))
+    words = page_words(staff_client.get("/gestion/semis/cette-semaine"))
+    card = words[words.index("Ces semis auraient dû être faits") :]
+    assert (
+        f"Tomate Marmande 60 mottes (plaques de 77) 60 mottes à semer, 120 graines (2 par motte) "
+        f"Pour les ventes des semaines {weeks} : 50 plants prévus"
+    ) in card
+
+
 def test_the_plan_page_shows_what_to_sow_each_week(staff_client, nursery_history):
     tomato, leek, monday = nursery_history
     page = page_words(staff_client.get("/gestion/semis/"))

@@ -60,6 +60,63 @@ class Sowing:
         return self.units % self.tray_size
 
 
+@dataclass(frozen=True)
+class LateLots:
+    """A product's late sowings put together: in the greenhouse they are sown at once, as one
+    lot, for the sales weeks they were meant for."""
+
+    product_id: int
+    sowings: tuple
+
+    late = True
+
+    @property
+    def units(self):
+        return sum(s.units for s in self.sowings)
+
+    @property
+    def seeds(self):
+        return sum(s.seeds for s in self.sowings)
+
+    @property
+    def forecast(self):
+        return sum(s.forecast for s in self.sowings)
+
+    @property
+    def tray_size(self):
+        return self.sowings[0].tray_size
+
+    @property
+    def full_trays(self):
+        return self.units // self.tray_size
+
+    @property
+    def extra_cells(self):
+        return self.units % self.tray_size
+
+    @property
+    def outside_window(self):
+        return any(s.outside_window for s in self.sowings)
+
+    @property
+    def sales_weeks(self):
+        """The ISO week numbers of the sales they were meant for."""
+        return [s.sales_monday.isocalendar().week for s in self.sowings]
+
+    @property
+    def sowing_monday(self):
+        """When the first of them should have been sown."""
+        return min(s.sowing_monday for s in self.sowings)
+
+
+def late_lots(late):
+    """[LateLots] per product, in the order the products first come in `late`."""
+    by_product = {}
+    for item in late:
+        by_product.setdefault(item.product_id, []).append(item)
+    return [LateLots(pid, tuple(items)) for pid, items in by_product.items()]
+
+
 @dataclass
 class SowingWeek:
     monday: object

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import Category, CropPlan, ForecastOverride, Product
 from ..season.history import history_weeks, product_weeks
 from .forecast import WEEK, History, Observation, forecast, monday_of
-from .plan import build_plan
+from .plan import build_plan, late_lots
 
 HORIZON_WEEKS = 26
 # Last season's same weeks (52, and a week either side), and the season before it: whether a
@@ -266,6 +266,11 @@ class Plan:
     @property
     def late(self):
         return [s for w in self.weeks if w.monday < self.monday for s in w.sowings]
+
+    @property
+    def late_lots(self):
+        """The late sowings per product, for the greenhouse's view (one card each)."""
+        return late_lots(self.late)
 
     @property
     def ahead(self):
