@@ -387,7 +387,7 @@ def load_history(products, points, staff, customers, last_monday):
     staff: {"admin", "staff", "gate"} users; customers: {"individual", "restaurant", "amap"}
     lists of accounts (the demo's first). Returns the counts of rows written.
     """
-    rng = random.Random(SEED)  # noqa: S311 (demo figures, not secrets)
+    rng = random.Random(SEED)  # noqa: S311  # nosec B311 (demo figures, not secrets)
     mondays = history_mondays(last_monday)
     if not mondays:
         return {}
