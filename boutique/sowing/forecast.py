@@ -191,11 +191,6 @@ def forecast(history, product_id, target, origin, method=METHOD):
     return Forecast(average, "recent", average)
 
 
-def forecast_weeks(history, product_id, targets, origin, method=METHOD):
-    """{target Monday: Forecast} for several weeks, from the same origin."""
-    return {target: forecast(history, product_id, target, origin, method) for target in targets}
-
-
 def naive_forecast(history, product_id, target):
     """The naive forecast the method must beat: the same ISO week last year's actual demand
     (0 when the product was not offered then), None if the shop held no sale that week."""

@@ -182,10 +182,3 @@ def build_plan(crops, forecasts, this_monday, order=None):
     for week in weeks.values():
         week.sowings.sort(key=lambda s: (rank.get(s.product_id, len(rank)), s.sales_monday))
     return [weeks[monday] for monday in sorted(weeks)]
-
-
-def this_week_sowings(plan, this_monday):
-    """What the greenhouse sows this week, and what is late (sowing weeks already past)."""
-    now = next((week for week in plan if week.monday == this_monday), None)
-    late = [s for week in plan if week.monday < this_monday for s in week.sowings]
-    return (now.sowings if now else []), late
