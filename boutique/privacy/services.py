@@ -43,6 +43,11 @@ from ..timezones import shop_today
 from ..waitlist import services as waitlist
 
 CHANNELS = ("web", "email", "phone", "letter")
+# What an anonymised order no longer says of its customer (the name is the caller's: a
+# business keeps its own).
+ORDER_CONTACT_ERASED = dict(
+    email="", phone="", note="", billing_name="", billing_address="", ip_hash=None
+)
 
 
 class DeletionRefused(ValueError):
@@ -455,13 +460,8 @@ def delete_account(user, *, actor=None, channel="web", note=""):
         update(Order)
         .where(Order.customer_id == user.id)
         .values(
+            **ORDER_CONTACT_ERASED,
             contact_name=user.organisation if user.is_professional else "",
-            email="",
-            phone="",
-            note="",
-            billing_name="",
-            billing_address="",
-            ip_hash=None,
             anonymised_at=now,
         )
         .execution_options(synchronize_session="fetch")
@@ -579,16 +579,7 @@ def purge(now=None, dry_run=False):
     report.guest_orders = _apply(
         Order,
         and_(Order.customer_id.is_(None), Order.anonymised_at.is_(None), old_order),
-        dict(
-            contact_name="",
-            email="",
-            phone="",
-            note="",
-            billing_name="",
-            billing_address="",
-            ip_hash=None,
-            anonymised_at=now,
-        ),
+        dict(ORDER_CONTACT_ERASED, contact_name="", anonymised_at=now),
         dry_run,
     )
     report.order_notes = _apply(
