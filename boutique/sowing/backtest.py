@@ -19,7 +19,6 @@ class Score:
     actual: int = 0
     method_error: float = 0.0
     naive_error: float = 0.0
-    weeks: int = 0
 
     @property
     def method_wape(self):
@@ -47,7 +46,7 @@ def backtest(history, groups, targets=None, lead=0, method=METHOD):
         observations = history.products.get(product_id, {})
         for target in targets:
             actual = actual_demand(observations.get(target))
-            origin = target - lead * WEEK if lead else target
+            origin = target - lead * WEEK
             predicted = forecast(history, product_id, target, origin, method).units
             naive = naive_forecast(history, product_id, target) or 0
             for key in (group, None):
@@ -55,7 +54,6 @@ def backtest(history, groups, targets=None, lead=0, method=METHOD):
                 score.actual += actual
                 score.method_error += abs(predicted - actual)
                 score.naive_error += abs(naive - actual)
-                score.weeks += 1
     return dict(scores)
 
 
