@@ -7,11 +7,13 @@ The HTTP status is 503 only when the database is down: then no page can work, an
 balancer should stop sending this server requests. Down means it refused, or its probe has
 waited for an answer longer than DATABASE_DOWN_SECONDS; a probe merely slower than
 DATABASE_PROBE_SECONDS is "slow", 200 and degraded (a busy server's threads, seen at a load of
-9 on two cores, are not a dead database, and taking busy servers out makes the others busier). Every other problem is "degraded" with
-200: rate-limit storage, document cache and mail server are shared by all the servers, so
-taking them all out of rotation would close a shop that still sells (limits fall back to
-memory, documents are rendered at each request, mails wait in the outbox). Undelivered mails
-are counted but degrade nothing: they are staff's to deal with, on /gestion/mails.
+9 on two cores, are not a dead database, and taking busy servers out makes the others busier).
+
+Every other problem is "degraded" with 200: rate-limit storage, document cache and mail server
+are shared by all the servers, so taking them all out of rotation would close a shop that still
+sells (limits fall back to memory, documents are rendered at each request, mails wait in the
+outbox). Undelivered mails are counted but degrade nothing: they are staff's to deal with, on
+/gestion/mails.
 """
 
 import threading
