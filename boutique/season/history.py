@@ -16,12 +16,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from ..extensions import db
 from ..models import Offer, Order, OrderLine, SalesWeek, WaitlistEntry
 
 SOLD_STATUSES = ("placed", "confirmed", "ready", "collected")
+# An offer with a limit, and one of those with every unit reserved (sold out), in SQL.
+LIMITED_OFFER = and_(Offer.offered, Offer.quantity_available.is_not(None))
+SOLD_OUT_OFFER = and_(LIMITED_OFFER, Offer.quantity_reserved >= Offer.quantity_available)
 
 
 @dataclass(frozen=True)

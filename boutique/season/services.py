@@ -26,7 +26,7 @@ from ..models import Offer, Order, OrderLine, Product, SeasonCharge, WaitlistEnt
 from ..pricing import BASIS
 from ..spreadsheet import csv_text
 from ..timezones import local_to_utc, shop_today
-from .history import SOLD_STATUSES, history_weeks
+from .history import LIMITED_OFFER, SOLD_OUT_OFFER, SOLD_STATUSES, history_weeks
 
 KINDS = ("individual", "restaurant", "amap")
 KIND_LABELS = {
@@ -347,7 +347,6 @@ class SeasonFigures:
         """{(product id, week id): (units sold on offers with a limit, all units sold)}: one
         statement for the sell-through per product and per week."""
         if self._once("sold"):
-            limited = and_(Offer.offered, Offer.quantity_available.is_not(None))
             # Grouped by offer alone (a narrow key); an offer is one product in one week.
             per_offer = (
                 select(OrderLine.offer_id, func.sum(OrderLine.quantity).label("units"))
@@ -359,7 +358,10 @@ class SeasonFigures:
             self._sold_cells = {}
             for row in db.session.execute(
                 select(
-                    Offer.product_id, Offer.week_id, limited.label("limited"), per_offer.c.units
+                    Offer.product_id,
+                    Offer.week_id,
+                    LIMITED_OFFER.label("limited"),
+                    per_offer.c.units,
                 ).join(per_offer, per_offer.c.offer_id == Offer.id)
             ):
                 units = int(row.units or 0)
@@ -373,7 +375,6 @@ class SeasonFigures:
         """{product id: ProductRow} for products offered in the season (three statements)."""
         if not self._once("products"):
             return getattr(self, "_products", {})
-        limited = and_(Offer.offered, Offer.quantity_available.is_not(None))
         products = {}
         for row in db.session.execute(
             select(
@@ -381,7 +382,7 @@ class SeasonFigures:
                 Product.name,
                 Product.variety,
                 Product.unit_label,
-                func.sum(case((limited, Offer.quantity_available), else_=0)).label("offered"),
+                func.sum(case((LIMITED_OFFER, Offer.quantity_available), else_=0)).label("offered"),
                 func.sum(case((Offer.offered, 1), else_=0)).label("weeks"),
             )
             .join(Offer, Offer.product_id == Product.id)
@@ -400,9 +401,7 @@ class SeasonFigures:
         order = {week.id: n for n, week in enumerate(self.weeks)}
         for row in db.session.execute(
             select(Offer.product_id, Offer.week_id).where(
-                Offer.week_id.in_(self.week_ids),
-                limited,
-                Offer.quantity_reserved >= Offer.quantity_available,
+                Offer.week_id.in_(self.week_ids), SOLD_OUT_OFFER
             )
         ):
             products[row.product_id].sold_out_weeks.append(self.rows[row.week_id].week)
@@ -414,17 +413,13 @@ class SeasonFigures:
     def weekly_sell_through(self):
         """Rows per week with units offered (with a limit), sold, and products sold out."""
         if self._once("weekly_sell_through"):
-            limited = and_(Offer.offered, Offer.quantity_available.is_not(None))
             for row in db.session.execute(
                 select(
                     Offer.week_id,
-                    func.sum(case((limited, Offer.quantity_available), else_=0)).label("offered"),
-                    func.sum(
-                        case(
-                            (and_(limited, Offer.quantity_reserved >= Offer.quantity_available), 1),
-                            else_=0,
-                        )
-                    ).label("sold_out"),
+                    func.sum(case((LIMITED_OFFER, Offer.quantity_available), else_=0)).label(
+                        "offered"
+                    ),
+                    func.sum(case((SOLD_OUT_OFFER, 1), else_=0)).label("sold_out"),
                 )
                 .where(Offer.week_id.in_(self.week_ids))
                 .group_by(Offer.week_id)
