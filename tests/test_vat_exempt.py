@@ -63,16 +63,13 @@ def test_vat_exempt_flag_wins_over_a_vat_number(app, shop, staff):
 
 
 def test_the_basket_charges_individuals_the_shown_price(exempt, shop):
-    from boutique.basket.services import totals
+    from boutique.basket.services import lines, totals
 
-    offer = shop["tomato"]
-
-    class Line:
-        unit_price_cents = offer.price_cents("individual")
-        quantity = 2
-
-    Line.offer = offer
-    assert totals([Line], "individual").vat_cents == 0
+    tomato, dahlia = shop["tomato"], shop["dahlia"]  # 5,5 % and 20 % with VAT
+    basket = lines(shop["week"], {tomato.id: 2, dahlia.id: 1}, "individual")
+    charged = totals(basket, "individual")
+    shown = 2 * tomato.price_cents("individual") + dahlia.price_cents("individual")
+    assert (charged.vat_cents, charged.gross_cents) == (0, shown)
 
 
 def test_vat_free_invoice_rendered_to_png_for_review(exempt, shop, staff):
