@@ -59,11 +59,11 @@ def open_week(now=None):
     )
 
 
-def _has_units(offer_table=Offer):
+def _has_units():
     """SQL: the offer can be ordered (no limit, or units left)."""
     return or_(
-        offer_table.quantity_available.is_(None),
-        offer_table.quantity_available > offer_table.quantity_reserved,
+        Offer.quantity_available.is_(None),
+        Offer.quantity_available > Offer.quantity_reserved,
     )
 
 
@@ -312,9 +312,10 @@ def waiting_counts(product_ids=None):
 
 
 def _due(week):
-    """Waiting entries whose product the open week offers with units left (or no limit)."""
-    return db.session.execute(
-        select(WaitlistEntry.id, Offer.id)
+    """Ids of the waiting entries whose product the open week offers with units left (or no
+    limit)."""
+    return db.session.scalars(
+        select(WaitlistEntry.id)
         .join(
             Offer,
             (Offer.product_id == WaitlistEntry.product_id) & (Offer.week_id == week.id),
@@ -358,7 +359,7 @@ def notify_back_in_stock(now=None):
     now = now or utcnow()
     mailed = 0
     week = open_week(now)
-    for entry_id, _offer_id in _due(week) if week is not None else ():
+    for entry_id in _due(week) if week is not None else ():
         ended = _end(
             [WaitlistEntry.id == entry_id],
             "notified",
