@@ -532,10 +532,11 @@ class SeasonFigures:
 def year_sales_cents(year, figures=None):
     """The calendar year's sales HT: from the season's own weeks when they hold the year's."""
     weeks = season_weeks(date(year, 1, 1), date(year, 12, 31))
-    if figures is not None and all(week.id in figures.rows for week in weeks):
-        return sum(figures.rows[week.id].total_cents for week in weeks if figures.weekly())
     if not weeks:
         return 0
+    if figures is not None and all(week.id in figures.rows for week in weeks):
+        figures.weekly()  # the sales read into the rows
+        return sum(figures.rows[week.id].total_cents for week in weeks)
     source, net, _gross = _order_rates([week.id for week in weeks])
     return int(db.session.scalar(select(func.coalesce(func.sum(net), 0)).select_from(source)) or 0)
 
