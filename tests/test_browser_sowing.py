@@ -64,6 +64,9 @@ def test_staff_read_the_plan_and_the_greenhouse_this_weeks_cards(
         tomato_row = this_week.locator("tr").filter(has_text="Tomate Marmande")
         expect(tomato_row).to_contain_text("12")
         expect(tomato_row).to_contain_text("24")
+        expect(tomato_row.locator("td.num")).to_have_text(
+            ["10", re.compile(r"^12\s+\(pertes 10 %\)$"), re.compile(r"^12 mottes\s"), "24"]
+        )
         # Leeks for sales week +10, last year's sold-out week: above the 30 sold.
         leek_row = this_week.locator("tr").filter(has_text="Poireau Bleu de Solaise")
         expect(leek_row).to_contain_text("hors période de semis")
