@@ -636,9 +636,16 @@ def test_a_charge_changed_while_another_request_removes_it_gets_a_message_not_an
     assert charges_2026() == {"Salaires": 15000}
 
 
-@pytest.mark.parametrize("query", ["annee=99999", "annee=deux", "du=2026-01-01"])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("annee=99999", "Année « 99999 » non reconnue"),
+        ("annee=deux", "Année « deux » non reconnue"),
+        ("du=2026-01-01", "Indiquez les deux dates de la période"),
+    ],
+)
 def test_a_charge_for_a_year_not_understood_is_refused_not_put_in_this_year(
-    staff_client, season, query
+    staff_client, season, query, message
 ):
     before = db.session.scalar(select(func.count()).select_from(SeasonCharge))
     response = staff_client.post(
@@ -650,6 +657,7 @@ def test_a_charge_for_a_year_not_understood_is_refused_not_put_in_this_year(
     text = page_text(response)
     assert "Charge ajoutée" not in text
     assert "non reconnue" in text or "Indiquez les deux dates" in text
+    assert message in text
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(SeasonCharge)) == before
 
