@@ -26,6 +26,8 @@ WIDTH, HEIGHT = 960, 420
 # A phone's chart: drawn narrower, so that its text stays readable once scaled to 360 px.
 NARROW_WIDTH, NARROW_HEIGHT = 480, 420
 TOP_PRODUCTS = 15
+# A phone's bar names are cut to this many characters (whole in the table).
+NARROW_NAME = 18
 # The shop's green, terracotta and blue, then two more: each 4.5:1 or more on white.
 COLOURS = ("#2f5d34", "#a8442a", "#1d4f91", "#6b4f9a", "#7a5c12")
 
@@ -72,7 +74,7 @@ def _chart(kind, narrow=False, **options):
         # Few value graduations: their labels stay apart on a phone.
         "max_scale": 4 if narrow else 10,
         # A phone's horizontal bars: names cut short (whole in the table), room for the bars.
-        "truncate_label": 18 if narrow else -1,
+        "truncate_label": NARROW_NAME if narrow else -1,
     }
     config.update(options)
     if narrow and "height" in options:
@@ -124,9 +126,6 @@ def _money(narrow):
 
 def _percent(value):
     return f"{value:.0f} %"
-
-
-NARROW_NAME = 18
 
 
 def _names(names, narrow):
