@@ -142,10 +142,15 @@ def seasonal_base(history, product_id, target, origin, method=METHOD):
     return total / weights if weights else None
 
 
+def _recent_weeks(history, origin, method):
+    """The shop's last `recent_weeks` sales weeks before origin, oldest first."""
+    return sorted(m for m in history.weeks if m < origin)[-method.recent_weeks :]
+
+
 def trend(history, product_id, origin, method=METHOD):
     """The product's recent sales weeks this season against the same weeks last season (both
     offered), shrunk towards 1 by the prior (small volumes barely move it), and clamped."""
-    recent = sorted(m for m in history.weeks if m < origin)[-method.recent_weeks :]
+    recent = _recent_weeks(history, origin, method)
     weeks = history.products.get(product_id, {})
     now = before = 0.0
     for monday in recent:
@@ -163,7 +168,7 @@ def recent_average(history, product_id, origin, method=METHOD):
     """The average demand of the shop's last sales weeks in which the product was offered,
     None if it was offered in none of them."""
     weeks = history.products.get(product_id, {})
-    recent = sorted(m for m in history.weeks if m < origin)[-method.recent_weeks :]
+    recent = _recent_weeks(history, origin, method)
     offered = [m for m in recent if m in weeks and weeks[m].offered]
     if not offered:
         return None
