@@ -36,19 +36,8 @@ def in_sowing_window(iso_week, sow_from, sow_to):
     return iso_week >= sow_from or iso_week <= sow_to
 
 
-@dataclass(frozen=True)
-class Sowing:
-    """What to sow for one product and one sales week."""
-
-    product_id: int
-    sales_monday: object
-    sowing_monday: object
-    forecast: int
-    units: int
-    tray_size: int
-    seeds: int
-    outside_window: bool
-    late: bool
+class _Trays:
+    """Whole trays and the cells left over, from `units` and `tray_size`."""
 
     @property
     def full_trays(self):
@@ -61,7 +50,22 @@ class Sowing:
 
 
 @dataclass(frozen=True)
-class LateLots:
+class Sowing(_Trays):
+    """What to sow for one product and one sales week."""
+
+    product_id: int
+    sales_monday: object
+    sowing_monday: object
+    forecast: int
+    units: int
+    tray_size: int
+    seeds: int
+    outside_window: bool
+    late: bool
+
+
+@dataclass(frozen=True)
+class LateLots(_Trays):
     """A product's late sowings put together: in the greenhouse they are sown at once, as one
     lot, for the sales weeks they were meant for."""
 
@@ -85,14 +89,6 @@ class LateLots:
     @property
     def tray_size(self):
         return self.sowings[0].tray_size
-
-    @property
-    def full_trays(self):
-        return self.units // self.tray_size
-
-    @property
-    def extra_cells(self):
-        return self.units % self.tray_size
 
     @property
     def outside_window(self):
