@@ -38,6 +38,7 @@ from types import SimpleNamespace
 from flask import current_app
 from sqlalchemy import func, insert, select, text
 
+from .account.services import siret_is_valid
 from .books.cash_journal import GENESIS, entry_hash
 from .extensions import db
 from .models import (
@@ -1298,13 +1299,8 @@ def history_totals():
 
 def siret_for(number):
     """A SIRET that passes the Luhn check (fictitious: 9xx xxx xxx), one per demo account."""
-    base = f"9{number:07d}0001"  # 13 digits: SIREN 9000000n0, establishment 0001
+    base = f"9{number:08d}0001"  # SIREN 90000000n, establishment 0001, then the Luhn key
     for digit in range(10):
-        candidate = f"{base}{digit}"
-        total = 0
-        for index, char in enumerate(reversed(candidate)):
-            value = int(char) * (2 if index % 2 else 1)
-            total += value - 9 if value > 9 else value
-        if total % 10 == 0:
+        if siret_is_valid(candidate := f"{base}{digit}"):
             return candidate
     raise AssertionError("unreachable: one check digit always fits")

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from boutique.account.services import siret_is_valid
 from boutique.books import cash_journal
 from boutique.books.services import journal, parse_period
 from boutique.demo import load_demo_data
@@ -231,3 +232,6 @@ def test_the_history_s_customers_and_staff_were_there_before_their_first_order(a
     for email in ("admin@lapepiniere.example", "accueil@lapepiniere.example"):
         staff = next(user for user in accounts.values() if user.email == email)
         assert staff.created_at < first_closing
+    # The professionals' SIRETs pass the check their account form applies: 14 digits, Luhn key.
+    sirets = [user.siret for user in accounts.values() if user.is_professional]
+    assert len(sirets) > 5 and all(siret_is_valid(siret) for siret in sirets), sirets
