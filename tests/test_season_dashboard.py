@@ -507,6 +507,15 @@ def charges_2026():
     }
 
 
+def post_charge(client, path, label, amount):
+    """A charge form sent to `path`, and the page it leads back to (its text)."""
+    response = client.post(
+        path, data={"label": label, "amount_cents": amount}, follow_redirects=True
+    )
+    assert response.status_code == 200
+    return page_text(response)
+
+
 @pytest.mark.parametrize("amount", ["1 234,50", "1234.50", "1234,5"])
 def test_staff_add_a_charge_in_euros_with_comma_or_dot(staff_client, season, amount):
     response = staff_client.post(
@@ -536,13 +545,8 @@ def test_staff_add_a_charge_in_euros_with_comma_or_dot(staff_client, season, amo
     ],
 )
 def test_a_bad_charge_is_told_and_changes_nothing(staff_client, season, label, amount, message):
-    response = staff_client.post(
-        "/gestion/saison/charges?annee=2026",
-        data={"label": label, "amount_cents": amount},
-        follow_redirects=True,
-    )
-    assert response.status_code == 200
-    assert message in page_text(response)
+    text = post_charge(staff_client, "/gestion/saison/charges?annee=2026", label, amount)
+    assert message in text
     db.session.expire_all()
     assert charges_2026() == {"Salaires": 15000, "Serres": 5000}
 
@@ -589,13 +593,8 @@ def test_two_staff_adding_the_same_charge_at_once_get_a_message_not_an_error(
     meanwhile(
         "season_charge", insert(SeasonCharge).values(year=2026, label="Eau", amount_cents=900)
     )
-    response = staff_client.post(
-        "/gestion/saison/charges?annee=2026",
-        data={"label": "Eau", "amount_cents": "10"},
-        follow_redirects=True,
-    )
-    assert response.status_code == 200
-    assert "Une charge « Eau » existe déjà pour 2026." in page_text(response)
+    text = post_charge(staff_client, "/gestion/saison/charges?annee=2026", "Eau", "10")
+    assert "Une charge « Eau » existe déjà pour 2026." in text
     db.session.expire_all()
     assert charges_2026() == {"Eau": 900, "Salaires": 15000, "Serres": 5000}
 
@@ -609,13 +608,8 @@ def test_a_charge_renamed_as_another_just_added_gets_a_message_not_an_error(
         insert(SeasonCharge).values(year=2026, label="Eau", amount_cents=900),
         "write",
     )
-    response = staff_client.post(
-        f"/gestion/saison/charges/{serres.id}?annee=2026",
-        data={"label": "Eau", "amount_cents": "80"},
-        follow_redirects=True,
-    )
-    assert response.status_code == 200
-    assert "Une charge « Eau » existe déjà pour 2026." in page_text(response)
+    text = post_charge(staff_client, f"/gestion/saison/charges/{serres.id}?annee=2026", "Eau", "80")
+    assert "Une charge « Eau » existe déjà pour 2026." in text
     db.session.expire_all()
     assert charges_2026() == {"Eau": 900, "Salaires": 15000, "Serres": 5000}
 
@@ -625,13 +619,10 @@ def test_a_charge_changed_while_another_request_removes_it_gets_a_message_not_an
 ):
     serres = db.session.scalar(select(SeasonCharge).filter_by(year=2026, label="Serres"))
     meanwhile("season_charge", delete(SeasonCharge).where(SeasonCharge.id == serres.id), "write")
-    response = staff_client.post(
-        f"/gestion/saison/charges/{serres.id}?annee=2026",
-        data={"label": "Serres", "amount_cents": "80"},
-        follow_redirects=True,
+    text = post_charge(
+        staff_client, f"/gestion/saison/charges/{serres.id}?annee=2026", "Serres", "80"
     )
-    assert response.status_code == 200
-    assert "Cette charge vient d'être retirée : rechargez la page." in page_text(response)
+    assert "Cette charge vient d'être retirée : rechargez la page." in text
     db.session.expire_all()
     assert charges_2026() == {"Salaires": 15000}
 
@@ -648,13 +639,7 @@ def test_a_charge_for_a_year_not_understood_is_refused_not_put_in_this_year(
     staff_client, season, query, message
 ):
     before = db.session.scalar(select(func.count()).select_from(SeasonCharge))
-    response = staff_client.post(
-        f"/gestion/saison/charges?{query}",
-        data={"label": "Eau", "amount_cents": "10"},
-        follow_redirects=True,
-    )
-    assert response.status_code == 200
-    text = page_text(response)
+    text = post_charge(staff_client, f"/gestion/saison/charges?{query}", "Eau", "10")
     assert "Charge ajoutée" not in text
     assert "non reconnue" in text or "Indiquez les deux dates" in text
     assert message in text
