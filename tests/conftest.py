@@ -115,6 +115,29 @@ def add_mail(**fields):
     return row
 
 
+def place_shop_order(shop, name, items, slot, customer=None, status=None, phone=""):
+    """`name`'s order of {shop key: quantity} at shop["slots"][slot], committed: a guest's paid
+    at pick-up, or a professional customer's on invoice; then given `status` and `phone`."""
+    from boutique.ordering.services import Contact, place_order
+
+    placed = place_order(
+        week=shop["week"],
+        items={shop[key]: quantity for key, quantity in items.items()},
+        slot_id=shop["slots"][slot].id,
+        payment_method="invoice" if customer else "on_pickup",
+        contact=Contact(customer.organisation if customer else name, f"{name}@exemple.fr", ""),
+        kind="restaurant" if customer else "individual",
+        customer=customer,
+        checkout_token=f"token-{name}",
+    )
+    if phone:
+        placed.phone = phone
+    if status:
+        placed.status = status
+    db.session.commit()
+    return placed
+
+
 def start_outbox_worker(database_url, smtp_port, *args, config="development", **settings):
     """The real `flask outbox worker` in its own process, as systemd runs it."""
     import subprocess

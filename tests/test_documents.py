@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from boutique import pdf
 from boutique.extensions import db
 from boutique.models import Offer, Order, Payment, PickupPoint, PickupSlot
-from boutique.ordering.services import Contact, lower_quantities, place_order
+from boutique.ordering.services import lower_quantities
 from boutique.pickup import documents
 from tests.browser import ARTIFACTS
-from tests.conftest import page_text, pdf_words, squash
+from tests.conftest import page_text, pdf_words, place_shop_order, squash
 
 DAY_1, DAY_2 = date(2026, 12, 4), date(2026, 12, 5)
 MM = 72 / 25.4  # PDF points per millimetre
@@ -84,21 +84,8 @@ def shop(make_category, make_product, make_week, make_user):
 
 
 def order(shop, name, items, slot, customer=None, status=None):
-    placed = place_order(
-        week=shop["week"],
-        items={shop[key]: quantity for key, quantity in items.items()},
-        slot_id=shop["slots"][slot].id,
-        payment_method="invoice" if customer else "on_pickup",
-        contact=Contact(customer.organisation if customer else name, f"{name}@exemple.fr", ""),
-        kind="restaurant" if customer else "individual",
-        customer=customer,
-        checkout_token=f"token-{name}",
-    )
-    placed.phone = f"06 00 00 00 {len(name):02d}"
-    if status:
-        placed.status = status
-    db.session.commit()
-    return placed
+    phone = f"06 00 00 00 {len(name):02d}"
+    return place_shop_order(shop, name, items, slot, customer, status, phone=phone)
 
 
 def numbers(*names):

@@ -12,10 +12,9 @@ from sqlalchemy import select, update
 
 from boutique.extensions import db
 from boutique.models import Offer, Order, PickupPoint, PickupSlot, Product
-from boutique.ordering.services import Contact, place_order
 from boutique.passports import services as passports
 from tests.browser import ARTIFACTS
-from tests.conftest import page_text, page_words, pdf_words, squash
+from tests.conftest import page_text, page_words, pdf_words, place_shop_order, squash
 
 DAY_1, DAY_2 = date(2026, 12, 4), date(2026, 12, 5)  # ISO week 49 of 2026
 PASSPORT_WORDS = "Plant Passport / Passeport phytosanitaire"
@@ -72,29 +71,16 @@ def shop(make_category, make_product, make_week, make_user):
         "products": {"tomato": tomato, "basil": basil, "courgettes": courgettes},
     }
     chef = make_user(kind="restaurant", email="chef@bistrot.fr", organisation="Le Bistrot")
-    order(shop, "Alice", {"tomato": 3, "basil": 1, "courgettes": 2}, "gate", status="confirmed")
-    order(shop, "Bruno", {"tomato": 2}, "gate2", status="collected")
-    order(shop, "Zoé", {"tomato": 7}, "gate", status="cancelled")  # issued nothing
-    order(shop, "Chloé", {"basil": 4}, "gate")  # placed: not confirmed yet
-    order(shop, "Chef", {"basil": 12, "courgettes": 5}, "round", customer=chef, status="ready")
-    return shop
-
-
-def order(shop, name, items, slot, customer=None, status=None):
-    placed = place_order(
-        week=shop["week"],
-        items={shop[key]: quantity for key, quantity in items.items()},
-        slot_id=shop["slots"][slot].id,
-        payment_method="invoice" if customer else "on_pickup",
-        contact=Contact(customer.organisation if customer else name, f"{name}@exemple.fr", ""),
-        kind="restaurant" if customer else "individual",
-        customer=customer,
-        checkout_token=f"token-{name}",
+    place_shop_order(
+        shop, "Alice", {"tomato": 3, "basil": 1, "courgettes": 2}, "gate", status="confirmed"
     )
-    if status:
-        placed.status = status
-    db.session.commit()
-    return placed
+    place_shop_order(shop, "Bruno", {"tomato": 2}, "gate2", status="collected")
+    place_shop_order(shop, "Zoé", {"tomato": 7}, "gate", status="cancelled")  # issued nothing
+    place_shop_order(shop, "Chloé", {"basil": 4}, "gate")  # placed: not confirmed yet
+    place_shop_order(
+        shop, "Chef", {"basil": 12, "courgettes": 5}, "round", customer=chef, status="ready"
+    )
+    return shop
 
 
 def tomato_code(shop):
