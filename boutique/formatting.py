@@ -67,10 +67,12 @@ def slugify(text, max_length=80):
 
 
 def cents_to_input(cents):
-    """Show cents in a form field the French way: 250 -> '2,50'."""
+    """Cents as a French decimal, for a form field or a spreadsheet: 250 -> '2,50',
+    -150 -> '-1,50'."""
     if cents is None:
         return ""
-    return f"{cents // 100},{cents % 100:02d}"
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
 
 
 def format_when(value):

@@ -178,6 +178,19 @@ def test_odd_numbers_never_crash_the_parsers(text):
     assert isinstance(cents, int)
 
 
+@pytest.mark.parametrize(
+    ("cents", "text"),
+    [(250, "2,50"), (5, "0,05"), (0, "0,00"), (-150, "-1,50"), (-5, "-0,05"), (None, "")],
+)
+def test_cents_are_written_the_french_way_and_read_back(cents, text):
+    """One writer for form fields, CSV and the FEC: a refund (-1,50) is not -2,50."""
+    from boutique.formatting import cents_to_input, parse_euros
+
+    assert cents_to_input(cents) == text
+    if cents is not None and cents >= 0:
+        assert parse_euros(text) == cents
+
+
 def test_odd_digits_in_forms_get_a_message_not_a_500(staff_client, make_product):
     response = staff_client.post(
         "/gestion/produits/nouveau",

@@ -17,6 +17,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
+from ..formatting import cents_to_input
 from ..models import Invoice, Order
 from ..pricing import compute_totals
 from ..spreadsheet import csv_text
@@ -210,18 +211,12 @@ def _rates(rows):
     return sorted({rate for row in rows for rate in row.by_rate})
 
 
-def euros(cents):
-    """Cents as a French decimal ("-12,30"), as spreadsheets and the FEC want them."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
-
-
 class Amount(int):
     """Cents written as a French decimal in CSV: a number of ours, never a formula, so the
     spreadsheet cell stays a number (csv_text only guards text cells)."""
 
     def __str__(self):
-        return euros(int(self))
+        return cents_to_input(int(self))
 
 
 def rate_label(rate_bp):
@@ -398,7 +393,7 @@ def fec_text(rows):
         for account, account_label, aux, aux_label, debit, credit in movements:
             lines.append("|".join([
                 code, _fec_text(label), number, day, account, _fec_text(account_label),
-                aux, _fec_text(aux_label), row.number, day, text, euros(debit), euros(credit),
+                aux, _fec_text(aux_label), row.number, day, text, cents_to_input(debit), cents_to_input(credit),
                 "", "", day, "", "",
             ]))  # fmt: skip
     return "\r\n".join(lines) + "\r\n"

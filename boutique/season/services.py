@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
+from ..formatting import cents_to_input
 from ..models import Offer, Order, OrderLine, Product, SeasonCharge, WaitlistEntry
 from ..pricing import BASIS
 from ..spreadsheet import csv_text
@@ -650,13 +651,6 @@ def remove_charge(charge):
 # --- CSV ------------------------------------------------------------------------------------------
 
 
-def euros(cents):
-    """Cents as a French spreadsheet reads euros: 1234,50."""
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100},{cents % 100:02d}"
-
-
 def percent_text(tenths):
     return "" if tenths is None else f"{tenths // 10},{tenths % 10}"
 
@@ -678,8 +672,8 @@ def _sales_csv(figures, _product_id):
         _("Total HT (€)"), _("Commandes"),
     ]  # fmt: skip
     rows = [
-        [r.name, r.week.monday.isoformat(), *(euros(r.sales[k]) for k in KINDS),
-         euros(r.total_cents), r.orders]
+        [r.name, r.week.monday.isoformat(), *(cents_to_input(r.sales[k]) for k in KINDS),
+         cents_to_input(r.total_cents), r.orders]
         for r in figures.weekly()
     ]  # fmt: skip
     return header, rows
@@ -758,7 +752,7 @@ def _lost_csv(figures, _product_id):
 def _methods_csv(figures, _product_id):
     header = [_("Moyen de paiement"), _("Commandes"), _("Montant HT (€)"), _("Montant TTC (€)")]
     rows = [
-        [str(METHOD_LABELS[method]), orders, euros(net), euros(gross)]
+        [str(METHOD_LABELS[method]), orders, cents_to_input(net), cents_to_input(gross)]
         for method, orders, net, gross in figures.payment_methods()
     ]
     return header, rows
@@ -781,13 +775,13 @@ def _funders_csv(figures, _product_id):
     lines = charges(year)
     share = funders_share(year, figures, lines)
     header = [_("Année"), _("Poste"), _("Montant (€)")]
-    rows = [[year, line.label, euros(line.amount_cents)] for line in lines]
+    rows = [[year, line.label, cents_to_input(line.amount_cents)] for line in lines]
     rows += [
-        [year, _("Total des charges"), euros(share.charges_cents)],
-        [year, _("Ventes HT de l'année"), euros(share.sales_cents)],
+        [year, _("Total des charges"), cents_to_input(share.charges_cents)],
+        [year, _("Ventes HT de l'année"), cents_to_input(share.sales_cents)],
         [year, _("Part des charges couverte par les ventes (%)"), percent_text(share.share)],
         [year, _("Plafond des ventes (%)"), share.cap_percent],
-        [year, _("Ventes HT permises par le plafond"), euros(share.cap_cents)],
+        [year, _("Ventes HT permises par le plafond"), cents_to_input(share.cap_cents)],
     ]
     return header, rows
 
