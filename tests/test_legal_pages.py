@@ -65,7 +65,7 @@ def test_staff_markdown_is_rendered_and_what_could_run_is_taken_out(staff_client
         "## Nos serres\n\n"
         "Des **plants** *bio*, voir [le site](https://example.org/serres).\n\n"
         "<script>alert('script')</script>\n\n"
-        '<p onclick="alert(\'onclick\')">Cliquez ici</p>\n\n'
+        "<p onclick=\"alert('onclick')\">Cliquez ici</p>\n\n"
         "[Un piège](javascript:alert('lien'))\n\n"
         '<img src="x" onerror="alert(\'img\')">\n\n'
         "| Plant | Godet |\n|---|---|\n| Tomate | 8 cm |\n"
@@ -90,7 +90,12 @@ def test_preview_shows_the_page_and_saves_nothing(staff_client):
     form = edit_form(staff_client, "cgv")
     response = staff_client.post(
         "/gestion/pages-legales/cgv",
-        data={**form, "title": "CGV", "body": "## Essai\n\n<script>x()</script>\n\nok", "preview": "y"},
+        data={
+            **form,
+            "title": "CGV",
+            "body": "## Essai\n\n<script>x()</script>\n\nok",
+            "preview": "y",
+        },
     )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -133,8 +138,12 @@ def test_saving_adds_a_version_kept_in_the_history(staff_client, staff, make_use
     # The same text again: no empty version. A page saved from an old version: refused.
     same = staff_client.post(
         "/gestion/pages-legales/mentions-legales",
-        data={**edit_form(staff_client, "mentions-legales"), "title": "Mentions légales",
-              "body": body, "save": "y"},
+        data={
+            **edit_form(staff_client, "mentions-legales"),
+            "title": "Mentions légales",
+            "body": body,
+            "save": "y",
+        },
         follow_redirects=True,
     )
     assert "Rien n'a changé" in page_words(same) and versions("mentions-legales") == 2
@@ -209,7 +218,10 @@ def test_demo_data_loads_every_default_once(app):
 
 
 def test_an_order_records_the_cgv_version_its_customer_accepted(
-    app, client, login, two_weeks  # noqa: F811  (the fixture)
+    app,
+    client,
+    login,
+    two_weeks,  # noqa: F811  (the fixture)
 ):
     from tests.test_ordering import TOKEN_INPUT
 
@@ -223,9 +235,15 @@ def test_an_order_records_the_cgv_version_its_customer_accepted(
     raw = client.get("/commande").get_data(as_text=True)
     assert 'name="accept_terms"' in raw  # a newer version: asked again
     assert 'href="/conditions-generales-de-vente"' in raw
-    form = {"checkout_token": TOKEN_INPUT.search(raw)[1], "name": "Le Bistrot", "email": chef.email,
-            "phone": "04 90 99 88 77", "slot": str(slot.id), "payment_method": "invoice",
-            "accept_terms": "y"}
+    form = {
+        "checkout_token": TOKEN_INPUT.search(raw)[1],
+        "name": "Le Bistrot",
+        "email": chef.email,
+        "phone": "04 90 99 88 77",
+        "slot": str(slot.id),
+        "payment_method": "invoice",
+        "accept_terms": "y",
+    }
     assert client.post("/commande", data=form).status_code == 302
     db.session.expire_all()
     order = db.session.scalars(select(Order).order_by(Order.id.desc())).first()
@@ -234,7 +252,10 @@ def test_an_order_records_the_cgv_version_its_customer_accepted(
 
 
 def test_terms_changed_while_the_checkout_was_open_are_asked_again(
-    app, client, login, two_weeks  # noqa: F811  (the fixture)
+    app,
+    client,
+    login,
+    two_weeks,  # noqa: F811  (the fixture)
 ):
     from tests.test_ordering import TOKEN_INPUT
 
@@ -249,9 +270,16 @@ def test_terms_changed_while_the_checkout_was_open_are_asked_again(
     # Staff publish version 2 while the customer reads version 1.
     legal.save_version("cgv", "Conditions générales de vente", "Version deux.", None, 1)
     db.session.commit()
-    form = {"checkout_token": TOKEN_INPUT.search(raw)[1], "name": "Le Bistrot", "email": chef.email,
-            "phone": "04 90 99 88 77", "slot": str(slot.id), "payment_method": "invoice",
-            "accept_terms": "y", "terms_shown": "1"}
+    form = {
+        "checkout_token": TOKEN_INPUT.search(raw)[1],
+        "name": "Le Bistrot",
+        "email": chef.email,
+        "phone": "04 90 99 88 77",
+        "slot": str(slot.id),
+        "payment_method": "invoice",
+        "accept_terms": "y",
+        "terms_shown": "1",
+    }
     before = db.session.scalars(select(Order.id)).all()
     page = page_words(client.post("/commande", data=form))
     assert "Les conditions générales de vente viennent de changer" in page
