@@ -36,14 +36,21 @@ def shop(make_product, make_week, make_user):
     week = make_week(offers=[(tomato, {"quantity_available": None})])
     gate = PickupPoint(name="Portail", address="Chemin des Jardins")
     slot = PickupSlot(
-        week=week, point=gate, day=date(2026, 12, 4), starts_at=time(16), ends_at=time(18),
-        capacity=50, booked=0,
+        week=week,
+        point=gate,
+        day=date(2026, 12, 4),
+        starts_at=time(16),
+        ends_at=time(18),
+        capacity=50,
+        booked=0,
     )
     db.session.add_all([gate, slot])
     db.session.commit()
     offer = db.session.scalar(select(Offer))
     restaurant = make_user(
-        kind="restaurant", organisation="Le Jardin Gourmand", email="chef@jardin.fr",
+        kind="restaurant",
+        organisation="Le Jardin Gourmand",
+        email="chef@jardin.fr",
         phone="06 12 34 56 78",
     )
     return {"week": week, "offer": offer, "slot": slot, "gate": gate, "restaurant": restaurant}
@@ -56,7 +63,9 @@ def order_for(shop, customer, method="invoice", note="Sonnez deux fois", checkou
         slot_id=shop["slot"].id,
         payment_method=method,
         contact=Contact(
-            contact.get("name", f"{customer.organisation} (Camille Martin)" if customer else "Léa Durand"),
+            contact.get(
+                "name", f"{customer.organisation} (Camille Martin)" if customer else "Léa Durand"
+            ),
             contact.get("email", customer.email if customer else "lea@exemple.fr"),
             contact.get("phone", "06 12 34 56 78"),
         ),
@@ -103,9 +112,14 @@ def test_my_data_zip_holds_my_account_orders_invoice_pdf_and_history(client, log
     customer = shop["restaurant"]
     order = invoiced_and_collected(shop, staff, customer)
     invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == order.id))
-    db.session.add(StandingOrder(
-        customer=customer, point=shop["gate"], payment_method="invoice", start_monday=date(2026, 11, 30),
-    ))
+    db.session.add(
+        StandingOrder(
+            customer=customer,
+            point=shop["gate"],
+            payment_method="invoice",
+            start_monday=date(2026, 11, 30),
+        )
+    )
     db.session.commit()
     login(customer)
 
@@ -113,11 +127,19 @@ def test_my_data_zip_holds_my_account_orders_invoice_pdf_and_history(client, log
     assert "Télécharger mes données (ZIP)" in page and "Supprimer définitivement mon compte" in page
     archive = unzip(client.post(f"{MY_DATA}/export"))
 
-    assert sorted(archive.namelist()) == sorted([
-        "LISEZMOI.txt", "compte.json", "commandes.json", "commandes.csv",
-        f"factures/{invoice.number}.pdf", "historique.json", "abonnements.json",
-        "commandes-groupees.json", "alertes.json",
-    ])
+    assert sorted(archive.namelist()) == sorted(
+        [
+            "LISEZMOI.txt",
+            "compte.json",
+            "commandes.json",
+            "commandes.csv",
+            f"factures/{invoice.number}.pdf",
+            "historique.json",
+            "abonnements.json",
+            "commandes-groupees.json",
+            "alertes.json",
+        ]
+    )
     account = json.loads(archive.read("compte.json"))
     assert account["email"] == "chef@jardin.fr"
     assert account["phone"] == "06 12 34 56 78"
@@ -157,25 +179,43 @@ def test_deleting_my_account_erases_me_keeps_invoices_ends_sessions_and_mails_me
     customer = shop["restaurant"]
     order = invoiced_and_collected(shop, staff, customer)
     invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == order.id))
-    invoice_before = (invoice.number, invoice.buyer_name, invoice.buyer_organisation, invoice.buyer_siren)
+    invoice_before = (
+        invoice.number,
+        invoice.buyer_name,
+        invoice.buyer_organisation,
+        invoice.buyer_siren,
+    )
     standing = StandingOrder(
-        customer=customer, point=shop["gate"], payment_method="invoice", start_monday=date(2026, 11, 30),
+        customer=customer,
+        point=shop["gate"],
+        payment_method="invoice",
+        start_monday=date(2026, 11, 30),
     )
     db.session.add(standing)
     db.session.commit()
     other_device = app.test_client()
-    other_device.post("/compte/connexion", data={"email": customer.email, "password": TEST_PASSWORD})
+    other_device.post(
+        "/compte/connexion", data={"email": customer.email, "password": TEST_PASSWORD}
+    )
     assert other_device.get("/compte/profil").status_code == 200
     login(customer)
     send_due()
     mailbox.messages.clear()
 
-    response = client.post(f"{MY_DATA}/suppression", data={"password": TEST_PASSWORD}, follow_redirects=True)
+    response = client.post(
+        f"{MY_DATA}/suppression", data={"password": TEST_PASSWORD}, follow_redirects=True
+    )
     assert "Votre compte est supprimé" in page_text(response)
 
     user = fresh(User, customer.id)
     assert user.email == f"deleted-{user.id}@invalid"
-    assert (user.first_name, user.last_name, user.phone, user.address, user.city) == ("", "", "", "", "")
+    assert (user.first_name, user.last_name, user.phone, user.address, user.city) == (
+        "",
+        "",
+        "",
+        "",
+        "",
+    )
     assert user.active is False and user.deleted_at is not None
     assert not user.check_password(TEST_PASSWORD)
     kept = fresh(Order, order.id)
@@ -183,15 +223,26 @@ def test_deleting_my_account_erases_me_keeps_invoices_ends_sessions_and_mails_me
     assert (kept.email, kept.phone, kept.note, kept.billing_name) == ("", "", "", "")
     assert kept.contact_name == "Le Jardin Gourmand"  # a business's name, for the register
     invoice = fresh(Invoice, invoice.id)
-    assert (invoice.number, invoice.buyer_name, invoice.buyer_organisation, invoice.buyer_siren) == invoice_before
+    assert (
+        invoice.number,
+        invoice.buyer_name,
+        invoice.buyer_organisation,
+        invoice.buyer_siren,
+    ) == invoice_before
     assert fresh(StandingOrder, standing.id).ended_at is not None
     [event] = events(customer.id)
-    assert (event.action, event.actor_label, event.details) == ("account_deleted", "client", {"channel": "web"})
+    assert (event.action, event.actor_label, event.details) == (
+        "account_deleted",
+        "client",
+        {"channel": "web"},
+    )
 
     # Every session is over, on this device and the other; the password opens nothing.
     assert client.get("/compte/profil").status_code == 302
     assert other_device.get("/compte/profil").status_code == 302
-    response = client.post("/compte/connexion", data={"email": "chef@jardin.fr", "password": TEST_PASSWORD})
+    response = client.post(
+        "/compte/connexion", data={"email": "chef@jardin.fr", "password": TEST_PASSWORD}
+    )
     assert "Adresse e-mail ou mot de passe incorrect" in page_text(response)
 
     send_due()
@@ -200,7 +251,9 @@ def test_deleting_my_account_erases_me_keeps_invoices_ends_sessions_and_mails_me
     assert "supprimé" in mail["Subject"]
     body = mail.get_body(preferencelist=("plain",)).get_content()
     assert "factures déjà émises sont conservées dix ans" in body
-    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "chef@jardin.fr")).sent_at
+    assert db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.recipient == "chef@jardin.fr")
+    ).sent_at
 
 
 def test_deletion_is_refused_while_an_order_is_open_and_lists_it(client, login, shop):
@@ -260,7 +313,9 @@ def test_the_customer_page_is_for_staff_and_exports_are_for_admins(
     assert json.loads(archive.read("compte.json"))["email"] == "lea@exemple.fr"
     [event] = events(customer.id)
     assert (event.action, event.actor_id, event.actor_label) == (
-        "privacy_export", admin.id, "équipe direction@lapepiniere.example"
+        "privacy_export",
+        admin.id,
+        "équipe direction@lapepiniere.example",
     )
     with client.session_transaction() as session:
         session["login_at"] = 0
@@ -277,7 +332,9 @@ def test_an_admin_deletes_an_account_on_request_by_phone(admin_client, admin, ma
     assert fresh(User, customer.id).deleted_at is None
 
     response = admin_client.post(
-        f"{url}/suppression", data={"channel": "phone", "note": "appel du 30/11"}, follow_redirects=True
+        f"{url}/suppression",
+        data={"channel": "phone", "note": "appel du 30/11"},
+        follow_redirects=True,
     )
     page = page_text(response)
     assert "Compte supprimé" in page and "lea@exemple.fr" not in page
@@ -288,7 +345,9 @@ def test_an_admin_deletes_an_account_on_request_by_phone(admin_client, admin, ma
     assert event.details == {"channel": "phone", "note": "appel du 30/11"}
     send_due()
     [mail] = [m for m in mailbox.messages if m["To"] == "lea@exemple.fr"]
-    assert "Comme vous nous l'avez demandé" in mail.get_body(preferencelist=("plain",)).get_content()
+    assert (
+        "Comme vous nous l'avez demandé" in mail.get_body(preferencelist=("plain",)).get_content()
+    )
 
 
 def test_staff_accounts_hold_a_login_a_name_and_a_role_only(app):
@@ -314,8 +373,13 @@ def test_purge_erases_old_contact_data_and_mails_and_is_idempotent(
     app.config["PRIVACY_ORDER_DAYS"] = 365  # the default keeps three years (passport register)
     old_day = date.today() - timedelta(days=400)
     old_slot = PickupSlot(
-        week=shop["week"], point=shop["gate"], day=old_day, starts_at=time(16), ends_at=time(18),
-        capacity=50, booked=0,
+        week=shop["week"],
+        point=shop["gate"],
+        day=old_day,
+        starts_at=time(16),
+        ends_at=time(18),
+        capacity=50,
+        booked=0,
     )
     db.session.add(old_slot)
     db.session.commit()
@@ -325,20 +389,52 @@ def test_purge_erases_old_contact_data_and_mails_and_is_idempotent(
     for order in (old_guest, old_customer):
         order.slot_id = old_slot.id
     long_ago = utcnow() - timedelta(days=400)
-    db.session.add_all([
-        OutboxMessage(recipient="a@exemple.fr", subject="old", body_text="", body_html="",
-                      created_at=long_ago, sent_at=long_ago),
-        OutboxMessage(recipient="b@exemple.fr", subject="new", body_text="", body_html="",
-                      sent_at=utcnow()),
-        OutboxMessage(recipient="c@exemple.fr", subject="failed", body_text="", body_html="",
-                      created_at=long_ago, failed_at=long_ago, dismissed_at=long_ago),
-        OutboxMessage(recipient="d@exemple.fr", subject="failed", body_text="", body_html="",
-                      created_at=long_ago, failed_at=long_ago),
-    ])
+    db.session.add_all(
+        [
+            OutboxMessage(
+                recipient="a@exemple.fr",
+                subject="old",
+                body_text="",
+                body_html="",
+                created_at=long_ago,
+                sent_at=long_ago,
+            ),
+            OutboxMessage(
+                recipient="b@exemple.fr",
+                subject="new",
+                body_text="",
+                body_html="",
+                sent_at=utcnow(),
+            ),
+            OutboxMessage(
+                recipient="c@exemple.fr",
+                subject="failed",
+                body_text="",
+                body_html="",
+                created_at=long_ago,
+                failed_at=long_ago,
+                dismissed_at=long_ago,
+            ),
+            OutboxMessage(
+                recipient="d@exemple.fr",
+                subject="failed",
+                body_text="",
+                body_html="",
+                created_at=long_ago,
+                failed_at=long_ago,
+            ),
+        ]
+    )
     group = GroupOrder(
-        week=shop["week"], coordinator=make_user(kind="amap"), slot=shop["slot"],
-        members_deadline=long_ago, payment_method="invoice", status="closed", token="grp",
-        closed_at=long_ago, created_at=long_ago,
+        week=shop["week"],
+        coordinator=make_user(kind="amap"),
+        slot=shop["slot"],
+        members_deadline=long_ago,
+        payment_method="invoice",
+        status="closed",
+        token="grp",
+        closed_at=long_ago,
+        created_at=long_ago,
     )
     group.members.append(GroupMember(number=1, name="Paul", email="paul@exemple.fr", token="m1"))
     db.session.add(group)
@@ -346,13 +442,25 @@ def test_purge_erases_old_contact_data_and_mails_and_is_idempotent(
 
     output = purge(runner, "--dry-run")
     assert "Dry run: nothing changed" in output
-    for line in ("1 guest orders", "1 orders: note", "1 sent mails", "1 undelivered", "1 group order members"):
+    for line in (
+        "1 guest orders",
+        "1 orders: note",
+        "1 sent mails",
+        "1 undelivered",
+        "1 group order members",
+    ):
         assert line in output, output
     assert fresh(Order, old_guest.id).email == "lea@exemple.fr"
 
     old_link, recent_link = old_guest.access_token, recent_guest.access_token
     output = purge(runner)
-    for line in ("1 guest orders", "1 orders: note", "1 sent mails", "1 undelivered", "1 group order members"):
+    for line in (
+        "1 guest orders",
+        "1 orders: note",
+        "1 sent mails",
+        "1 undelivered",
+        "1 group order members",
+    ):
         assert line in output, output
     guest = fresh(Order, old_guest.id)
     assert (guest.contact_name, guest.email, guest.phone, guest.note) == ("", "", "", "")
@@ -361,7 +469,9 @@ def test_purge_erases_old_contact_data_and_mails_and_is_idempotent(
     assert kept.note == "" and kept.email == "chef@jardin.fr" and kept.anonymised_at is None
     assert fresh(Order, recent_guest.id).email == "lea@exemple.fr"
     assert fresh(Order, recent_guest.id).note == "Sonnez deux fois"
-    left = db.session.scalars(select(OutboxMessage.recipient).where(OutboxMessage.subject != "")).all()
+    left = db.session.scalars(
+        select(OutboxMessage.recipient).where(OutboxMessage.subject != "")
+    ).all()
     assert {"b@exemple.fr", "d@exemple.fr"} <= set(left)
     assert not {"a@exemple.fr", "c@exemple.fr"} & set(left)
     member = db.session.scalar(select(GroupMember))
