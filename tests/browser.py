@@ -79,7 +79,11 @@ def log_in(page, email, password=TEST_PASSWORD):
 
 def assert_fits_a_phone(page, width):
     """No sideways scrolling, and every control in the page body is at least 44 px high
-    (a radio button or a box: the label it sits in, which takes the tap)."""
+    (a radio button or a box: the label it sits in, which takes the tap).
+
+    Measured once the page has loaded: an element shown after a click is in the document
+    before its stylesheet applies, and an unstyled button is small."""
+    page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     small = page.evaluate(
         """[...document.querySelectorAll(
