@@ -98,6 +98,7 @@ def test_staff_read_the_plan_and_the_greenhouse_this_weeks_cards(
         expect(leek_card).to_contain_text("47 mottes à semer, 141 graines")
         expect(leek_card).to_contain_text(": 37 plants prévus")
         expect(leek_card).to_contain_text("hors période de semis")
+        page.wait_for_load_state("load")  # the size its stylesheet gives, not the default
         big = page.evaluate(
             "parseFloat(getComputedStyle(document.querySelector('.sow-trays')).fontSize)"
         )
