@@ -1,8 +1,8 @@
 """Form fields shared by several features."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, StringField
-from wtforms.validators import ValidationError
+from wtforms import Field, IntegerField, StringField
+from wtforms.validators import StopValidation, ValidationError
 
 from .formatting import cents_to_input, parse_count, parse_euros
 
@@ -26,6 +26,25 @@ class MoneyField(StringField):
         except ValueError as exc:
             self.data = None
             raise ValueError(_l("Montant invalide (exemple : 2,50).")) from exc
+
+
+class WholeNumberField(IntegerField):
+    """A whole number; its "not a number" message in the visitor's language, and alone (not
+    followed by the range's message)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Nombre entier attendu.")) from None
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
 
 
 def not_negative_money(form, field: Field):

@@ -535,7 +535,7 @@ def test_crop_data_is_saved_and_bad_input_explained(staff_client, make_product):
     assert "Entre 1 et 52 semaines." in page
     assert "Entre 0 et 90 %." in page
     assert "Entre 1 et 1 000 mottes par unité vendue." in page
-    assert "Écrivez un nombre entier, par exemple 8." in page
+    assert "Nombre entier attendu." in page
     assert "Ce champ est obligatoire." in page
     assert "Une semaine de 1 à 53." in page
     assert db.session.scalar(select(CropPlan)) is None

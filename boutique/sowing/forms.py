@@ -2,27 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
+from wtforms import TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-
-class WholeNumberField(IntegerField):
-    """A whole number; its "not a number" message in the page's language, and alone (not
-    followed by the range's message)."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = int(valuelist[0].strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Écrivez un nombre entier, par exemple 8.")) from None
-
-    def pre_validate(self, form):
-        if self.process_errors:
-            raise StopValidation()
+from ..forms import WholeNumberField
 
 
 def whole(label, low, high, message, description=None, default=None):

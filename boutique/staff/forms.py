@@ -9,7 +9,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -27,7 +26,7 @@ from wtforms.validators import (
 
 from ..catalog.services import find_product
 from ..formatting import parse_id
-from ..forms import MoneyField, not_negative_money
+from ..forms import MoneyField, WholeNumberField, not_negative_money
 from ..passports.services import is_valid_botanical_name
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
@@ -136,16 +135,6 @@ class WeekForm(FlaskForm):
         for other in (field, self.pickup_date_2, self.pickup_date_3):
             if other.data and self.closes_at.data and other.data < self.closes_at.data.date():
                 raise ValidationError(_l("Les retraits ont lieu après la clôture des commandes."))
-
-
-class WholeNumberField(IntegerField):
-    """An integer field whose parse error speaks the visitor's language."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(_l("Nombre entier attendu.")) from exc
 
 
 class OfferRowForm(Form):

@@ -21,8 +21,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..extensions import db
 from ..formatting import format_iso_date
+from ..forms import WholeNumberField
 from ..models import PickupSlot
-from .forms import WholeNumberField
 
 MAX_CAPACITY = 10_000
 MAX_POSITION = 10_000
@@ -91,7 +91,9 @@ class PointForm(FlaskForm):
         _l("Consignes en anglais (facultatif)"),
         filters=[strip],
         validators=[Length(max=2000, message=TOO_LONG)],
-        description=_l("Vides : les pages et e-mails en anglais montrent les consignes en français."),
+        description=_l(
+            "Vides : les pages et e-mails en anglais montrent les consignes en français."
+        ),
     )
     for_individual = BooleanField(_l("Particuliers"), default=True)
     for_restaurant = BooleanField(_l("Restaurants"), default=True)
