@@ -157,6 +157,7 @@ def register_template_helpers(app):
         format_vat_rate,
         format_when,
         in_locale,
+        kind_label,
         shown_week_label,
         week_label_with_year,
     )
@@ -173,6 +174,7 @@ def register_template_helpers(app):
         in_locale=in_locale,
         week_label=shown_week_label,
         week_with_year=week_label_with_year,
+        kind_label=kind_label,
     )
 
     @app.context_processor

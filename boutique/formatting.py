@@ -7,12 +7,25 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import format_currency, format_date, format_decimal, format_time, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+# A customer's kind, named once: forms, lists, pages and CSV files.
+CUSTOMER_KIND_LABELS = {
+    "individual": _l("Particulier"),
+    "restaurant": _l("Restaurant"),
+    "amap": _l("AMAP"),
+}
 
 
 def format_cents(cents):
     if cents is None:
         return ""
     return format_currency(Decimal(cents) / 100, "EUR")
+
+
+def kind_label(kind):
+    """ "Particulier", "Restaurant", "AMAP" in the page's language; an unknown kind as it is."""
+    return str(CUSTOMER_KIND_LABELS.get(kind, kind or ""))
 
 
 def format_vat_rate(basis_points):

@@ -20,13 +20,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..formatting import CUSTOMER_KIND_LABELS
 from .services import AccountLocked, attempt_password, siret_is_valid
 
-KIND_CHOICES = [
-    SelectChoice("individual", _l("Particulier")),
-    SelectChoice("restaurant", _l("Restaurant")),
-    SelectChoice("amap", _l("AMAP")),
-]
+KIND_CHOICES = [SelectChoice(kind, label) for kind, label in CUSTOMER_KIND_LABELS.items()]
 LOCALE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
 # What a phone's keyboard and password manager need (type=email/tel come with the fields).
 EMAIL_FIELD = {"inputmode": "email", "spellcheck": "false", "autocapitalize": "none"}
@@ -236,7 +233,9 @@ class ProfileForm(FlaskForm, ProfessionalDetails):
             user = attempt_password(self.user.email, field.data or "")
         except AccountLocked:
             raise ValidationError(
-                _l("Trop de tentatives : réessayez plus tard, ou utilisez « Mot de passe oublié ? ».")
+                _l(
+                    "Trop de tentatives : réessayez plus tard, ou utilisez « Mot de passe oublié ? »."
+                )
             ) from None
         if user is None:
             raise ValidationError(_l("Mot de passe actuel incorrect."))

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, or_, select
 
 from ..extensions import db
+from ..formatting import kind_label
 from ..models import Offer, Order, OrderLine, PickupSlot, Product, SalesWeek, User
 from ..spreadsheet import csv_text
 from ..timezones import local_to_utc, utc_to_local_naive
@@ -202,13 +203,6 @@ def _before(day):
     )
 
 
-CUSTOMER_KINDS = {
-    "individual": _l("Particulier"),
-    "restaurant": _l("Restaurant"),
-    "amap": _l("AMAP"),
-}
-
-
 def register_csv(entries):
     """The register as CSV (semicolons, UTF-8 with BOM; no cell runs as a formula)."""
     operator, origin = operator_number(), country()
@@ -219,7 +213,7 @@ def register_csv(entries):
                 entry.day.isoformat(),
                 entry.order_number,
                 entry.buyer,
-                str(CUSTOMER_KINDS.get(entry.customer_kind, entry.customer_kind)),
+                kind_label(entry.customer_kind),
                 entry.product,
                 entry.botanical_name,
                 entry.code,

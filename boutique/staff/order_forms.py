@@ -10,6 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from ..formatting import CUSTOMER_KIND_LABELS
 from ..models import CUSTOMER_KINDS, ORDER_STATUSES, PAYMENT_METHODS
 
 STATUS_LABELS = {
@@ -22,7 +23,6 @@ STATUS_LABELS = {
     "expired": _l("Expirée"),
     "no_show": _l("Non retirée"),
 }
-KIND_LABELS = {"individual": _l("Particulier"), "restaurant": _l("Restaurant"), "amap": _l("AMAP")}
 PAYMENT_LABELS = {
     "on_pickup": _l("Au retrait"),
     "invoice": _l("Sur facture"),
@@ -53,7 +53,7 @@ class OrderFilterForm(FlaskForm):
     def __init__(self, *args, points=(), slots=(), slot_label=str, **kwargs):
         super().__init__(*args, **kwargs)
         self.statut.choices = _choices(STATUS_LABELS, ORDER_STATUSES)
-        self.type.choices = _choices(KIND_LABELS, CUSTOMER_KINDS)
+        self.type.choices = _choices(CUSTOMER_KIND_LABELS, CUSTOMER_KINDS)
         self.paiement.choices = _choices(PAYMENT_LABELS, PAYMENT_METHODS)
         self.point.choices = [SelectChoice("", str(ALL))] + [
             SelectChoice(str(p.id), p.name) for p in points
