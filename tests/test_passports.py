@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from boutique.extensions import db
 from boutique.models import Offer, Order, PickupPoint, PickupSlot, Product
 from boutique.passports import services as passports
+from boutique.timezones import shop_today
 from tests.browser import ARTIFACTS
 from tests.conftest import page_text, page_words, pdf_words, place_shop_order, squash
 
@@ -434,8 +435,26 @@ def test_register_csv_equals_a_hand_count(admin_client, shop):
     assert [row[2] for row in day_2[1:]] == ["Bruno"]
 
 
+def test_register_page_opens_on_this_year(staff_client, shop):
+    today = shop_today()
+    for name, slot in shop["slots"].items():
+        slot.day = today if name == "gate2" else date(today.year - 1, 12, 31)
+    db.session.commit()
+
+    response = staff_client.get("/gestion/passeports")
+    assert response.status_code == 200
+    assert f'value="{today.year}-01-01"' in response.text
+    assert f'value="{today.year}-12-31"' in response.text
+    page = page_words(response)
+    assert "1 passeport délivré sur la période." in page  # Bruno's tomatoes, on today's slot
+    assert f"Tomate Cœur de bœuf Solanum lycopersicum {tomato_code(shop)} 2" in page
+
+    everything = page_words(staff_client.get("/gestion/passeports?du=&au="))
+    assert "4 passeports délivrés sur la période." in everything
+
+
 def test_register_page_for_staff_download_for_admins(client, login, make_user, staff_client, shop):
-    page = page_words(staff_client.get("/gestion/passeports"))
+    page = page_words(staff_client.get("/gestion/passeports?du=&au="))  # the whole register
     assert "4 passeports délivrés sur la période." in page
     assert f"Tomate Cœur de bœuf Solanum lycopersicum {tomato_code(shop)} 5" in page
     assert "Alice" not in page  # no buyers on screen

@@ -8,11 +8,18 @@ from flask_babel import gettext as _
 
 from ..auth import admin_required, recent_login_required, staff_required
 from ..passports import services as passports
+from ..timezones import shop_today
 from . import bp
 
 
-def _period():
-    """The dates asked for (du, au), or an error message for staff."""
+def _period(default_year=False):
+    """The dates asked for (du, au), or an error message for staff.
+
+    With default_year, a page opened without dates shows this calendar year (fields left
+    empty in its form ask for the whole register)."""
+    if default_year and "du" not in request.args and "au" not in request.args:
+        year = shop_today().year
+        return date(year, 1, 1), date(year, 12, 31), None
     period = []
     for name in ("du", "au"):
         text = (request.args.get(name) or "").strip()
@@ -29,7 +36,7 @@ def _period():
 @bp.get("/passeports")
 @staff_required
 def passport_register():
-    start, end, error = _period()
+    start, end, error = _period(default_year=True)
     entries = [] if error else passports.register_entries(start, end)
     per_product = Counter()
     for entry in entries:
