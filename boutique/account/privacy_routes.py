@@ -1,11 +1,12 @@
 """« Mes données »: a customer downloads everything the shop keeps about them, or deletes
 their account (RGPD). The rules are in privacy/services.py."""
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from ..auth import recent_login_required
+from ..downloads import download
 from ..extensions import db, limiter
 from ..privacy import services as privacy
 from ..privacy.forms import DeleteOwnAccountForm, ExportForm
@@ -15,14 +16,7 @@ from .services import AccountLocked, attempt_password
 
 
 def zip_response(data, filename):
-    return Response(
-        data,
-        mimetype="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return download(data, filename, headers={"Cache-Control": "no-store"})
 
 
 def _page(form=None, status=200, refused=None):
@@ -71,7 +65,9 @@ def delete_my_account():
         return _page(form, 422)
     try:
         if attempt_password(user.email, form.password.data) is None:
-            form.password.errors.append(_("Mot de passe incorrect : votre compte n'est pas supprimé."))
+            form.password.errors.append(
+                _("Mot de passe incorrect : votre compte n'est pas supprimé.")
+            )
             return _page(form, 422)
     except AccountLocked:
         form.password.errors.append(

@@ -1,8 +1,9 @@
 """Staff: the books — the period's VAT report on the page, the journal and FEC downloads."""
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from ..auth import admin_required, recent_login_required, staff_required
+from ..downloads import download
 from . import bp, services
 
 
@@ -12,14 +13,6 @@ def _period_or_none():
     except services.BooksError as error:
         flash(str(error), "error")
         return None
-
-
-def _download(body, filename, mimetype):
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
 
 
 @bp.get("/")
@@ -49,7 +42,7 @@ def journal_csv(periode):
         flash(str(error), "error")
         return redirect(url_for("books.books"))
     body = services.journal_csv(services.journal(period))
-    return _download(body, f"journal-ventes-{period.text}.csv", "text/csv")
+    return download(body, f"journal-ventes-{period.text}.csv")
 
 
 @bp.get("/tva-<periode>.csv")
@@ -61,7 +54,7 @@ def vat_csv(periode):
         flash(str(error), "error")
         return redirect(url_for("books.books"))
     body = services.vat_report_csv(services.vat_report(services.journal(period)))
-    return _download(body, f"tva-{period.text}.csv", "text/csv")
+    return download(body, f"tva-{period.text}.csv")
 
 
 @bp.get("/fec-<periode>.txt")
@@ -74,4 +67,4 @@ def fec(periode):
     except services.BooksError as error:
         flash(str(error), "error")
         return redirect(url_for("books.books", periode=periode if len(periode) <= 10 else None))
-    return _download(body, services.fec_filename(period), "text/plain; charset=utf-8")
+    return download(body, services.fec_filename(period), mimetype="text/plain; charset=utf-8")

@@ -1,9 +1,11 @@
 """A group order's documents: the distribution sheet, the bags' labels, the members' CSV."""
 
-from flask import Response, render_template
+from flask import render_template
 from flask_babel import gettext as _
 
 from .. import pdf as pdf_writer
+from ..downloads import download
+from ..formatting import cents_to_input
 from ..links import public_root
 from ..spreadsheet import csv_text
 from ..weeks.services import file_stem
@@ -37,10 +39,8 @@ def _pdf(group, template, kind):
         compute_gross=_line_gross,
         paid_labels=PAID_LABELS,
     )
-    return Response(
-        pdf_writer.render_pdf(html, base_url=public_root()),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f"inline; filename={_name(group, kind)}.pdf"},
+    return download(
+        pdf_writer.render_pdf(html, base_url=public_root()), f"{_name(group, kind)}.pdf"
     )
 
 
@@ -79,7 +79,7 @@ def members_csv(group):
                     line.product_name,
                     line.unit_label,
                     line.quantity,
-                    f"{totals.gross_cents / 100:.2f}".replace(".", ","),
+                    cents_to_input(totals.gross_cents),
                     paid,
                 ]
             )
@@ -87,8 +87,4 @@ def members_csv(group):
 
 
 def members_csv_response(group):
-    return Response(
-        members_csv(group),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={_name(group, 'parts')}.csv"},
-    )
+    return download(members_csv(group), f"{_name(group, 'parts')}.csv")

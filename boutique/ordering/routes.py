@@ -1,5 +1,4 @@
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -12,6 +11,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..downloads import download
 from ..extensions import db, limiter
 from ..forms import line_quantities
 from ..models import Invoice
@@ -128,11 +128,7 @@ def download_invoice(token, invoice_id):
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None or invoice.order_id != order.id:
         abort(404)
-    return Response(
-        invoices.invoice_pdf(invoice),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f"inline; filename={invoices.pdf_filename(invoice)}"},
-    )
+    return download(invoices.invoice_pdf(invoice), invoices.pdf_filename(invoice))
 
 
 @bp.get("/commande/suivi/<token>/agenda.ics")
@@ -141,11 +137,7 @@ def download_calendar(token):
     order = _order_or_404(token)
     if order.slot is None:
         abort(404)
-    return Response(
-        order_calendar(order),
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="retrait-{order.number}.ics"'},
-    )
+    return download(order_calendar(order), f"retrait-{order.number}.ics")
 
 
 def order_change_limit():

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import staff_required
+from ..downloads import download
 from ..extensions import db
 from ..formatting import parse_id
 from ..models import Product, SeasonCharge
@@ -110,11 +111,7 @@ def table_csv(name):
     body = services.table_csv(name, services.SeasonFigures(season), product and product.id)
     period = str(season.year) if season.is_year else f"{season.first}_{season.last}"
     suffix = f"-{product.id}" if name == "ecoulement-produit" and product else ""
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=saison-{name}{suffix}-{period}.csv"},
-    )
+    return download(body, f"saison-{name}{suffix}-{period}.csv")
 
 
 # --- The year's charges ---------------------------------------------------------------------------

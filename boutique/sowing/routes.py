@@ -2,13 +2,14 @@
 
 from datetime import timedelta
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import pdf as pdf_writer
 from ..auth import staff_required
+from ..downloads import download
 from ..extensions import db
 from ..links import public_root
 from ..models import Product, utcnow
@@ -50,22 +51,14 @@ def plan_pdf():
         sheet_count=SHEET_WEEKS,
         generated_at=utcnow(),
     )
-    return Response(
-        pdf_writer.render_pdf(html, base_url=public_root()),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f"inline; filename={_file_stem(plan)}.pdf"},
-    )
+    return download(pdf_writer.render_pdf(html, base_url=public_root()), f"{_file_stem(plan)}.pdf")
 
 
 @bp.get("/plan-de-semis.csv")
 @staff_required
 def plan_csv():
     plan = services.sowing_plan(shop_today())
-    return Response(
-        services.plan_csv(plan),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={_file_stem(plan)}.csv"},
-    )
+    return download(services.plan_csv(plan), f"{_file_stem(plan)}.csv")
 
 
 @bp.get("/cultures")

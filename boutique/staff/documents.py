@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from .. import pdf as pdf_writer
 from ..auth import admin_required, recent_login_required, staff_required
+from ..downloads import download
 from ..extensions import db
 from ..formatting import parse_id, slugify
 from ..links import public_root
@@ -122,11 +123,7 @@ def _respond(kind, params, document, wait=False):
     if params.point:
         name += f"-{slugify(params.point.name) or params.point.id}"  # -portail-de-la-pepiniere
     if params.format == "csv":
-        return Response(
-            KINDS[kind].to_csv(document),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
-        )
+        return download(KINDS[kind].to_csv(document), f"{name}.csv")
     if params.format == "html":
         return _html(kind, params, document, "_screen.html")
     cache_key = _cache_key(kind, params, document)
@@ -143,11 +140,7 @@ def _respond(kind, params, document, wait=False):
             _html(kind, params, document, "_pdf.html"), base_url=public_root()
         ),
     )
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f"inline; filename={name}.pdf"},
-    )
+    return download(pdf, f"{name}.pdf")
 
 
 def _preparing(kind, params, document):
@@ -359,7 +352,9 @@ def prepare_pdfs(week):
         )
         with current_app.test_request_context(path, base_url=public_root()):
             params = _document_request(week.id, delivery=kind.delivery)
-            if kind.delivery and not any(p.is_delivery for p, _slots in slots_by_point(params.slots)):
+            if kind.delivery and not any(
+                p.is_delivery for p, _slots in slots_by_point(params.slots)
+            ):
                 continue  # no delivery round this week
             document = kind.build(params)
             hit = document_cache.is_cached(_cache_key(name, params, document), "pdf")

@@ -1,10 +1,11 @@
 """Staff: invoices and credit notes — the list, recording a transfer, the PDF."""
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import staff_required
+from ..downloads import download
 from ..extensions import db
 from ..formatting import parse_count
 from ..models import Invoice
@@ -69,8 +70,4 @@ def invoice_pdf(invoice_id):
 
 
 def _pdf_response(invoice):
-    return Response(
-        invoices.invoice_pdf(invoice),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f"inline; filename={invoices.pdf_filename(invoice)}"},
-    )
+    return download(invoices.invoice_pdf(invoice), invoices.pdf_filename(invoice))

@@ -7,6 +7,7 @@ from flask import Response, render_template, request
 from flask_babel import gettext as _
 
 from ..auth import admin_required, recent_login_required, staff_required
+from ..downloads import download
 from ..passports import services as passports
 from ..timezones import shop_today
 from . import bp
@@ -63,8 +64,4 @@ def passport_register_csv():
     name = "registre-passeports"
     if start or end:
         name += f"-{start or ''}_{end or ''}"
-    return Response(
-        passports.register_csv(passports.register_entries(start, end)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={name}.csv"},
-    )
+    return download(passports.register_csv(passports.register_entries(start, end)), f"{name}.csv")

@@ -1,7 +1,7 @@
 from datetime import date
 from functools import partial
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -10,13 +10,14 @@ from werkzeug.datastructures import FileStorage
 from ..auth import admin_required, recent_login_required, staff_required
 from ..catalog import services as catalog
 from ..catalog.photos import PhotoError, delete_photo, save_photo
+from ..downloads import download
 from ..extensions import db
 from ..formatting import format_iso_date
 from ..models import Product, SalesWeek
 from ..passports import services as passports
 from ..pickup.services import create_slots_from_templates
 from ..standing.services import engaged_demand, placement_summary
-from ..timezones import local_to_utc, utc_to_local_naive
+from ..timezones import local_to_utc, shop_today, utc_to_local_naive
 from ..transactions import retried
 from ..waitlist.services import waiting_counts
 from ..waitlist.sweep import sweep_after_change
@@ -97,12 +98,7 @@ def toggle_product(product_id):
 @bp.get("/produits/export.csv")
 @staff_required
 def export_products():
-    filename = f"catalogue-{date.today().isoformat()}.csv"
-    return Response(
-        catalog.export_csv(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
+    return download(catalog.export_csv(), f"catalogue-{shop_today().isoformat()}.csv")
 
 
 @bp.route("/produits/import", methods=["GET", "POST"])
