@@ -186,8 +186,8 @@ def test_a_silent_server_costs_a_round_one_timeout_and_the_other_mails_wait_for_
 
     started = time.monotonic()
     assert send_due() == (0, 1)
-    assert time.monotonic() - started < 2.5
-    assert len(blackhole.connections) == 1
+    assert time.monotonic() - started < 4  # not five timeouts (on a busy machine, one is slow)
+    assert len(blackhole.connections) == 1  # one connection: the round stopped at the first
 
     # The server answers again: the mails not tried go out in the next round, the one that
     # failed when its retry falls due, each once.
