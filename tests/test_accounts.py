@@ -161,6 +161,8 @@ def test_bad_registration_is_explained_and_nothing_saved(client, overrides, mess
     [
         ({"siret": "73282932000075"}, "SIRET invalide"),
         ({"siret": "1234"}, "SIRET invalide"),
+        ({"siret": "7328293200007²"}, "SIRET invalide"),  # a digit to str.isdigit, not int()
+        ({"siret": "٧٣٢٨٢٩٣٢٠٠٠٠٧٤"}, "SIRET invalide"),  # Arabic-Indic digits
         ({"siret": ""}, "Obligatoire pour un compte professionnel."),
         ({"organisation": ""}, "Obligatoire pour un compte professionnel."),
         ({"city": ""}, "Obligatoire pour un compte professionnel."),
@@ -168,6 +170,7 @@ def test_bad_registration_is_explained_and_nothing_saved(client, overrides, mess
 )
 def test_professional_needs_valid_siret_and_details(client, overrides, message):
     response = client.post("/compte/inscription", data=pro_registration(**overrides))
+    assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     assert user_count() == 0
 

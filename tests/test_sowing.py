@@ -489,17 +489,18 @@ def test_an_override_replaces_the_weeks_figure_and_empty_clears_it(
     assert db.session.scalar(select(ForecastOverride)) is None
 
 
+@pytest.mark.parametrize("figure", ["-3", "1²", "٣", "12,5"])
 def test_a_bad_override_is_refused_with_the_week_named_and_nothing_saved(
-    staff_client, nursery_history
+    staff_client, nursery_history, figure
 ):
     tomato, _leek, monday = nursery_history
     good, bad = (monday + WEEK).isocalendar(), (monday + 2 * WEEK).isocalendar()
     response = staff_client.post(
         f"/gestion/semis/prevision/{tomato.id}",
-        data={f"w-{good.year}-{good.week:02d}": "12", f"w-{bad.year}-{bad.week:02d}": "-3"},
+        data={f"w-{good.year}-{good.week:02d}": "12", f"w-{bad.year}-{bad.week:02d}": figure},
     )
     assert response.status_code == 400
-    assert f"Semaine {bad.week} : « -3 » n'est pas un nombre de plants" in page_text(response)
+    assert f"Semaine {bad.week} : « {figure} » n'est pas un nombre de plants" in page_text(response)
     assert db.session.scalar(select(ForecastOverride)) is None
 
 

@@ -1,6 +1,7 @@
 """Customer accounts: registration, profile, password reset (approvals: professionals.py)."""
 
 import hashlib
+import re
 
 from flask import current_app
 from flask_babel import lazy_gettext as _
@@ -66,8 +67,9 @@ def _luhn_ok(digits):
 
 
 def siret_is_valid(siret):
-    """Check 14 digits and the Luhn key (La Poste's offices: digit sum divisible by 5)."""
-    if not siret or len(siret) != 14 or not siret.isdigit():
+    """Check 14 digits and the Luhn key (La Poste's offices: digit sum divisible by 5).
+    Only ASCII digits: '²' and '٣' are digits to str.isdigit, not to int()."""
+    if not re.fullmatch(r"[0-9]{14}", siret or ""):
         return False
     if siret.startswith("356000000"):
         return _luhn_ok(siret) or sum(int(d) for d in siret) % 5 == 0

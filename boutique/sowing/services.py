@@ -8,6 +8,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..formatting import parse_count
 from ..models import Category, CropPlan, ForecastOverride, Product
 from ..season.history import history_weeks, product_weeks
 from .forecast import WEEK, History, Observation, forecast, monday_of
@@ -185,7 +186,8 @@ def parse_overrides(formdata, mondays):
         if not raw:
             values[monday] = None
             continue
-        if not raw.isdigit() or len(raw) > 7 or int(raw) > MAX_UNITS:
+        quantity = parse_count(raw, max_digits=7)
+        if quantity is None or quantity > MAX_UNITS:
             raise SowingError(
                 _(
                     "Semaine %(week)d : « %(value)s » n'est pas un nombre de plants "
@@ -194,7 +196,7 @@ def parse_overrides(formdata, mondays):
                     value=raw[:20],
                 )
             )
-        values[monday] = int(raw)
+        values[monday] = quantity
     return values
 
 
