@@ -278,6 +278,27 @@ def test_someone_elses_alert_cannot_be_stopped(client, shop, make_user, login):
     assert entries()[0].ended_at is None
 
 
+def test_an_address_alerts_are_an_accounts_once_it_proved_the_address(
+    client, shop, make_user, login
+):
+    """Anyone can open an account with someone else's address: until its owner confirms it,
+    the alerts left with that address are not the account's to see, stop or erase."""
+    sign_up(client, shop.tomato, "camille@exemple.fr")
+    (entry,) = entries()
+    impostor = make_user(email="camille@exemple.fr", email_verified_at=None)
+    login(impostor)
+    assert "Tomate" not in page_text(client.get("/prevenez-moi/mes-alertes"))
+    assert client.post(f"/prevenez-moi/mes-alertes/{entry.id}/arreter").status_code == 404
+    assert entries()[0].ended_at is None
+
+    impostor.email_verified_at = utcnow()  # the owner after all: they read the mail
+    db.session.commit()
+    assert "Tomate Cœur de bœuf" in page_words(client.get("/prevenez-moi/mes-alertes"))
+    assert client.post(f"/prevenez-moi/mes-alertes/{entry.id}/arreter").status_code == 302
+    db.session.refresh(entry)
+    assert entry.end_reason == "unsubscribed"
+
+
 # --- The one mail ----------------------------------------------------------------------------------
 
 

@@ -263,8 +263,10 @@ def end_retired(product_ids=None, now=None):
 
 
 def of_customer(user):
-    """SQL: the entries that are the customer's (their account's, or made with their address):
-    their alerts, their data (export, deletion)."""
+    """SQL: the entries that are the customer's (their account's, or made with their address
+    once they proved it is theirs): their alerts, their data (export, deletion)."""
+    if not user.email_verified:  # anyone can open an account with someone else's address
+        return WaitlistEntry.customer_id == user.id
     return or_(
         WaitlistEntry.customer_id == user.id,
         WaitlistEntry.email == normalise_email(user.email),
@@ -282,8 +284,10 @@ def customer_entries(user):
 
 
 def is_customers(entry, user):
-    """Is this entry the customer's (their account's, or made with their address)?"""
-    return entry.customer_id == user.id or entry.email == normalise_email(user.email)
+    """Is this entry the customer's (their account's, or made with their proven address)?"""
+    return entry.customer_id == user.id or (
+        user.email_verified and entry.email == normalise_email(user.email)
+    )
 
 
 def waiting_counts(product_ids=None):
