@@ -56,6 +56,7 @@ from .models import (
     PickupSlot,
     SalesWeek,
     SeasonCharge,
+    SownLot,
     WaitlistEntry,
 )
 from .payments.invoices import PREFIXES, _bank, _line, _seller, _totals_of_lines
@@ -433,6 +434,7 @@ def load_history(products, points, staff, customers, last_monday):
             user.reviewed_at = opened + timedelta(days=1)
     counts["waitlist"] = _insert_waitlist(rng, weeks, products, guests, customers, last_monday)
     counts["crop_plans"] = _insert_crops(products)
+    counts["sown_lots"] = _insert_sown_lots(staff["staff"], last_monday.date() + timedelta(days=7))
     counts["charges"] = _insert_charges(first_year, last_monday, staff["admin"])
     return counts
 
@@ -1263,6 +1265,26 @@ def _insert_crops(products):
             }
         )
     _insert(CropPlan, rows)
+    return len(rows)
+
+
+def _insert_sown_lots(staff, this_monday):
+    """The greenhouse team sowed what the plan asked for until last week, in its week: the
+    demo's plan has nothing late, and this week's lots wait for their « Semé »."""
+    from .sowing.services import sowing_plan
+
+    rows = [
+        {
+            "product_id": s.product_id,
+            "iso_year": s.sales_monday.isocalendar().year,
+            "iso_week": s.sales_monday.isocalendar().week,
+            "cells": s.units,
+            "sown_on": s.sowing_monday,
+            "recorded_by_id": staff.id,
+        }
+        for s in sowing_plan(this_monday).late
+    ]
+    _insert(SownLot, rows)
     return len(rows)
 
 

@@ -107,6 +107,27 @@ def test_staff_read_the_plan_and_the_greenhouse_this_weeks_cards(
             assert_fits_a_phone(page, width)
         assert serious_violations(page) == []
         page.screenshot(path=str(ARTIFACTS / f"sowing-this-week-{width}.png"), full_page=True)
+
+        # The team sows the tomatoes and says so: the card goes, the lot is listed as sown.
+        page.get_by_role("button", name="Semé : Tomate Marmande", exact=True).click()
+        expect(page.locator(".flash-success")).to_have_text(
+            "Noté : « Tomate Marmande » semé, 12 mottes."
+        )
+        expect(cards).to_have_count(1)
+        sown = page.locator(".sow-sown li")
+        expect(sown).to_have_count(1)
+        expect(sown).to_contain_text(
+            f"Tomate Marmande · 12 mottes · pour la vente de la semaine {(monday + 6 * WEEK).isocalendar().week}"
+        )
+        if width == PHONE["width"]:
+            assert_fits_a_phone(page, width)
+        assert serious_violations(page) == []
+        page.screenshot(path=str(ARTIFACTS / f"sowing-sown-{width}.png"), full_page=True)
+        # A mistake: undone, the plan asks for the lot again.
+        sown.get_by_role("button", name=re.compile("Annuler")).click()
+        expect(page.locator(".flash-info")).to_contain_text("Semis de « Tomate Marmande » annulé")
+        expect(cards).to_have_count(2)
+        expect(page.locator(".sow-sown li")).to_have_count(0)
     finally:
         context.close()
 

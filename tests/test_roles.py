@@ -62,7 +62,7 @@ DOCUMENTS = {
     "staff.delivery_round",
 }
 CSV = "?format=csv"
-# The sowing plan (issue 16): staff, every page, its PDF and CSV.
+# The sowing plan (issue 16): staff, every page, its PDF and CSV, the lots marked sown.
 SOWING = {
     "sowing.plan",
     "sowing.this_week",
@@ -71,6 +71,8 @@ SOWING = {
     "sowing.crops",
     "sowing.edit_crop",
     "sowing.product_forecast",
+    "sowing.record_sown",
+    "sowing.undo_sown",
 }
 
 

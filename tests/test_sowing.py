@@ -3,8 +3,10 @@ numbers through the real history, overrides, crop data, the CSV and the PDF."""
 
 import csv
 import io
+import re
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import insert, select
@@ -17,6 +19,7 @@ from boutique.models import (
     Order,
     OrderLine,
     SalesWeek,
+    SownLot,
     WaitlistEntry,
 )
 from boutique.sowing import forecast as fc
@@ -396,6 +399,146 @@ def test_the_greenhouse_view_puts_a_products_late_sowings_on_one_card(
     ) in card
 
 
+def test_what_is_left_to_sow_once_part_of_a_lot_is_in_trays():
+    crop = SimpleNamespace(
+        weeks_to_ready=6,
+        loss_percent=10,
+        units_per_tray=77,
+        cells_per_unit=1,
+        seeds_per_unit=2,
+        sow_from_week=1,
+        sow_to_week=53,
+    )
+    monday = date(2026, 11, 30)
+    sale = monday + 6 * WEEK
+    assert sp.sowing(1, crop, sale, 10, monday).units == 12  # 10 plants at 10 % loss
+    partly = sp.sowing(1, crop, sale, 10, monday, sown=5)
+    assert (partly.units, partly.sown, partly.seeds) == (7, 5, 14)
+    assert sp.sowing(1, crop, sale, 10, monday, sown=12) is None
+    assert sp.sowing(1, crop, sale, 10, monday, sown=30) is None  # sown more than asked
+
+
+def lot_forms(page):
+    """The lot values of each "Semé" form of the greenhouse view, form by form."""
+    forms = re.findall(
+        r'<form method="post" action="/gestion/semis/seme" class="sow-form">(.*?)</form>',
+        page,
+        re.S,
+    )
+    return [re.findall(r'name="lot" value="([^"]+)"', form) for form in forms]
+
+
+def test_a_lot_marked_sown_is_not_asked_again_the_weeks_after(staff_client, nursery_history):
+    """Tomatoes take 6 weeks: in a week, this week's tomato lot and the five late ones would
+    all be late again (60 + 12 cells asked a second time) unless the team said they sowed them."""
+    tomato, leek, monday = nursery_history
+    next_week = services.sowing_plan(shop_today() + WEEK)
+    assert {s.product_id for s in next_week.late} == {tomato.id, leek.id}
+
+    page = staff_client.get("/gestion/semis/cette-semaine").get_data(as_text=True)
+    forms = lot_forms(page)
+    assert len(forms) == 4  # this week: tomatoes and leeks; late: tomatoes, leeks
+    for lots in forms:
+        response = staff_client.post("/gestion/semis/seme", data={"lot": lots})
+        assert response.status_code == 302
+    rows = db.session.scalars(select(SownLot)).all()
+    assert sum(row.cells for row in rows if row.product_id == tomato.id) == 6 * 12
+    assert {row.sown_on for row in rows} == {shop_today()}
+
+    assert services.sowing_plan(shop_today()).late == []
+    assert services.sowing_plan(shop_today() + WEEK).late == []
+    words = page_words(staff_client.get("/gestion/semis/cette-semaine"))
+    assert "Rien à semer cette semaine." in words
+    assert (
+        f"Tomate Marmande · 12 mottes · pour la vente de la semaine {(monday + 6 * WEEK).isocalendar().week}"
+        in words
+    )
+
+    # The same tap sent twice counts once.
+    staff_client.post("/gestion/semis/seme", data={"lot": forms[0]})
+    assert sum(row.cells for row in db.session.scalars(select(SownLot))) == sum(
+        row.cells for row in rows
+    )
+
+    # Undone: the plan asks for that lot again.
+    first = forms[0][0]
+    response = staff_client.post("/gestion/semis/seme/annuler", data={"lot": [first]})
+    assert response.status_code == 302
+    product_id, year, week, cells = (int(part) for part in first.split(":"))
+    again = services.sowing_plan(shop_today()).this_week
+    assert [(s.product_id, s.sales_monday.isocalendar()[:2], s.units) for s in again] == [
+        (product_id, (year, week), cells)
+    ]
+
+
+def test_a_partly_sown_lot_asks_for_the_rest(staff_client, nursery_history):
+    tomato, _leek, monday = nursery_history
+    sale = (monday + 6 * WEEK).isocalendar()
+    lot = f"{tomato.id}:{sale.year}:{sale.week}:5"
+    assert staff_client.post("/gestion/semis/seme", data={"lot": lot}).status_code == 302
+    [now] = [s for s in services.sowing_plan(shop_today()).this_week if s.product_id == tomato.id]
+    assert (now.units, now.sown) == (7, 5)
+    words = page_words(staff_client.get("/gestion/semis/cette-semaine"))
+    assert "7 mottes à semer, 14 graines (2 par motte)" in words
+    assert "5 mottes déjà semées pour cette vente." in words
+
+
+@pytest.mark.parametrize(
+    "lot, message",
+    [
+        ("", "Ce semis n'est pas reconnu : rechargez la page."),
+        ("abc", "Ce semis n'est pas reconnu : rechargez la page."),
+        ("1:2026:54:12", "Ce semis n'est pas reconnu : rechargez la page."),
+        ("1:2026:50:0", "Ce semis n'est pas reconnu : rechargez la page."),
+        ("1:2026:50:1²", "Ce semis n'est pas reconnu : rechargez la page."),
+        ("1:2026:50:12:4", "Ce semis n'est pas reconnu : rechargez la page."),
+        ("999999:2026:50:12", "Ce produit n'a pas de données de culture : rechargez la page."),
+    ],
+)
+def test_a_bad_sown_lot_is_refused_and_nothing_saved(staff_client, nursery_history, lot, message):
+    response = staff_client.post("/gestion/semis/seme", data={"lot": lot})
+    assert response.status_code == 400
+    assert message in page_text(response)
+    assert db.session.scalar(select(SownLot)) is None
+
+
+def test_marking_sown_needs_the_forms_token(app, staff_client, nursery_history):
+    tomato, _leek, monday = nursery_history
+    sale = (monday + 6 * WEEK).isocalendar()
+    lot = f"{tomato.id}:{sale.year}:{sale.week}:12"
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = staff_client.post("/gestion/semis/seme", data={"lot": lot})
+        assert response.status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert db.session.scalar(select(SownLot)) is None
+
+
+def test_a_crop_longer_than_the_plan_is_sown_in_the_plans_weeks(staff_client, make_product):
+    """A crop 30 weeks from sowing to sale: this week's sowing is for the sales week 30 weeks
+    on, beyond the 26 sales weeks the plan used to forecast (where it was never 'this week')."""
+    artichoke = make_product(name="Artichaut", variety="Gros vert de Laon")
+    db.session.add(
+        CropPlan(product=artichoke, weeks_to_ready=30, loss_percent=0, units_per_tray=40)
+    )
+    monday = fc.monday_of(shop_today())
+    for k in (30, 40):  # staff expect 10 plants in 30 weeks, and 10 in 40 weeks
+        sale = (monday + k * WEEK).isocalendar()
+        db.session.add(
+            ForecastOverride(product=artichoke, iso_year=sale.year, iso_week=sale.week, quantity=10)
+        )
+    db.session.commit()
+    plan = services.sowing_plan(shop_today())
+    assert [(s.product_id, s.sales_monday, s.units) for s in plan.this_week] == [
+        (artichoke.id, monday + 30 * WEEK, 10)
+    ]
+    # The plan's sowing weeks stop 25 weeks on: the sowing for week 40 (in 10 weeks) is in.
+    assert [w.monday for w in plan.weeks] == [monday, monday + 10 * WEEK]
+    page = page_words(staff_client.get("/gestion/semis/cette-semaine"))
+    assert "Artichaut Gros vert de Laon 10 mottes (plaques de 40)" in page
+
+
 def test_the_plan_page_shows_what_to_sow_each_week(staff_client, nursery_history):
     tomato, leek, monday = nursery_history
     page = page_words(staff_client.get("/gestion/semis/"))
@@ -482,6 +625,7 @@ def test_an_override_replaces_the_weeks_figure_and_empty_clears_it(
         "90",
         "non",
         "non",
+        "0",
     ] in csv_rows
     assert csv_rows[0][:3] == ["Semaine de semis", "Lundi du semis", "Produit"]
 

@@ -45,6 +45,7 @@ from .season import (
     CropPlan,
     ForecastOverride,
     SeasonCharge,
+    SownLot,
     WaitlistEntry,
 )
 from .standing import StandingOrder, StandingOrderLine, StandingPlacement
@@ -92,6 +93,7 @@ __all__ = [
     "SalesWeek",
     "SeasonCharge",
     "SlotTemplate",
+    "SownLot",
     "StandingOrder",
     "StandingOrderLine",
     "StandingPlacement",

@@ -1,9 +1,18 @@
 """The season: crop data and forecast overrides for the sowing plan, the waiting list for
 sold-out plants, and the year's charges the funders compare sales with."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -71,6 +80,29 @@ class ForecastOverride(db.Model):
     __table_args__ = (
         UniqueConstraint("product_id", "iso_year", "iso_week"),
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("iso_week BETWEEN 1 AND 53", name="iso_week"),
+    )
+
+
+class SownLot(db.Model):
+    """Cells the greenhouse team sowed for a product's sales week (ISO), in total: the plan asks
+    only for what is left to sow, and a lot sown is not "late" the weeks after."""
+
+    __tablename__ = "sown_lot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    iso_year: Mapped[int] = mapped_column(Integer)
+    iso_week: Mapped[int] = mapped_column(Integer)
+    cells: Mapped[int] = mapped_column(Integer)
+    sown_on: Mapped[date] = mapped_column(Date, index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    product: Mapped[Product] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("product_id", "iso_year", "iso_week"),
+        CheckConstraint("cells > 0", name="cells_positive"),
         CheckConstraint("iso_week BETWEEN 1 AND 53", name="iso_week"),
     )
 

@@ -3,7 +3,8 @@
 For each sales week: cells to sow = ⌈forecast × cells per unit sold ÷ (1 − loss)⌉ (a
 "plaque de 12 mottes" sold whole is 12 cells, a godet one), as whole trays and the cells left
 over (167 cells in trays of 40 are 4 trays and 7 cells), seeds = cells × seeds per cell, sown
-`weeks_to_ready` weeks before the sales week. A week's trays to prepare count the cells left over
+`weeks_to_ready` weeks before the sales week. Cells the team recorded as sown for that sales
+week are taken off: the plan asks for what is left, and a lot sown is no longer late. A week's trays to prepare count the cells left over
 of every crop sown in the same tray size together: growers sow several small lots in rows of one
 tray, so 12 cells of parsley and 20 of sage are one tray of 77, not two. Integer arithmetic
 throughout, so that 10 plants at 10 % loss are 12 cells on every machine.
@@ -51,7 +52,8 @@ class _Trays:
 
 @dataclass(frozen=True)
 class Sowing(_Trays):
-    """What to sow for one product and one sales week."""
+    """What is left to sow for one product and one sales week (`units` cells; `sown` cells of
+    the lot are already in trays)."""
 
     product_id: int
     sales_monday: object
@@ -62,6 +64,7 @@ class Sowing(_Trays):
     seeds: int
     outside_window: bool
     late: bool
+    sown: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,10 @@ class LateLots(_Trays):
     @property
     def forecast(self):
         return sum(s.forecast for s in self.sowings)
+
+    @property
+    def sown(self):
+        return sum(s.sown for s in self.sowings)
 
     @property
     def tray_size(self):
@@ -133,15 +140,19 @@ class SowingWeek:
         )
 
 
-def sowing(product_id, crop, sales_monday, forecast, this_monday):
-    """The sowing for a sales week's forecast (whole plants), None when nothing is needed.
+def sowing(product_id, crop, sales_monday, forecast, this_monday, sown=0):
+    """What is left to sow for a sales week's forecast (whole plants) once `sown` cells are in
+    trays, None when nothing is.
 
     crop: anything with weeks_to_ready, loss_percent, units_per_tray, cells_per_unit,
     seeds_per_unit, sow_from_week and sow_to_week (a CropPlan).
     """
     if forecast <= 0:
         return None
-    units = units_to_sow(forecast * (crop.cells_per_unit or 1), crop.loss_percent)
+    needed = units_to_sow(forecast * (crop.cells_per_unit or 1), crop.loss_percent)
+    units = needed - min(sown, needed)
+    if not units:
+        return None
     sowing_monday = sales_monday - crop.weeks_to_ready * WEEK
     return Sowing(
         product_id=product_id,
@@ -155,15 +166,19 @@ def sowing(product_id, crop, sales_monday, forecast, this_monday):
             sowing_monday.isocalendar().week, crop.sow_from_week, crop.sow_to_week
         ),
         late=sowing_monday < this_monday,
+        sown=min(sown, needed),
     )
 
 
-def build_plan(crops, forecasts, this_monday, order=None):
+def build_plan(crops, forecasts, this_monday, order=None, sown=None, until=None):
     """[SowingWeek] in date order from {product id: crop} and {product id: {sales Monday:
     units}}; products without crop data are left out (the caller lists them).
 
     order: product ids in the order rows are shown within a week (default: by id).
+    sown: {(product id, sales Monday): cells already sown}.
+    until: the last sowing Monday to plan (late sowings are always kept).
     """
+    sown = sown or {}
     rank = {pid: i for i, pid in enumerate(order or sorted(crops))}
     weeks = {}
     for product_id, by_week in forecasts.items():
@@ -171,8 +186,15 @@ def build_plan(crops, forecasts, this_monday, order=None):
         if crop is None:
             continue
         for sales_monday, units in by_week.items():
-            item = sowing(product_id, crop, sales_monday, units, this_monday)
-            if item is not None:
+            item = sowing(
+                product_id,
+                crop,
+                sales_monday,
+                units,
+                this_monday,
+                sown.get((product_id, sales_monday), 0),
+            )
+            if item is not None and (until is None or item.sowing_monday <= until):
                 weeks.setdefault(item.sowing_monday, SowingWeek(item.sowing_monday))
                 weeks[item.sowing_monday].sowings.append(item)
     for week in weeks.values():

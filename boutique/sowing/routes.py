@@ -14,6 +14,7 @@ from ..extensions import db
 from ..links import public_root
 from ..models import Product, utcnow
 from ..timezones import shop_today
+from ..transactions import retried
 from . import bp, services
 from .forecast import METHOD, WEEK
 from .forms import CropForm, OverrideForm
@@ -36,7 +37,71 @@ def plan():
 @bp.get("/cette-semaine")
 @staff_required
 def this_week():
-    return render_template("sowing/this_week.html", plan=services.sowing_plan(shop_today()))
+    return _this_week_page()
+
+
+def _this_week_page(status=200):
+    plan = services.sowing_plan(shop_today())
+    return render_template(
+        "sowing/this_week.html",
+        plan=plan,
+        sown=services.sown_since(plan.monday),
+        form=OverrideForm(),
+    ), status
+
+
+def _lots_posted():
+    """The lots of the greenhouse view's form, or None (the message flashed)."""
+    if not OverrideForm().validate_on_submit():
+        flash(_("Le formulaire a expiré : rechargez la page et recommencez."), "error")
+        return None
+    try:
+        return services.parse_lots(request.form.getlist("lot"))
+    except services.SowingError as error:
+        flash(str(error), "error")
+        return None
+
+
+@bp.post("/seme")
+@staff_required
+@retried
+def record_sown():
+    """The greenhouse team sowed a card's lot(s): the plan stops asking for them."""
+    lots = _lots_posted()
+    if lots is None:
+        return _this_week_page(400)
+    services.record_sown(lots, current_user, shop_today())
+    db.session.commit()
+    product = db.session.get(Product, lots[0][0])
+    cells = sum(cells for _pid, _monday, cells in lots)
+    flash(
+        ngettext(
+            "Noté : « %(name)s » semé, %(num)d motte.",
+            "Noté : « %(name)s » semé, %(num)d mottes.",
+            cells,
+            name=product.full_name,
+        ),
+        "success",
+    )
+    return redirect(url_for("sowing.this_week"))
+
+
+@bp.post("/seme/annuler")
+@staff_required
+@retried
+def undo_sown():
+    """A sowing recorded by mistake: the plan asks for the lot again."""
+    lots = _lots_posted()
+    if lots is None:
+        return _this_week_page(400)
+    services.undo_sown(lots)
+    db.session.commit()
+    product = db.session.get(Product, lots[0][0])
+    flash(
+        _("Semis de « %(name)s » annulé : le plan le demande de nouveau.", name=product.full_name),
+        "info",
+    )
+    return redirect(url_for("sowing.this_week"))
 
 
 @bp.get("/plan-de-semis.pdf")

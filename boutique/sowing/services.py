@@ -2,14 +2,15 @@
 staff overrides, and the plan of the coming weeks. Services flush, never commit."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..formatting import parse_count
-from ..models import Category, CropPlan, ForecastOverride, Product
+from ..models import Category, CropPlan, ForecastOverride, Product, SownLot
 from ..season.history import history_weeks, product_weeks
 from .forecast import WEEK, History, Observation, forecast, monday_of
 from .plan import build_plan, late_lots
@@ -19,6 +20,7 @@ HORIZON_WEEKS = 26
 # product was in the catalog then tells "out of season" from "new" (forecast.knows_last_season).
 HISTORY_WEEKS = 110
 MAX_UNITS = 1_000_000
+MAX_CELLS = 10_000_000
 
 
 class SowingError(Exception):
@@ -154,12 +156,13 @@ def overrides_for(product_ids, mondays):
     return found
 
 
-def product_forecasts(product_ids, today, horizon=HORIZON_WEEKS, history=None):
+def product_forecasts(product_ids, today, horizon=HORIZON_WEEKS, history=None, reach=None):
     """{product id: [WeekForecast]} for the coming weeks, computed from the history before this
-    week, with staff overrides."""
+    week, with staff overrides. reach: {product id: weeks} to forecast instead of `horizon`."""
     monday = this_monday(today)
     history = history if history is not None else history_before(monday)
-    targets = coming_mondays(monday, horizon)
+    reach = reach or {}
+    targets = coming_mondays(monday, max([horizon, *reach.values()]))
     overrides = overrides_for(product_ids, targets)
     return {
         product_id: [
@@ -168,7 +171,7 @@ def product_forecasts(product_ids, today, horizon=HORIZON_WEEKS, history=None):
                 forecast(history, product_id, target, monday),
                 overrides.get((product_id, target)),
             )
-            for target in targets
+            for target in targets[: reach.get(product_id, horizon)]
         ]
         for product_id in product_ids
     }
@@ -200,29 +203,31 @@ def parse_overrides(formdata, mondays):
     return values
 
 
-def _write_override(product_id, iso_year, iso_week, quantity, user_id):
-    """Set one week's staff figure in SQL, whatever another request wrote or cleared since
-    this one read them (one row per product and week: a unique constraint)."""
-    key = (
-        ForecastOverride.product_id == product_id,
-        ForecastOverride.iso_year == iso_year,
-        ForecastOverride.iso_week == iso_week,
-    )
-    if quantity is None:
-        db.session.execute(delete(ForecastOverride).where(*key))
+def _set_week_row(model, product_id, iso_year, iso_week, values):
+    """Write (values) or delete (None) the row of a product's ISO week in SQL, whatever another
+    request wrote or cleared since this one read it (one row per product and week: a unique
+    constraint)."""
+    key = (model.product_id == product_id, model.iso_year == iso_year, model.iso_week == iso_week)
+    if values is None:
+        db.session.execute(delete(model).where(*key))
         return
-    values = {"quantity": quantity, "set_by_id": user_id}
-    if db.session.execute(update(ForecastOverride).where(*key).values(**values)).rowcount:
+    if db.session.execute(update(model).where(*key).values(**values)).rowcount:
         return
     try:
         with db.session.begin_nested():
             db.session.execute(
-                insert(ForecastOverride).values(
+                insert(model).values(
                     product_id=product_id, iso_year=iso_year, iso_week=iso_week, **values
                 )
             )
     except IntegrityError:  # inserted by another request since the update found no row
-        db.session.execute(update(ForecastOverride).where(*key).values(**values))
+        db.session.execute(update(model).where(*key).values(**values))
+
+
+def _write_override(product_id, iso_year, iso_week, quantity, user_id):
+    """Set one week's staff figure (None clears it)."""
+    values = None if quantity is None else {"quantity": quantity, "set_by_id": user_id}
+    _set_week_row(ForecastOverride, product_id, iso_year, iso_week, values)
 
 
 def save_overrides(product, values, user):
@@ -280,20 +285,114 @@ class Plan:
 
 
 def sowing_plan(today, horizon=HORIZON_WEEKS):
-    """What to sow, week by week, for the forecasts of the coming sales weeks."""
+    """What to sow in this week and the `horizon` - 1 after it, and what is late: each product's
+    forecast reaches as far as its sowings of those weeks are for (its weeks to sale-ready past
+    the horizon), less the cells already sown."""
     rows = products_with_crops()
     products = {product.id: product for product, _crop in rows}
     crops = {product.id: crop for product, crop in rows if crop is not None}
-    forecasts = product_forecasts(list(crops), today, horizon)
     monday = this_monday(today)
+    forecasts = product_forecasts(
+        list(crops),
+        today,
+        horizon,
+        reach={pid: horizon + crop.weeks_to_ready - 1 for pid, crop in crops.items()},
+    )
+    mondays = {w.monday for weeks in forecasts.values() for w in weeks}
     weeks = build_plan(
         crops,
         {pid: {w.monday: w.units for w in rows} for pid, rows in forecasts.items()},
         monday,
         order=[product.id for product, _crop in rows],
+        sown=sown_for(list(crops), mondays),
+        until=monday + (horizon - 1) * WEEK,
     )
     missing = [product for product, crop in rows if crop is None]
     return Plan(monday, weeks, products, crops, missing)
+
+
+# --- What was sown ------------------------------------------------------------------------------
+
+
+def _iso(monday):
+    iso = monday.isocalendar()
+    return iso.year, iso.week
+
+
+def sown_for(product_ids, mondays):
+    """{(product id, sales Monday): cells sown} for those sales weeks: one query."""
+    if not product_ids or not mondays:
+        return {}
+    by_iso = {_iso(monday): monday for monday in mondays}
+    rows = db.session.execute(
+        select(SownLot.product_id, SownLot.iso_year, SownLot.iso_week, SownLot.cells).where(
+            SownLot.product_id.in_(list(product_ids)),
+            SownLot.iso_year.in_({year for year, _week in by_iso}),
+        )
+    )
+    found = {}
+    for product_id, year, week, cells in rows:
+        monday = by_iso.get((year, week))
+        if monday is not None:
+            found[(product_id, monday)] = cells
+    return found
+
+
+def parse_lots(values):
+    """[(product id, sales Monday, cells)] from the form's lot fields ("<product id>:<ISO year>:
+    <ISO week>:<cells>", cells being the lot's total once sown); SowingError when one is not."""
+    from flask_babel import gettext as _
+
+    lots = []
+    for value in values:
+        parts = [parse_count(part, max_digits=9) for part in str(value).split(":")]
+        if len(parts) != 4 or None in parts or not 0 < parts[3] <= MAX_CELLS:
+            raise SowingError(_("Ce semis n'est pas reconnu : rechargez la page."))
+        product_id, year, week, cells = parts
+        try:
+            monday = date.fromisocalendar(year, week, 1)
+        except ValueError:
+            raise SowingError(_("Ce semis n'est pas reconnu : rechargez la page.")) from None
+        lots.append((product_id, monday, cells))
+    if not lots:
+        raise SowingError(_("Ce semis n'est pas reconnu : rechargez la page."))
+    known = set(
+        db.session.scalars(
+            select(CropPlan.product_id).where(
+                CropPlan.product_id.in_({product_id for product_id, _m, _c in lots})
+            )
+        )
+    )
+    if any(product_id not in known for product_id, _m, _c in lots):
+        raise SowingError(_("Ce produit n'a pas de données de culture : rechargez la page."))
+    return lots
+
+
+def record_sown(lots, user, today):
+    """The lots are sown: each sales week's cells set to the total given (the same tap sent
+    twice counts once)."""
+    for product_id, monday, cells in lots:
+        year, week = _iso(monday)
+        values = {"cells": cells, "sown_on": today, "recorded_by_id": user.id}
+        _set_week_row(SownLot, product_id, year, week, values)
+    db.session.flush()
+
+
+def undo_sown(lots):
+    """Forget the sowings of those lots (product id, sales Monday): the plan asks for them again."""
+    for product_id, monday, _cells in lots:
+        _set_week_row(SownLot, product_id, *_iso(monday), None)
+    db.session.flush()
+
+
+def sown_since(monday):
+    """The lots recorded as sown from `monday` on, with their product, latest first."""
+    return db.session.scalars(
+        select(SownLot)
+        .where(SownLot.sown_on >= monday)
+        .options(joinedload(SownLot.product))
+        .order_by(SownLot.sown_on.desc(), SownLot.id.desc())
+    ).all()
 
 
 def plan_csv(plan):
@@ -319,6 +418,7 @@ def plan_csv(plan):
         _("Graines"),
         _("Hors période de semis"),
         _("En retard"),
+        _("Mottes déjà semées"),
     ]
     rows = []
     for week in plan.weeks:
@@ -343,6 +443,7 @@ def plan_csv(plan):
                     s.seeds,
                     _("oui") if s.outside_window else _("non"),
                     _("oui") if s.late else _("non"),
+                    s.sown,
                 ]
             )
     return csv_text(header, rows)
