@@ -535,6 +535,7 @@ def test_staff_add_a_charge_in_euros_with_comma_or_dot(staff_client, season, amo
         ("", "10", "Indiquez le libellé de la charge."),
         ("   ", "10", "Indiquez le libellé de la charge."),
         ("Eau", "", "Indiquez le montant"),
+        ("Eau", "   ", "Indiquez le montant (exemple : 12 500,00)."),  # not « existe déjà »
         ("Eau", "-5", "Le montant ne peut pas être négatif."),
         ("Eau", "dix euros", "Montant invalide"),
         ("Eau", "10,555", "Montant invalide"),
@@ -549,6 +550,34 @@ def test_a_bad_charge_is_told_and_changes_nothing(staff_client, season, label, a
     assert message in text
     db.session.expire_all()
     assert charges_2026() == {"Salaires": 15000, "Serres": 5000}
+
+
+def test_a_label_is_the_same_whatever_its_accented_capitals(staff_client, season):
+    """SQLite's lower() leaves « É » as it is: the check must not depend on the database."""
+    post_charge(staff_client, "/gestion/saison/charges?annee=2026", "Électricité", "10")
+    text = post_charge(staff_client, "/gestion/saison/charges?annee=2026", "électricité", "12")
+    assert "Une charge « électricité » existe déjà pour 2026." in text
+    db.session.expire_all()
+    assert charges_2026()["Électricité"] == 1000 and len(charges_2026()) == 3
+
+
+def test_a_charge_changed_from_a_page_whose_query_is_not_understood_goes_to_its_year(
+    staff_client, season
+):
+    serres = db.session.scalar(select(SeasonCharge).filter_by(year=2026, label="Serres"))
+    response = staff_client.post(
+        f"/gestion/saison/charges/{serres.id}?annee=abc",
+        data={"label": "Serres", "amount_cents": "60"},
+    )
+    assert response.headers["Location"].endswith("/gestion/saison/?annee=2026#financeurs")
+    text = page_text(staff_client.get(response.headers["Location"]))
+    assert "Charge « Serres » enregistrée." in text and "non reconnue" not in text
+    response = staff_client.post(
+        f"/gestion/saison/charges/{serres.id}/supprimer?du=2026-05-01&au=2026-01-01"
+    )
+    assert response.headers["Location"].endswith("/gestion/saison/?annee=2026#financeurs")
+    text = page_text(staff_client.get(response.headers["Location"]))
+    assert "Charge « Serres » retirée." in text and "La période doit finir" not in text
 
 
 def test_a_label_may_come_back_another_year(staff_client, season):

@@ -12,9 +12,11 @@ MAX_CHARGE_CENTS = 1_000_000_000
 
 
 def charge_amount(form, field):
-    if field.data is not None and field.data < 0:
+    if field.data is None:  # only spaces typed
+        raise ValidationError(_l("Indiquez le montant (exemple : 12 500,00)."))
+    if field.data < 0:
         raise ValidationError(_l("Le montant ne peut pas être négatif."))
-    if field.data is not None and field.data > MAX_CHARGE_CENTS:
+    if field.data > MAX_CHARGE_CENTS:
         raise ValidationError(_l("Montant trop élevé."))
 
 

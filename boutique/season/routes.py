@@ -142,12 +142,22 @@ def add_charge():
     )
 
 
+def _charge_season(charge):
+    """The page a charge's form goes back to: the one it was sent from, or, when its query is
+    not understood, the charge's own year (the line has its year; the query only says where
+    staff were)."""
+    try:
+        return services.parse_season(request.args)
+    except services.SeasonError:
+        return services.year_season(charge.year)
+
+
 @bp.post("/charges/<int:charge_id>")
 @staff_required
 def change_charge(charge_id):
     charge = db.get_or_404(SeasonCharge, charge_id)
     return _save_charge(
-        _season(),
+        _charge_season(charge),
         lambda label, cents: services.change_charge(charge, label, cents, current_user),
         lambda: _("Charge « %(label)s » enregistrée.", label=charge.label),
     )
@@ -175,7 +185,7 @@ def _save_charge(season, save, done):
 @staff_required
 def remove_charge(charge_id):
     charge = db.get_or_404(SeasonCharge, charge_id)
-    season = _season()
+    season = _charge_season(charge)
     if not RemoveChargeForm().validate_on_submit():
         flash(_("Le formulaire a expiré : recommencez."), "error")
         return _back(season)

@@ -595,14 +595,13 @@ def _check_label(year, label, charge_id=None):
     label = " ".join((label or "").split())
     if not label:
         raise ChargeError(_("Indiquez le libellé de la charge."))
-    clash = db.session.scalar(
-        select(SeasonCharge.id).where(
-            SeasonCharge.year == year,
-            func.lower(SeasonCharge.label) == label.lower(),
-            SeasonCharge.id != (charge_id or 0),
+    # Compared in Python: SQLite's lower() leaves « É » as it is, PostgreSQL's does not.
+    others = db.session.scalars(
+        select(SeasonCharge.label).where(
+            SeasonCharge.year == year, SeasonCharge.id != (charge_id or 0)
         )
     )
-    if clash:
+    if label.casefold() in {other.casefold() for other in others}:
         raise _label_taken(year, label)
     return label
 
