@@ -44,13 +44,18 @@ def parse_id(text):
 
 
 def parse_euros(text):
-    """Turn '2,50', '2.5' or '2' into 250 cents; raise ValueError otherwise."""
+    """Turn '2,50', '2.5', '1 234,50 €' or '2' into cents; raise ValueError otherwise.
+
+    Only what people type for an amount: ASCII digits and one decimal mark (Decimal alone
+    would take '1e3' as 1 000 €, '1_000', '+5' and digits of other scripts)."""
     cleaned = (text or "").strip().replace("\u00a0", "").replace(" ", "").replace("€", "")
     if len(cleaned) > 15:
         raise ValueError("too long")
     cleaned = cleaned.replace(",", ".")
     if not cleaned:
         raise ValueError("empty amount")
+    if not re.fullmatch(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", cleaned):
+        raise ValueError("not an amount")
     try:
         amount = Decimal(cleaned)
     except InvalidOperation as exc:

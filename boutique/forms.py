@@ -1,5 +1,7 @@
 """Form fields shared by several features."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, IntegerField, StringField
 from wtforms.validators import StopValidation, ValidationError
@@ -29,18 +31,19 @@ class MoneyField(StringField):
 
 
 class WholeNumberField(IntegerField):
-    """A whole number; its "not a number" message in the visitor's language, and alone (not
-    followed by the range's message)."""
+    """A whole number as people type it (ASCII digits, maybe a minus: int() alone would take
+    '1_0', '+5' and digits of other scripts); its "not a number" message in the visitor's
+    language, and alone (not followed by the range's message)."""
 
     def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
+        text = valuelist[0].strip() if valuelist else ""
+        if not text:  # spaces are nothing typed: a required field says so, not its range
+            self.raw_data, self.data = [], None
             return
-        try:
-            self.data = int(valuelist[0].strip())
-        except ValueError:
+        if not re.fullmatch(r"-?[0-9]{1,30}", text):  # a range then says how big
             self.data = None
-            raise ValueError(_l("Nombre entier attendu.")) from None
+            raise ValueError(_l("Nombre entier attendu."))
+        self.data = int(text)
 
     def pre_validate(self, form):
         if self.process_errors:

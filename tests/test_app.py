@@ -44,7 +44,9 @@ def test_production_starts_with_a_real_secret_and_secure_cookies(monkeypatch, ma
     app = make_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     client = app.test_client()
-    assert client.get("/healthz", base_url="https://boutique.lapepiniere.example").status_code == 200
+    assert (
+        client.get("/healthz", base_url="https://boutique.lapepiniere.example").status_code == 200
+    )
 
 
 def test_migrations_match_the_models(app):
@@ -176,6 +178,27 @@ def test_odd_numbers_never_crash_the_parsers(text):
     except ValueError:
         return
     assert isinstance(cents, int)
+
+
+@pytest.mark.parametrize(
+    "text", ["1e3", "1E2", "1_000", "+5", "١٢", "１２", "2,5,0", "--1", "0x10"]
+)
+def test_an_amount_is_only_what_people_type_for_one(text):
+    """Decimal would take '1e3' for 1 000 € and '1_000' for 1 000 €: a typo saved silently."""
+    from boutique.formatting import parse_euros
+
+    with pytest.raises(ValueError):
+        parse_euros(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [("2,50", 250), ("2.5", 250), ("1 234,50 €", 123450), ("12.", 1200), (",5", 50)],
+)
+def test_amounts_as_people_type_them(text, cents):
+    from boutique.formatting import parse_euros
+
+    assert parse_euros(text) == cents
 
 
 @pytest.mark.parametrize(

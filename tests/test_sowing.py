@@ -659,6 +659,36 @@ def test_the_pdf_sheet_lists_the_sowings(staff_client, nursery_history):
     assert "Enretard" in text
 
 
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1_0", "Nombre entier attendu."),
+        ("+5", "Nombre entier attendu."),
+        ("٣", "Nombre entier attendu."),
+        ("１０", "Nombre entier attendu."),
+        ("   ", "Ce champ est obligatoire."),
+    ],
+)
+def test_a_crop_figure_is_a_whole_number_as_people_type_it(
+    staff_client, make_product, typed, message
+):
+    product = make_product(name="Basilic", variety="Grand vert")
+    data = {
+        "weeks_to_ready": typed,
+        "loss_percent": "10",
+        "units_per_tray": "77",
+        "cells_per_unit": "1",
+        "seeds_per_unit": "2",
+        "sow_from_week": "1",
+        "sow_to_week": "53",
+        "note": "",
+    }
+    page = page_text(staff_client.post(f"/gestion/semis/cultures/{product.id}", data=data))
+    assert message in page
+    assert "Entre 1 et 52 semaines." not in page  # the message alone, not the range's too
+    assert db.session.scalar(select(CropPlan)) is None
+
+
 def test_crop_data_is_saved_and_bad_input_explained(staff_client, make_product):
     product = make_product(name="Basilic", variety="Grand vert")
     url = f"/gestion/semis/cultures/{product.id}"
