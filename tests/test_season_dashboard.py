@@ -362,6 +362,20 @@ def test_a_week_counts_in_the_year_of_its_thursday(staff_client, season):
     assert "104,26 € HT sur 4 semaines" in text_2026
 
 
+def test_a_week_whose_orders_closed_weeks_before_counts_in_its_pick_up_year(staff_client, season):
+    """Orders closed on 22 December before a break, picked up on Friday 8 January 2027 (ISO
+    week 1 of 2027): the week is 2027's (it was in neither year's figures)."""
+    week = sales_week(date(2027, 1, 8))
+    week.closes_at = datetime(2026, 12, 22, 17, tzinfo=UTC)
+    week.opens_at = datetime(2026, 12, 14, 8, tzinfo=UTC)
+    offer(week, season.leek, 5, 1)
+    db.session.flush()
+    order(week, "restaurant", "invoice", "collected", [(season.leek, 1, 1000)])
+    db.session.commit()
+    assert "10,00 € HT sur 1 semaine, 1 commande" in words(staff_client, URL + "?annee=2027")
+    assert "94,26 € HT sur 3 semaines" in words(staff_client, URL + "?annee=2026")  # as it was
+
+
 def test_an_order_lowered_to_nothing_by_staff_is_not_counted_as_an_order(staff_client, season):
     emptied = order(season.w15, "restaurant", "invoice", "confirmed", [(season.leek, 4, 190)])
     emptied.lines[0].quantity = 0  # the leeks failed: staff lowered the line to 0

@@ -48,20 +48,25 @@ class ProductWeek:
     waiting: int = 0  # units asked for on the waiting list while the week was on
 
 
+EARLIEST_DEADLINE = timedelta(days=92)
+
+
 def _midnight(day):
     return datetime.combine(day, time.min, UTC)
 
 
 def history_weeks(first, last):
     """The published or archived weeks whose ISO Monday is between two dates, in order."""
-    # Deadlines fall in or next to their pick-up week: a day's margin each side, then the
-    # exact ISO week from the pick-up days (a few hundred rows at most, one query). The
-    # deadline is a UTC datetime: the margins are compared as midnights in UTC.
+    # A deadline comes before its pick-up days, usually in the week before, sometimes weeks
+    # before (orders closed before a Christmas break): weeks whose deadline is up to a quarter
+    # earlier are read, then kept by the exact ISO week of their pick-up days (a few hundred
+    # rows at most, one query). The deadline is a UTC datetime: the margins are compared as
+    # midnights in UTC.
     rows = db.session.execute(
         select(SalesWeek.id, SalesWeek.label, SalesWeek.pickup_dates, SalesWeek.closes_at)
         .where(
             SalesWeek.status.in_(("published", "archived")),
-            SalesWeek.closes_at >= _midnight(first - timedelta(days=8)),
+            SalesWeek.closes_at >= _midnight(first - EARLIEST_DEADLINE),
             SalesWeek.closes_at < _midnight(last + timedelta(days=15)),
         )
         .order_by(SalesWeek.closes_at, SalesWeek.id)
