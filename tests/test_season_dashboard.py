@@ -14,11 +14,13 @@ from boutique.models import (
     Offer,
     Order,
     OrderLine,
+    Payment,
     Product,
     SalesWeek,
     SeasonCharge,
     WaitlistEntry,
 )
+from boutique.payments.invoices import issue_invoice
 from boutique.season.routes import SVG_POLICY
 from tests.conftest import page_text, page_words
 
@@ -347,6 +349,27 @@ def test_funders_share_is_the_years_sales_against_its_charges_and_the_cap(
     text = words(staff_client, URL + "?du=2026-04-06&au=2026-04-12")
     assert "31,30 € HT sur 1 semaine" in text
     assert "les ventes HT (94,26 €) couvrent 47,1 %" in text
+
+
+def test_funders_sales_count_the_no_shows_the_customer_was_charged_for(staff_client, season):
+    """A restaurant invoiced at confirmation that did not come still owes its invoice: the
+    books have the sale, so do the funders' figures. A no-show whose card was refunded, or
+    who never paid, sold nothing."""
+    invoiced = order(season.w16, "restaurant", "invoice", "no_show", [(season.leek, 10, 190)])
+    refunded = order(season.w16, "individual", "card", "no_show", [(season.leek, 4, 250)])
+    db.session.flush()
+    issue_invoice(invoiced)
+    db.session.add_all(
+        [
+            Payment(order=refunded, method="card", amount_cents=1000),
+            Payment(order=refunded, method="card", amount_cents=-1000),
+        ]
+    )
+    db.session.commit()
+    text = words(staff_client, URL + "?annee=2026")
+    # 94.26 + 19.00 invoiced: 113.26 of 200.00, 56.6 %; the weekly sales are unchanged.
+    assert "les ventes HT (113,26 €) couvrent 56,6 % des charges" in text
+    assert "94,26 € HT sur 3 semaines" in text
 
 
 def test_a_week_counts_in_the_year_of_its_thursday(staff_client, season):

@@ -25,7 +25,7 @@ CHARTS = {
     "absences": lambda f, p, n: charts.lost_orders(f.lost_orders(), n),
     "paiements": lambda f, p, n: charts.payment_methods(f.payment_methods(), n),
     "attente": lambda f, p, n: charts.waiting_list(f.waiting_list(), n),
-    "financeurs": lambda f, p, n: charts.funders(services.funders_share(f.season.year, f), n),
+    "financeurs": lambda f, p, n: charts.funders(services.funders_share(f.season.year), n),
 }
 
 
@@ -71,7 +71,7 @@ def dashboard():
         product_weeks=figures.product_weekly(product.id) if product else [],
         top_offered=charts.top_offered(figures.products()),
         charge_lines=lines,
-        share=services.funders_share(season.year, figures, lines),
+        share=services.funders_share(season.year, lines),
         charge_form=ChargeForm(formdata=None),
         charge_forms={line.id: ChargeForm(obj=line, formdata=None) for line in lines},
         remove_form=RemoveChargeForm(),

@@ -17,13 +17,23 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..formatting import cents_to_input
-from ..models import Offer, Order, OrderLine, Product, SeasonCharge, WaitlistEntry
+from ..models import (
+    Invoice,
+    Offer,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    SeasonCharge,
+    WaitlistEntry,
+)
 from ..pricing import BASIS
 from ..spreadsheet import csv_text
 from ..timezones import local_to_utc, shop_today
@@ -217,9 +227,26 @@ class ProductRow:
         return self.sold_out_weeks[0] if self.sold_out_weeks else None
 
 
-def _order_rates(week_ids):
+def _charged_no_show():
+    """SQL: a no-show the customer was charged for all the same — an invoice that no credit
+    note cancelled, or money taken (card captured, cash) that was not all paid back."""
+    credited = aliased(Invoice)
+    invoiced = exists().where(
+        Invoice.order_id == Order.id,
+        Invoice.kind == "invoice",
+        ~exists().where(credited.credit_note_of_id == Invoice.id),
+    )
+    paid = (
+        select(func.coalesce(func.sum(Payment.amount_cents), 0))
+        .where(Payment.order_id == Order.id)
+        .scalar_subquery()
+    )
+    return and_(Order.status == "no_show", or_(invoiced, paid > 0))
+
+
+def _order_rates(week_ids, charged_no_shows=False):
     """(source, net, gross): one row per sold order and VAT rate, joined to its order, with
-    its HT and TTC amounts.
+    its HT and TTC amounts; with charged_no_shows, the no-shows that were charged too.
 
     The conversion is the orders' own (pricing.compute_totals), in integers: rounded half up.
     The lines are grouped by order and rate alone (a narrow key), the order's week, kind and
@@ -233,7 +260,12 @@ def _order_rates(week_ids):
             func.sum(OrderLine.unit_price_cents * OrderLine.quantity).label("amount"),
         )
         .join(Order, OrderLine.order_id == Order.id)
-        .where(Order.week_id.in_(week_ids), Order.status.in_(SOLD_STATUSES))
+        .where(
+            Order.week_id.in_(week_ids),
+            or_(Order.status.in_(SOLD_STATUSES), _charged_no_show())
+            if charged_no_shows
+            else Order.status.in_(SOLD_STATUSES),
+        )
         .group_by(OrderLine.order_id, rate)
         # Lines lowered to 0 by staff (a crop failed) sold nothing: an order left with none
         # is not counted among the week's orders.
@@ -530,15 +562,13 @@ class SeasonFigures:
 # --- The funders' share ------------------------------------------------------------------------
 
 
-def year_sales_cents(year, figures=None):
-    """The calendar year's sales HT: from the season's own weeks when they hold the year's."""
+def year_sales_cents(year):
+    """The calendar year's sales HT, as the books have them: the orders sold, and the
+    no-shows the customer was charged for all the same (invoiced, or paid and kept)."""
     weeks = season_weeks(date(year, 1, 1), date(year, 12, 31))
     if not weeks:
         return 0
-    if figures is not None and all(week.id in figures.rows for week in weeks):
-        figures.weekly()  # the sales read into the rows
-        return sum(figures.rows[week.id].total_cents for week in weeks)
-    source, net, _gross = _order_rates([week.id for week in weeks])
+    source, net, _gross = _order_rates([week.id for week in weeks], charged_no_shows=True)
     return int(db.session.scalar(select(func.coalesce(func.sum(net), 0)).select_from(source)) or 0)
 
 
@@ -574,11 +604,11 @@ class FundersShare:
         return self.charges_cents > 0 and self.sales_cents > self.cap_cents
 
 
-def funders_share(year, figures=None, lines=None):
+def funders_share(year, lines=None):
     lines = charges(year) if lines is None else lines
     return FundersShare(
         year,
-        year_sales_cents(year, figures),
+        year_sales_cents(year),
         sum(line.amount_cents for line in lines),
         int(current_app.config["INSERTION_SALES_CAP_PERCENT"]),
     )
@@ -772,7 +802,7 @@ def _waiting_csv(figures, _product_id):
 def _funders_csv(figures, _product_id):
     year = figures.season.year
     lines = charges(year)
-    share = funders_share(year, figures, lines)
+    share = funders_share(year, lines)
     header = [_("Année"), _("Poste"), _("Montant (€)")]
     rows = [[year, line.label, cents_to_input(line.amount_cents)] for line in lines]
     rows += [
