@@ -111,6 +111,25 @@ def test_a_product_out_of_season_last_year_is_forecast_nothing():
     assert fc.forecast(history, 1, target, ORIGIN).units == 0
 
 
+def test_weeks_the_shop_was_closed_last_year_are_forecast_nothing():
+    """A winter break (ISO weeks 52 to 2) last year: 10 a week in autumn is no reason to sow
+    for a week the shop will likely be closed again (it took the recent average of 10)."""
+    history = fc.History()
+    origin = date(2026, 12, 7)
+    monday = origin - 110 * WEEK
+    while monday < origin:
+        if monday.isocalendar().week not in (52, 53, 1, 2):
+            history.add(1, monday, fc.Observation(sold=10))
+        monday += WEEK
+    result = fc.forecast(history, 1, date(2027, 1, 4), origin)  # ISO 2027-W01
+    assert (result.source, result.units) == ("closed", 0)
+    # A week the shop held sales around last year is forecast from them as before.
+    assert fc.forecast(history, 1, date(2027, 2, 1), origin).units == 10
+    # A new product still gets its recent average: nothing says the shop was closed for it.
+    history.add(2, origin - WEEK, fc.Observation(sold=4))
+    assert fc.forecast(history, 2, date(2027, 1, 4), origin).source == "recent"
+
+
 def test_the_forecast_reads_nothing_from_the_origin_week_on():
     history = constant_history(units=10)
     history.add(1, ORIGIN, fc.Observation(sold=500))  # the week in progress
@@ -629,8 +648,15 @@ def test_an_override_replaces_the_weeks_figure_and_empty_clears_it(
     ] in csv_rows
     assert csv_rows[0][:3] == ["Semaine de semis", "Lundi du semis", "Produit"]
 
+    # A form that sends another week only leaves this one as it is.
+    other = (monday + 9 * WEEK).isocalendar()
+    staff_client.post(
+        f"/gestion/semis/prevision/{tomato.id}", data={f"w-{other.year}-{other.week:02d}": "7"}
+    )
+    assert sorted(db.session.scalars(select(ForecastOverride.quantity))) == [7, 40]
+
     staff_client.post(f"/gestion/semis/prevision/{tomato.id}", data={name: ""})
-    assert db.session.scalar(select(ForecastOverride)) is None
+    assert list(db.session.scalars(select(ForecastOverride.quantity))) == [7]
 
 
 @pytest.mark.parametrize("figure", ["-3", "1²", "٣", "12,5"])

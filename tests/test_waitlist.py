@@ -508,6 +508,9 @@ def test_the_sign_up_link_ends_that_entry_only(client, shop):
     reasons = {e.product_id: e.end_reason for e in entries(email="camille@exemple.fr")}
     assert reasons == {shop.tomato.id: "unsubscribed", shop.basil.id: ""}
     assert "Cette alerte est terminée" in page_text(client.get(link))
+    confirmation = page_text(client.get(f"/prevenez-moi/inscription/{tomato_entry.token}"))
+    assert "<h1>Alerte terminée</h1>" in confirmation
+    assert "Vous êtes sur la liste" not in confirmation  # above « plus sur la liste »
 
 
 def test_the_links_of_an_english_sign_up_open_in_english_on_another_device(app, client, shop):

@@ -102,6 +102,10 @@ def _parse_year(text):
     text = (text or "").strip()
     if re.fullmatch(r"[0-9]{4}", text) and FIRST_YEAR <= int(text) <= LAST_YEAR:
         return int(text)
+    if not text:
+        raise SeasonError(
+            _("Indiquez une année de %(first)d à %(last)d.", first=FIRST_YEAR, last=LAST_YEAR)
+        )
     raise SeasonError(
         _(
             "Année « %(text)s » non reconnue : indiquez une année de %(first)d à %(last)d "

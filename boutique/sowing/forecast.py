@@ -183,6 +183,18 @@ def knows_last_season(history, product_id, target, origin, method=METHOD):
     return any(m < limit and obs.offered for m, obs in weeks.items())
 
 
+def closed_last_year(history, target, origin):
+    """The shop held no sale in the weeks around the same week last year, though it sold
+    before and after them (a winter break): it will likely be closed again."""
+    middle = same_week_last_year(target)
+    around = {middle + offset * WEEK for offset in (-1, 0, 1)}
+    if any(m in history.weeks for m in around):
+        return False
+    return any(m < middle - WEEK for m in history.weeks) and any(
+        middle + WEEK < m < origin for m in history.weeks
+    )
+
+
 def forecast(history, product_id, target, origin, method=METHOD):
     """The product's demand in the sales week of Monday `target`, from the weeks before `origin`."""
     if knows_last_season(history, product_id, target, origin, method):
@@ -190,6 +202,8 @@ def forecast(history, product_id, target, origin, method=METHOD):
         if base is not None:
             factor = trend(history, product_id, origin, method)
             return Forecast(base * factor, "season", base, factor)
+        if closed_last_year(history, target, origin):
+            return Forecast(0.0, "closed")
     average = recent_average(history, product_id, origin, method)
     if average is None:
         return Forecast(0.0, "none")

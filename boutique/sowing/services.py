@@ -178,14 +178,18 @@ def product_forecasts(product_ids, today, horizon=HORIZON_WEEKS, history=None, r
 
 
 def parse_overrides(formdata, mondays):
-    """{Monday: quantity or None} from the form's w-<yyyy>-<ww> fields; SowingError when a
-    figure is not a whole number between 0 and a million (the message names the week)."""
+    """{Monday: quantity or None} from the form's w-<yyyy>-<ww> fields (a week without its
+    field is left as it is; an empty field clears it); SowingError when a figure is not a
+    whole number between 0 and a million (the message names the week)."""
     from flask_babel import gettext as _
 
     values = {}
     for monday in mondays:
         iso = monday.isocalendar()
-        raw = (formdata.get(f"w-{iso.year}-{iso.week:02d}") or "").strip()
+        name = f"w-{iso.year}-{iso.week:02d}"
+        if name not in formdata:
+            continue
+        raw = (formdata.get(name) or "").strip()
         if not raw:
             values[monday] = None
             continue
