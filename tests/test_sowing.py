@@ -474,7 +474,8 @@ def test_a_lot_marked_sown_is_not_asked_again_the_weeks_after(staff_client, nurs
     )
 
     # The same tap sent twice counts once.
-    staff_client.post("/gestion/semis/seme", data={"lot": forms[0]})
+    again = staff_client.post("/gestion/semis/seme", data={"lot": forms[0]}, follow_redirects=True)
+    assert "était déjà noté." in page_text(again)
     assert sum(row.cells for row in db.session.scalars(select(SownLot))) == sum(
         row.cells for row in rows
     )
@@ -500,6 +501,13 @@ def test_a_partly_sown_lot_asks_for_the_rest(staff_client, nursery_history):
     words = page_words(staff_client.get("/gestion/semis/cette-semaine"))
     assert "7 mottes à semer, 14 graines (2 par motte)" in words
     assert "5 mottes déjà semées pour cette vente." in words
+    # The rest sown: the lot's total is 12, the 7 cells sown now are what the team is told.
+    rest = staff_client.post(
+        "/gestion/semis/seme",
+        data={"lot": f"{tomato.id}:{sale.year}:{sale.week}:12"},
+        follow_redirects=True,
+    )
+    assert "Noté : « Tomate Marmande » semé, 7 mottes." in page_text(rest)
 
 
 @pytest.mark.parametrize(

@@ -70,10 +70,12 @@ def record_sown():
     lots = _lots_posted()
     if lots is None:
         return _this_week_page(400)
-    services.record_sown(lots, current_user, shop_today())
+    cells = services.record_sown(lots, current_user, shop_today())
     db.session.commit()
     product = db.session.get(Product, lots[0][0])
-    cells = sum(cells for _pid, _monday, cells in lots)
+    if not cells:  # the same tap twice
+        flash(_("Ce semis de « %(name)s » était déjà noté.", name=product.full_name), "info")
+        return redirect(url_for("sowing.this_week"))
     flash(
         ngettext(
             "Noté : « %(name)s » semé, %(num)d motte.",

@@ -374,12 +374,14 @@ def parse_lots(values):
 
 def record_sown(lots, user, today):
     """The lots are sown: each sales week's cells set to the total given (the same tap sent
-    twice counts once)."""
+    twice counts once). Returns the cells sown since the last record."""
+    before = sown_for({pid for pid, _m, _c in lots}, {monday for _p, monday, _c in lots})
     for product_id, monday, cells in lots:
         year, week = _iso(monday)
         values = {"cells": cells, "sown_on": today, "recorded_by_id": user.id}
         _set_week_row(SownLot, product_id, year, week, values)
     db.session.flush()
+    return sum(max(0, cells - before.get((pid, monday), 0)) for pid, monday, cells in lots)
 
 
 def undo_sown(lots):
