@@ -505,6 +505,10 @@ def live_server(app):
 
     app.config.update(WTF_CSRF_ENABLED=True)
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    # Request threads are joined at the end (server_close): one still answering when the app's
+    # engine is disposed would hand its connection back to a pool nobody closes, and the
+    # garbage collector's "deleted while still open" warning would fail a later test.
+    server.daemon_threads = False
     address = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_URL"] = address  # links in mails and payment returns lead back here
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -512,6 +516,7 @@ def live_server(app):
     yield address
     server.shutdown()
     thread.join()
+    server.server_close()
 
 
 # --- Chromium -----------------------------------------------------------------------------------
