@@ -871,6 +871,43 @@ def test_two_staff_saving_a_weeks_figure_at_once_both_get_an_answer(
     assert [tuple(row) for row in rows] == [(40, staff.id)]
 
 
+@pytest.mark.parametrize("verb", ["write", "INSERT"])
+def test_two_staff_tapping_sown_for_one_lot_at_once_record_it_once(
+    staff_client, staff, nursery_history, make_user, meanwhile, verb
+):
+    """Two phones in the greenhouse tap « Semé » on the same card: one row, the lot's cells
+    once, and both get their answer."""
+    if verb == "INSERT" and db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite: this request holds the write lock from its first write on")
+    tomato, _leek, monday = nursery_history
+    sale = (monday + 6 * WEEK).isocalendar()
+    other = make_user(role="staff")
+    meanwhile(
+        "sown_lot",
+        insert(SownLot).values(
+            product_id=tomato.id,
+            iso_year=sale.year,
+            iso_week=sale.week,
+            cells=12,
+            sown_on=shop_today(),
+            recorded_by_id=other.id,
+        ),
+        verb,
+    )
+    response = staff_client.post(
+        "/gestion/semis/seme",
+        data={"lot": f"{tomato.id}:{sale.year}:{sale.week}:12"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    db.session.expire_all()
+    rows = db.session.execute(select(SownLot.cells, SownLot.recorded_by_id)).all()
+    assert [tuple(row) for row in rows] == [(12, staff.id)]
+    assert [
+        s for s in services.sowing_plan(shop_today()).this_week if s.product_id == tomato.id
+    ] == []
+
+
 def test_two_staff_saving_a_products_first_crop_data_at_once_both_get_an_answer(
     staff_client, make_product, meanwhile
 ):
