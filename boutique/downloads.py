@@ -1,6 +1,8 @@
 """Files the shop hands to a browser: a PDF opens in its viewer, anything else is saved."""
 
+import unicodedata
 from pathlib import PurePath
+from urllib.parse import quote
 
 from flask import Response
 from werkzeug.http import dump_options_header
@@ -22,7 +24,16 @@ def download(body, filename, *, mimetype=None, headers=None):
         body,
         mimetype=mimetype or TYPES[suffix],
         headers={
-            "Content-Disposition": dump_options_header(disposition, {"filename": filename}),
+            "Content-Disposition": dump_options_header(disposition, _name_options(filename)),
             **(headers or {}),
         },
     )
+
+
+def _name_options(filename):
+    """The name as HTTP headers carry it: ASCII as it is; otherwise an ASCII fallback and the
+    UTF-8 name (RFC 6266), as headers outside Latin-1 cannot be sent (gunicorn refuses them)."""
+    if filename.isascii():
+        return {"filename": filename}
+    simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    return {"filename": simple, "filename*": "UTF-8''" + quote(filename, safe="!#$&+^`|")}

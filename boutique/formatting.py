@@ -48,7 +48,9 @@ def parse_euros(text):
 
     Only what people type for an amount: ASCII digits and one decimal mark (Decimal alone
     would take '1e3' as 1 000 €, '1_000', '+5' and digits of other scripts)."""
-    cleaned = (text or "").strip().replace("\u00a0", "").replace(" ", "").replace("€", "")
+    cleaned = (text or "").strip().replace("€", "")
+    for space in (" ", "\u00a0", "\u202f"):  # the narrow one is format_currency's own
+        cleaned = cleaned.replace(space, "")
     if len(cleaned) > 15:
         raise ValueError("too long")
     cleaned = cleaned.replace(",", ".")

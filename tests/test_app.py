@@ -193,7 +193,14 @@ def test_an_amount_is_only_what_people_type_for_one(text):
 
 @pytest.mark.parametrize(
     ("text", "cents"),
-    [("2,50", 250), ("2.5", 250), ("1 234,50 €", 123450), ("12.", 1200), (",5", 50)],
+    [
+        ("2,50", 250),
+        ("2.5", 250),
+        ("1 234,50 €", 123450),
+        ("12.", 1200),
+        (",5", 50),
+        ("1\u202f234,50\u00a0€", 123450),  # as the shop's own pages write it (copied back)
+    ],
 )
 def test_amounts_as_people_type_them(text, cents):
     from boutique.formatting import parse_euros
@@ -250,3 +257,20 @@ def test_behind_one_trusted_proxy_the_forwarded_scheme_is_used_never_the_host(ma
         return url_for("shop.home", _external=True)
 
     assert untrusting.test_client().get("/where", headers=headers).text == "http://localhost/"
+
+
+def test_a_downloads_name_outside_ascii_is_sent_as_headers_can_carry_it(app):
+    """The data export is named after the shop (« la-pépinière »; a SHOP_NAME with ’ too):
+    headers must stay Latin-1 (gunicorn refuses others), the browser still gets the name."""
+    from werkzeug.http import parse_options_header
+
+    from boutique.downloads import download
+
+    name = "mes-données-la-pépinière’s-2026-11-30.zip"
+    header = download(b"PK", name).headers["Content-Disposition"]
+    header.encode("latin-1")  # raises if not
+    assert parse_options_header(header) == ("attachment", {"filename": name})
+    plain = download(b"a;b", "ventes-2026.csv")
+    assert plain.headers["Content-Disposition"] == "attachment; filename=ventes-2026.csv"
+    assert plain.mimetype == "text/csv"
+    assert download(b"%PDF", "facture.pdf").headers["Content-Disposition"].startswith("inline;")

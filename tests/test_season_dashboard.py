@@ -20,7 +20,7 @@ from boutique.models import (
     SeasonCharge,
     WaitlistEntry,
 )
-from boutique.payments.invoices import issue_invoice
+from boutique.payments.invoices import credit_note_for_change, issue_invoice
 from boutique.season.routes import SVG_POLICY
 from boutique.timezones import shop_today
 from tests.conftest import page_text, page_words
@@ -371,6 +371,27 @@ def test_funders_sales_count_the_no_shows_the_customer_was_charged_for(staff_cli
     # 94.26 + 19.00 invoiced: 113.26 of 200.00, 56.6 %; the weekly sales are unchanged.
     assert "les ventes HT (113,26 €) couvrent 56,6 % des charges" in text
     assert "94,26 € HT sur 3 semaines" in text
+
+
+def test_a_no_show_lowered_before_still_counts_what_its_invoice_still_bills(
+    staff_client, season
+):
+    """Invoiced 10 leeks at 1.90 HT, lowered to 8 (a credit note for 2), then not collected:
+    the invoice still bills 15.20 HT. A note that cancels it whole leaves nothing."""
+    lowered = order(season.w16, "restaurant", "invoice", "confirmed", [(season.leek, 10, 190)])
+    db.session.flush()
+    issue_invoice(lowered)
+    lowered.lines[0].quantity = 8
+    assert credit_note_for_change(lowered) is not None
+    lowered.status = "no_show"
+    db.session.commit()
+    assert "les ventes HT (109,46 €)" in words(staff_client, URL + "?annee=2026")
+
+    lowered.status = "cancelled"  # staff cancel it after all: a note for the 8 left
+    assert credit_note_for_change(lowered) is not None
+    lowered.status = "no_show"
+    db.session.commit()
+    assert "les ventes HT (94,26 €)" in words(staff_client, URL + "?annee=2026")
 
 
 def test_a_week_counts_in_the_year_of_its_thursday(staff_client, season):

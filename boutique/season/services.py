@@ -232,13 +232,17 @@ class ProductRow:
 
 
 def _charged_no_show():
-    """SQL: a no-show the customer was charged for all the same — an invoice that no credit
-    note cancelled, or money taken (card captured, cash) that was not all paid back."""
+    """SQL: a no-show the customer was charged for all the same — an invoice that credit
+    notes did not cancel whole (a note for a lowered line leaves the rest owed), or money
+    taken (card captured, cash) that was not all paid back. Its lines count as they stand."""
     credited = aliased(Invoice)
+    credit = (
+        select(func.coalesce(func.sum(credited.gross_cents), 0))
+        .where(credited.credit_note_of_id == Invoice.id)
+        .scalar_subquery()
+    )
     invoiced = exists().where(
-        Invoice.order_id == Order.id,
-        Invoice.kind == "invoice",
-        ~exists().where(credited.credit_note_of_id == Invoice.id),
+        Invoice.order_id == Order.id, Invoice.kind == "invoice", Invoice.gross_cents > credit
     )
     paid = (
         select(func.coalesce(func.sum(Payment.amount_cents), 0))
