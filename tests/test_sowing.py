@@ -123,6 +123,10 @@ def test_weeks_the_shop_was_closed_last_year_are_forecast_nothing():
         monday += WEEK
     result = fc.forecast(history, 1, date(2027, 1, 4), origin)  # ISO 2027-W01
     assert (result.source, result.units) == ("closed", 0)
+    # The break's first and last weeks too (their open neighbour no longer stands in).
+    for monday in (date(2026, 12, 21), date(2027, 1, 11)):  # ISO 2026-W52, 2027-W02
+        assert fc.forecast(history, 1, monday, origin).source == "closed"
+    assert fc.forecast(history, 1, date(2027, 1, 18), origin).units == 10  # open again, W03
     # A week the shop held sales around last year is forecast from them as before.
     assert fc.forecast(history, 1, date(2027, 2, 1), origin).units == 10
     # A new product still gets its recent average: nothing says the shop was closed for it.

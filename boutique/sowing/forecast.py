@@ -184,26 +184,25 @@ def knows_last_season(history, product_id, target, origin, method=METHOD):
 
 
 def closed_last_year(history, target, origin):
-    """The shop held no sale in the weeks around the same week last year, though it sold
-    before and after them (a winter break): it will likely be closed again."""
+    """The shop held no sale in the same week last year, though it sold before and after it
+    (a winter break, its first and last weeks too): it will likely be closed again."""
     middle = same_week_last_year(target)
-    around = {middle + offset * WEEK for offset in (-1, 0, 1)}
-    if any(m in history.weeks for m in around):
+    if middle in history.weeks:
         return False
-    return any(m < middle - WEEK for m in history.weeks) and any(
-        middle + WEEK < m < origin for m in history.weeks
+    return any(m < middle for m in history.weeks) and any(
+        middle < m < origin for m in history.weeks
     )
 
 
 def forecast(history, product_id, target, origin, method=METHOD):
     """The product's demand in the sales week of Monday `target`, from the weeks before `origin`."""
     if knows_last_season(history, product_id, target, origin, method):
+        if closed_last_year(history, target, origin):
+            return Forecast(0.0, "closed")
         base = seasonal_base(history, product_id, target, origin, method)
         if base is not None:
             factor = trend(history, product_id, origin, method)
             return Forecast(base * factor, "season", base, factor)
-        if closed_last_year(history, target, origin):
-            return Forecast(0.0, "closed")
     average = recent_average(history, product_id, origin, method)
     if average is None:
         return Forecast(0.0, "none")
