@@ -554,12 +554,19 @@ def test_a_crop_longer_than_the_plan_is_sown_in_the_plans_weeks(staff_client, ma
         CropPlan(product=artichoke, weeks_to_ready=30, loss_percent=0, units_per_tray=40)
     )
     monday = fc.monday_of(shop_today())
-    for k in (30, 40):  # staff expect 10 plants in 30 weeks, and 10 in 40 weeks
-        sale = (monday + k * WEEK).isocalendar()
-        db.session.add(
-            ForecastOverride(product=artichoke, iso_year=sale.year, iso_week=sale.week, quantity=10)
-        )
     db.session.commit()
+    # Staff expect 10 plants in 30 weeks, and 10 in 40 weeks: the product's forecast page
+    # goes as far as its sowings of the plan's 26 weeks are for (26 + 30 - 1 = 55 weeks).
+    fields = {
+        f"w-{sale.year}-{sale.week:02d}": "10"
+        for sale in ((monday + k * WEEK).isocalendar() for k in (30, 40))
+    }
+    response = staff_client.post(f"/gestion/semis/prevision/{artichoke.id}", data=fields)
+    assert response.status_code == 302
+    assert len(db.session.scalars(select(ForecastOverride)).all()) == 2
+    last = (monday + 55 * WEEK).isocalendar()
+    page = staff_client.get(f"/gestion/semis/prevision/{artichoke.id}").get_data(as_text=True)
+    assert f'name="w-{last.year}-{last.week:02d}"' in page
     plan = services.sowing_plan(shop_today())
     assert [(s.product_id, s.sales_monday, s.units) for s in plan.this_week] == [
         (artichoke.id, monday + 30 * WEEK, 10)

@@ -158,9 +158,11 @@ def product_forecast(product_id):
     product = db.get_or_404(Product, product_id)
     form = OverrideForm()
     today = shop_today()
+    crop = services.crop_of(product)
+    reach = services.forecast_reach(crop)
     status = 200
     if form.validate_on_submit():
-        mondays = services.coming_mondays(services.this_monday(today))
+        mondays = services.coming_mondays(services.this_monday(today), reach)
         try:
             values = services.parse_overrides(request.form, mondays)
         except services.SowingError as error:
@@ -182,11 +184,11 @@ def product_forecast(product_id):
     elif request.method == "POST":
         flash(_("Le formulaire a expiré : rechargez la page et recommencez."), "error")
         status = 400
-    weeks = services.product_forecasts([product.id], today)[product.id]
+    weeks = services.product_forecasts([product.id], today, reach)[product.id]
     return render_template(
         "sowing/forecast.html",
         product=product,
-        crop=services.crop_of(product),
+        crop=crop,
         weeks=weeks,
         form=form,
         submitted=request.form if status == 400 else None,

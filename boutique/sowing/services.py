@@ -156,6 +156,12 @@ def overrides_for(product_ids, mondays):
     return found
 
 
+def forecast_reach(crop, horizon=HORIZON_WEEKS):
+    """How many sales weeks a product's forecast covers: as far as its sowings of the plan's
+    `horizon` weeks are for (a 30-week crop sown next week sells in 31 weeks)."""
+    return horizon + (crop.weeks_to_ready - 1 if crop is not None else 0)
+
+
 def product_forecasts(product_ids, today, horizon=HORIZON_WEEKS, history=None, reach=None):
     """{product id: [WeekForecast]} for the coming weeks, computed from the history before this
     week, with staff overrides. reach: {product id: weeks} to forecast instead of `horizon`."""
@@ -300,7 +306,7 @@ def sowing_plan(today, horizon=HORIZON_WEEKS):
         list(crops),
         today,
         horizon,
-        reach={pid: horizon + crop.weeks_to_ready - 1 for pid, crop in crops.items()},
+        reach={pid: forecast_reach(crop, horizon) for pid, crop in crops.items()},
     )
     mondays = {w.monday for weeks in forecasts.values() for w in weeks}
     weeks = build_plan(
