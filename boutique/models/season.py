@@ -85,13 +85,14 @@ class ForecastOverride(db.Model):
 
 
 class SownLot(db.Model):
-    """Cells the greenhouse team sowed for a product's sales week (ISO), in total: the plan asks
-    only for what is left to sow, and a lot sown is not "late" the weeks after."""
+    """Cells the greenhouse team sowed for a product's sales week (ISO), one row per « Semé »:
+    the plan asks only for what is left to sow (the rows of the week added up), a lot sown is
+    not "late" the weeks after, and a tap made by mistake is taken back alone."""
 
     __tablename__ = "sown_lot"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     iso_year: Mapped[int] = mapped_column(Integer)
     iso_week: Mapped[int] = mapped_column(Integer)
     cells: Mapped[int] = mapped_column(Integer)
@@ -99,9 +100,10 @@ class SownLot(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     product: Mapped[Product] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
 
     __table_args__ = (
-        UniqueConstraint("product_id", "iso_year", "iso_week"),
+        Index("ix_sown_lot_week", "product_id", "iso_year", "iso_week"),
         CheckConstraint("cells > 0", name="cells_positive"),
         CheckConstraint("iso_week BETWEEN 1 AND 53", name="iso_week"),
     )

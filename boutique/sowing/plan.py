@@ -4,7 +4,8 @@ For each sales week: cells to sow = ⌈forecast × cells per unit sold ÷ (1 −
 "plaque de 12 mottes" sold whole is 12 cells, a godet one), as whole trays and the cells left
 over (167 cells in trays of 40 are 4 trays and 7 cells), seeds = cells × seeds per cell, sown
 `weeks_to_ready` weeks before the sales week. Cells the team recorded as sown for that sales
-week are taken off: the plan asks for what is left, and a lot sown is no longer late. A week's trays to prepare count the cells left over
+week are taken off: the plan asks for what is left (nothing when the forecast moved by 10 % or
+less since), and a lot sown is no longer late. A week's trays to prepare count the cells left over
 of every crop sown in the same tray size together: growers sow several small lots in rows of one
 tray, so 12 cells of parsley and 20 of sage are one tray of 77, not two. Integer arithmetic
 throughout, so that 10 plants at 10 % loss are 12 cells on every machine.
@@ -13,6 +14,10 @@ throughout, so that 10 plants at 10 % loss are 12 cells on every machine.
 from dataclasses import dataclass, field
 
 from .forecast import WEEK
+
+# A lot sown for its forecast is not asked again when the forecast then moves by this much or
+# less (12 cells sown, 13 wanted a week later: the losses' margin covers one).
+SOWN_MARGIN_PERCENT = 10
 
 
 def ceil_div(a, b):
@@ -151,8 +156,8 @@ def sowing(product_id, crop, sales_monday, forecast, this_monday, sown=0):
         return None
     needed = units_to_sow(forecast * (crop.cells_per_unit or 1), crop.loss_percent)
     units = needed - min(sown, needed)
-    if not units:
-        return None
+    if not units or (sown and units * 100 <= needed * SOWN_MARGIN_PERCENT):
+        return None  # sown; or sown but for a forecast moved since by a few plants
     sowing_monday = sales_monday - crop.weeks_to_ready * WEEK
     return Sowing(
         product_id=product_id,

@@ -21,6 +21,9 @@ from .forms import CropForm, OverrideForm
 
 # The printed sheet: what is late, this week and the next three (the CSV has the whole plan).
 SHEET_WEEKS = 4
+# « Semé » taps listed with their « Annuler » on the greenhouse view: a mistake made on
+# Friday is still there to take back on Monday.
+UNDO_DAYS = timedelta(days=6)
 
 
 def _file_stem(plan):
@@ -45,7 +48,7 @@ def _this_week_page(status=200):
     return render_template(
         "sowing/this_week.html",
         plan=plan,
-        sown=services.sown_since(plan.monday),
+        sown=services.sown_since(shop_today() - UNDO_DAYS),
         form=OverrideForm(),
     ), status
 
@@ -70,11 +73,19 @@ def record_sown():
     lots = _lots_posted()
     if lots is None:
         return _this_week_page(400)
-    cells = services.record_sown(lots, current_user, shop_today())
+    cells, left = services.record_sown(lots, current_user, shop_today())
     db.session.commit()
-    product = db.session.get(Product, lots[0][0])
-    if not cells:  # the same tap twice
-        flash(_("Ce semis de « %(name)s » était déjà noté.", name=product.full_name), "info")
+    product = db.session.get(Product, lots[0].product_id)
+    if left:  # the same tap twice, another phone's, or a page left open
+        flash(
+            _(
+                "Ce semis de « %(name)s » avait déjà été noté, ou a changé depuis : voici la "
+                "page à jour.",
+                name=product.full_name,
+            ),
+            "info",
+        )
+    if not cells:
         return redirect(url_for("sowing.this_week"))
     flash(
         ngettext(
@@ -88,17 +99,20 @@ def record_sown():
     return redirect(url_for("sowing.this_week"))
 
 
-@bp.post("/seme/annuler")
+@bp.post("/seme/<int:record_id>/annuler")
 @staff_required
 @retried
-def undo_sown():
-    """A sowing recorded by mistake: the plan asks for the lot again."""
-    lots = _lots_posted()
-    if lots is None:
+def undo_sown(record_id):
+    """A « Semé » tapped by mistake: the plan asks for its cells again."""
+    if not OverrideForm().validate_on_submit():
+        flash(_("Le formulaire a expiré : rechargez la page et recommencez."), "error")
         return _this_week_page(400)
-    services.undo_sown(lots)
+    record = services.undo_sown(record_id)
     db.session.commit()
-    product = db.session.get(Product, lots[0][0])
+    if record is None:
+        flash(_("Ce semis était déjà annulé."), "info")
+        return redirect(url_for("sowing.this_week"))
+    product = db.session.get(Product, record.product_id)
     flash(
         _("Semis de « %(name)s » annulé : le plan le demande de nouveau.", name=product.full_name),
         "info",

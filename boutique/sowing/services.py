@@ -4,7 +4,7 @@ staff overrides, and the plan of the coming weeks. Services flush, never commit.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -335,74 +335,119 @@ def sown_for(product_ids, mondays):
         return {}
     by_iso = {_iso(monday): monday for monday in mondays}
     rows = db.session.execute(
-        select(SownLot.product_id, SownLot.iso_year, SownLot.iso_week, SownLot.cells).where(
+        select(SownLot.product_id, SownLot.iso_year, SownLot.iso_week, func.sum(SownLot.cells))
+        .where(
             SownLot.product_id.in_(list(product_ids)),
             SownLot.iso_year.in_({year for year, _week in by_iso}),
         )
+        .group_by(SownLot.product_id, SownLot.iso_year, SownLot.iso_week)
     )
     found = {}
     for product_id, year, week, cells in rows:
         monday = by_iso.get((year, week))
         if monday is not None:
-            found[(product_id, monday)] = cells
+            found[(product_id, monday)] = int(cells)
     return found
 
 
+@dataclass(frozen=True)
+class Lot:
+    """A « Semé » form's lot: the cells sown now for a product's sales week, and the cells
+    its card said were sown before (what the tap was made against)."""
+
+    product_id: int
+    sales_monday: object
+    cells: int
+    sown_before: int
+
+
 def parse_lots(values):
-    """[(product id, sales Monday, cells)] from the form's lot fields ("<product id>:<ISO year>:
-    <ISO week>:<cells>", cells being the lot's total once sown); SowingError when one is not."""
+    """[Lot] from the form's lot fields ("<product id>:<ISO year>:<ISO week>:<cells>:<cells
+    sown before>"); SowingError when one is not."""
     from flask_babel import gettext as _
 
     lots = []
     for value in values:
         parts = [parse_count(part, max_digits=9) for part in str(value).split(":")]
-        if len(parts) != 4 or None in parts or not 0 < parts[3] <= MAX_CELLS:
+        if len(parts) != 5 or None in parts or not 0 < parts[3] <= MAX_CELLS:
             raise SowingError(_("Ce semis n'est pas reconnu : rechargez la page."))
-        product_id, year, week, cells = parts
+        product_id, year, week, cells, before = parts
         try:
             monday = date.fromisocalendar(year, week, 1)
         except ValueError:
             raise SowingError(_("Ce semis n'est pas reconnu : rechargez la page.")) from None
-        lots.append((product_id, monday, cells))
+        lots.append(Lot(product_id, monday, cells, before))
     if not lots:
         raise SowingError(_("Ce semis n'est pas reconnu : rechargez la page."))
     known = set(
         db.session.scalars(
             select(CropPlan.product_id).where(
-                CropPlan.product_id.in_({product_id for product_id, _m, _c in lots})
+                CropPlan.product_id.in_({lot.product_id for lot in lots})
             )
         )
     )
-    if any(product_id not in known for product_id, _m, _c in lots):
+    if any(lot.product_id not in known for lot in lots):
         raise SowingError(_("Ce produit n'a pas de données de culture : rechargez la page."))
     return lots
 
 
+def _lock_crops(product_ids):
+    """Hold the products' crop rows until the commit (by id): « Semé » taps on one product run
+    one after the other. A no-op UPDATE locks the rows on PostgreSQL and takes the write lock
+    on SQLite."""
+    for product_id in sorted(product_ids):
+        db.session.execute(
+            update(CropPlan)
+            .where(CropPlan.product_id == product_id)
+            .values(updated_at=CropPlan.updated_at)
+        )
+
+
 def record_sown(lots, user, today):
-    """The lots are sown: each sales week's cells set to the total given (the same tap sent
-    twice counts once). Returns the cells sown since the last record."""
-    before = sown_for({pid for pid, _m, _c in lots}, {monday for _p, monday, _c in lots})
-    for product_id, monday, cells in lots:
-        year, week = _iso(monday)
-        values = {"cells": cells, "sown_on": today, "recorded_by_id": user.id}
-        _set_week_row(SownLot, product_id, year, week, values)
+    """Record each lot's cells as sown today, unless its week's record changed since the card
+    was shown (the same tap sent twice, another phone's tap, a page left open): that lot is
+    left as it is. Returns (cells recorded, lots left)."""
+    _lock_crops({lot.product_id for lot in lots})
+    now = sown_for({lot.product_id for lot in lots}, {lot.sales_monday for lot in lots})
+    recorded = left = 0
+    for lot in lots:
+        if now.get((lot.product_id, lot.sales_monday), 0) != lot.sown_before:
+            left += 1
+            continue
+        year, week = _iso(lot.sales_monday)
+        db.session.add(
+            SownLot(
+                product_id=lot.product_id,
+                iso_year=year,
+                iso_week=week,
+                cells=lot.cells,
+                sown_on=today,
+                recorded_by_id=user.id,
+            )
+        )
+        recorded += lot.cells
     db.session.flush()
-    return sum(max(0, cells - before.get((pid, monday), 0)) for pid, monday, cells in lots)
+    return recorded, left
 
 
-def undo_sown(lots):
-    """Forget the sowings of those lots (product id, sales Monday): the plan asks for them again."""
-    for product_id, monday, _cells in lots:
-        _set_week_row(SownLot, product_id, *_iso(monday), None)
-    db.session.flush()
+def undo_sown(record_id):
+    """Take back one « Semé » (a tap made by mistake): the plan asks for its cells again.
+    Returns the record taken back, None when it was already."""
+    record = db.session.get(SownLot, record_id)
+    if record is None:
+        return None
+    _lock_crops({record.product_id})
+    if db.session.execute(delete(SownLot).where(SownLot.id == record_id)).rowcount == 0:
+        return None  # taken back by another request meanwhile
+    return record
 
 
-def sown_since(monday):
-    """The lots recorded as sown from `monday` on, with their product, latest first."""
+def sown_since(day):
+    """The « Semé » recorded from `day` on, with their product and who tapped, latest first."""
     return db.session.scalars(
         select(SownLot)
-        .where(SownLot.sown_on >= monday)
-        .options(joinedload(SownLot.product))
+        .where(SownLot.sown_on >= day)
+        .options(joinedload(SownLot.product), joinedload(SownLot.recorded_by))
         .order_by(SownLot.sown_on.desc(), SownLot.id.desc())
     ).all()
 

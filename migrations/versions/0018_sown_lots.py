@@ -1,4 +1,4 @@
-"""sown lots: the cells the greenhouse team sowed for a product's sales week
+"""sown lots: the cells the greenhouse team sowed for a product's sales week, one row per tap
 
 Revision ID: 0018
 Revises: 0017
@@ -29,17 +29,16 @@ def upgrade():
     sa.CheckConstraint('iso_week BETWEEN 1 AND 53', name=op.f('ck_sown_lot_iso_week')),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_sown_lot_product_id_product')),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['user_account.id'], name=op.f('fk_sown_lot_recorded_by_id_user_account')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_sown_lot')),
-    sa.UniqueConstraint('product_id', 'iso_year', 'iso_week', name=op.f('uq_sown_lot_product_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sown_lot'))
     )
     with op.batch_alter_table('sown_lot', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_sown_lot_product_id'), ['product_id'], unique=False)
+        batch_op.create_index('ix_sown_lot_week', ['product_id', 'iso_year', 'iso_week'], unique=False)
         batch_op.create_index(batch_op.f('ix_sown_lot_sown_on'), ['sown_on'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('sown_lot', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sown_lot_sown_on'))
-        batch_op.drop_index(batch_op.f('ix_sown_lot_product_id'))
+        batch_op.drop_index('ix_sown_lot_week')
 
     op.drop_table('sown_lot')
