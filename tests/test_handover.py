@@ -405,7 +405,8 @@ def test_overpayment_is_refused_with_the_amount_due(staff_client, counter, staff
         ("cash", "0", "Indiquez un montant supérieur à zéro."),
         ("cash", "-2", "Indiquez un montant supérieur à zéro."),
         ("cash", "1e400", "Montant invalide (exemple : 2,50)."),
-        ("cash", "1e9", "c'est plus que le reste à payer (8,00 €)"),
+        ("cash", "1e9", "Montant invalide (exemple : 2,50)."),  # not read as a billion
+        ("cash", "1000000", "c'est plus que le reste à payer (8,00 €)"),
         ("bitcoin", "2", "Choisissez le moyen de paiement : espèces, chèque ou carte (TPE)."),
         ("transfer", "2", "Choisissez le moyen de paiement"),
         ("", "2", "Choisissez le moyen de paiement"),
