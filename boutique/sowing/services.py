@@ -411,9 +411,11 @@ def record_sown(lots, user, today):
     now = sown_for({lot.product_id for lot in lots}, {lot.sales_monday for lot in lots})
     recorded = left = 0
     for lot in lots:
-        if now.get((lot.product_id, lot.sales_monday), 0) != lot.sown_before:
+        key = (lot.product_id, lot.sales_monday)
+        if now.get(key, 0) != lot.sown_before:
             left += 1
             continue
+        now[key] = lot.sown_before + lot.cells  # the same lot twice in one form counts once
         year, week = _iso(lot.sales_monday)
         db.session.add(
             SownLot(
