@@ -6,7 +6,6 @@ import io
 import re
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import insert, select
@@ -423,22 +422,14 @@ def test_the_greenhouse_view_puts_a_products_late_sowings_on_one_card(
 
 
 def test_what_is_left_to_sow_once_part_of_a_lot_is_in_trays():
-    crop = SimpleNamespace(
-        weeks_to_ready=6,
-        loss_percent=10,
-        units_per_tray=77,
-        cells_per_unit=1,
-        seeds_per_unit=2,
-        sow_from_week=1,
-        sow_to_week=53,
-    )
+    tomatoes = crop()  # 6 weeks, 10 % loss, trays of 77, 2 seeds a cell
     monday = date(2026, 11, 30)
     sale = monday + 6 * WEEK
-    assert sp.sowing(1, crop, sale, 10, monday).units == 12  # 10 plants at 10 % loss
-    partly = sp.sowing(1, crop, sale, 10, monday, sown=5)
+    assert sp.sowing(1, tomatoes, sale, 10, monday).units == 12  # 10 plants at 10 % loss
+    partly = sp.sowing(1, tomatoes, sale, 10, monday, sown=5)
     assert (partly.units, partly.sown, partly.seeds) == (7, 5, 14)
-    assert sp.sowing(1, crop, sale, 10, monday, sown=12) is None
-    assert sp.sowing(1, crop, sale, 10, monday, sown=30) is None  # sown more than asked
+    assert sp.sowing(1, tomatoes, sale, 10, monday, sown=12) is None
+    assert sp.sowing(1, tomatoes, sale, 10, monday, sown=30) is None  # sown more than asked
 
 
 def lot_forms(page):
@@ -529,21 +520,13 @@ def test_a_tap_taken_back_is_that_tap_only(staff_client, nursery_history):
 
 
 def test_a_forecast_moved_by_a_few_plants_does_not_bring_a_sown_lot_back():
-    crop = SimpleNamespace(
-        weeks_to_ready=6,
-        loss_percent=10,
-        units_per_tray=77,
-        cells_per_unit=1,
-        seeds_per_unit=2,
-        sow_from_week=1,
-        sow_to_week=53,
-    )
+    tomatoes = crop()  # 6 weeks, 10 % loss, trays of 77, 2 seeds a cell
     monday = date(2026, 11, 30)
     sale = monday + 3 * WEEK  # late: its sowing week has passed
     # 12 cells sown for 10 plants; the forecast is now 11 (13 cells): within the margin.
-    assert sp.sowing(1, crop, sale, 11, monday, sown=12) is None
+    assert sp.sowing(1, tomatoes, sale, 11, monday, sown=12) is None
     # Now 20 plants (23 cells): 11 more cells, asked as late.
-    more = sp.sowing(1, crop, sale, 20, monday, sown=12)
+    more = sp.sowing(1, tomatoes, sale, 20, monday, sown=12)
     assert (more.units, more.late) == (11, True)
 
 
@@ -595,9 +578,18 @@ def test_marking_sown_needs_the_forms_token(app, staff_client, nursery_history):
     try:
         response = staff_client.post("/gestion/semis/seme", data={"lot": lot})
         assert response.status_code == 400
+        assert db.session.scalar(select(SownLot)) is None
+        record = SownLot(
+            product_id=tomato.id, iso_year=sale.year, iso_week=sale.week, cells=12,
+            sown_on=shop_today(),
+        )  # fmt: skip
+        db.session.add(record)
+        db.session.commit()
+        response = staff_client.post(f"/gestion/semis/seme/{record.id}/annuler")
+        assert response.status_code == 400  # taking a tap back needs the token too
+        assert db.session.scalar(select(SownLot.cells)) == 12
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
-    assert db.session.scalar(select(SownLot)) is None
 
 
 def test_a_crop_longer_than_the_plan_is_sown_in_the_plans_weeks(staff_client, make_product):

@@ -53,10 +53,17 @@ def _this_week_page(status=200):
     ), status
 
 
+def _token_checked():
+    """The greenhouse view's form came with its CSRF token; else the message is flashed."""
+    if OverrideForm().validate_on_submit():
+        return True
+    flash(_("Le formulaire a expiré : rechargez la page et recommencez."), "error")
+    return False
+
+
 def _lots_posted():
     """The lots of the greenhouse view's form, or None (the message flashed)."""
-    if not OverrideForm().validate_on_submit():
-        flash(_("Le formulaire a expiré : rechargez la page et recommencez."), "error")
+    if not _token_checked():
         return None
     try:
         return services.parse_lots(request.form.getlist("lot"))
@@ -104,8 +111,7 @@ def record_sown():
 @retried
 def undo_sown(record_id):
     """A « Semé » tapped by mistake: the plan asks for its cells again."""
-    if not OverrideForm().validate_on_submit():
-        flash(_("Le formulaire a expiré : rechargez la page et recommencez."), "error")
+    if not _token_checked():
         return _this_week_page(400)
     record = services.undo_sown(record_id)
     db.session.commit()

@@ -213,31 +213,29 @@ def parse_overrides(formdata, mondays):
     return values
 
 
-def _set_week_row(model, product_id, iso_year, iso_week, values):
-    """Write (values) or delete (None) the row of a product's ISO week in SQL, whatever another
-    request wrote or cleared since this one read it (one row per product and week: a unique
-    constraint)."""
-    key = (model.product_id == product_id, model.iso_year == iso_year, model.iso_week == iso_week)
-    if values is None:
-        db.session.execute(delete(model).where(*key))
+def _write_override(product_id, iso_year, iso_week, quantity, user_id):
+    """Set one week's staff figure in SQL, whatever another request wrote or cleared since
+    this one read them (one row per product and week: a unique constraint)."""
+    key = (
+        ForecastOverride.product_id == product_id,
+        ForecastOverride.iso_year == iso_year,
+        ForecastOverride.iso_week == iso_week,
+    )
+    if quantity is None:
+        db.session.execute(delete(ForecastOverride).where(*key))
         return
-    if db.session.execute(update(model).where(*key).values(**values)).rowcount:
+    values = {"quantity": quantity, "set_by_id": user_id}
+    if db.session.execute(update(ForecastOverride).where(*key).values(**values)).rowcount:
         return
     try:
         with db.session.begin_nested():
             db.session.execute(
-                insert(model).values(
+                insert(ForecastOverride).values(
                     product_id=product_id, iso_year=iso_year, iso_week=iso_week, **values
                 )
             )
     except IntegrityError:  # inserted by another request since the update found no row
-        db.session.execute(update(model).where(*key).values(**values))
-
-
-def _write_override(product_id, iso_year, iso_week, quantity, user_id):
-    """Set one week's staff figure (None clears it)."""
-    values = None if quantity is None else {"quantity": quantity, "set_by_id": user_id}
-    _set_week_row(ForecastOverride, product_id, iso_year, iso_week, values)
+        db.session.execute(update(ForecastOverride).where(*key).values(**values))
 
 
 def save_overrides(product, values, user):
